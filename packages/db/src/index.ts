@@ -1,0 +1,16 @@
+export * from './schema.js';
+export * from './pool.js';
+export * from './errors.js';
+export * from './migrator.js';
+export * from './state-machine.js';
+export * from './saga-plan.js';
+export * from './queries/definitions.js';
+export * from './queries/start-run.js';
+export * from './queries/get-run.js';
+export * from './queries/cancel-run.js';
+export * from './queries/retry-step.js';
+export * from './queries/claim-outbox-batch.js';
+export * from './queries/complete-item.js';
+export * from './queries/leases.js';
+export type { LockedRun } from './queries/run-snapshot.js';
+export * from './queries/outbox-stats.js';

@@ -1,0 +1,38 @@
+import { sql } from 'kysely';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { Db } from '../pool.js';
+import { planCancel } from '../saga-plan.js';
+import type { AttemptKind, RunStatus } from '../schema.js';
+import { applyPlan } from './apply-plan.js';
+import { lockRunSnapshot } from './run-snapshot.js';
+
+/**
+ * Cancels a PENDING or RUNNING run. Forward work not yet taken is withdrawn; an item some engine holds
+ * (in flight, or whose engine died and whose lease will expire) finishes first and the engine unwinds after it.
+ * Succeeded steps are compensated in reverse order; the run ends CANCELLED.
+ */
+export async function cancelRun(db: Db, runId: string): Promise<{ runId: string; status: RunStatus }> {
+  return db.transaction().execute(async (trx) => {
+    const run = await lockRunSnapshot(trx, runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
+
+    // SKIP LOCKED: a row locked right now is being claimed by an engine, so it counts as leased.
+    const { rows } = await sql<{ id: string; step_index: number; kind: AttemptKind; lease_owner: string | null }>`
+      select id, step_index, kind, lease_owner from outbox
+       where run_id = ${runId} and status = 'READY'
+         for update skip locked
+    `.execute(trx);
+    let live = rows[0];
+    let leased = live ? live.lease_owner !== null : false;
+    if (!live) {
+      const locked = await trx.selectFrom('outbox').select(['id', 'step_index', 'kind', 'lease_owner']).where('run_id', '=', runId).where('status', '=', 'READY').executeTakeFirst();
+      if (locked) [live, leased] = [locked, true];
+    }
+
+    const decision = planCancel(run, live ? { stepIndex: live.step_index, kind: live.kind, leased } : undefined);
+    if (!decision.ok) throw new ConflictError(decision.reason);
+    await trx.updateTable('workflow_runs').set({ cancel_requested_at: sql`now()` }).where('id', '=', runId).execute();
+    await applyPlan(trx, runId, leased ? undefined : live?.id, decision.plan, { notify: true });
+    return { runId, status: decision.plan.run?.status ?? run.status };
+  });
+}

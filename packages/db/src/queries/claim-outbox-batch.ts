@@ -1,0 +1,128 @@
+import { sql } from 'kysely';
+import type { Db } from '../pool.js';
+import type { AttemptKind, RunStatus } from '../schema.js';
+
+/** An outbox item an engine now holds, with everything its attempt needs. */
+export interface ClaimedItem {
+  id: string;
+  runId: string;
+  stepIndex: number;
+  kind: AttemptKind;
+  leaseToken: string;
+  /** how many times this item has been handed out without completing, this delivery included */
+  deliveries: number;
+  stepId: string;
+  /** attempts already recorded for this item's kind, and how many of them came before the last manual retry */
+  attemptsMade: number;
+  attemptsBeforeRetry: number;
+  run: {
+    workflowName: string;
+    workflowVersion: string;
+    status: RunStatus;
+    input: Record<string, unknown>;
+    context: Record<string, unknown>;
+    correlationId: string;
+    traceParent: string | null;
+    traceState: string | null;
+  };
+  /** outputs of the steps that have succeeded so far, by step id */
+  outputs: Record<string, unknown>;
+}
+
+interface ClaimRow {
+  id: string;
+  run_id: string;
+  step_index: number;
+  kind: AttemptKind;
+  lease_token: string;
+  deliveries: number;
+  step_id: string;
+  attempts_made: number;
+  attempts_before_retry: number;
+  workflow_name: string;
+  workflow_version: string;
+  run_status: RunStatus;
+  input: Record<string, unknown>;
+  context: Record<string, unknown>;
+  correlation_id: string;
+  trace_parent: string | null;
+  trace_state: string | null;
+  outputs: Record<string, unknown>;
+}
+
+/**
+ * The claim, one statement: lock up to `limit` due items (SKIP LOCKED, in the outbox_claim index order), lease them
+ * to `owner` by moving their due time to the end of the lease, mark their step (or compensation) and run as started,
+ * and return them with their run's data.
+ */
+export async function claimOutboxBatch(db: Db, owner: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
+  const { rows } = await sql<ClaimRow>`
+    with due as (
+      select id from outbox
+       where status = 'READY' and due_at <= now()
+       order by due_at, id
+       limit ${limit}
+         for update skip locked
+    ), claimed as (
+      update outbox o
+         set lease_owner = ${owner}, lease_token = gen_random_uuid(),
+             due_at = now() + ${leaseMs} * interval '1 millisecond', deliveries = o.deliveries + 1
+        from due
+       where o.id = due.id
+      returning o.id, o.run_id, o.step_index, o.kind, o.lease_token, o.deliveries
+    ), started_steps as (
+      update run_steps s
+         set status = 'RUNNING', started_at = coalesce(s.started_at, now())
+        from claimed c
+       where c.kind = 'action' and s.run_id = c.run_id and s.step_index = c.step_index and s.status = 'PENDING'
+      returning s.run_id
+    ), started_compensations as (
+      update run_steps s
+         set compensation_status = 'RUNNING'
+        from claimed c
+       where c.kind = 'compensation' and s.run_id = c.run_id and s.step_index = c.step_index and s.compensation_status = 'PENDING'
+      returning s.run_id
+    ), started_runs as (
+      update workflow_runs r
+         set status = 'RUNNING', updated_at = now()
+        from claimed c
+       where r.id = c.run_id and r.status = 'PENDING'
+      returning r.id
+    )
+    select c.id, c.run_id, c.step_index, c.kind, c.lease_token, c.deliveries, s.step_id,
+           case when c.kind = 'action' then s.attempts else s.compensation_attempts end as attempts_made,
+           case when c.kind = 'action' then s.attempts_before_retry else s.compensation_attempts_before_retry end as attempts_before_retry,
+           r.workflow_name, r.workflow_version,
+           case when sr.id is not null then 'RUNNING' else r.status end as run_status,
+           r.input, r.context, r.correlation_id, r.trace_parent, r.trace_state,
+           (select coalesce(jsonb_object_agg(x.step_id, x.output), '{}'::jsonb)
+              from run_steps x where x.run_id = c.run_id and x.status = 'SUCCEEDED') as outputs,
+           (select count(*) from started_steps) + (select count(*) from started_compensations) as _started
+      from claimed c
+      join workflow_runs r on r.id = c.run_id
+      join run_steps s on s.run_id = c.run_id and s.step_index = c.step_index
+      left join started_runs sr on sr.id = c.run_id
+  `.execute(db);
+  return rows.map((r) => ({
+    id: r.id,
+    runId: r.run_id,
+    stepIndex: r.step_index,
+    kind: r.kind,
+    leaseToken: r.lease_token,
+    deliveries: r.deliveries,
+    stepId: r.step_id,
+    attemptsMade: r.attempts_made,
+    attemptsBeforeRetry: r.attempts_before_retry,
+    run: {
+      workflowName: r.workflow_name,
+      workflowVersion: r.workflow_version,
+      status: r.run_status,
+      input: r.input,
+      context: r.context,
+      correlationId: r.correlation_id,
+      traceParent: r.trace_parent,
+      traceState: r.trace_state,
+    },
+    outputs: r.outputs,
+  }));
+}

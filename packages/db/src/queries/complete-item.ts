@@ -1,0 +1,74 @@
+import { LeaseLostError } from '../errors.js';
+import type { Db } from '../pool.js';
+import { planCompletion, type AttemptResult, type Plan } from '../saga-plan.js';
+import type { AttemptKind, AttemptOutcome } from '../schema.js';
+import { applyPlan } from './apply-plan.js';
+import { lockRunSnapshot, type LockedRun } from './run-snapshot.js';
+
+export interface LeasedItem {
+  id: string;
+  runId: string;
+  stepIndex: number;
+  kind: AttemptKind;
+  leaseToken: string;
+}
+
+export interface AttemptRecord {
+  attemptNo: number;
+  outcome: AttemptOutcome;
+  httpStatus: number | null;
+  error: Record<string, unknown> | null;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+export interface CompletionOutcome {
+  plan: Plan;
+  /** the run as it was before this completion */
+  before: LockedRun;
+}
+
+/**
+ * Completes an outbox item in one transaction: checks the lease is still held (fencing), records the attempt,
+ * moves the step and the run, enqueues what comes next, retires the item. Throws LeaseLostError, committing nothing,
+ * when another worker owns the item now.
+ */
+export async function completeItem(
+  db: Db,
+  item: LeasedItem,
+  attempt: AttemptRecord | undefined,
+  result: AttemptResult,
+): Promise<CompletionOutcome> {
+  return db.transaction().execute(async (trx) => {
+    const run = await lockRunSnapshot(trx, item.runId);
+    const held = await trx
+      .selectFrom('outbox')
+      .select('id')
+      .where('id', '=', item.id)
+      .where('lease_token', '=', item.leaseToken)
+      .where('status', '=', 'READY')
+      .forUpdate()
+      .executeTakeFirst();
+    if (!run || !held) throw new LeaseLostError(item.id);
+
+    const plan = planCompletion(run, item, attempt?.attemptNo, result);
+    if (attempt) {
+      await trx
+        .insertInto('step_attempts')
+        .values({
+          run_id: item.runId,
+          step_index: item.stepIndex,
+          kind: item.kind,
+          attempt_no: attempt.attemptNo,
+          outcome: attempt.outcome,
+          http_status: attempt.httpStatus,
+          error: attempt.error ? JSON.stringify(attempt.error) : null,
+          started_at: attempt.startedAt,
+          finished_at: attempt.finishedAt,
+        })
+        .execute();
+    }
+    await applyPlan(trx, item.runId, item.id, plan);
+    return { plan, before: run };
+  });
+}

@@ -1,0 +1,64 @@
+import type { Db } from '../pool.js';
+import type { CompensationStatus, RunError, RunStatus, StepStatus } from '../schema.js';
+
+/** A run as the REST API shows it (SPEC §5). */
+export interface RunView {
+  run: {
+    runId: string;
+    workflowName: string;
+    workflowVersion: string;
+    status: RunStatus;
+    error: RunError | null;
+    input: unknown;
+    context: unknown;
+    correlationId: string;
+    createdAt: string;
+    updatedAt: string;
+    completedAt: string | null;
+  };
+  steps: Array<{
+    stepId: string;
+    status: StepStatus;
+    attempts: number;
+    compensationStatus: CompensationStatus;
+    compensationAttempts: number;
+    output: unknown;
+    error: Record<string, unknown> | null;
+    startedAt: string | null;
+    finishedAt: string | null;
+  }>;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export async function getRun(db: Db, runId: string): Promise<RunView | undefined> {
+  const run = await db.selectFrom('workflow_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+  if (!run) return undefined;
+  const steps = await db.selectFrom('run_steps').selectAll().where('run_id', '=', runId).orderBy('step_index').execute();
+  return {
+    run: {
+      runId: run.id,
+      workflowName: run.workflow_name,
+      workflowVersion: run.workflow_version,
+      status: run.status,
+      error: run.error,
+      input: run.input,
+      context: run.context,
+      correlationId: run.correlation_id,
+      createdAt: run.created_at.toISOString(),
+      updatedAt: run.updated_at.toISOString(),
+      completedAt: iso(run.completed_at),
+    },
+    steps: steps.map((s) => ({
+      stepId: s.step_id,
+      status: s.status,
+      attempts: s.attempts,
+      compensationStatus: s.compensation_status,
+      compensationAttempts: s.compensation_attempts,
+      output: s.output ?? null,
+      error: s.error,
+      startedAt: iso(s.started_at),
+      finishedAt: iso(s.finished_at),
+    })),
+  };
+}

@@ -1,0 +1,38 @@
+import { sql } from 'kysely';
+import type { Db } from '../pool.js';
+
+export interface HeldLease {
+  id: string;
+  leaseToken: string;
+}
+
+/** Heartbeat: pushes the lease of items still held by this token to now + leaseMs. Returns the ids still held. */
+export async function extendLeases(db: Db, leases: readonly HeldLease[], leaseMs: number): Promise<string[]> {
+  if (leases.length === 0) return [];
+  const { rows } = await sql<{ id: string }>`
+    update outbox o
+       set due_at = now() + ${leaseMs} * interval '1 millisecond'
+      from unnest(${leases.map((l) => l.id)}::bigint[], ${leases.map((l) => l.leaseToken)}::uuid[]) as held(id, token)
+     where o.id = held.id and o.lease_token = held.token and o.status = 'READY'
+    returning o.id::text as id
+  `.execute(db);
+  return rows.map((r) => r.id);
+}
+
+/** Hands items back unworked (shutdown): due now, unleased, and the delivery does not count against poison protection. */
+export async function releaseLeases(db: Db, leases: readonly HeldLease[]): Promise<number> {
+  if (leases.length === 0) return 0;
+  const { rows } = await sql<{ id: string }>`
+    update outbox o
+       set due_at = now(), lease_owner = null, lease_token = null, deliveries = greatest(o.deliveries - 1, 0)
+      from unnest(${leases.map((l) => l.id)}::bigint[], ${leases.map((l) => l.leaseToken)}::uuid[]) as held(id, token)
+     where o.id = held.id and o.lease_token = held.token and o.status = 'READY'
+    returning o.id::text as id
+  `.execute(db);
+  return rows.length;
+}
+
+/** Readiness: throws when Postgres cannot answer. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}

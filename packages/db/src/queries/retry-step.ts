@@ -1,0 +1,26 @@
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { Db } from '../pool.js';
+import { planRetry } from '../saga-plan.js';
+import type { RunStatus } from '../schema.js';
+import { applyPlan } from './apply-plan.js';
+import { lockRunSnapshot } from './run-snapshot.js';
+
+/**
+ * An operator's retry (SPEC §5): a FAILED forward step of a run that compensated nothing runs again and the run
+ * goes on forward; or a FAILED compensation runs again and the unwinding resumes. Anything else is a conflict.
+ */
+export async function retryStep(db: Db, runId: string, stepId: string): Promise<{ runId: string; stepId: string; status: RunStatus }> {
+  return db.transaction().execute(async (trx) => {
+    const run = await lockRunSnapshot(trx, runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    const step = run.steps.find((s) => s.stepId === stepId);
+    if (!step) throw new NotFoundError(`run ${runId} has no step ${stepId}`);
+
+    const decision = planRetry(run, step.index);
+    if (!decision.ok) throw new ConflictError(`cannot retry step ${stepId}: ${decision.reason}`);
+    // parked items of this run are resolved by the retry
+    await trx.deleteFrom('outbox').where('run_id', '=', runId).where('status', '=', 'DEAD').execute();
+    await applyPlan(trx, runId, undefined, decision.plan, { notify: true });
+    return { runId, stepId, status: decision.plan.run?.status ?? run.status };
+  });
+}

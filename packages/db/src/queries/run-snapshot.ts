@@ -1,0 +1,42 @@
+import { sql, type Transaction } from 'kysely';
+import type { RunSnapshot } from '../saga-plan.js';
+import type { CompensationStatus, Database, RunError, RunStatus, StepStatus } from '../schema.js';
+
+export type Trx = Transaction<Database>;
+
+export interface LockedRun extends RunSnapshot {
+  runId: string;
+  error: RunError | null;
+  workflowName: string;
+  createdAt: Date;
+}
+
+/** Locks a run row (FOR UPDATE) and reads it with its steps: the snapshot every state change decides from. */
+export async function lockRunSnapshot(trx: Trx, runId: string): Promise<LockedRun | undefined> {
+  const { rows } = await sql<{
+    status: RunStatus;
+    error: RunError | null;
+    cancel_requested_at: Date | null;
+    workflow_name: string;
+    created_at: Date;
+    steps: Array<[number, string, StepStatus, CompensationStatus, Record<string, unknown> | null]>;
+  }>`
+    select r.status, r.error, r.cancel_requested_at, r.workflow_name, r.created_at,
+           (select json_agg(json_build_array(s.step_index, s.step_id, s.status, s.compensation_status, s.error) order by s.step_index)
+              from run_steps s where s.run_id = r.id) as steps
+      from workflow_runs r
+     where r.id = ${runId}
+       for update of r
+  `.execute(trx);
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    runId,
+    status: row.status,
+    error: row.error,
+    workflowName: row.workflow_name,
+    createdAt: row.created_at,
+    cancelRequested: row.cancel_requested_at !== null,
+    steps: (row.steps ?? []).map(([index, stepId, status, compensationStatus, error]) => ({ index, stepId, status, compensationStatus, error })),
+  };
+}

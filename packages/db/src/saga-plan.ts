@@ -1,0 +1,266 @@
+import type { AttemptKind, CompensationStatus, RunError, RunErrorCode, RunStatus, StepStatus } from './schema.js';
+import { assertRunTransition } from './state-machine.js';
+
+/**
+ * Pure decisions: given a run's current rows and what just happened, what changes.
+ * The db functions apply a plan in one transaction; nothing here does I/O.
+ */
+
+export interface StepSnapshot {
+  index: number;
+  stepId: string;
+  status: StepStatus;
+  compensationStatus: CompensationStatus;
+  error: Record<string, unknown> | null;
+}
+
+export interface RunSnapshot {
+  status: RunStatus;
+  cancelRequested: boolean;
+  steps: StepSnapshot[];
+}
+
+export interface StepChange {
+  index: number;
+  status?: StepStatus;
+  compensationStatus?: CompensationStatus;
+  attempts?: number;
+  compensationAttempts?: number;
+  output?: unknown;
+  error?: Record<string, unknown> | null;
+  compensationError?: Record<string, unknown> | null;
+  finished?: boolean;
+  compensated?: boolean;
+  /** manual retry: the attempt budget starts again from the attempts made so far */
+  resetAttemptBudget?: boolean;
+  resetCompensationBudget?: boolean;
+}
+
+export interface RunChange {
+  status: RunStatus;
+  /** undefined keeps the current error */
+  error?: RunError | null;
+}
+
+export interface NextItem {
+  stepIndex: number;
+  kind: AttemptKind;
+  /** null: due now */
+  dueAt: Date | null;
+}
+
+export type ItemChange =
+  | { type: 'keep' }
+  | { type: 'delete' }
+  | { type: 'move'; next: NextItem }
+  | { type: 'park'; lastError: Record<string, unknown>; next?: NextItem };
+
+export interface Plan {
+  steps: StepChange[];
+  /** PENDING steps become SKIPPED (the run stopped before them) */
+  skipPending: boolean;
+  /** SKIPPED steps become PENDING again (a forward retry) */
+  unskip: boolean;
+  run?: RunChange;
+  item: ItemChange;
+}
+
+export interface AttemptError {
+  code: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+export type AttemptResult =
+  | { outcome: 'SUCCEEDED'; output: unknown }
+  | { outcome: 'RETRYABLE'; retryAt: Date; error: AttemptError }
+  /** park: the item is retired as dead (poison) instead of deleted or moved on */
+  | { outcome: 'FAILED'; error: AttemptError & { code: RunErrorCode | string }; park?: boolean };
+
+const FORWARD_FAILURE_CODES: readonly string[] = ['STEP_FAILED', 'DELIVERY_EXHAUSTED', 'TEMPLATE_ERROR'];
+
+export const CANCELLED_ERROR: RunError = { code: 'CANCELLED', message: 'run cancelled by request' };
+
+/** The step to compensate next: the highest index below `below` that succeeded and still has a pending compensation. */
+export function nextCompensationIndex(steps: readonly StepSnapshot[], below: number): number | undefined {
+  for (let i = Math.min(below, steps.length) - 1; i >= 0; i--) {
+    const step = steps[i]!;
+    if (step.status === 'SUCCEEDED' && step.compensationStatus === 'PENDING') return i;
+  }
+  return undefined;
+}
+
+function withChanges(steps: readonly StepSnapshot[], changes: readonly StepChange[]): StepSnapshot[] {
+  return steps.map((s) => {
+    const c = changes.find((x) => x.index === s.index);
+    if (!c) return s;
+    return { ...s, status: c.status ?? s.status, compensationStatus: c.compensationStatus ?? s.compensationStatus };
+  });
+}
+
+function move(from: RunStatus, to: RunStatus): RunStatus {
+  assertRunTransition(from, to);
+  return to;
+}
+
+/**
+ * Unwind from below `below`: enqueue the next compensation, or finish the run when none is left.
+ * `failure` is the run error to set when the run fails without compensating anything.
+ */
+function planUnwind(run: RunSnapshot, steps: StepSnapshot[], below: number, failure: RunError | undefined): Pick<Plan, 'run' | 'item'> {
+  const next = nextCompensationIndex(steps, below);
+  const cancelling = run.cancelRequested;
+  if (next !== undefined) {
+    const status = move(run.status, cancelling ? 'CANCELLING' : 'COMPENSATING');
+    return {
+      run: { status, error: cancelling ? CANCELLED_ERROR : failure },
+      item: { type: 'move', next: { stepIndex: next, kind: 'compensation', dueAt: null } },
+    };
+  }
+  const anyCompensated = steps.some((s) => s.compensationStatus === 'COMPENSATED');
+  if (cancelling) return { run: { status: move(run.status, 'CANCELLED'), error: CANCELLED_ERROR }, item: { type: 'delete' } };
+  if (anyCompensated) return { run: { status: move(run.status, 'COMPENSATED'), error: failure }, item: { type: 'delete' } };
+  return { run: { status: move(run.status, 'FAILED'), error: failure }, item: { type: 'delete' } };
+}
+
+function parkInstead(plan: Pick<Plan, 'run' | 'item'>, error: AttemptError): Pick<Plan, 'run' | 'item'> {
+  const next = plan.item.type === 'move' ? plan.item.next : undefined;
+  return { run: plan.run, item: { type: 'park', lastError: error, ...(next ? { next } : {}) } };
+}
+
+/** What an attempt's result changes. */
+export function planCompletion(
+  run: RunSnapshot,
+  item: { stepIndex: number; kind: AttemptKind },
+  attemptNo: number | undefined,
+  result: AttemptResult,
+): Plan {
+  const base = { skipPending: false, unskip: false };
+  if (!['RUNNING', 'COMPENSATING', 'CANCELLING'].includes(run.status)) {
+    // nothing may move a run that is not in flight: retire the stray item
+    return { ...base, steps: [], item: { type: 'delete' } };
+  }
+  const index = item.stepIndex;
+  const step = run.steps[index];
+  if (!step) throw new Error(`run has no step ${index}`);
+  const counted = attemptNo === undefined ? {} : item.kind === 'action' ? { attempts: attemptNo } : { compensationAttempts: attemptNo };
+
+  if (item.kind === 'action') {
+    if (result.outcome === 'SUCCEEDED') {
+      const change: StepChange = { index, status: 'SUCCEEDED', output: result.output, error: null, finished: true, ...counted };
+      if (!run.cancelRequested) {
+        if (index + 1 < run.steps.length) {
+          return { ...base, steps: [change], item: { type: 'move', next: { stepIndex: index + 1, kind: 'action', dueAt: null } } };
+        }
+        return { ...base, steps: [change], run: { status: move(run.status, 'COMPLETED'), error: null }, item: { type: 'delete' } };
+      }
+      const steps = withChanges(run.steps, [change]);
+      return { ...base, steps: [change], skipPending: true, ...planUnwind(run, steps, index + 1, undefined) };
+    }
+    if (result.outcome === 'RETRYABLE' && !run.cancelRequested) {
+      return { ...base, steps: [{ index, error: result.error, ...counted }], item: { type: 'move', next: { stepIndex: index, kind: 'action', dueAt: result.retryAt } } };
+    }
+    // a permanent failure, or a retry that a cancel withdrew
+    const error: AttemptError =
+      result.outcome === 'FAILED' ? result.error : { code: 'CANCELLED', message: 'run cancelled before the step succeeded', lastError: result.error };
+    const change: StepChange = { index, status: 'FAILED', error, finished: true, ...counted };
+    const steps = withChanges(run.steps, [change]);
+    const code = (FORWARD_FAILURE_CODES.includes(error.code) ? error.code : 'STEP_FAILED') as RunErrorCode;
+    const failure: RunError = { code, message: error.message, stepId: step.stepId };
+    const unwind = planUnwind(run, steps, index, failure);
+    const parked = result.outcome === 'FAILED' && result.park ? parkInstead(unwind, error) : unwind;
+    return { ...base, steps: [change], skipPending: true, ...parked };
+  }
+
+  // compensation
+  if (result.outcome === 'SUCCEEDED') {
+    const change: StepChange = { index, compensationStatus: 'COMPENSATED', compensationError: null, compensated: true, ...counted };
+    const steps = withChanges(run.steps, [change]);
+    return { ...base, steps: [change], skipPending: true, ...planUnwind(run, steps, index, undefined) };
+  }
+  if (result.outcome === 'RETRYABLE') {
+    return {
+      ...base,
+      steps: [{ index, compensationError: result.error, ...counted }],
+      item: { type: 'move', next: { stepIndex: index, kind: 'compensation', dueAt: result.retryAt } },
+    };
+  }
+  const change: StepChange = { index, compensationStatus: 'FAILED', compensationError: result.error, ...counted };
+  return {
+    ...base,
+    steps: [change],
+    skipPending: true,
+    run: {
+      status: move(run.status, 'FAILED'),
+      error: { code: 'COMPENSATION_FAILED', message: result.error.message, stepId: step.stepId },
+    },
+    item: { type: 'park', lastError: result.error },
+  };
+}
+
+export type Decision<T> = { ok: true; plan: T } | { ok: false; reason: string };
+
+/** cancelRun: PENDING/RUNNING only. A leased item is in flight: it finishes and the engine unwinds after it. */
+export function planCancel(run: RunSnapshot, liveItem: { stepIndex: number; kind: AttemptKind; leased: boolean } | undefined): Decision<Plan> {
+  if (run.status !== 'PENDING' && run.status !== 'RUNNING') {
+    return { ok: false, reason: `run is ${run.status}; only PENDING or RUNNING runs can be cancelled` };
+  }
+  const base = { skipPending: false, unskip: false };
+  const cancelling: RunSnapshot = { ...run, cancelRequested: true };
+  if (liveItem?.leased) {
+    return { ok: true, plan: { ...base, steps: [], run: { status: move(run.status, 'CANCELLING'), error: CANCELLED_ERROR }, item: { type: 'keep' } } };
+  }
+  const changes: StepChange[] = [];
+  const inRetry = liveItem ? run.steps[liveItem.stepIndex] : undefined;
+  if (inRetry?.status === 'RUNNING') {
+    changes.push({ index: inRetry.index, status: 'FAILED', error: { code: 'CANCELLED', message: 'run cancelled before the step succeeded' }, finished: true });
+  }
+  const steps = withChanges(run.steps, changes);
+  const unwind = planUnwind(cancelling, steps, liveItem?.stepIndex ?? steps.length, undefined);
+  return { ok: true, plan: { ...base, steps: changes, skipPending: true, ...unwind } };
+}
+
+/** retryStep: the two cases of SPEC §5; anything else is refused with the reason. */
+export function planRetry(run: RunSnapshot & { error: RunError | null }, stepIndex: number): Decision<Plan> {
+  const step = run.steps[stepIndex];
+  if (!step) return { ok: false, reason: 'unknown step' };
+  const base = { skipPending: false, unskip: false };
+  if (run.status !== 'FAILED') return { ok: false, reason: `run is ${run.status}; only FAILED runs can be retried` };
+  const code = run.error?.code;
+
+  if (step.compensationStatus === 'FAILED' && code === 'COMPENSATION_FAILED') {
+    const forward = run.steps.find((s) => s.status === 'FAILED' && s.error && s.error['code'] !== 'CANCELLED');
+    const error: RunError = run.cancelRequested
+      ? CANCELLED_ERROR
+      : forward
+        ? { code: (FORWARD_FAILURE_CODES.includes(String(forward.error?.['code'])) ? forward.error?.['code'] : 'STEP_FAILED') as RunErrorCode, message: String(forward.error?.['message'] ?? 'step failed'), stepId: forward.stepId }
+        : { code: 'STEP_FAILED', message: 'step failed' };
+    return {
+      ok: true,
+      plan: {
+        ...base,
+        steps: [{ index: stepIndex, compensationStatus: 'PENDING', compensationError: null, resetCompensationBudget: true }],
+        run: { status: move(run.status, run.cancelRequested ? 'CANCELLING' : 'COMPENSATING'), error },
+        item: { type: 'move', next: { stepIndex, kind: 'compensation', dueAt: null } },
+      },
+    };
+  }
+
+  if (step.status === 'FAILED' && code && FORWARD_FAILURE_CODES.includes(code) && !run.cancelRequested) {
+    const unwound = run.steps.some((s) => s.compensationStatus !== 'NONE' && s.compensationStatus !== 'PENDING');
+    if (unwound) return { ok: false, reason: 'the run has already compensated steps; it cannot go forward again' };
+    return {
+      ok: true,
+      plan: {
+        ...base,
+        unskip: true,
+        steps: [{ index: stepIndex, status: 'PENDING', error: null, resetAttemptBudget: true }],
+        run: { status: move(run.status, 'RUNNING'), error: null },
+        item: { type: 'move', next: { stepIndex, kind: 'action', dueAt: null } },
+      },
+    };
+  }
+  if (step.compensationStatus === 'FAILED') return { ok: false, reason: `run error is ${code}, not COMPENSATION_FAILED` };
+  if (step.status === 'FAILED') return { ok: false, reason: `run error is ${code}; a forward retry needs STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and no cancel` };
+  return { ok: false, reason: `step is ${step.status} with compensation ${step.compensationStatus}; only a FAILED action or a FAILED compensation can be retried` };
+}

@@ -1,0 +1,124 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Kysely types for migrations/sql/001_init.sql, column for column.
+ * Timestamps come back from pg as Date; json columns as parsed values.
+ */
+
+export type Json = ColumnType<unknown, string, string>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type RunStatus =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'COMPENSATING'
+  | 'CANCELLING'
+  | 'COMPLETED'
+  | 'COMPENSATED'
+  | 'FAILED'
+  | 'CANCELLED';
+export type StepStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+export type CompensationStatus = 'NONE' | 'PENDING' | 'RUNNING' | 'COMPENSATED' | 'FAILED';
+export type AttemptKind = 'action' | 'compensation';
+export type AttemptOutcome = 'SUCCEEDED' | 'RETRYABLE' | 'FAILED';
+export type OutboxStatus = 'READY' | 'DEAD';
+export type RunErrorCode =
+  | 'STEP_FAILED'
+  | 'COMPENSATION_FAILED'
+  | 'CANCELLED'
+  | 'DELIVERY_EXHAUSTED'
+  | 'TEMPLATE_ERROR';
+
+export interface RunError {
+  code: RunErrorCode;
+  message: string;
+  stepId?: string;
+}
+
+export interface WorkflowDefinitionsTable {
+  name: string;
+  version: string;
+  definition: Json;
+  checksum: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface WorkflowRunsTable {
+  id: string;
+  workflow_name: string;
+  workflow_version: string;
+  status: ColumnType<RunStatus, RunStatus | undefined, RunStatus>;
+  input: Json;
+  context: ColumnType<unknown, string | undefined, string>;
+  error: ColumnType<RunError | null, string | null | undefined, string | null>;
+  correlation_id: string;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  trace_parent: string | null;
+  trace_state: string | null;
+  cancel_requested_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface RunStepsTable {
+  run_id: string;
+  step_index: number;
+  step_id: string;
+  status: ColumnType<StepStatus, StepStatus | undefined, StepStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  attempts_before_retry: ColumnType<number, number | undefined, number>;
+  compensation_status: CompensationStatus;
+  compensation_attempts: ColumnType<number, number | undefined, number>;
+  compensation_attempts_before_retry: ColumnType<number, number | undefined, number>;
+  output: ColumnType<unknown, string | null | undefined, string | null>;
+  error: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  compensation_error: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  compensated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface StepAttemptsTable {
+  id: Generated<string>;
+  run_id: string;
+  step_index: number;
+  kind: AttemptKind;
+  attempt_no: number;
+  outcome: AttemptOutcome;
+  http_status: number | null;
+  error: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  run_id: string;
+  step_index: number;
+  kind: AttemptKind;
+  status: ColumnType<OutboxStatus, OutboxStatus | undefined, OutboxStatus>;
+  due_at: DefaultTimestamp;
+  lease_owner: string | null;
+  lease_token: string | null;
+  deliveries: ColumnType<number, number | undefined, number>;
+  last_error: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  created_at: DefaultTimestamp;
+}
+
+export interface Database {
+  workflow_definitions: WorkflowDefinitionsTable;
+  workflow_runs: WorkflowRunsTable;
+  run_steps: RunStepsTable;
+  step_attempts: StepAttemptsTable;
+  outbox: OutboxTable;
+}
+
+export type WorkflowRunRow = Selectable<WorkflowRunsTable>;
+export type RunStepRow = Selectable<RunStepsTable>;
+export type StepAttemptRow = Selectable<StepAttemptsTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type NewOutboxRow = Insertable<OutboxTable>;
+export type RunStepUpdate = Updateable<RunStepsTable>;

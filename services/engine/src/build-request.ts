@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { renderTemplate, type StepRequest, type TemplateScope } from '@sagaflow/definitions';
+import type { AttemptKind } from '@sagaflow/db';
+
+/** The HTTP request of one attempt, fully decided before any I/O. */
+export interface AttemptRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+export interface AttemptIdentity {
+  runId: string;
+  workflowName: string;
+  workflowVersion: string;
+  stepId: string;
+  kind: AttemptKind;
+  compensationId?: string;
+  attemptNo: number;
+  correlationId: string;
+  traceParent: string | null;
+  input: Record<string, unknown>;
+  context: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+}
+
+/** A configuration problem that no retry can fix (unknown service, host not allowed). */
+export class RequestConfigError extends Error {
+  readonly code = 'STEP_FAILED';
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+export function idempotencyKey(runId: string, stepId: string, kind: AttemptKind): string {
+  return kind === 'action' ? `${runId}:${stepId}` : `${runId}:${stepId}:compensate`;
+}
+
+/** W3C traceparent for an attempt: the run's trace id when it has one, a fresh span id each time. */
+export function childTraceParent(parent: string | null): string {
+  const traceId = parent && /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(parent)?.[1];
+  return `00-${traceId || randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
+
+function templateScope(a: AttemptIdentity): TemplateScope {
+  const steps: TemplateScope['steps'] = {};
+  for (const [id, output] of Object.entries(a.outputs)) steps[id] = { output };
+  return { input: a.input, context: a.context, run: { runId: a.runId, workflowName: a.workflowName, workflowVersion: a.workflowVersion }, steps };
+}
+
+/** SPEC §2: the body sent when a POST/PUT/PATCH step defines none. */
+export function envelope(a: AttemptIdentity): Record<string, unknown> {
+  const steps: Record<string, { output: unknown }> = {};
+  for (const [id, output] of Object.entries(a.outputs)) steps[id] = { output };
+  return {
+    runId: a.runId,
+    workflowName: a.workflowName,
+    workflowVersion: a.workflowVersion,
+    stepId: a.stepId,
+    kind: a.kind,
+    ...(a.compensationId ? { compensationId: a.compensationId } : {}),
+    attempt: a.attemptNo,
+    input: a.input,
+    context: a.context,
+    steps,
+  };
+}
+
+function resolveUrl(request: StepRequest, scope: TemplateScope, serviceUrls: Record<string, string>): URL {
+  if (request.url) return new URL(String(renderTemplate(request.url, scope)));
+  const base = serviceUrls[request.service ?? ''];
+  if (!base) throw new RequestConfigError(`no URL configured for service "${request.service}" (set SAGAFLOW_SERVICE_${String(request.service).toUpperCase().replaceAll('-', '_')}_URL)`);
+  const path = String(renderTemplate(request.path ?? '/', scope));
+  return new URL(base.replace(/\/+$/, '') + path);
+}
+
+/** Renders the step's request (templates, envelope, headers). Throws TemplateError or RequestConfigError. */
+export function buildAttemptRequest(
+  request: StepRequest,
+  attempt: AttemptIdentity,
+  options: { serviceUrls: Record<string, string>; allowedHosts?: string[] | undefined },
+): AttemptRequest {
+  const scope = templateScope(attempt);
+  const url = resolveUrl(request, scope, options.serviceUrls);
+  if (options.allowedHosts && !options.allowedHosts.includes(url.hostname.toLowerCase())) {
+    throw new RequestConfigError(`host "${url.hostname}" is not in SAGAFLOW_ALLOWED_HOSTS`);
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers ?? {})) {
+    const rendered = renderTemplate(value, scope);
+    headers[name.toLowerCase()] = typeof rendered === 'string' ? rendered : JSON.stringify(rendered);
+  }
+  let body: string | undefined;
+  if (BODY_METHODS.has(request.method)) {
+    body = JSON.stringify(request.body === undefined ? envelope(attempt) : renderTemplate(request.body, scope));
+    headers['content-type'] = 'application/json';
+  }
+  Object.assign(headers, {
+    'x-idempotency-key': idempotencyKey(attempt.runId, attempt.stepId, attempt.kind),
+    'x-correlation-id': attempt.correlationId,
+    'x-sagaflow-run-id': attempt.runId,
+    'x-sagaflow-step-id': attempt.stepId,
+    'x-sagaflow-attempt': String(attempt.attemptNo),
+    traceparent: childTraceParent(attempt.traceParent),
+  });
+  return { method: request.method, url: url.toString(), headers, body };
+}

@@ -1,0 +1,26 @@
+/** How an attempt ended, as SPEC §3 classifies it. Pure. */
+export type AttemptClass = 'success' | 'retryable' | 'permanent';
+
+export type AttemptEnd =
+  | { type: 'response'; status: number }
+  | { type: 'timeout' }
+  | { type: 'connection-error' };
+
+const RETRYABLE_STATUSES = new Set([408, 425, 429]);
+
+export function classifyResponse(end: AttemptEnd): AttemptClass {
+  if (end.type !== 'response') return 'retryable';
+  if (end.status >= 200 && end.status < 300) return 'success';
+  if (RETRYABLE_STATUSES.has(end.status) || end.status >= 500) return 'retryable';
+  return 'permanent';
+}
+
+/** A Retry-After header (delta seconds or an HTTP date) in ms from `now`; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(raw)) return Number(raw) * 1000;
+  const date = Date.parse(raw);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}

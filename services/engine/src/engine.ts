@@ -1,0 +1,189 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { claimOutboxBatch, completeItem, extendLeases, LeaseLostError, releaseLeases, type ClaimedItem, type CompletionOutcome, type Db } from '@sagaflow/db';
+import type { Logger } from 'pino';
+import type { Agent } from 'undici';
+import type { DefinitionCache } from './definition-cache.js';
+import type { EngineMetrics } from './metrics.js';
+import { recordCompletion } from './record-completion.js';
+import { runAttempt, type AttemptOutcome, type AttemptSettings } from './run-attempt.js';
+import { WakeSignal } from './wake-signal.js';
+
+export interface EngineOptions extends AttemptSettings {
+  id: string;
+  concurrency: number;
+  batchSize: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  shutdownGraceMs: number;
+  /** how often held leases are extended; default leaseMs / 3 */
+  heartbeatIntervalMs?: number;
+}
+
+interface InFlight {
+  item: ClaimedItem;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * The engine: a visible loop that claims due outbox items and runs up to `concurrency` attempts at once.
+ * All state is in Postgres; this object only holds the leases it is working on.
+ */
+export class Engine {
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly released = new Set<string>();
+  private readonly wake = new WakeSignal();
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private nextRetryAt: number | undefined;
+  /** false while Postgres is failing the claim */
+  healthy = true;
+
+  constructor(
+    private readonly db: Db,
+    private readonly definitions: DefinitionCache,
+    private readonly agent: Agent,
+    private readonly options: EngineOptions,
+    private readonly logger: Logger,
+    private readonly metrics?: EngineMetrics,
+  ) {}
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** New work may be due (a NOTIFY arrived): cut the current wait short. */
+  notify(): void {
+    this.wake.signal();
+  }
+
+  start(): void {
+    if (this.loop) return;
+    const every = this.options.heartbeatIntervalMs ?? Math.floor(this.options.leaseMs / 3);
+    this.heartbeat = setInterval(() => void this.extendHeldLeases(), every);
+    this.loop = this.runLoop();
+  }
+
+  private async runLoop(): Promise<void> {
+    while (!this.stopping) {
+      let more = false;
+      try {
+        more = await this.tick();
+        this.healthy = true;
+      } catch (error) {
+        if (this.healthy) this.logger.warn({ err: error }, 'claim failed; will retry');
+        this.healthy = false;
+      }
+      if (!more && !this.stopping) await this.wake.wait(this.waitMs());
+    }
+  }
+
+  private waitMs(): number {
+    const poll = this.options.pollIntervalMs;
+    if (this.nextRetryAt === undefined) return poll;
+    const until = this.nextRetryAt - Date.now();
+    if (until <= 0) this.nextRetryAt = undefined;
+    return Math.max(0, Math.min(poll, until));
+  }
+
+  /** One claim: takes as many due items as there are free slots (up to the batch size) and starts them. True when a full batch came back, so more may be due. */
+  async tick(): Promise<boolean> {
+    const free = this.options.concurrency - this.inFlight.size;
+    if (free <= 0 || this.stopping) return false;
+    const want = Math.min(this.options.batchSize, free);
+    const items = await claimOutboxBatch(this.db, this.options.id, want, this.options.leaseMs);
+    for (const item of items) this.launch(item);
+    return items.length === want && this.inFlight.size < this.options.concurrency;
+  }
+
+  private launch(item: ClaimedItem): void {
+    const abort = new AbortController();
+    const done = this.process(item, abort.signal)
+      .catch((error) => this.logger.error({ err: error, runId: item.runId, stepId: item.stepId }, 'attempt crashed; the lease will expire and the item be redelivered'))
+      .finally(() => {
+        this.inFlight.delete(item.id);
+        this.released.delete(item.id);
+        this.wake.signal();
+      });
+    this.inFlight.set(item.id, { item, abort, done });
+  }
+
+  private async process(item: ClaimedItem, signal: AbortSignal): Promise<void> {
+    const log = this.logger.child({
+      correlationId: item.run.correlationId,
+      runId: item.runId,
+      workflowName: item.run.workflowName,
+      stepId: item.stepId,
+      kind: item.kind,
+      attemptNo: item.attemptsMade + 1,
+    });
+    const definition = await this.definitions.get(item.run.workflowName, item.run.workflowVersion);
+    const outcome = await runAttempt(item, definition?.steps[item.stepIndex], this.agent, this.options, signal);
+    if (this.released.has(item.id)) return; // handed back at shutdown: the next owner redoes it
+    let completion: CompletionOutcome;
+    try {
+      completion = await this.commit(item, outcome);
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        log.warn({ outboxId: item.id }, 'lease lost before completion; result discarded (another engine redoes the attempt)');
+        return;
+      }
+      throw error;
+    }
+    recordCompletion(log, this.metrics, item, outcome, completion);
+    if (outcome.result.outcome === 'RETRYABLE') this.noteRetry(outcome.result.retryAt.getTime());
+  }
+
+  /** Commits an outcome, retrying transient database errors while the lease can still be ours. */
+  private async commit(item: ClaimedItem, outcome: AttemptOutcome): Promise<CompletionOutcome> {
+    const deadline = Date.now() + this.options.leaseMs;
+    for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
+      try {
+        return await completeItem(this.db, item, outcome.attempt, outcome.result);
+      } catch (error) {
+        if (error instanceof LeaseLostError || Date.now() + wait > deadline) throw error;
+        this.logger.warn({ err: error, runId: item.runId }, 'completion failed; retrying');
+        await delay(wait);
+      }
+    }
+  }
+
+  private noteRetry(at: number): void {
+    if (this.nextRetryAt === undefined || at < this.nextRetryAt) this.nextRetryAt = at;
+  }
+
+  private async extendHeldLeases(): Promise<void> {
+    const held = [...this.inFlight.values()].map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }));
+    if (held.length === 0) return;
+    try {
+      const kept = new Set(await extendLeases(this.db, held, this.options.leaseMs));
+      for (const lease of held) {
+        if (!kept.has(lease.id)) this.logger.warn({ outboxId: lease.id }, 'lease no longer held; its result will not commit');
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'lease heartbeat failed');
+    }
+  }
+
+  /** Stops claiming, lets in-flight attempts finish within the grace period, hands back the rest. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.wake.signal();
+    await this.loop;
+    const grace = delay(this.options.shutdownGraceMs, 'timeout' as const);
+    const finished = Promise.all([...this.inFlight.values()].map((f) => f.done)).then(() => 'done' as const);
+    if ((await Promise.race([finished, grace])) === 'timeout') {
+      const left = [...this.inFlight.values()];
+      for (const f of left) {
+        this.released.add(f.item.id);
+        f.abort.abort();
+      }
+      const count = await releaseLeases(this.db, left.map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }))).catch(() => 0);
+      this.logger.info({ released: count }, 'released unfinished items');
+      await Promise.all(left.map((f) => f.done));
+    }
+    if (this.heartbeat) clearInterval(this.heartbeat);
+  }
+}

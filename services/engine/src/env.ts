@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/** Engine configuration, parsed once at start; nothing else reads process.env. */
+const envSchema = z.object({
+  DATABASE_URL: z.string().min(1, 'DATABASE_URL is required'),
+  ENGINE_HOST: z.string().default('0.0.0.0'),
+  ENGINE_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+  ENGINE_ID: z.string().min(1).max(100).optional(),
+  ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  ENGINE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(16),
+  ENGINE_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
+  ENGINE_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  ENGINE_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
+  ENGINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  ENGINE_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),
+});
+
+export type EngineEnv = z.infer<typeof envSchema>;
+
+/** SAGAFLOW_SERVICE_<NAME>_URL → { name: url } (NAME lower-cased, '_' read as '-'), with the demo mocks as defaults. */
+export function readServiceUrls(env: Record<string, string | undefined>): Record<string, string> {
+  const urls: Record<string, string> = {
+    payments: 'http://127.0.0.1:3001',
+    inventory: 'http://127.0.0.1:3002',
+    notifications: 'http://127.0.0.1:3003',
+  };
+  for (const [key, value] of Object.entries(env)) {
+    const match = /^SAGAFLOW_SERVICE_([A-Z0-9_]+)_URL$/.exec(key);
+    if (!match || !value) continue;
+    const url = z.url({ protocol: /^https?$/ }).safeParse(value);
+    if (!url.success) throw new Error(`${key} must be an absolute http(s) URL, got "${value}"`);
+    urls[match[1]!.toLowerCase().replaceAll('_', '-')] = value;
+  }
+  return urls;
+}
+
+export function parseEnv(env: Record<string, string | undefined>): EngineEnv & { serviceUrls: Record<string, string>; allowedHosts: string[] | undefined } {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid engine configuration: ${problems}`);
+  }
+  const allowedHosts = parsed.data.SAGAFLOW_ALLOWED_HOSTS?.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return { ...parsed.data, serviceUrls: readServiceUrls(env), allowedHosts };
+}

@@ -1,0 +1,5 @@
+export { startEngine, type RunningEngine, type StartEngineOptions } from './start-engine.js';
+export { Engine, type EngineOptions } from './engine.js';
+export { classifyResponse, parseRetryAfter, type AttemptClass, type AttemptEnd } from './classify-response.js';
+export { buildAttemptRequest, envelope, idempotencyKey, type AttemptRequest } from './build-request.js';
+export { parseEnv, readServiceUrls } from './env.js';

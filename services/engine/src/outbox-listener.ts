@@ -1,0 +1,74 @@
+import { OUTBOX_CHANNEL } from '@sagaflow/db';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+/**
+ * LISTENs for new outbox work on a dedicated connection and calls `onWake` for each notification.
+ * Reconnects by itself after Postgres restarts; polling covers the gap.
+ */
+export class OutboxListener {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly onWake: () => void,
+    private readonly logger: Logger,
+  ) {}
+
+  get connected(): boolean {
+    return this.client !== undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'sagaflow-engine-listen' });
+    const lost = (error?: Error) => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      client.removeAllListeners();
+      client.on('error', () => {});
+      void client.end().catch(() => {});
+      if (!this.stopped) {
+        this.logger.warn({ err: error?.message }, 'outbox listener lost its connection; reconnecting');
+        this.scheduleReconnect();
+      }
+    };
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    } catch (error) {
+      client.on('error', () => {});
+      void client.end().catch(() => {});
+      this.scheduleReconnect();
+      throw error;
+    }
+    this.client = client;
+    client.on('notification', () => this.onWake());
+    client.on('error', lost);
+    client.on('end', () => lost());
+    // anything committed while we were not listening is found by the next claim
+    this.onWake();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.start().catch(() => {});
+    }, 1_000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      client.removeAllListeners();
+      client.on('error', () => {});
+      await client.end().catch(() => {});
+    }
+  }
+}

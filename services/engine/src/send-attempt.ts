@@ -1,0 +1,75 @@
+import { Agent, request as undiciRequest } from 'undici';
+import type { AttemptEnd } from './classify-response.js';
+import type { AttemptRequest } from './build-request.js';
+
+export const OUTPUT_CAP_BYTES = 256 * 1024;
+
+export interface AttemptResponse {
+  end: AttemptEnd;
+  /** parsed JSON, or text capped at 256 KiB; undefined without a response */
+  body?: unknown;
+  retryAfter?: string | undefined;
+  errorMessage?: string;
+}
+
+/** One keep-alive agent for all downstream origins (undici pools connections per origin inside it). */
+export function createDownstreamAgent(connectionsPerOrigin: number): Agent {
+  return new Agent({ connections: connectionsPerOrigin, keepAliveTimeout: 30_000, pipelining: 1 });
+}
+
+async function readCapped(body: AsyncIterable<Buffer>): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of body) {
+    if (size + chunk.length > OUTPUT_CAP_BYTES) {
+      chunks.push(chunk.subarray(0, OUTPUT_CAP_BYTES - size));
+      truncated = true;
+      break;
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated };
+}
+
+function parseOutput(text: string, truncated: boolean, contentType: string | undefined): unknown {
+  if (text === '') return null;
+  if (!truncated && (contentType?.includes('json') ?? true)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** Sends one attempt; never throws: a timeout or a broken connection is an AttemptEnd too. */
+export async function sendAttempt(agent: Agent, req: AttemptRequest, timeoutMs: number, abort?: AbortSignal): Promise<AttemptResponse> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = abort ? AbortSignal.any([timeout, abort]) : timeout;
+  try {
+    const res = await undiciRequest(req.url, {
+      dispatcher: agent,
+      method: req.method as 'POST',
+      headers: req.headers,
+      body: req.body,
+      signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const { text, truncated } = await readCapped(res.body);
+    if (truncated) res.body.destroy();
+    const contentType = res.headers['content-type'];
+    return {
+      end: { type: 'response', status: res.statusCode },
+      body: parseOutput(text, truncated, Array.isArray(contentType) ? contentType[0] : contentType),
+      retryAfter: Array.isArray(res.headers['retry-after']) ? res.headers['retry-after'][0] : res.headers['retry-after'],
+    };
+  } catch (error) {
+    if (timeout.aborted) return { end: { type: 'timeout' }, errorMessage: `no response within ${timeoutMs} ms` };
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { end: { type: 'connection-error' }, errorMessage: message };
+  }
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createDb, createPool } from '@sagaflow/db';
+import type { Logger } from 'pino';
+import { DefinitionCache } from './definition-cache.js';
+import { Engine, type EngineOptions } from './engine.js';
+import { buildEngineHttp } from './http-server.js';
+import { createLogger } from './logger.js';
+import { createEngineMetrics } from './metrics.js';
+import { OutboxListener } from './outbox-listener.js';
+import { createDownstreamAgent } from './send-attempt.js';
+
+export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'serviceUrls'>> {
+  databaseUrl: string;
+  serviceUrls: Record<string, string>;
+  /** HTTP port for /health, /ready, /metrics; 0 = ephemeral; null = no HTTP server */
+  port?: number | null;
+  host?: string;
+  poolSize?: number;
+  logger?: Logger;
+}
+
+export interface RunningEngine {
+  engine: Engine;
+  /** the bound HTTP port, when serving */
+  port: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts an engine: pool, LISTEN connection, the loop, and its HTTP server. */
+export async function startEngine(opts: StartEngineOptions): Promise<RunningEngine> {
+  const logger = opts.logger ?? createLogger({ level: 'info', sensitive: false });
+  const concurrency = opts.concurrency ?? 32;
+  const options: EngineOptions = {
+    id: opts.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    concurrency,
+    batchSize: opts.batchSize ?? 16,
+    leaseMs: opts.leaseMs ?? 30_000,
+    pollIntervalMs: opts.pollIntervalMs ?? 1_000,
+    shutdownGraceMs: opts.shutdownGraceMs ?? 10_000,
+    maxDeliveries: opts.maxDeliveries ?? 5,
+    serviceUrls: opts.serviceUrls,
+    allowedHosts: opts.allowedHosts,
+    ...(opts.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
+  };
+  const pool = createPool(opts.databaseUrl, { max: opts.poolSize ?? 10, applicationName: 'sagaflow-engine', connectionTimeoutMillis: 2_000 });
+  const db = createDb(pool);
+  const metrics = createEngineMetrics(db);
+  const agent = createDownstreamAgent(concurrency);
+  const log = logger.child({ engineId: options.id });
+  const engine = new Engine(db, new DefinitionCache(db), agent, options, log, metrics);
+  const listener = new OutboxListener(opts.databaseUrl, () => engine.notify(), log);
+  await listener.start().catch((error) => log.warn({ err: error }, 'LISTEN failed; polling until it reconnects'));
+  engine.start();
+
+  const http = opts.port === null ? undefined : buildEngineHttp({ db, engine, registry: metrics.registry, logger: log });
+  let port: number | undefined;
+  if (http) {
+    await http.listen({ port: opts.port ?? 3100, host: opts.host ?? '0.0.0.0' });
+    const address = http.server.address();
+    port = typeof address === 'object' && address ? address.port : undefined;
+  }
+  log.info({ port, concurrency, batchSize: options.batchSize, leaseMs: options.leaseMs }, 'engine started');
+
+  return {
+    engine,
+    port,
+    async stop() {
+      await engine.stop();
+      await listener.stop();
+      await http?.close();
+      await agent.close();
+      await pool.end();
+      log.info('engine stopped');
+    },
+  };
+}
