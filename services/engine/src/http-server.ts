@@ -6,7 +6,8 @@ import type { Engine } from './engine.js';
 
 /** The engine's operational HTTP surface: /health (no I/O), /ready (Postgres reachable), /metrics. */
 export function buildEngineHttp(deps: { db: Db; engine: Engine; registry: Registry; logger: Logger }) {
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'http' }), disableRequestLogging: true });
+  // request logs are info-level: at warn only problems show (scrapes every few seconds would drown the run logs)
+  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) });
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_req, reply) => {
     try {

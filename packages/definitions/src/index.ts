@@ -1,0 +1,35 @@
+export {
+  compensationSchema,
+  retryPolicyInputSchema,
+  stepRequestSchema,
+  stepSchema,
+  workflowDefinitionSchema,
+  type CompensationDefinition,
+  type RetryPolicyInput,
+  type StepDefinition,
+  type StepRequest,
+  type WorkflowDefinition,
+} from './schema.js';
+export { parseWorkflowDefinition, toDefinitionIssue, type DefinitionIssue } from './parse-definition.js';
+export { checkDefinition, type DefinitionCheckIssue } from './definition-checks.js';
+export {
+  DEFAULT_COMPENSATION_RETRY_POLICY,
+  DEFAULT_RETRY_POLICY,
+  DEFAULT_TIMEOUT_MS,
+  backoffDelayMs,
+  resolveRetryPolicy,
+  type RetryPolicy,
+} from './retry-policy.js';
+export { TemplateError, listTemplatePaths, renderTemplate, type TemplateScope } from './templates.js';
+export {
+  RUN_TEMPLATE_FIELDS,
+  TEMPLATE_ROOTS,
+  parseTemplatePath,
+  type ParsedTemplatePath,
+  type TemplateRoot,
+} from './template-path.js';
+export { NAME_PATTERN, RESERVED_HEADER_NAMES } from './request-rules.js';
+export type { JsonValue } from './json-value.js';
+export { SEMVER_PATTERN, compareVersions, latestVersion } from './semver.js';
+export { canonicalJson, definitionChecksum } from './canonical-json.js';
+export { DEMO_DEFINITIONS_DIR, loadDemoDefinitions } from './demo-definitions.js';

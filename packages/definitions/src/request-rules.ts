@@ -1,0 +1,65 @@
+import { replaceTemplates } from './template-scan.js';
+
+/** Charset of workflow names, step ids, compensation ids and service names. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** RFC 9110 token: what a header field name may contain. */
+export const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Headers the engine owns (SPEC §3) or that describe the connection: a definition may not set them, so
+ * the idempotency key, correlation and trace headers always mean what the contract says.
+ */
+export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
+  'x-idempotency-key',
+  'x-correlation-id',
+  'x-sagaflow-run-id',
+  'x-sagaflow-step-id',
+  'x-sagaflow-attempt',
+  'traceparent',
+  'tracestate',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+]);
+
+/** A reason the header name is not allowed, or undefined. */
+export function describeHeaderNameProblem(name: string): string | undefined {
+  if (!HEADER_NAME_PATTERN.test(name)) return `invalid header name "${name}"`;
+  if (RESERVED_HEADER_NAMES.has(name.toLowerCase())) return `header "${name}" is set by the engine and cannot be overridden`;
+  return undefined;
+}
+
+/** A reason the header value is not allowed (CR, LF or NUL would split or break the request), or undefined. */
+export function describeHeaderValueProblem(value: string): string | undefined {
+  return /[\r\n\0]/.test(value) ? 'header values must not contain CR, LF or NUL' : undefined;
+}
+
+/** A reason the service-relative path is not allowed, or undefined. Templates are allowed. */
+export function describePathProblem(path: string): string | undefined {
+  if (!path.startsWith('/')) return `path "${path}" must start with "/"`;
+  if (path.startsWith('//')) return `path "${path}" must not start with "//"`;
+  if (/[\s\0]/.test(path)) return `path "${path}" must not contain whitespace`;
+  return undefined;
+}
+
+/**
+ * A reason the absolute URL is not allowed, or undefined. Templates may appear after the host (path, query)
+ * but not in the scheme, host or port, so the target host is always the one an admin registered.
+ */
+export function describeUrlProblem(url: string): string | undefined {
+  const authority = /^https?:\/\/([^/?#]*)/i.exec(url)?.[1];
+  if (authority === undefined) return `url "${url}" must be an absolute http or https URL`;
+  if (authority.includes('{{')) return `url "${url}" must not use templates in its host`;
+  let parsed: URL;
+  try {
+    parsed = new URL(replaceTemplates(url, () => 'x'));
+  } catch {
+    return `url "${url}" must be an absolute http or https URL`;
+  }
+  if (parsed.hostname === '') return `url "${url}" must name a host`;
+  if (parsed.username !== '' || parsed.password !== '') return `url "${url}" must not contain credentials`;
+  if (/[\s\0]/.test(url)) return `url "${url}" must not contain whitespace`;
+  return undefined;
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { checkDefinition } from './definition-checks.js';
+import { jsonValueSchema } from './json-value.js';
+import {
+  NAME_PATTERN,
+  describeHeaderNameProblem,
+  describeHeaderValueProblem,
+  describePathProblem,
+  describeUrlProblem,
+} from './request-rules.js';
+import { SEMVER_PATTERN } from './semver.js';
+
+const NAME_RULE = 'lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters';
+
+function nameSchema(what: string) {
+  return z.string({ error: `${what} must be a string` }).regex(NAME_PATTERN, {
+    error: (issue) => `${what} ${JSON.stringify(issue.input)} is invalid: use ${NAME_RULE}`,
+  });
+}
+
+function integerBetween(field: string, min: number, max: number) {
+  const error = `${field} must be an integer between ${min} and ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** Adds the message as a custom issue when `describe` finds a problem with a string. */
+function describedString(describe: (value: string) => string | undefined, code: string) {
+  return z.string().superRefine((value, ctx) => {
+    const message = describe(value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message, params: { code } });
+  });
+}
+
+export const retryPolicyInputSchema = z.strictObject({
+  maxAttempts: integerBetween('retry.maxAttempts', 1, 100).optional(),
+  initialIntervalMs: integerBetween('retry.initialIntervalMs', 0, 3_600_000).optional(),
+  backoffCoefficient: z
+    .number({ error: 'retry.backoffCoefficient must be a number between 1 and 10' })
+    .min(1, { error: 'retry.backoffCoefficient must be a number between 1 and 10' })
+    .max(10, { error: 'retry.backoffCoefficient must be a number between 1 and 10' })
+    .optional(),
+  maxIntervalMs: integerBetween('retry.maxIntervalMs', 0, 86_400_000).optional(),
+  jitter: z.enum(['full', 'equal', 'none'], { error: 'retry.jitter must be one of full, equal, none' }).optional(),
+});
+
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+const headersSchema = z.record(z.string(), z.string({ error: 'header values must be strings' })).superRefine((headers, ctx) => {
+  for (const [name, value] of Object.entries(headers)) {
+    const nameProblem = describeHeaderNameProblem(name);
+    if (nameProblem) ctx.addIssue({ code: 'custom', message: nameProblem, path: [name], params: { code: 'invalid_header' } });
+    const valueProblem = describeHeaderValueProblem(value);
+    if (valueProblem) ctx.addIssue({ code: 'custom', message: valueProblem, path: [name], params: { code: 'invalid_header' } });
+  }
+});
+
+export const stepRequestSchema = z
+  .strictObject({
+    method: z.enum(HTTP_METHODS, {
+      error: (issue) => `invalid method ${JSON.stringify(issue.input)}: use one of ${HTTP_METHODS.join(', ')}`,
+    }),
+    service: nameSchema('service').optional(),
+    path: describedString(describePathProblem, 'invalid_path').optional(),
+    url: describedString(describeUrlProblem, 'invalid_url').optional(),
+    headers: headersSchema.optional(),
+    body: jsonValueSchema('body must be a JSON value').optional(),
+  })
+  .superRefine((request, ctx) => {
+    const target = (message: string, path: string[]) =>
+      ctx.addIssue({ code: 'custom', message, path, params: { code: 'invalid_request_target' } });
+    if (request.url !== undefined && (request.service !== undefined || request.path !== undefined)) {
+      target('request must use either "url" or "service" + "path", not both', ['url']);
+    } else if (request.url === undefined && request.service === undefined && request.path === undefined) {
+      target('request needs "service" + "path" or "url"', []);
+    } else if (request.service !== undefined && request.path === undefined) {
+      target('request with "service" needs a "path"', ['path']);
+    } else if (request.path !== undefined && request.service === undefined) {
+      target('request with "path" needs a "service" (or use an absolute "url")', ['service']);
+    }
+    if (request.method === 'GET' && request.body !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a GET request cannot have a body', path: ['body'], params: { code: 'get_with_body' } });
+    }
+  });
+
+const timeoutMsSchema = integerBetween('timeoutMs', 1, 300_000);
+
+export const compensationSchema = z.strictObject({
+  id: nameSchema('compensation id'),
+  request: stepRequestSchema,
+  timeoutMs: timeoutMsSchema.optional(),
+  retry: retryPolicyInputSchema.optional(),
+});
+
+export const stepSchema = z.strictObject({
+  id: nameSchema('step id'),
+  request: stepRequestSchema,
+  timeoutMs: timeoutMsSchema.optional(),
+  retry: retryPolicyInputSchema.optional(),
+  compensation: compensationSchema.optional(),
+});
+
+const workflowDefinitionObjectSchema = z.strictObject({
+  name: nameSchema('name'),
+  version: z
+    .string({ error: 'version must be a string' })
+    .max(128, { error: 'version must be at most 128 characters' })
+    .regex(SEMVER_PATTERN, {
+      error: (issue) => `version ${JSON.stringify(issue.input)} is not semver (MAJOR.MINOR.PATCH[-prerelease][+build])`,
+    }),
+  description: z.string({ error: 'description must be a string' }).max(2000, { error: 'description must be at most 2000 characters' }).optional(),
+  steps: z
+    .array(stepSchema, { error: 'steps must be an array' })
+    .min(1, { error: 'a workflow needs at least 1 step' })
+    .max(50, { error: 'a workflow has at most 50 steps' }),
+});
+
+export type RetryPolicyInput = z.infer<typeof retryPolicyInputSchema>;
+export type StepRequest = z.infer<typeof stepRequestSchema>;
+export type CompensationDefinition = z.infer<typeof compensationSchema>;
+export type StepDefinition = z.infer<typeof stepSchema>;
+export type WorkflowDefinition = z.infer<typeof workflowDefinitionObjectSchema>;
+
+/**
+ * A workflow definition (SPEC §2) including the registration checks that span steps (unique ids, template
+ * roots, step references that run before their user), so it can serve directly as an API input schema.
+ */
+export const workflowDefinitionSchema = workflowDefinitionObjectSchema.superRefine((def, ctx) => {
+  for (const issue of checkDefinition(def)) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, params: { code: issue.code } });
+  }
+});

@@ -1,0 +1,47 @@
+/** `{{ path }}` anywhere in a string; the path holds no braces. */
+const TEMPLATE_PATTERN = /\{\{([^{}]*)\}\}/g;
+/** A string that is exactly one template (whitespace inside the braces allowed). */
+const WHOLE_TEMPLATE_PATTERN = /^\{\{([^{}]*)\}\}$/;
+
+/** One template found in a string value. */
+export interface TemplateMatch {
+  /** The template as written, braces included, e.g. `{{ input.orderId }}`. */
+  raw: string;
+  /** The trimmed path between the braces, e.g. `input.orderId`. */
+  path: string;
+}
+
+/** One template found inside a JSON value, with where it sits. */
+export interface TemplateReference extends TemplateMatch {
+  location: (string | number)[];
+}
+
+/** The path when the whole string is one template, undefined otherwise. */
+export function matchWholeTemplate(text: string): string | undefined {
+  const match = WHOLE_TEMPLATE_PATTERN.exec(text);
+  return match ? (match[1] ?? '').trim() : undefined;
+}
+
+export function findTemplates(text: string): TemplateMatch[] {
+  return [...text.matchAll(TEMPLATE_PATTERN)].map((match) => ({ raw: match[0], path: (match[1] ?? '').trim() }));
+}
+
+/** Replaces each template in `text` with the string `replace` returns for its path. */
+export function replaceTemplates(text: string, replace: (path: string, raw: string) => string): string {
+  return text.replace(TEMPLATE_PATTERN, (raw: string, inner: string) => replace(inner.trim(), raw));
+}
+
+/** Every template in the string values of a JSON value (object keys are never templates), depth first. */
+export function collectTemplateReferences(
+  value: unknown,
+  location: (string | number)[] = [],
+): TemplateReference[] {
+  if (typeof value === 'string') return findTemplates(value).map((match) => ({ ...match, location }));
+  if (Array.isArray(value)) {
+    return value.flatMap((item, index) => collectTemplateReferences(item, [...location, index]));
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => collectTemplateReferences(item, [...location, key]));
+  }
+  return [];
+}
