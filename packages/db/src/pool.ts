@@ -23,6 +23,10 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
   // An idle client losing its connection (Postgres restart) must not crash the process;
   // the next checkout gets a fresh connection.
   pool.on('error', () => {});
+  // A checked-out client (e.g. inside a transaction between two statements) has no error listener of its own:
+  // a server shutdown then emits an unhandled 'error' and kills the process. Its query fails anyway and the
+  // pool discards it on release (it is no longer queryable).
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -20,6 +20,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined || raw.trim() === '') return undefined;
   if (/^\s*\d+\s*$/.test(raw)) return Number(raw) * 1000;
+  // every HTTP-date form starts with a day name; Date.parse alone would read "-1" or "1.5" as dates
+  if (!/^\s*[A-Za-z]{3}/.test(raw)) return undefined;
   const date = Date.parse(raw);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

@@ -1,5 +1,5 @@
 import { backoffDelayMs, DEFAULT_TIMEOUT_MS, resolveRetryPolicy, TemplateError, type StepDefinition, type StepRequest } from '@sagaflow/definitions';
-import type { AttemptRecord, AttemptResult, ClaimedItem } from '@sagaflow/db';
+import { TERMINAL_RUN_STATUSES, type AttemptRecord, type AttemptResult, type ClaimedItem } from '@sagaflow/db';
 import type { Agent } from 'undici';
 import { buildAttemptRequest, RequestConfigError, type AttemptRequest } from './build-request.js';
 import { classifyResponse, parseRetryAfter } from './classify-response.js';
@@ -47,6 +47,10 @@ export async function runAttempt(
   signal?: AbortSignal,
   random: () => number = Math.random,
 ): Promise<AttemptOutcome> {
+  if (TERMINAL_RUN_STATUSES.includes(item.run.status)) {
+    // defensive: a terminal run never gets another request; completing this retires the stray item
+    return { attempt: undefined, result: { outcome: 'FAILED', error: { code: 'RUN_TERMINAL', message: `run is ${item.run.status}` } } };
+  }
   if (item.deliveries > settings.maxDeliveries) {
     const message = `item delivered ${item.deliveries} times without completing; parked`;
     return { attempt: undefined, result: { outcome: 'FAILED', park: true, error: { code: 'DELIVERY_EXHAUSTED', message } } };
