@@ -1,0 +1,11 @@
+export {
+  createClient,
+  type ClientOptions,
+  type SagaFlowClient,
+  type StartOptions,
+  type StartedRun,
+  type WaitOptions,
+} from './client.js';
+export { SagaFlowError, SagaFlowTimeoutError } from './errors.js';
+export * from './types.js';
+export type { paths, components, operations } from './schema.js';

@@ -1,0 +1,21 @@
+import type { components } from './schema.js';
+
+/** Named types of the API, from the generated OpenAPI types. */
+export type RunView = components['schemas']['RunView'];
+export type Run = components['schemas']['Run'];
+export type Step = components['schemas']['Step'];
+export type RunStatus = components['schemas']['RunStatus'];
+export type StepStatus = components['schemas']['StepStatus'];
+export type CompensationStatus = components['schemas']['CompensationStatus'];
+export type RunError = components['schemas']['RunError'];
+export type WorkflowDefinition = components['schemas']['WorkflowDefinition'];
+export type StartRunRequest = components['schemas']['StartRunRequest'];
+export type WorkflowRegistered = components['schemas']['WorkflowRegistered'];
+export type ErrorBody = components['schemas']['Error'];
+
+/** Statuses after which a run never changes again (SPEC §4). */
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED', 'CANCELLED'];
+
+export function isTerminalRunStatus(status: RunStatus): boolean {
+  return TERMINAL_RUN_STATUSES.includes(status);
+}

@@ -1,0 +1,81 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { Db } from '@sagaflow/db';
+import type { ApiConfig } from './env.js';
+import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
+import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
+import { createMetricsRegistry, registerMetricsRoute } from './metrics.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { registerOpenApiRoutes } from './openapi-adapter.js';
+import { createMemoryRateLimiter, createRedisRateLimiter } from './rate-limit.js';
+import { createReadinessCheck } from './readiness.js';
+import { appRouter } from './router.js';
+import { createRequestContext, resolveCorrelationId, type ApiServices } from './trpc.js';
+
+export type AppConfig = Pick<ApiConfig, 'adminToken' | 'logLevel' | 'adminRateLimit' | 'bodyLimit'>;
+
+export interface AppDeps {
+  db: Db;
+  /** Shared rate limits and a readiness check; in-memory limits without it. */
+  redis?: Redis;
+  config: AppConfig;
+  /** A pino logger; otherwise Fastify creates one at `config.logLevel`. */
+  logger?: FastifyBaseLogger;
+  /** Where /metrics reads from; a fresh registry with default Node metrics otherwise. */
+  metricsRegistry?: Registry;
+  /** Redis key prefix of the admin rate limit (tests use a unique one). */
+  rateLimitKeyPrefix?: string;
+  /** Per-check timeout of /ready. */
+  readinessTimeoutMs?: number;
+}
+
+/** Builds the API (routes, error handling, docs, metrics) without listening. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { config } = deps;
+  const common = {
+    bodyLimit: config.bodyLimit,
+    rewriteUrl: (req: { url?: string }) => rewriteDocsUrl(req.url ?? '/'),
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      resolveCorrelationId(req.headers['x-correlation-id']),
+    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
+  };
+  const app = (
+    deps.logger ? Fastify({ ...common, loggerInstance: deps.logger }) : Fastify({ ...common, logger: { level: config.logLevel } })
+  ) as FastifyInstance;
+
+  const services: ApiServices = {
+    db: deps.db,
+    adminToken: config.adminToken,
+    adminRateLimiter: deps.redis
+      ? createRedisRateLimiter(deps.redis, config.adminRateLimit, deps.rateLimitKeyPrefix ?? 'sagaflow:rate-limit:admin:')
+      : createMemoryRateLimiter(config.adminRateLimit),
+    checkReadiness: createReadinessCheck({ db: deps.db, redis: deps.redis, timeoutMs: deps.readinessTimeoutMs ?? 2000 }),
+  };
+
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-correlation-id', request.id);
+    done();
+  });
+  registerHttpErrorHandlers(app);
+  allowEmptyJsonBodies(app);
+  registerOpenApiRoutes(app, { router: appRouter, services, urls: ['/v1/*', '/health', '/ready'] });
+  void app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req, res }: { req: Parameters<typeof createRequestContext>[1]; res: Parameters<typeof createRequestContext>[2] }) =>
+        createRequestContext(services, req, res),
+      onError: ({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'request failed');
+      },
+    },
+  });
+
+  const openApiDocument = buildOpenApiDocument();
+  app.get('/openapi.json', (_request, reply) => reply.send(openApiDocument));
+  registerDocsRoutes(app);
+  registerMetricsRoute(app, deps.metricsRegistry ?? createMetricsRegistry());
+  return app;
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * The API's configuration, parsed once from the environment with zod.
+ * This is the only module of the API that reads `process.env`.
+ */
+
+const MIN_PRODUCTION_TOKEN_LENGTH = 16;
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    ADMIN_TOKEN: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ADMIN_RATE_LIMIT_MAX: positiveInt.default(60),
+    ADMIN_RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
+    BODY_LIMIT: positiveInt.default(1_048_576),
+});
+
+export interface ApiConfig {
+  nodeEnv: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string | undefined;
+  /** undefined: every admin request is refused with 401 (server.ts generates one in development). */
+  adminToken: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  adminRateLimit: { max: number; windowMs: number };
+  bodyLimit: number;
+}
+
+/** Thrown by `loadConfig`; the message names every offending variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Treats empty strings as unset, so `REDIS_URL=` behaves like no REDIS_URL. */
+function dropEmpty(source: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
+}
+
+/** §9: production refuses to start without an admin token of at least 16 characters. */
+function checkProductionToken(values: Record<string, string>): string | undefined {
+  const token = values.ADMIN_TOKEN;
+  if (values.NODE_ENV !== 'production') return undefined;
+  if (token !== undefined && token.length >= MIN_PRODUCTION_TOKEN_LENGTH) return undefined;
+  return `ADMIN_TOKEN: must be set to at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters when NODE_ENV=production`;
+}
+
+/** Parses the API configuration from `source` (default: `process.env`); throws `ConfigError` naming bad variables. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): ApiConfig {
+  const values = dropEmpty(source);
+  const parsed = envSchema.safeParse(values);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  const tokenProblem = checkProductionToken(values);
+  if (tokenProblem) problems.push(tokenProblem);
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const env = parsed.data;
+  return {
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    adminToken: env.ADMIN_TOKEN,
+    logLevel: env.LOG_LEVEL,
+    adminRateLimit: { max: env.ADMIN_RATE_LIMIT_MAX, windowMs: env.ADMIN_RATE_LIMIT_WINDOW_MS },
+    bodyLimit: env.BODY_LIMIT,
+  };
+}

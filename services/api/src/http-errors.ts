@@ -1,0 +1,34 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { codeOfStatus, toErrorBody } from './errors.js';
+
+/**
+ * Errors raised by Fastify itself, before any procedure runs (body too large, unsupported media type,
+ * invalid JSON, unknown route), answered with the same `{ code, message }` body as the procedures.
+ */
+export function registerHttpErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const message =
+      status === 413 ? `request body exceeds the limit of ${app.initialConfig.bodyLimit} bytes` : error.message;
+    return reply.code(status).send(toErrorBody(codeOfStatus(status), message));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(toErrorBody('NOT_FOUND', `route ${request.method} ${request.url} not found`)),
+  );
+}
+
+/** application/json parser that reads an empty body as "no body" (an empty POST to cancel or retry). */
+export function allowEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+}

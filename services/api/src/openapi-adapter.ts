@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
+import { toErrorBody } from './errors.js';
+import type { AppRouter } from './router.js';
+import { createRequestContext, type ApiServices, type Context } from './trpc.js';
+
+/**
+ * Serves the router's OpenAPI paths on Fastify. Like trpc-to-openapi's own Fastify plugin, but the
+ * adapter writes into a captured response so every error body is reshaped to `{ code, message, issues? }`
+ * before it is sent, and the Fastify-parsed body (size-limited, content-type checked) is used as is.
+ */
+
+interface CapturedResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+/** What the handler below passes as the adapter's `req`: Node-like fields plus our own. */
+interface AdapterRequest {
+  log: FastifyRequest['log'];
+  /** Set by `onError`: the captured body is an error shape to reshape. */
+  failed: boolean;
+  context: () => Context;
+}
+
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/** The request as the adapter reads it; an empty POST (cancel, retry) needs no content-type. */
+function toAdapterRequest(request: FastifyRequest): object {
+  const raw = request.raw;
+  const headers = { ...request.headers };
+  if (METHODS_WITH_BODY.has(request.method) && request.body === undefined && !headers['content-type']) {
+    headers['content-type'] = 'application/json';
+  }
+  return {
+    method: request.method,
+    url: request.url,
+    headers,
+    body: request.body,
+    query: request.query,
+    socket: raw.socket,
+    readableEnded: true,
+    once: raw.once.bind(raw),
+    on: raw.on.bind(raw),
+    off: raw.off.bind(raw),
+    destroy: raw.destroy.bind(raw),
+  };
+}
+
+function createCapturingResponse(reply: FastifyReply, captured: CapturedResponse): object {
+  const raw = reply.raw;
+  return {
+    get statusCode() {
+      return captured.statusCode;
+    },
+    set statusCode(value: number) {
+      captured.statusCode = value;
+    },
+    get writableEnded() {
+      return captured.body !== undefined;
+    },
+    setHeader(name: string, value: string) {
+      captured.headers[name.toLowerCase()] = value;
+    },
+    end(data?: string) {
+      captured.body = data ?? '';
+    },
+    once: raw.once.bind(raw),
+    on: raw.on.bind(raw),
+    off: raw.off.bind(raw),
+  };
+}
+
+function reshapeErrorBody(body: string | undefined): object {
+  const parsed = body ? (JSON.parse(body) as { code?: string; message?: string; issues?: unknown[] }) : {};
+  return toErrorBody(parsed.code ?? 'INTERNAL_SERVER_ERROR', parsed.message ?? 'error', parsed.issues);
+}
+
+export function registerOpenApiRoutes(
+  app: FastifyInstance,
+  opts: { router: AppRouter; services: ApiServices; urls: string[] },
+): void {
+  const handler = createOpenApiNodeHttpHandler({
+    router: opts.router,
+    // The context comes from the Fastify request below; this is only reached through `handle`.
+    createContext: ({ req }) => (req as unknown as AdapterRequest).context(),
+    responseMeta: ({ ctx, errors }) => (errors.length > 0 || !ctx?.status ? {} : { status: ctx.status }),
+    onError: ({ error, req }) => {
+      const adapterRequest = req as unknown as AdapterRequest;
+      adapterRequest.failed = true;
+      if (error.code === 'INTERNAL_SERVER_ERROR') {
+        adapterRequest.log.error({ err: error.cause ?? error }, 'request failed');
+      }
+    },
+  });
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const captured: CapturedResponse = { statusCode: 200, headers: {}, body: undefined };
+    const req: AdapterRequest = {
+      ...toAdapterRequest(request),
+      log: request.log,
+      failed: false,
+      context: () => createRequestContext(opts.services, request, reply),
+    };
+    await handler(req as never, createCapturingResponse(reply, captured) as never);
+    const { 'content-type': _contentType, ...headers } = captured.headers;
+    await reply
+      .code(captured.statusCode)
+      .headers(headers)
+      .type('application/json; charset=utf-8')
+      .send(req.failed ? reshapeErrorBody(captured.body) : (captured.body ?? 'null'));
+  };
+
+  for (const url of opts.urls) {
+    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url, handler: handle });
+  }
+}

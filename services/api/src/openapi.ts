@@ -1,0 +1,167 @@
+import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
+import { appRouter } from './router.js';
+import { errorBodySchema } from './schemas/error.js';
+
+/**
+ * The OpenAPI 3.1 document, generated from the routers, then corrected where trpc-to-openapi cannot
+ * know the truth: success statuses (202, 201 + 200, 503), the real error body on every error response,
+ * the response headers (`x-correlation-id`, `Retry-After`). Keys are sorted so the output is stable.
+ */
+
+type Json = Record<string, unknown>;
+
+const ERROR_RESPONSES: Record<number, { name: string; description: string; headers?: Json }> = {
+  400: { name: 'BadRequest', description: 'Invalid input (zod issues in `issues`) or invalid JSON' },
+  401: { name: 'Unauthorized', description: 'Missing or wrong `x-admin-token`' },
+  404: { name: 'NotFound', description: 'Unknown workflow, run or step' },
+  409: { name: 'Conflict', description: 'State conflict; `message` gives the reason' },
+  413: { name: 'PayloadTooLarge', description: 'Request body over the limit (1 MiB)' },
+  415: { name: 'UnsupportedMediaType', description: 'The body is not application/json' },
+  429: { name: 'TooManyRequests', description: 'Rate limited', headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } },
+  500: { name: 'InternalError', description: 'Unexpected error (details are logged, never returned)' },
+};
+
+interface OperationContract {
+  success: Record<number, string>;
+  errors: number[];
+  /** Moves the request body schema to components/schemas under this name (named types in the SDK). */
+  requestSchemaName?: string;
+}
+
+const POST_ERRORS = [400, 404, 409, 413, 415];
+
+/** What each operation really answers (SPEC §5). Every operation may also answer 500. */
+const CONTRACT: Record<string, OperationContract> = {
+  startRun: {
+    success: { 202: 'Run accepted' },
+    errors: POST_ERRORS,
+    requestSchemaName: 'StartRunRequest',
+  },
+  getRun: { success: { 200: 'The run and its steps' }, errors: [400, 404] },
+  cancelRun: { success: { 202: 'Cancellation accepted' }, errors: POST_ERRORS },
+  retryStep: { success: { 202: 'Retry accepted' }, errors: POST_ERRORS },
+  registerWorkflow: {
+    success: { 200: 'Identical definition already registered (no-op)', 201: 'Definition registered' },
+    errors: [400, 401, 409, 413, 415, 429],
+    requestSchemaName: 'WorkflowDefinition',
+  },
+  getHealth: { success: { 200: 'Alive' }, errors: [] },
+  getReadiness: { success: { 200: 'Ready', 503: 'Not ready; `checks` names what failed' }, errors: [] },
+};
+
+function buildComponents(generated: Json, namedSchemas: Json): Json {
+  const schemas = Object.fromEntries(
+    Object.entries({ ...((generated.schemas ?? {}) as Json), ...namedSchemas }).filter(
+      ([name]) => !name.startsWith('error.'),
+    ),
+  );
+  const responses = Object.fromEntries(
+    Object.values(ERROR_RESPONSES).map(({ name, description, headers }) => [
+      name,
+      {
+        description,
+        headers: { 'x-correlation-id': { $ref: '#/components/headers/CorrelationId' }, ...headers },
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+    ]),
+  );
+  const headers = {
+    RetryAfter: { description: 'Seconds until the rate limit window resets', schema: { type: 'integer', minimum: 1 } },
+    CorrelationId: {
+      description: 'The correlation id: the request header echoed back, or a generated UUID',
+      schema: { type: 'string' },
+    },
+  };
+  return { ...generated, schemas, responses, headers };
+}
+
+function rewriteOperation(operation: Json, namedSchemas: Json): Json {
+  const operationId = String(operation.operationId);
+  const contract = CONTRACT[operationId];
+  if (!contract) throw new Error(`openapi: no response contract for operation ${operationId}`);
+  const requestBody = operation.requestBody as { content: Record<string, { schema: unknown }> } | undefined;
+  const jsonBody = requestBody?.content['application/json'];
+  if (contract.requestSchemaName && jsonBody) {
+    namedSchemas[contract.requestSchemaName] = jsonBody.schema;
+    jsonBody.schema = { $ref: `#/components/schemas/${contract.requestSchemaName}` };
+  }
+  const generated = ((operation.responses as Json)['200'] ?? {}) as Json;
+  const headers = { 'x-correlation-id': { $ref: '#/components/headers/CorrelationId' } };
+  const responses: Json = {};
+  for (const [status, description] of Object.entries(contract.success)) {
+    responses[status] = { description, headers, content: generated.content };
+  }
+  for (const status of [...contract.errors, 500]) {
+    responses[String(status)] = { $ref: `#/components/responses/${ERROR_RESPONSES[status]!.name}` };
+  }
+  return { ...operation, responses };
+}
+
+/** Recursively sorts object keys (arrays keep their order) so the serialised document is stable. */
+export function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortKeys((value as Json)[key])]),
+  );
+}
+
+const TOP_LEVEL_ORDER = ['openapi', 'info', 'servers', 'tags', 'security', 'paths', 'components'];
+
+/** zod-openapi names unnamed shared schemas `__schemaN`; the recursive JSON value is the only one here. */
+function nameAnonymousSchemas(document: Json): Json {
+  const schemas = ((document.components as Json).schemas ?? {}) as Json;
+  let text = JSON.stringify(document);
+  for (const [name, schema] of Object.entries(schemas)) {
+    if (!name.startsWith('__schema')) continue;
+    const variants = JSON.stringify(schema);
+    const isJsonValue = ['"string"', '"number"', '"boolean"', '"null"', '"array"', '"object"'].every((t) =>
+      variants.includes(`"type":${t}`),
+    );
+    const newName = isJsonValue ? 'JsonValue' : `Schema${name.slice('__schema'.length)}`;
+    text = text.replaceAll(`"${name}"`, `"${newName}"`).replaceAll(`/${name}"`, `/${newName}"`);
+  }
+  return JSON.parse(text) as Json;
+}
+
+export function postProcessDocument(document: OpenAPIObject): Json {
+  const paths: Json = {};
+  const namedSchemas: Json = {};
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    const methods: Json = {};
+    for (const [method, operation] of Object.entries(item as Json)) {
+      methods[method] = rewriteOperation(operation as Json, namedSchemas);
+    }
+    paths[path] = methods;
+  }
+  const components = buildComponents((document.components ?? {}) as Json, namedSchemas);
+  const processed = nameAnonymousSchemas({ ...document, paths, components });
+  const sorted = sortKeys(processed) as Json;
+  const ordered: Json = {};
+  for (const key of TOP_LEVEL_ORDER) if (sorted[key] !== undefined) ordered[key] = sorted[key];
+  for (const key of Object.keys(sorted)) if (!(key in ordered)) ordered[key] = sorted[key];
+  return ordered;
+}
+
+/** The API's OpenAPI document, exactly as committed in openapi/openapi.json and served at /openapi.json. */
+export function buildOpenApiDocument(): Json {
+  const document = generateOpenApiDocument(appRouter, {
+    title: 'SagaFlow API',
+    description:
+      'Start and inspect saga runs, retry failed steps, cancel runs, register workflow definitions. ' +
+      'Errors are `{ code, message, issues? }`.',
+    version: '1.0.0',
+    baseUrl: '/',
+    tags: ['runs', 'admin', 'health'],
+    securitySchemes: { adminToken: { type: 'apiKey', in: 'header', name: 'x-admin-token' } },
+    defs: { Error: errorBodySchema },
+  });
+  return postProcessDocument(document);
+}
+
+/** The document as committed: two-space JSON with a trailing newline. */
+export function serializeOpenApiDocument(document: Json): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
+}

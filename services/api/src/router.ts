@@ -1,0 +1,15 @@
+import { createRouter } from './trpc.js';
+import { adminRouter } from './routers/admin.js';
+import { healthRouter } from './routers/health.js';
+import { runsRouter } from './routers/runs.js';
+import { workflowsRouter } from './routers/workflows.js';
+
+/** The API: composition only. Served as REST (OpenAPI paths) and at /trpc. */
+export const appRouter = createRouter({
+  workflows: workflowsRouter,
+  runs: runsRouter,
+  admin: adminRouter,
+  health: healthRouter,
+});
+
+export type AppRouter = typeof appRouter;

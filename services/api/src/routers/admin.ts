@@ -1,0 +1,35 @@
+import { definitionChecksum, workflowDefinitionSchema } from '@sagaflow/definitions';
+import { registerDefinition } from '@sagaflow/db';
+import { adminProcedure, createRouter } from '../trpc.js';
+import { containsNul, NUL_MESSAGE } from '../schemas/json.js';
+import { registerWorkflowOutputSchema } from '../schemas/workflow.js';
+
+/** The definition schema (with its registration checks), plus what Postgres jsonb cannot store. */
+const registerWorkflowInputSchema = workflowDefinitionSchema.superRefine((definition, ctx) => {
+  if (containsNul(definition)) ctx.addIssue({ code: 'custom', message: NUL_MESSAGE, path: [] });
+});
+
+export const adminRouter = createRouter({
+  registerWorkflow: adminProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/v1/admin/workflows',
+        operationId: 'registerWorkflow',
+        tags: ['admin'],
+        summary: 'Register a workflow definition',
+        description:
+          'Definitions are immutable: the identical document again is a no-op (200), a different document under an ' +
+          'existing name+version is a 409. Needs `x-admin-token`; rate limited per client.',
+        protect: true,
+      },
+    })
+    .input(registerWorkflowInputSchema)
+    .output(registerWorkflowOutputSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { created } = await registerDefinition(ctx.db, input);
+      ctx.log.info({ workflowName: input.name, workflowVersion: input.version, created }, 'workflow registered');
+      ctx.status = created ? 201 : 200;
+      return { name: input.name, version: input.version, checksum: definitionChecksum(input), created };
+    }),
+});

@@ -1,0 +1,80 @@
+import { TRPCError } from '@trpc/server';
+import { cancelRun, getRun, retryStep } from '@sagaflow/db';
+import { createRouter, publicProcedure } from '../trpc.js';
+import {
+  retryStepInputSchema,
+  retryStepOutputSchema,
+  runIdInputSchema,
+  runViewSchema,
+  type RunViewOutput,
+  startRunOutputSchema,
+} from '../schemas/run.js';
+
+export const runsRouter = createRouter({
+  get: publicProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/v1/runs/{runId}',
+        operationId: 'getRun',
+        tags: ['runs'],
+        summary: 'Get a run and its steps',
+        protect: false,
+      },
+    })
+    .input(runIdInputSchema)
+    .output(runViewSchema)
+    .query(async ({ ctx, input }) => {
+      const view = await getRun(ctx.db, input.runId);
+      if (!view) throw new TRPCError({ code: 'NOT_FOUND', message: `run ${input.runId} not found` });
+      // input/context are JSON objects (CHECK constraints); the output parser verifies the whole view.
+      return view as RunViewOutput;
+    }),
+
+  cancel: publicProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/v1/runs/{runId}/cancel',
+        operationId: 'cancelRun',
+        tags: ['runs'],
+        summary: 'Cancel a PENDING or RUNNING run',
+        description: 'Succeeded steps are compensated first; the run ends CANCELLED. Terminal runs are a 409.',
+        protect: false,
+        successDescription: 'Cancellation accepted',
+      },
+    })
+    .input(runIdInputSchema)
+    .output(startRunOutputSchema)
+    .mutation(async ({ ctx, input }) => {
+      const result = await cancelRun(ctx.db, input.runId);
+      ctx.log.info({ runId: result.runId, status: result.status }, 'run cancel requested');
+      ctx.status = 202;
+      return { runId: result.runId, status: result.status };
+    }),
+
+  retryStep: publicProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/v1/runs/{runId}/steps/{stepId}/retry',
+        operationId: 'retryStep',
+        tags: ['runs'],
+        summary: 'Retry a FAILED step action or a FAILED compensation',
+        description:
+          'Run FAILED with STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and this step FAILED: the step runs again ' +
+          'and the run goes on (RUNNING). Run FAILED with COMPENSATION_FAILED and this compensation FAILED: it runs ' +
+          'again and unwinding resumes (COMPENSATING). Anything else is a 409 with the reason.',
+        protect: false,
+        successDescription: 'Retry accepted',
+      },
+    })
+    .input(retryStepInputSchema)
+    .output(retryStepOutputSchema)
+    .mutation(async ({ ctx, input }) => {
+      const result = await retryStep(ctx.db, input.runId, input.stepId);
+      ctx.log.info({ runId: result.runId, stepId: result.stepId, status: result.status }, 'step retry requested');
+      ctx.status = 202;
+      return { runId: result.runId, stepId: result.stepId, status: result.status };
+    }),
+});

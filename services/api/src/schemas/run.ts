@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { jsonObjectSchema } from './json.js';
+
+/** Run, step and start/cancel/retry shapes: each defined once, used for `.input()`, `.output()` and OpenAPI. */
+
+export const runStatusSchema = z
+  .enum(['PENDING', 'RUNNING', 'COMPENSATING', 'CANCELLING', 'COMPLETED', 'COMPENSATED', 'FAILED', 'CANCELLED'])
+  .meta({ id: 'RunStatus' });
+
+export const stepStatusSchema = z
+  .enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'])
+  .meta({ id: 'StepStatus' });
+
+export const compensationStatusSchema = z
+  .enum(['NONE', 'PENDING', 'RUNNING', 'COMPENSATED', 'FAILED'])
+  .meta({ id: 'CompensationStatus' });
+
+/** Same charset as workflow names (SPEC §2). */
+export const slugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/);
+
+export const runIdSchema = z.uuid().meta({ description: 'Run id (UUID)', example: '0b6f1c1e-6c9f-4c55-9d8e-2a7c0f5b8f11' });
+
+const timestampSchema = z.iso.datetime({ offset: true });
+
+
+export const runErrorSchema = z
+  .object({
+    code: z.enum(['STEP_FAILED', 'COMPENSATION_FAILED', 'CANCELLED', 'DELIVERY_EXHAUSTED', 'TEMPLATE_ERROR']),
+    message: z.string(),
+    stepId: z.string().optional(),
+  })
+  .meta({ id: 'RunError' });
+
+export const runSchema = z
+  .object({
+    runId: z.uuid(),
+    workflowName: z.string(),
+    workflowVersion: z.string(),
+    status: runStatusSchema,
+    error: runErrorSchema.nullable(),
+    input: jsonObjectSchema,
+    context: jsonObjectSchema,
+    correlationId: z.string(),
+    createdAt: timestampSchema,
+    updatedAt: timestampSchema,
+    completedAt: timestampSchema.nullable(),
+  })
+  .meta({ id: 'Run' });
+
+export const stepSchema = z
+  .object({
+    stepId: z.string(),
+    status: stepStatusSchema,
+    attempts: z.number().int(),
+    compensationStatus: compensationStatusSchema,
+    compensationAttempts: z.number().int(),
+    output: z.unknown().meta({ description: "The action's response body (JSON, or text), null until it succeeds" }),
+    error: z.unknown().meta({ description: 'The last permanent error of the action, or null' }),
+    startedAt: timestampSchema.nullable(),
+    finishedAt: timestampSchema.nullable(),
+  })
+  .meta({ id: 'Step' });
+
+export const runViewSchema = z
+  .object({ run: runSchema, steps: z.array(stepSchema).meta({ description: 'In definition order' }) })
+  .meta({ id: 'RunView' });
+
+export const startRunInputSchema = z.object({
+  name: slugSchema.meta({ description: 'Workflow name', example: 'order-processing' }),
+  version: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .meta({ description: 'Workflow version; the highest semver version when omitted', example: '1.0.0' }),
+  input: jsonObjectSchema.meta({ description: 'Run input, available to templates as `input`' }),
+  context: jsonObjectSchema.optional().meta({ description: 'Run context, available to templates as `context`' }),
+});
+
+export const startRunOutputSchema = z.object({ runId: z.uuid(), status: runStatusSchema }).meta({ id: 'RunAccepted' });
+
+export const runIdInputSchema = z.object({ runId: runIdSchema });
+
+export const retryStepInputSchema = z.object({
+  runId: runIdSchema,
+  stepId: slugSchema.meta({ description: 'Step id', example: 'charge-payment' }),
+});
+
+export const retryStepOutputSchema = z
+  .object({ runId: z.uuid(), stepId: z.string(), status: runStatusSchema })
+  .meta({ id: 'StepRetryAccepted' });
+
+export type RunViewOutput = z.infer<typeof runViewSchema>;

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { OpenApiMeta } from 'trpc-to-openapi';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '@sagaflow/db';
+import { isAdminTokenValid } from './admin-token.js';
+import { INTERNAL_ERROR_MESSAGE, mapDomainError } from './errors.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { ReadinessReport } from './readiness.js';
+import { correlationIdSchema } from './schemas/headers.js';
+
+/** What every request's context is built from: the app's long-lived dependencies. */
+export interface ApiServices {
+  db: Db;
+  adminToken: string | undefined;
+  adminRateLimiter: RateLimiter;
+  checkReadiness: () => Promise<ReadinessReport>;
+}
+
+/** Request headers the procedures read (raw values; procedures validate what they use). */
+export interface RequestHeaders {
+  adminToken: string | undefined;
+  correlationId: string | undefined;
+  idempotencyKey: string | undefined;
+  traceParent: string | undefined;
+  traceState: string | undefined;
+}
+
+export interface Context extends ApiServices {
+  headers: RequestHeaders;
+  /** The header's value when valid, otherwise a fresh UUID; sent back as `x-correlation-id`. */
+  correlationId: string;
+  /** Rate-limit identity of the caller (its IP address). */
+  clientKey: string;
+  log: FastifyBaseLogger;
+  /** Success status for this response (the adapter's `responseMeta` reads it); 200 when unset. */
+  status: number | undefined;
+  setHeader(name: string, value: string): void;
+}
+
+/** The request's correlation id: a valid `x-correlation-id` header, otherwise a fresh UUID. */
+export function resolveCorrelationId(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return correlationIdSchema.safeParse(value).data ?? randomUUID();
+}
+
+function readHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Builds the per-request context; shared by the REST (OpenAPI) and the /trpc mounts. */
+export function createRequestContext(services: ApiServices, request: FastifyRequest, reply: FastifyReply): Context {
+  const headers: RequestHeaders = {
+    adminToken: readHeader(request, 'x-admin-token'),
+    correlationId: readHeader(request, 'x-correlation-id'),
+    idempotencyKey: readHeader(request, 'idempotency-key'),
+    traceParent: readHeader(request, 'traceparent'),
+    traceState: readHeader(request, 'tracestate'),
+  };
+  return {
+    ...services,
+    headers,
+    // app.ts makes the request id the correlation id (`resolveCorrelationId`): every log line carries it,
+    // and every response sends it back as x-correlation-id.
+    correlationId: request.id,
+    clientKey: request.ip,
+    log: request.log,
+    status: undefined,
+    setHeader: (name, value) => void reply.header(name, value),
+  };
+}
+
+const t = initTRPC
+  .context<Context>()
+  .meta<OpenApiMeta>()
+  .create({
+    // No stack traces, ever; 5xx messages stay internal (the REST adapter reshapes bodies in openapi-adapter.ts).
+    errorFormatter: ({ shape, error }) => {
+      const internal = error.code === 'INTERNAL_SERVER_ERROR';
+      const { stack: _stack, ...data } = shape.data;
+      return { ...shape, message: internal ? INTERNAL_ERROR_MESSAGE : shape.message, data };
+    },
+  });
+
+export const createRouter = t.router;
+
+/** Domain errors from @sagaflow/db become 404/409/400 here, once, for every procedure. */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) throw mapDomainError(result.error);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapErrors);
+
+/** Admin: constant-time token check (401), then the per-client rate limit (429 with Retry-After). */
+export const adminProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  if (!isAdminTokenValid(ctx.adminToken, ctx.headers.adminToken)) {
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'missing or invalid x-admin-token' });
+  }
+  const decision = await ctx.adminRateLimiter.hit(ctx.clientKey);
+  if (!decision.allowed) {
+    ctx.setHeader('retry-after', String(decision.retryAfterSeconds));
+    throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'admin rate limit exceeded, retry later' });
+  }
+  return next();
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/env.js';
+
+const base = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres' };
+
+describe('loadConfig', () => {
+  it('applies the defaults', () => {
+    expect(loadConfig(base)).toEqual({
+      nodeEnv: 'development',
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: base.DATABASE_URL,
+      redisUrl: undefined,
+      adminToken: undefined,
+      logLevel: 'info',
+      adminRateLimit: { max: 60, windowMs: 60_000 },
+      bodyLimit: 1_048_576,
+    });
+  });
+
+  it('names the variable of a bad or missing value', () => {
+    expect(() => loadConfig({})).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ ...base, PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ ...base, REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ ...base, ADMIN_RATE_LIMIT_MAX: '0' })).toThrow(/ADMIN_RATE_LIMIT_MAX/);
+    expect(() => loadConfig({ ...base, LOG_LEVEL: 'loud' })).toThrow(ConfigError);
+  });
+
+  it('refuses production without an ADMIN_TOKEN of at least 16 characters', () => {
+    expect(() => loadConfig({ ...base, NODE_ENV: 'production' })).toThrow(/ADMIN_TOKEN/);
+    expect(() => loadConfig({ ...base, NODE_ENV: 'production', ADMIN_TOKEN: 'fifteen-chars-x' })).toThrow(/ADMIN_TOKEN/);
+    expect(loadConfig({ ...base, NODE_ENV: 'production', ADMIN_TOKEN: 'sixteen-chars-xx' }).adminToken).toBe('sixteen-chars-xx');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ ...base, REDIS_URL: '', ADMIN_TOKEN: '' })).toMatchObject({ redisUrl: undefined, adminToken: undefined });
+  });
+});

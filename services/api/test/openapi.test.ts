@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { buildOpenApiDocument, sortKeys } from '../src/openapi.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const doc = buildOpenApiDocument() as Json;
+const op = (path: string, method: string): Json => doc.paths[path][method];
+
+describe('the generated OpenAPI document', () => {
+  it('is OpenAPI 3.1 with every SPEC §5 path', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/health',
+      '/ready',
+      '/v1/admin/workflows',
+      '/v1/runs/{runId}',
+      '/v1/runs/{runId}/cancel',
+      '/v1/runs/{runId}/steps/{stepId}/retry',
+      '/v1/workflows/{name}/start',
+    ]);
+  });
+
+  it('says 202 for start, retry and cancel, and 201 + 200 for register', () => {
+    for (const [path, method] of [
+      ['/v1/workflows/{name}/start', 'post'],
+      ['/v1/runs/{runId}/cancel', 'post'],
+      ['/v1/runs/{runId}/steps/{stepId}/retry', 'post'],
+    ] as const) {
+      const responses = op(path, method).responses as Json;
+      expect(responses['202']).toBeDefined();
+      expect(responses['200']).toBeUndefined();
+    }
+    const register = op('/v1/admin/workflows', 'post').responses as Json;
+    expect(Object.keys(register)).toEqual(['200', '201', '400', '401', '409', '413', '415', '429', '500']);
+    expect(register['429'].$ref).toBe('#/components/responses/TooManyRequests');
+    expect(doc.components.responses.TooManyRequests.headers['Retry-After']).toBeDefined();
+  });
+
+  it('documents the real error body on every error response', () => {
+    for (const item of Object.values(doc.paths) as Json[]) {
+      for (const operation of Object.values(item) as Json[]) {
+        for (const [status, response] of Object.entries(operation.responses as Json)) {
+          if (Number(status) < 400 || status === '503') continue;
+          const name = String(response.$ref).replace('#/components/responses/', '');
+          expect(doc.components.responses[name].content['application/json'].schema).toEqual({
+            $ref: '#/components/schemas/Error',
+          });
+        }
+      }
+    }
+    expect(doc.components.schemas.Error.required).toEqual(['code', 'message']);
+  });
+
+  it('documents the idempotency and correlation headers, and the admin token', () => {
+    const start = op('/v1/workflows/{name}/start', 'post');
+    const headers = (start.parameters as Json[]).filter((p) => p.in === 'header').map((p) => p.name);
+    expect(headers).toEqual(expect.arrayContaining(['idempotency-key', 'x-correlation-id', 'traceparent']));
+    expect(start.responses['202'].headers['x-correlation-id']).toBeDefined();
+    expect(op('/v1/admin/workflows', 'post').security).toEqual([{ adminToken: [] }]);
+    expect(doc.components.securitySchemes.adminToken).toEqual({ type: 'apiKey', in: 'header', name: 'x-admin-token' });
+    expect(op('/v1/runs/{runId}', 'get').security).toBeUndefined();
+  });
+
+  it('says 200 and 503 for /ready', () => {
+    expect(Object.keys(op('/ready', 'get').responses)).toEqual(['200', '500', '503']);
+  });
+
+  it('sorts keys so the serialised document is stable', () => {
+    expect(sortKeys({ b: 1, a: [{ d: 1, c: 2 }] })).toEqual({ a: [{ c: 2, d: 1 }], b: 1 });
+    expect(JSON.stringify(sortKeys({ b: 1, a: 2 }))).toBe('{"a":2,"b":1}');
+  });
+});
