@@ -1,0 +1,3 @@
+export { waitFor, type WaitForOptions } from './wait-for.js';
+export { waitForHttp } from './wait-for-http.js';
+export { buildServiceArgs, spawnService, type ServiceExit, type ServiceProcess, type SpawnServiceOptions } from './spawn-service.js';

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface DevServiceSpec {
+  name: string;
+  /** Package folder, relative to the repository root (also the child's cwd). */
+  dir: string;
+  /** Entry file, relative to dir. */
+  entry: string;
+  /** Where it answers GET with a 2xx once it is up. */
+  healthUrl: string;
+  /** Shown in the banner. */
+  listens: string;
+}
+
+export interface DevSettings {
+  /** undefined: start the persistent local Postgres. */
+  databaseUrl: string | undefined;
+  postgresPort: number;
+  postgresDataDir: string;
+  adminToken: string;
+  adminTokenGenerated: boolean;
+  /** Only those whose entry file exists. */
+  services: DevServiceSpec[];
+  missingServices: DevServiceSpec[];
+  /** Environment every child gets on top of this process's own. */
+  childEnv: Record<string, string>;
+}
+
+/** Reads the dev script's configuration from the environment (this script only; services parse their own). */
+export function readDevSettings(env: NodeJS.ProcessEnv): DevSettings {
+  const postgresPort = parsePort(env.SAGAFLOW_DEV_PG_PORT, 54329, 'SAGAFLOW_DEV_PG_PORT');
+  const apiPort = parsePort(env.PORT, 3000, 'PORT');
+  const enginePort = parsePort(env.ENGINE_PORT, 3100, 'ENGINE_PORT');
+  const adminToken = env.ADMIN_TOKEN || `dev-${randomBytes(16).toString('hex')}`;
+  const all: DevServiceSpec[] = [
+    {
+      name: 'mocks',
+      dir: 'services/mocks',
+      entry: 'src/main.ts',
+      healthUrl: 'http://127.0.0.1:3001/health',
+      listens: 'payments http://127.0.0.1:3001, inventory http://127.0.0.1:3002, notifications http://127.0.0.1:3003',
+    },
+    {
+      name: 'api',
+      dir: 'services/api',
+      entry: 'src/server.ts',
+      healthUrl: `http://127.0.0.1:${apiPort}/health`,
+      listens: `http://127.0.0.1:${apiPort}  (docs /docs, OpenAPI /openapi.json)`,
+    },
+    {
+      name: 'engine',
+      dir: 'services/engine',
+      entry: 'src/main.ts',
+      healthUrl: `http://127.0.0.1:${enginePort}/health`,
+      listens: `http://127.0.0.1:${enginePort}  (/health, /ready, /metrics)`,
+    },
+  ];
+  const exists = (spec: DevServiceSpec): boolean => existsSync(`${REPO_ROOT}${spec.dir}/${spec.entry}`);
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    postgresPort,
+    postgresDataDir: `${REPO_ROOT}.data/postgres`,
+    adminToken,
+    adminTokenGenerated: !env.ADMIN_TOKEN,
+    services: all.filter(exists),
+    missingServices: all.filter((spec) => !exists(spec)),
+    childEnv: {
+      ADMIN_TOKEN: adminToken,
+      SAGAFLOW_SERVICE_PAYMENTS_URL: env.SAGAFLOW_SERVICE_PAYMENTS_URL ?? 'http://127.0.0.1:3001',
+      SAGAFLOW_SERVICE_INVENTORY_URL: env.SAGAFLOW_SERVICE_INVENTORY_URL ?? 'http://127.0.0.1:3002',
+      SAGAFLOW_SERVICE_NOTIFICATIONS_URL: env.SAGAFLOW_SERVICE_NOTIFICATIONS_URL ?? 'http://127.0.0.1:3003',
+      NODE_ENV: 'development',
+    },
+  };
+}
+
+function parsePort(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number, got "${value}"`);
+  return port;
+}
