@@ -13,4 +13,5 @@ export * from './queries/claim-outbox-batch.js';
 export * from './queries/complete-item.js';
 export * from './queries/leases.js';
 export type { LockedRun } from './queries/run-snapshot.js';
+export type { RunTransition } from './queries/run-transition.js';
 export * from './queries/outbox-stats.js';

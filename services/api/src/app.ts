@@ -6,22 +6,25 @@ import type { Db } from '@sagaflow/db';
 import type { ApiConfig } from './env.js';
 import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
 import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
-import { createMetricsRegistry, registerMetricsRoute } from './metrics.js';
+import { createLogger } from './logger.js';
+import { createApiMetrics, registerMetricsRoute } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { registerOpenApiRoutes } from './openapi-adapter.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './rate-limit.js';
 import { createReadinessCheck } from './readiness.js';
+import { registerRequestTracing } from './request-tracing.js';
 import { appRouter } from './router.js';
 import { createRequestContext, resolveCorrelationId, type ApiServices } from './trpc.js';
 
-export type AppConfig = Pick<ApiConfig, 'adminToken' | 'logLevel' | 'adminRateLimit' | 'bodyLimit'>;
+export type AppConfig = Pick<ApiConfig, 'adminToken' | 'logLevel' | 'adminRateLimit' | 'bodyLimit'> &
+  Partial<Pick<ApiConfig, 'logSensitive' | 'logRedactFields'>>;
 
 export interface AppDeps {
   db: Db;
   /** Shared rate limits and a readiness check; in-memory limits without it. */
   redis?: Redis;
   config: AppConfig;
-  /** A pino logger; otherwise Fastify creates one at `config.logLevel`. */
+  /** A pino logger; otherwise one at `config.logLevel`, redacting unless `config.logSensitive` (createLogger). */
   logger?: FastifyBaseLogger;
   /** Where /metrics reads from; a fresh registry with default Node metrics otherwise. */
   metricsRegistry?: Registry;
@@ -41,9 +44,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       resolveCorrelationId(req.headers['x-correlation-id']),
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
   };
-  const app = (
-    deps.logger ? Fastify({ ...common, loggerInstance: deps.logger }) : Fastify({ ...common, logger: { level: config.logLevel } })
-  ) as FastifyInstance;
+  const logger =
+    deps.logger ??
+    createLogger({ name: 'sagaflow-api', level: config.logLevel, sensitive: config.logSensitive ?? false, ...(config.logRedactFields ? { redactFields: config.logRedactFields } : {}) });
+  const app = Fastify({ ...common, loggerInstance: logger }) as FastifyInstance;
+  // first, so every route registered below gets its request span
+  registerRequestTracing(app);
+  const metrics = createApiMetrics(deps.db, deps.metricsRegistry);
 
   const services: ApiServices = {
     db: deps.db,
@@ -52,6 +59,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       ? createRedisRateLimiter(deps.redis, config.adminRateLimit, deps.rateLimitKeyPrefix ?? 'sagaflow:rate-limit:admin:')
       : createMemoryRateLimiter(config.adminRateLimit),
     checkReadiness: createReadinessCheck({ db: deps.db, redis: deps.redis, timeoutMs: deps.readinessTimeoutMs ?? 2000 }),
+    metrics,
   };
 
   app.addHook('onRequest', (request, reply, done) => {
@@ -60,7 +68,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   registerHttpErrorHandlers(app);
   allowEmptyJsonBodies(app);
-  registerOpenApiRoutes(app, { router: appRouter, services, urls: ['/v1/*', '/health', '/ready'] });
+  registerOpenApiRoutes(app, { router: appRouter, services, urls: ['/v1/*', '/health', '/ready'], quietUrls: ['/health', '/ready'] });
   void app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
@@ -76,6 +84,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const openApiDocument = buildOpenApiDocument();
   app.get('/openapi.json', (_request, reply) => reply.send(openApiDocument));
   registerDocsRoutes(app);
-  registerMetricsRoute(app, deps.metricsRegistry ?? createMetricsRegistry());
+  registerMetricsRoute(app, metrics.registry);
   return app;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRedactFields } from './log-redaction.js';
 
 /**
  * The API's configuration, parsed once from the environment with zod.
@@ -20,6 +21,10 @@ const envSchema = z.object({
     ADMIN_RATE_LIMIT_MAX: positiveInt.default(60),
     ADMIN_RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
     BODY_LIMIT: positiveInt.default(1_048_576),
+    LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),
+    LOG_REDACT_FIELDS: z.string().optional(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
 
 export interface ApiConfig {
@@ -33,6 +38,14 @@ export interface ApiConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   adminRateLimit: { max: number; windowMs: number };
   bodyLimit: number;
+  /** LOG_SENSITIVE=true: secrets and sensitive fields are logged as they are (local debugging only) */
+  logSensitive: boolean;
+  /** LOG_REDACT_FIELDS: field names redacted at any depth of a log record (default email, card, password, token) */
+  logRedactFields: string[];
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP base URL for spans; undefined = tracing off */
+  otlpEndpoint: string | undefined;
+  /** OTEL_BSP_SCHEDULE_DELAY: how long finished spans wait to be exported in a batch, ms */
+  otlpExportDelayMs: number;
 }
 
 /** Thrown by `loadConfig`; the message names every offending variable. */
@@ -78,5 +91,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     adminRateLimit: { max: env.ADMIN_RATE_LIMIT_MAX, windowMs: env.ADMIN_RATE_LIMIT_WINDOW_MS },
     bodyLimit: env.BODY_LIMIT,
+    logSensitive: env.LOG_SENSITIVE === 'true',
+    logRedactFields: parseRedactFields(env.LOG_REDACT_FIELDS),
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otlpExportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
   };
 }

@@ -10,3 +10,6 @@ export {
   type RateLimiter,
   type RateLimitDecision,
 } from './rate-limit.js';
+export { createApiMetrics, type ApiMetrics } from './metrics.js';
+export { createLogger, type LoggerOptions } from './logger.js';
+export { startTracing, type Tracing, type TracingOptions } from './tracing.js';

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { Db } from '@sagaflow/db';
+import { registerDatabaseGauges } from './database-gauges.js';
 
 /** A registry with the default Node metrics; other modules register their counters on it. */
 export function createMetricsRegistry(): Registry {
@@ -8,9 +10,41 @@ export function createMetricsRegistry(): Registry {
   return registry;
 }
 
-/** `GET /metrics`: the registry in Prometheus text format. */
+/**
+ * The API's share of the SPEC §8 metrics: runs it started, the duration of runs it ended (a cancel with nothing to
+ * undo ends the run at once), and the database gauges (read from Postgres at scrape time, as the engine does).
+ */
+export interface ApiMetrics {
+  registry: Registry;
+  /** runs created by start (an idempotent replay is not counted) */
+  runsStarted: Counter;
+  runDuration: Histogram<'workflowName' | 'status'>;
+}
+
+/** Run duration buckets: the same as the engine's, so the two histograms add up. */
+const RUN_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/** Registers the API metrics on `registry` (reusing them when another app already registered them there). */
+export function createApiMetrics(db: Db, registry: Registry = createMetricsRegistry()): ApiMetrics {
+  const runsStarted =
+    (registry.getSingleMetric('workflow_runs_started_total') as Counter | undefined) ??
+    new Counter({ name: 'workflow_runs_started_total', help: 'Runs created by start requests (idempotent replays not counted)', registers: [registry] });
+  const runDuration =
+    (registry.getSingleMetric('workflow_run_duration_seconds') as Histogram<'workflowName' | 'status'> | undefined) ??
+    new Histogram({
+      name: 'workflow_run_duration_seconds',
+      help: 'Time from a run being started to reaching a terminal state, in seconds',
+      labelNames: ['workflowName', 'status'] as const,
+      buckets: RUN_DURATION_BUCKETS,
+      registers: [registry],
+    });
+  if (!registry.getSingleMetric('outbox_backlog_total')) registerDatabaseGauges(registry, db);
+  return { registry, runsStarted, runDuration };
+}
+
+/** `GET /metrics`: the registry in Prometheus text format (request logs only at warn: scrapes come every few seconds). */
 export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);
   });

@@ -79,7 +79,7 @@ function reshapeErrorBody(body: string | undefined): object {
 
 export function registerOpenApiRoutes(
   app: FastifyInstance,
-  opts: { router: AppRouter; services: ApiServices; urls: string[] },
+  opts: { router: AppRouter; services: ApiServices; urls: string[]; quietUrls?: string[] },
 ): void {
   const handler = createOpenApiNodeHttpHandler({
     router: opts.router,
@@ -113,6 +113,8 @@ export function registerOpenApiRoutes(
   };
 
   for (const url of opts.urls) {
-    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url, handler: handle });
+    // health checks come every few seconds: their request logs only at warn
+    const quiet = opts.quietUrls?.includes(url) ?? false;
+    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url, handler: handle, ...(quiet ? { logLevel: 'warn' as const } : {}) });
   }
 }

@@ -1,10 +1,13 @@
-import { ConfigError, loadConfig } from './env.js';
-import { startServer } from './start-server.js';
+import { ConfigError, loadConfig, type ApiConfig } from './env.js';
+import { startTracing } from './tracing.js';
 
-/** Entry point: parse config, start, stop gracefully on SIGTERM/SIGINT. */
+/**
+ * Entry point: parse config, start tracing, then import and start the API (pg, fastify and http load after the
+ * OpenTelemetry SDK, so they are instrumented); stop gracefully on SIGTERM/SIGINT, flushing spans last.
+ */
 
 async function main(): Promise<void> {
-  let config;
+  let config: ApiConfig;
   try {
     config = loadConfig();
   } catch (error) {
@@ -14,19 +17,25 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const tracing = startTracing({ serviceName: 'sagaflow-api', otlpEndpoint: config.otlpEndpoint, exportDelayMs: config.otlpExportDelayMs });
+  const { startServer } = await import('./start-server.js');
   const api = await startServer(config);
+  if (tracing.enabled) api.app.log.info({ otlpEndpoint: config.otlpEndpoint }, 'tracing on: spans exported over OTLP');
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     api.app.log.info({ signal }, 'shutting down');
-    api.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        api.app.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    api
+      .stop()
+      .then(() => tracing.shutdown().catch(() => {}))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          api.app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

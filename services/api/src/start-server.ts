@@ -24,7 +24,9 @@ export async function startServer(config: ApiConfig): Promise<RunningApi> {
   const app = buildApp({ db, redis, config: { ...config, adminToken: config.adminToken ?? generatedToken } });
   redis?.on('error', (error: Error) => app.log.warn({ err: error }, 'redis error'));
   if (generatedToken) {
-    app.log.warn({ adminToken: generatedToken }, 'ADMIN_TOKEN not set: generated a development admin token');
+    // for the person at the terminal, never into the log stream (log shippers keep what they see)
+    process.stderr.write(`sagaflow-api: ADMIN_TOKEN not set; development admin token for this process: ${generatedToken}\n`);
+    app.log.warn('ADMIN_TOKEN not set: generated a development admin token (printed on stderr, not logged)');
   }
   const stop = async (): Promise<void> => {
     await app.close();

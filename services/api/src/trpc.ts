@@ -5,9 +5,12 @@ import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '@sagaflow/db';
 import { isAdminTokenValid } from './admin-token.js';
 import { INTERNAL_ERROR_MESSAGE, mapDomainError } from './errors.js';
+import type { ApiMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { ReadinessReport } from './readiness.js';
+import { requestSpanHeaders } from './request-tracing.js';
 import { correlationIdSchema } from './schemas/headers.js';
+import type { TraceHeaders } from './trace-context.js';
 
 /** What every request's context is built from: the app's long-lived dependencies. */
 export interface ApiServices {
@@ -15,6 +18,15 @@ export interface ApiServices {
   adminToken: string | undefined;
   adminRateLimiter: RateLimiter;
   checkReadiness: () => Promise<ReadinessReport>;
+  metrics: Pick<ApiMetrics, 'runsStarted' | 'runDuration'>;
+}
+
+/** The ids every log line about a run carries. */
+export interface RunIds {
+  runId: string;
+  workflowName: string;
+  /** the run's correlation id (it can differ from this request's) */
+  correlationId: string;
 }
 
 /** Request headers the procedures read (raw values; procedures validate what they use). */
@@ -33,6 +45,10 @@ export interface Context extends ApiServices {
   /** Rate-limit identity of the caller (its IP address). */
   clientKey: string;
   log: FastifyBaseLogger;
+  /** A logger for lines about a run: the run's correlationId, runId and workflowName, and this request's id. */
+  runLog(run: RunIds): FastifyBaseLogger;
+  /** This request's span as W3C headers; undefined with tracing off. */
+  requestSpan: TraceHeaders | undefined;
   /** Success status for this response (the adapter's `responseMeta` reads it); 200 when unset. */
   status: number | undefined;
   setHeader(name: string, value: string): void;
@@ -66,6 +82,9 @@ export function createRequestContext(services: ApiServices, request: FastifyRequ
     correlationId: request.id,
     clientKey: request.ip,
     log: request.log,
+    // the app's logger, not the request's: the request's binds its own correlationId (the request id)
+    runLog: (run) => request.server.log.child({ correlationId: run.correlationId, runId: run.runId, workflowName: run.workflowName, requestId: request.id }),
+    requestSpan: requestSpanHeaders(request),
     status: undefined,
     setHeader: (name, value) => void reply.header(name, value),
   };

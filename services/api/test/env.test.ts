@@ -15,7 +15,24 @@ describe('loadConfig', () => {
       logLevel: 'info',
       adminRateLimit: { max: 60, windowMs: 60_000 },
       bodyLimit: 1_048_576,
+      logSensitive: false,
+      logRedactFields: ['email', 'card', 'password', 'token'],
+      otlpEndpoint: undefined,
+      otlpExportDelayMs: 5_000,
     });
+  });
+
+  it('reads the logging and tracing settings', () => {
+    const config = loadConfig({
+      ...base,
+      LOG_SENSITIVE: 'true',
+      LOG_REDACT_FIELDS: 'ssn, Iban',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    });
+    expect(config).toMatchObject({ logSensitive: true, logRedactFields: ['ssn', 'Iban'], otlpEndpoint: 'http://jaeger:4318', otlpExportDelayMs: 200 });
+    expect(() => loadConfig({ ...base, LOG_SENSITIVE: 'yes' })).toThrow(/LOG_SENSITIVE/);
+    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
   });
 
   it('names the variable of a bad or missing value', () => {

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { renderTemplate, type StepRequest, type TemplateScope } from '@sagaflow/definitions';
 import type { AttemptKind } from '@sagaflow/db';
+import { childTraceParent, parseTraceParent, type TraceHeaders } from './trace-context.js';
 
 /** The HTTP request of one attempt, fully decided before any I/O. */
 export interface AttemptRequest {
@@ -19,7 +19,11 @@ export interface AttemptIdentity {
   compensationId?: string;
   attemptNo: number;
   correlationId: string;
+  /** the trace context stored with the run (the request that started it) */
   traceParent: string | null;
+  traceState?: string | null;
+  /** the attempt span's context, when tracing is on: sent as is */
+  traceHeaders?: TraceHeaders | undefined;
   input: Record<string, unknown>;
   context: Record<string, unknown>;
   outputs: Record<string, unknown>;
@@ -36,10 +40,12 @@ export function idempotencyKey(runId: string, stepId: string, kind: AttemptKind)
   return kind === 'action' ? `${runId}:${stepId}` : `${runId}:${stepId}:compensate`;
 }
 
-/** W3C traceparent for an attempt: the run's trace id when it has one, a fresh span id each time. */
-export function childTraceParent(parent: string | null): string {
-  const traceId = parent && /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(parent)?.[1];
-  return `00-${traceId || randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+/** The attempt span's trace headers; without tracing, the run's trace id with a fresh span id. */
+function traceHeadersOf(a: AttemptIdentity): TraceHeaders {
+  if (a.traceHeaders) return a.traceHeaders;
+  const traceparent = childTraceParent(a.traceParent);
+  // the vendor state belongs to the run's trace: passed on only when that trace is continued
+  return a.traceState && parseTraceParent(a.traceParent) ? { traceparent, tracestate: a.traceState } : { traceparent };
 }
 
 function templateScope(a: AttemptIdentity): TemplateScope {
@@ -101,7 +107,7 @@ export function buildAttemptRequest(
     'x-sagaflow-run-id': attempt.runId,
     'x-sagaflow-step-id': attempt.stepId,
     'x-sagaflow-attempt': String(attempt.attemptNo),
-    traceparent: childTraceParent(attempt.traceParent),
+    ...traceHeadersOf(attempt),
   });
   return { method: request.method, url: url.toString(), headers, body };
 }

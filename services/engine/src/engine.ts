@@ -1,7 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { context } from '@opentelemetry/api';
 import { claimOutboxBatch, completeItem, extendLeases, LeaseLostError, releaseLeases, type ClaimedItem, type CompletionOutcome, type Db } from '@sagaflow/db';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
+import { recordAttemptCrash, recordAttemptOutcome, startAttemptSpan, type AttemptTrace } from './attempt-span.js';
 import type { DefinitionCache } from './definition-cache.js';
 import type { EngineMetrics } from './metrics.js';
 import { recordCompletion } from './record-completion.js';
@@ -21,6 +23,8 @@ export interface EngineOptions extends AttemptSettings {
 
 interface InFlight {
   item: ClaimedItem;
+  /** bound to the run's ids: every line about this item goes through it */
+  log: Logger;
   abort: AbortController;
   done: Promise<void>;
 }
@@ -99,17 +103,7 @@ export class Engine {
 
   private launch(item: ClaimedItem): void {
     const abort = new AbortController();
-    const done = this.process(item, abort.signal)
-      .catch((error) => this.logger.error({ err: error, runId: item.runId, stepId: item.stepId }, 'attempt crashed; the lease will expire and the item be redelivered'))
-      .finally(() => {
-        this.inFlight.delete(item.id);
-        this.released.delete(item.id);
-        this.wake.signal();
-      });
-    this.inFlight.set(item.id, { item, abort, done });
-  }
-
-  private async process(item: ClaimedItem, signal: AbortSignal): Promise<void> {
+    const attemptTrace = startAttemptSpan(item);
     const log = this.logger.child({
       correlationId: item.run.correlationId,
       runId: item.runId,
@@ -117,15 +111,44 @@ export class Engine {
       stepId: item.stepId,
       kind: item.kind,
       attemptNo: item.attemptsMade + 1,
+      ...(attemptTrace.traceId ? { traceId: attemptTrace.traceId } : {}),
     });
+    const done = this.process(item, abort.signal, log, attemptTrace)
+      .catch((error) => log.error({ err: error }, 'attempt crashed; the lease will expire and the item be redelivered'))
+      .finally(() => {
+        this.inFlight.delete(item.id);
+        this.released.delete(item.id);
+        this.wake.signal();
+      });
+    this.inFlight.set(item.id, { item, log, abort, done });
+  }
+
+  /** One item, inside its attempt span: the attempt, then its commit. */
+  private async process(item: ClaimedItem, signal: AbortSignal, log: Logger, attemptTrace: AttemptTrace): Promise<void> {
+    // the claim moved the run PENDING → RUNNING in the same statement; this is the one place that sees it
+    if (item.started) log.info({ from: 'PENDING', to: 'RUNNING' }, 'run transition');
+    const { span } = attemptTrace;
+    try {
+      await context.with(attemptTrace.context, () => this.attemptAndCommit(item, signal, log, attemptTrace));
+    } catch (error) {
+      recordAttemptCrash(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async attemptAndCommit(item: ClaimedItem, signal: AbortSignal, log: Logger, attemptTrace: AttemptTrace): Promise<void> {
     const definition = await this.definitions.get(item.run.workflowName, item.run.workflowVersion);
-    const outcome = await runAttempt(item, definition?.steps[item.stepIndex], this.agent, this.options, signal);
+    const outcome = await runAttempt(item, definition?.steps[item.stepIndex], this.agent, this.options, { signal, traceHeaders: attemptTrace.headers });
+    recordAttemptOutcome(attemptTrace.span, outcome);
     if (this.released.has(item.id)) return; // handed back at shutdown: the next owner redoes it
     let completion: CompletionOutcome;
     try {
-      completion = await this.commit(item, outcome);
+      completion = await this.commit(item, outcome, log);
     } catch (error) {
       if (error instanceof LeaseLostError) {
+        attemptTrace.span.addEvent('lease lost; result discarded');
         log.warn({ outboxId: item.id }, 'lease lost before completion; result discarded (another engine redoes the attempt)');
         return;
       }
@@ -136,14 +159,14 @@ export class Engine {
   }
 
   /** Commits an outcome, retrying transient database errors while the lease can still be ours. */
-  private async commit(item: ClaimedItem, outcome: AttemptOutcome): Promise<CompletionOutcome> {
+  private async commit(item: ClaimedItem, outcome: AttemptOutcome, log: Logger): Promise<CompletionOutcome> {
     const deadline = Date.now() + this.options.leaseMs;
     for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
       try {
         return await completeItem(this.db, item, outcome.attempt, outcome.result);
       } catch (error) {
         if (error instanceof LeaseLostError || Date.now() + wait > deadline) throw error;
-        this.logger.warn({ err: error, runId: item.runId }, 'completion failed; retrying');
+        log.warn({ err: error }, 'completion failed; retrying');
         await delay(wait);
       }
     }
@@ -154,12 +177,13 @@ export class Engine {
   }
 
   private async extendHeldLeases(): Promise<void> {
-    const held = [...this.inFlight.values()].map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }));
+    const flights = [...this.inFlight.values()];
+    const held = flights.map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }));
     if (held.length === 0) return;
     try {
       const kept = new Set(await extendLeases(this.db, held, this.options.leaseMs));
-      for (const lease of held) {
-        if (!kept.has(lease.id)) this.logger.warn({ outboxId: lease.id }, 'lease no longer held; its result will not commit');
+      for (const f of flights) {
+        if (!kept.has(f.item.id)) f.log.warn({ outboxId: f.item.id }, 'lease no longer held; its result will not commit');
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'lease heartbeat failed');

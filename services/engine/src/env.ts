@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRedactFields } from './log-redaction.js';
 
 /** Engine configuration, parsed once at start; nothing else reads process.env. */
 const envSchema = z.object({
@@ -16,6 +17,12 @@ const envSchema = z.object({
   SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),
+  /** comma list of field names redacted at any depth of a log record (default email,card,password,token) */
+  LOG_REDACT_FIELDS: z.string().optional(),
+  /** OTLP/HTTP base URL (…/v1/traces is appended); unset = tracing off */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
+  /** how long finished spans wait to be exported in a batch, ms */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
 
 export type EngineEnv = z.infer<typeof envSchema>;
@@ -37,12 +44,14 @@ export function readServiceUrls(env: Record<string, string | undefined>): Record
   return urls;
 }
 
-export function parseEnv(env: Record<string, string | undefined>): EngineEnv & { serviceUrls: Record<string, string>; allowedHosts: string[] | undefined } {
+export type ParsedEngineEnv = EngineEnv & { serviceUrls: Record<string, string>; allowedHosts: string[] | undefined; redactFields: string[] };
+
+export function parseEnv(env: Record<string, string | undefined>): ParsedEngineEnv {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid engine configuration: ${problems}`);
   }
   const allowedHosts = parsed.data.SAGAFLOW_ALLOWED_HOSTS?.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-  return { ...parsed.data, serviceUrls: readServiceUrls(env), allowedHosts };
+  return { ...parsed.data, serviceUrls: readServiceUrls(env), allowedHosts, redactFields: parseRedactFields(parsed.data.LOG_REDACT_FIELDS) };
 }

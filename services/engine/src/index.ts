@@ -3,3 +3,7 @@ export { Engine, type EngineOptions } from './engine.js';
 export { classifyResponse, parseRetryAfter, type AttemptClass, type AttemptEnd } from './classify-response.js';
 export { buildAttemptRequest, envelope, idempotencyKey, type AttemptRequest } from './build-request.js';
 export { parseEnv, readServiceUrls } from './env.js';
+export { createLogger, type LoggerOptions } from './logger.js';
+export { DEFAULT_REDACT_FIELDS, parseRedactFields, redactionKeys, redactLogRecord } from './log-redaction.js';
+export { startTracing, type Tracing, type TracingOptions } from './tracing.js';
+export { createEngineMetrics, type EngineMetrics } from './metrics.js';

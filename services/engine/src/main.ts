@@ -1,8 +1,13 @@
-import { parseEnv } from './env.js';
+import { parseEnv, type ParsedEngineEnv } from './env.js';
 import { createLogger } from './logger.js';
-import { startEngine } from './start-engine.js';
+import { startTracing } from './tracing.js';
 
-let env: ReturnType<typeof parseEnv>;
+/**
+ * The engine process: configuration, logger and tracing first; the engine itself (pg, undici, fastify) is imported
+ * only after the OpenTelemetry SDK has started, so those modules load instrumented.
+ */
+
+let env: ParsedEngineEnv;
 try {
   env = parseEnv(process.env);
 } catch (error) {
@@ -10,7 +15,10 @@ try {
   process.exit(1);
 }
 
-const logger = createLogger({ level: env.LOG_LEVEL, sensitive: env.LOG_SENSITIVE === 'true' });
+const logger = createLogger({ name: 'sagaflow-engine', level: env.LOG_LEVEL, sensitive: env.LOG_SENSITIVE === 'true', redactFields: env.redactFields });
+const tracing = startTracing({ serviceName: 'sagaflow-engine', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, exportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY });
+const { startEngine } = await import('./start-engine.js');
+
 const running = await startEngine({
   databaseUrl: env.DATABASE_URL,
   serviceUrls: env.serviceUrls,
@@ -27,6 +35,7 @@ const running = await startEngine({
   ...(env.ENGINE_ID ? { id: env.ENGINE_ID } : {}),
   logger,
 });
+if (tracing.enabled) logger.info({ otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on: spans exported over OTLP');
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -34,12 +43,15 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    running.stop().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    running
+      .stop()
+      .then(() => tracing.shutdown().catch(() => {}))
+      .then(
+        () => process.exit(0),
+        (error) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   });
 }

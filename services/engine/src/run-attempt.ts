@@ -4,11 +4,21 @@ import type { Agent } from 'undici';
 import { buildAttemptRequest, RequestConfigError, type AttemptRequest } from './build-request.js';
 import { classifyResponse, parseRetryAfter } from './classify-response.js';
 import { sendAttempt } from './send-attempt.js';
+import type { TraceHeaders } from './trace-context.js';
 
 export interface AttemptSettings {
   serviceUrls: Record<string, string>;
   allowedHosts?: string[] | undefined;
   maxDeliveries: number;
+}
+
+export interface RunAttemptOptions {
+  /** aborts the request (shutdown) */
+  signal?: AbortSignal;
+  /** the attempt span's trace headers (tracing on); otherwise the run's trace id with a fresh span id is sent */
+  traceHeaders?: TraceHeaders | undefined;
+  /** jitter source */
+  random?: () => number;
 }
 
 /** What happened to one claimed item, ready to be committed by completeItem. */
@@ -44,9 +54,9 @@ export async function runAttempt(
   step: StepDefinition | undefined,
   agent: Agent,
   settings: AttemptSettings,
-  signal?: AbortSignal,
-  random: () => number = Math.random,
+  options: RunAttemptOptions = {},
 ): Promise<AttemptOutcome> {
+  const { signal, random = Math.random } = options;
   if (TERMINAL_RUN_STATUSES.includes(item.run.status)) {
     // defensive: a terminal run never gets another request; completing this retires the stray item
     return { attempt: undefined, result: { outcome: 'FAILED', error: { code: 'RUN_TERMINAL', message: `run is ${item.run.status}` } } };
@@ -89,6 +99,8 @@ export async function runAttempt(
         attemptNo,
         correlationId: item.run.correlationId,
         traceParent: item.run.traceParent,
+        traceState: item.run.traceState,
+        traceHeaders: options.traceHeaders,
         input: item.run.input,
         context: item.run.context,
         outputs: item.outputs,

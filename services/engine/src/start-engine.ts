@@ -29,7 +29,7 @@ export interface RunningEngine {
 
 /** Starts an engine: pool, LISTEN connection, the loop, and its HTTP server. */
 export async function startEngine(opts: StartEngineOptions): Promise<RunningEngine> {
-  const logger = opts.logger ?? createLogger({ level: 'info', sensitive: false });
+  const logger = opts.logger ?? createLogger({ name: 'sagaflow-engine', level: 'info', sensitive: false });
   const concurrency = opts.concurrency ?? 32;
   const options: EngineOptions = {
     id: opts.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
@@ -62,16 +62,19 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
   }
   log.info({ port, concurrency, batchSize: options.batchSize, leaseMs: options.leaseMs }, 'engine started');
 
+  let stopped: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    await engine.stop();
+    await listener.stop();
+    await http?.close();
+    await agent.close();
+    await pool.end();
+    log.info('engine stopped');
+  };
   return {
     engine,
     port,
-    async stop() {
-      await engine.stop();
-      await listener.stop();
-      await http?.close();
-      await agent.close();
-      await pool.end();
-      log.info('engine stopped');
-    },
+    // safe to call more than once: later calls wait for the first
+    stop: () => (stopped ??= stop()),
   };
 }

@@ -5,6 +5,7 @@ import { planCancel } from '../saga-plan.js';
 import type { AttemptKind, RunStatus } from '../schema.js';
 import { applyPlan } from './apply-plan.js';
 import { lockRunSnapshot } from './run-snapshot.js';
+import { describeTransition, type RunTransition } from './run-transition.js';
 
 /**
  * Cancels a PENDING or RUNNING run. Forward work not yet taken is withdrawn; an item some engine holds
@@ -12,6 +13,12 @@ import { lockRunSnapshot } from './run-snapshot.js';
  * Succeeded steps are compensated in reverse order; the run ends CANCELLED.
  */
 export async function cancelRun(db: Db, runId: string): Promise<{ runId: string; status: RunStatus }> {
+  const { status } = await cancelRunWithTransition(db, runId);
+  return { runId, status };
+}
+
+/** cancelRun, also reporting the committed transition (for the caller's log line and metrics). */
+export async function cancelRunWithTransition(db: Db, runId: string): Promise<{ runId: string; status: RunStatus; transition: RunTransition }> {
   return db.transaction().execute(async (trx) => {
     const run = await lockRunSnapshot(trx, runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
@@ -33,6 +40,7 @@ export async function cancelRun(db: Db, runId: string): Promise<{ runId: string;
     if (!decision.ok) throw new ConflictError(decision.reason);
     await trx.updateTable('workflow_runs').set({ cancel_requested_at: sql`now()` }).where('id', '=', runId).execute();
     await applyPlan(trx, runId, leased ? undefined : live?.id, decision.plan, { notify: true });
-    return { runId, status: decision.plan.run?.status ?? run.status };
+    const transition = describeTransition(run, decision.plan.run?.status);
+    return { runId, status: transition.to, transition };
   });
 }

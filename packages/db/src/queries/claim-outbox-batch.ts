@@ -9,6 +9,8 @@ export interface ClaimedItem {
   stepIndex: number;
   kind: AttemptKind;
   leaseToken: string;
+  /** true when this claim moved the run from PENDING to RUNNING (its first attempt): log that transition once */
+  started: boolean;
   /** how many times this item has been handed out without completing, this delivery included */
   deliveries: number;
   stepId: string;
@@ -42,6 +44,7 @@ interface ClaimRow {
   workflow_name: string;
   workflow_version: string;
   run_status: RunStatus;
+  started: boolean;
   input: Record<string, unknown>;
   context: Record<string, unknown>;
   correlation_id: string;
@@ -94,6 +97,7 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
            case when c.kind = 'action' then s.attempts_before_retry else s.compensation_attempts_before_retry end as attempts_before_retry,
            r.workflow_name, r.workflow_version,
            case when sr.id is not null then 'RUNNING' else r.status end as run_status,
+           sr.id is not null as started,
            r.input, r.context, r.correlation_id, r.trace_parent, r.trace_state,
            (select coalesce(jsonb_object_agg(x.step_id, x.output), '{}'::jsonb)
               from run_steps x where x.run_id = c.run_id and x.status = 'SUCCEEDED') as outputs,
@@ -109,6 +113,7 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
     stepIndex: r.step_index,
     kind: r.kind,
     leaseToken: r.lease_token,
+    started: r.started,
     deliveries: r.deliveries,
     stepId: r.step_id,
     attemptsMade: r.attempts_made,

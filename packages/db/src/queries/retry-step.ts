@@ -4,12 +4,23 @@ import { planRetry } from '../saga-plan.js';
 import type { RunStatus } from '../schema.js';
 import { applyPlan } from './apply-plan.js';
 import { lockRunSnapshot } from './run-snapshot.js';
+import { describeTransition, type RunTransition } from './run-transition.js';
 
 /**
  * An operator's retry (SPEC §5): a FAILED forward step of a run that compensated nothing runs again and the run
  * goes on forward; or a FAILED compensation runs again and the unwinding resumes. Anything else is a conflict.
  */
 export async function retryStep(db: Db, runId: string, stepId: string): Promise<{ runId: string; stepId: string; status: RunStatus }> {
+  const { status } = await retryStepWithTransition(db, runId, stepId);
+  return { runId, stepId, status };
+}
+
+/** retryStep, also reporting the committed transition (for the caller's log line). */
+export async function retryStepWithTransition(
+  db: Db,
+  runId: string,
+  stepId: string,
+): Promise<{ runId: string; stepId: string; status: RunStatus; transition: RunTransition }> {
   return db.transaction().execute(async (trx) => {
     const run = await lockRunSnapshot(trx, runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
@@ -21,6 +32,7 @@ export async function retryStep(db: Db, runId: string, stepId: string): Promise<
     // parked items of this run are resolved by the retry
     await trx.deleteFrom('outbox').where('run_id', '=', runId).where('status', '=', 'DEAD').execute();
     await applyPlan(trx, runId, undefined, decision.plan, { notify: true });
-    return { runId, stepId, status: decision.plan.run?.status ?? run.status };
+    const transition = describeTransition(run, decision.plan.run?.status);
+    return { runId, stepId, status: transition.to, transition };
   });
 }

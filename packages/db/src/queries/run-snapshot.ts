@@ -8,6 +8,7 @@ export interface LockedRun extends RunSnapshot {
   runId: string;
   error: RunError | null;
   workflowName: string;
+  correlationId: string;
   createdAt: Date;
 }
 
@@ -18,10 +19,11 @@ export async function lockRunSnapshot(trx: Trx, runId: string): Promise<LockedRu
     error: RunError | null;
     cancel_requested_at: Date | null;
     workflow_name: string;
+    correlation_id: string;
     created_at: Date;
     steps: Array<[number, string, StepStatus, CompensationStatus, Record<string, unknown> | null]>;
   }>`
-    select r.status, r.error, r.cancel_requested_at, r.workflow_name, r.created_at,
+    select r.status, r.error, r.cancel_requested_at, r.workflow_name, r.correlation_id, r.created_at,
            (select json_agg(json_build_array(s.step_index, s.step_id, s.status, s.compensation_status, s.error) order by s.step_index)
               from run_steps s where s.run_id = r.id) as steps
       from workflow_runs r
@@ -35,6 +37,7 @@ export async function lockRunSnapshot(trx: Trx, runId: string): Promise<LockedRu
     status: row.status,
     error: row.error,
     workflowName: row.workflow_name,
+    correlationId: row.correlation_id,
     createdAt: row.created_at,
     cancelRequested: row.cancel_requested_at !== null,
     steps: (row.steps ?? []).map(([index, stepId, status, compensationStatus, error]) => ({ index, stepId, status, compensationStatus, error })),

@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
-import { cancelRun, getRun, retryStep } from '@sagaflow/db';
-import { createRouter, publicProcedure } from '../trpc.js';
+import { cancelRunWithTransition, getRun, isTerminal, retryStepWithTransition, type RunTransition } from '@sagaflow/db';
+import { createRouter, publicProcedure, type Context } from '../trpc.js';
 import {
   retryStepInputSchema,
   retryStepOutputSchema,
@@ -9,6 +9,15 @@ import {
   type RunViewOutput,
   startRunOutputSchema,
 } from '../schemas/run.js';
+
+/** Logs a transition an operator request made (once: the engine logs only those it makes), and times a run it ended. */
+function recordTransition(ctx: Context, transition: RunTransition, extra: Record<string, unknown>): void {
+  ctx.runLog(transition).info({ from: transition.from, to: transition.to, ...extra }, 'run transition');
+  if (isTerminal(transition.to)) {
+    const seconds = (Date.now() - transition.createdAt.getTime()) / 1000;
+    ctx.metrics.runDuration.observe({ workflowName: transition.workflowName, status: transition.to }, seconds);
+  }
+}
 
 export const runsRouter = createRouter({
   get: publicProcedure
@@ -47,8 +56,8 @@ export const runsRouter = createRouter({
     .input(runIdInputSchema)
     .output(startRunOutputSchema)
     .mutation(async ({ ctx, input }) => {
-      const result = await cancelRun(ctx.db, input.runId);
-      ctx.log.info({ runId: result.runId, status: result.status }, 'run cancel requested');
+      const result = await cancelRunWithTransition(ctx.db, input.runId);
+      recordTransition(ctx, result.transition, { reason: 'cancel requested' });
       ctx.status = 202;
       return { runId: result.runId, status: result.status };
     }),
@@ -72,8 +81,8 @@ export const runsRouter = createRouter({
     .input(retryStepInputSchema)
     .output(retryStepOutputSchema)
     .mutation(async ({ ctx, input }) => {
-      const result = await retryStep(ctx.db, input.runId, input.stepId);
-      ctx.log.info({ runId: result.runId, stepId: result.stepId, status: result.status }, 'step retry requested');
+      const result = await retryStepWithTransition(ctx.db, input.runId, input.stepId);
+      recordTransition(ctx, result.transition, { stepId: result.stepId, reason: 'step retry requested' });
       ctx.status = 202;
       return { runId: result.runId, stepId: result.stepId, status: result.status };
     }),

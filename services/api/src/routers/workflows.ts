@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { startRun } from '@sagaflow/db';
+import { parseTraceParent } from '../trace-context.js';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
 import { startRunInputSchema, startRunOutputSchema } from '../schemas/run.js';
 import {
@@ -43,19 +44,25 @@ export const workflowsRouter = createRouter({
     .input(startRunInputSchema)
     .output(startRunOutputSchema)
     .mutation(async ({ ctx, input }) => {
-      const headers = readStartHeaders(ctx);
+      const { idempotencyKey, traceParent, traceState } = readStartHeaders(ctx);
+      // the request span's context (a caller's traceparent is its parent); with tracing off, the caller's own
+      const trace = ctx.requestSpan ? { traceParent: ctx.requestSpan.traceparent, traceState: ctx.requestSpan.tracestate } : { traceParent, traceState };
       const result = await startRun(ctx.db, {
         workflowName: input.name,
         version: input.version,
         input: input.input,
         context: input.context,
         correlationId: ctx.correlationId,
-        ...headers,
+        idempotencyKey,
+        ...trace,
       });
-      ctx.log.info(
-        { runId: result.runId, workflowName: input.name, created: result.created },
-        result.created ? 'run started' : 'run start replayed',
-      );
+      const log = ctx.runLog({ runId: result.runId, workflowName: input.name, correlationId: ctx.correlationId });
+      if (result.created) {
+        ctx.metrics.runsStarted.inc();
+        log.info({ to: 'PENDING', requestedVersion: input.version, input: input.input, context: input.context, traceId: parseTraceParent(trace.traceParent)?.traceId }, 'run started');
+      } else {
+        log.info({ status: result.status }, 'run start replayed');
+      }
       ctx.status = 202;
       return { runId: result.runId, status: result.status };
     }),

@@ -1,0 +1,66 @@
+// Kept identical in services/api/src and services/engine/src (services/api/test/observability-shared.test.ts compares them).
+import { randomBytes } from 'node:crypto';
+import { createTraceState, type SpanContext } from '@opentelemetry/api';
+
+/** W3C trace context (traceparent/tracestate) ↔ OpenTelemetry span contexts. Pure apart from random ids. */
+
+const TRACE_PARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+
+/** The headers an attempt carries to continue a trace. */
+export interface TraceHeaders {
+  traceparent: string;
+  tracestate?: string;
+}
+
+/** The remote span context a stored traceparent (+ tracestate) stands for; undefined when absent or invalid. */
+export function parseTraceParent(traceParent: string | null | undefined, traceState?: string | null): SpanContext | undefined {
+  const match = traceParent ? TRACE_PARENT.exec(traceParent) : null;
+  if (!match || match[1] === ZERO_TRACE_ID || match[2] === ZERO_SPAN_ID) return undefined;
+  return {
+    traceId: match[1]!,
+    spanId: match[2]!,
+    traceFlags: Number.parseInt(match[3]!, 16),
+    isRemote: true,
+    ...(traceState ? { traceState: createTraceState(traceState) } : {}),
+  };
+}
+
+/** The W3C headers of a span context. */
+export function formatTraceHeaders(context: SpanContext): TraceHeaders {
+  const traceparent = `00-${context.traceId}-${context.spanId}-${(context.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+  const tracestate = context.traceState?.serialize();
+  return tracestate ? { traceparent, tracestate } : { traceparent };
+}
+
+/**
+ * Without a tracer (tracing off): a traceparent that keeps the run's trace id (or starts a fresh one) with a fresh
+ * span id each time, so a downstream can still group a run's attempts by trace id.
+ */
+export function childTraceParent(parent: string | null | undefined): string {
+  const match = parent ? TRACE_PARENT.exec(parent) : null;
+  const traceId = match && match[1] !== ZERO_TRACE_ID ? match[1]! : randomBytes(16).toString('hex');
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-${match?.[3] ?? '01'}`;
+}
+
+/**
+ * True when an undici request already has a `traceparent` header: the engine's attempts set their own (the attempt
+ * span's), so the undici instrumentation must not add a second one. `headers` is undici's request header list
+ * (`[name, value, ...]`) or, in old versions, a `name: value\r\n` string.
+ */
+export function carriesTraceParent(headers: string | ReadonlyArray<string | string[]> | undefined): boolean {
+  if (typeof headers === 'string') return /(^|\r\n)traceparent\s*:/i.test(headers);
+  if (!Array.isArray(headers)) return false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    if (typeof name === 'string' && name.toLowerCase() === 'traceparent') return true;
+  }
+  return false;
+}
+
+/** Operational endpoints (scrapes, health checks, the API's docs): not worth a trace each. */
+export function isUntracedPath(url: string | undefined): boolean {
+  const path = (url ?? '/').split('?')[0] ?? '/';
+  return path === '/health' || path === '/ready' || path === '/metrics' || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
+}

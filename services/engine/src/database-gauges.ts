@@ -1,0 +1,29 @@
+// Kept identical in services/api/src and services/engine/src (services/api/test/observability-shared.test.ts compares them).
+import { readOutboxStats, type Db, type OutboxStats } from '@sagaflow/db';
+import { Gauge, type Registry } from 'prom-client';
+
+/**
+ * `outbox_backlog_total`, `outbox_lag_seconds`, `workflow_active_runs`: read from Postgres when scraped (one query for
+ * the three), so every API and engine instance reports the same numbers. While Postgres cannot answer they read NaN
+ * (not a stale or zero value) and the rest of the scrape still works.
+ */
+export function registerDatabaseGauges(registry: Registry, db: Db): void {
+  let stats: Promise<OutboxStats | undefined> | undefined;
+  const readStats = () =>
+    (stats ??= readOutboxStats(db)
+      .catch(() => undefined)
+      .finally(() => setTimeout(() => (stats = undefined), 50).unref()));
+  const gauge = (name: string, help: string, pick: (s: OutboxStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const current = await readStats();
+        this.set(current ? pick(current) : Number.NaN);
+      },
+    });
+  gauge('outbox_backlog_total', 'Outbox items due now and not leased (work waiting for an engine)', (s) => s.backlog);
+  gauge('outbox_lag_seconds', 'How long the oldest due outbox item has been waiting, in seconds', (s) => s.lagSeconds);
+  gauge('workflow_active_runs', 'Runs not yet in a terminal state', (s) => s.activeRuns);
+}

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimOutboxBatch, createDb, createPool, releaseLeases } from '@sagaflow/db';
+import { createEngineMetrics } from '../src/metrics.js';
+import { statusesByAttempt } from './helpers/downstream.js';
+import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
+
+/** The engine's side of SPEC §8: what it logs about each run, and metrics that survive a dead database. */
+
+let h: EngineHarness;
+beforeAll(async () => {
+  h = await createEngineHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const fastRetry = { maxAttempts: 3, initialIntervalMs: 10, backoffCoefficient: 1, jitter: 'none' } as const;
+
+describe('engine logs', () => {
+  it('every line about a run carries its ids; PENDING → RUNNING is logged once even when the first step retries', async () => {
+    const saga = await h.defineSaga('obs-log', [{ id: 'a', compensation: true }, { id: 'b' }], { retry: fastRetry });
+    h.downstream.script(saga.path('a'), statusesByAttempt(503, 503, 200));
+    const runId = await saga.start({ orderId: 'o-1' }, undefined, { correlationId: 'corr-obs-log' });
+    expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
+    await h.stopEngine();
+
+    const lines = h.logs().filter((r) => r['runId'] === runId);
+    for (const line of lines) {
+      expect(line).toMatchObject({ correlationId: 'corr-obs-log', workflowName: 'obs-log', stepId: expect.any(String), attemptNo: expect.any(Number) });
+    }
+    expect(lines.filter((r) => r['msg'] === 'run transition').map((r) => [r['from'], r['to'], r['stepId'], r['attemptNo']])).toEqual([
+      ['PENDING', 'RUNNING', 'a', 1],
+      ['RUNNING', 'COMPLETED', 'b', 1],
+    ]);
+    const retries = lines.filter((r) => r['msg'] === 'step attempt failed; retry scheduled');
+    expect(retries.map((r) => [r['attemptNo'], r['retryInMs'], r['httpStatus']])).toEqual([
+      [1, 10, 503],
+      [2, 10, 503],
+    ]);
+    expect(lines.filter((r) => r['msg'] === 'step attempt succeeded').map((r) => r['stepId'])).toEqual(['a', 'b']);
+    await h.startEngine();
+  });
+});
+
+describe('claimOutboxBatch reports the claim that started the run', () => {
+  it('started is true once: for the claim that moved the run PENDING → RUNNING, not for a redelivery', async () => {
+    await h.stopEngine();
+    try {
+      const saga = await h.defineSaga('obs-claim', [{ id: 'a' }]);
+      const runId = await saga.start();
+      const [first] = (await claimOutboxBatch(h.db, 'test-owner', 10, 60_000)).filter((i) => i.runId === runId);
+      expect(first).toMatchObject({ started: true, run: { status: 'RUNNING' } });
+      await releaseLeases(h.db, [{ id: first!.id, leaseToken: first!.leaseToken }]);
+      const [again] = (await claimOutboxBatch(h.db, 'test-owner', 10, 60_000)).filter((i) => i.runId === runId);
+      expect(again).toMatchObject({ id: first!.id, started: false, run: { status: 'RUNNING' } });
+      await releaseLeases(h.db, [{ id: again!.id, leaseToken: again!.leaseToken }]);
+    } finally {
+      await h.startEngine();
+    }
+  });
+});
+
+describe('engine metrics', () => {
+  it('the database gauges read NaN while Postgres is unreachable; the rest of the scrape still works', async () => {
+    const pool = createPool('postgres://postgres@127.0.0.1:1/postgres', { connectionTimeoutMillis: 500 });
+    const db = createDb(pool);
+    try {
+      const text = await createEngineMetrics(db).registry.metrics();
+      expect(text).toMatch(/^outbox_backlog_total NaN$/im);
+      expect(text).toMatch(/^outbox_lag_seconds NaN$/im);
+      expect(text).toMatch(/^workflow_active_runs NaN$/im);
+      expect(text).toContain('process_cpu_user_seconds_total');
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('stopping an engine twice is harmless', async () => {
+    const engine = h.engine!;
+    await Promise.all([engine.stop(), engine.stop()]);
+    await engine.stop();
+    await h.stopEngine();
+    await h.startEngine();
+  });
+});
