@@ -6,7 +6,7 @@ import type { Db } from '@sagaflow/db';
 import type { ApiConfig } from './env.js';
 import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
 import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '@sagaflow/observability';
 import { createApiMetrics, registerMetricsRoute } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { registerOpenApiRoutes } from './openapi-adapter.js';

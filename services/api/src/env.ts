@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseRedactFields } from './log-redaction.js';
+import { parseRedactFields } from '@sagaflow/observability';
 
 /**
  * The API's configuration, parsed once from the environment with zod.

@@ -11,5 +11,5 @@ export {
   type RateLimitDecision,
 } from './rate-limit.js';
 export { createApiMetrics, type ApiMetrics } from './metrics.js';
-export { createLogger, type LoggerOptions } from './logger.js';
-export { startTracing, type Tracing, type TracingOptions } from './tracing.js';
+export { createLogger, type LoggerOptions } from '@sagaflow/observability';
+export { startTracing, type Tracing, type TracingOptions } from '@sagaflow/observability';

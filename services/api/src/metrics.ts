@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { Db } from '@sagaflow/db';
-import { registerDatabaseGauges } from './database-gauges.js';
+import { registerDatabaseGauges } from '@sagaflow/observability/database-gauges';
 
 /** A registry with the default Node metrics; other modules register their counters on it. */
 export function createMetricsRegistry(): Registry {

@@ -1,7 +1,7 @@
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { isSpanContextValid } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { formatTraceHeaders, isUntracedPath, type TraceHeaders } from './trace-context.js';
+import { formatTraceHeaders, isUntracedPath, type TraceHeaders } from '@sagaflow/observability';
 
 /**
  * A span per API request (@fastify/otel), a child of the caller's `traceparent` when it sends one. Registered on

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type ApiConfig } from './env.js';
-import { startTracing } from './tracing.js';
+import { startTracing } from '@sagaflow/observability';
 
 /**
  * Entry point: parse config, start tracing, then import and start the API (pg, fastify and http load after the

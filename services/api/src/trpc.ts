@@ -10,7 +10,7 @@ import type { RateLimiter } from './rate-limit.js';
 import type { ReadinessReport } from './readiness.js';
 import { requestSpanHeaders } from './request-tracing.js';
 import { correlationIdSchema } from './schemas/headers.js';
-import type { TraceHeaders } from './trace-context.js';
+import type { TraceHeaders } from '@sagaflow/observability';
 
 /** What every request's context is built from: the app's long-lived dependencies. */
 export interface ApiServices {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger as createEngineLogger } from '@sagaflow/engine';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '@sagaflow/observability';
 import { ADMIN_TOKEN } from './helpers.js';
 import { createLogCapture, type LogCapture } from './observability/log-capture.js';
 import type { Answering } from './observability/downstream.js';

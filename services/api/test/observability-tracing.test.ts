@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { waitFor } from '@sagaflow/testkit';
-import { startTracing, type Tracing } from '../src/tracing.js';
+import { startTracing, type Tracing } from '@sagaflow/observability';
 import { startObservedWorld, type ObservedWorld } from './observability/world.js';
 
 /**

@@ -1,7 +1,7 @@
 import { isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { ClaimedItem } from '@sagaflow/db';
 import type { AttemptOutcome } from './run-attempt.js';
-import { formatTraceHeaders, parseTraceParent, type TraceHeaders } from './trace-context.js';
+import { formatTraceHeaders, parseTraceParent, type TraceHeaders } from '@sagaflow/observability';
 
 /**
  * The span of one attempt (action or compensation): a child of the trace context stored with the run, so every

@@ -1,6 +1,6 @@
 import { renderTemplate, type StepRequest, type TemplateScope } from '@sagaflow/definitions';
 import type { AttemptKind } from '@sagaflow/db';
-import { childTraceParent, parseTraceParent, type TraceHeaders } from './trace-context.js';
+import { childTraceParent, parseTraceParent, type TraceHeaders } from '@sagaflow/observability';
 
 /** The HTTP request of one attempt, fully decided before any I/O. */
 export interface AttemptRequest {

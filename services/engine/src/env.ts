@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseRedactFields } from './log-redaction.js';
+import { parseRedactFields } from '@sagaflow/observability';
 
 /** Engine configuration, parsed once at start; nothing else reads process.env. */
 const envSchema = z.object({

@@ -1,6 +1,6 @@
 import { parseEnv, type ParsedEngineEnv } from './env.js';
-import { createLogger } from './logger.js';
-import { startTracing } from './tracing.js';
+import { createLogger } from '@sagaflow/observability';
+import { startTracing } from '@sagaflow/observability';
 
 /**
  * The engine process: configuration, logger and tracing first; the engine itself (pg, undici, fastify) is imported

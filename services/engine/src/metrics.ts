@@ -1,6 +1,6 @@
 import type { Db } from '@sagaflow/db';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { registerDatabaseGauges } from './database-gauges.js';
+import { registerDatabaseGauges } from '@sagaflow/observability/database-gauges';
 
 /**
  * The engine's Prometheus metrics (SPEC §8 names). Gauges that describe the database are read from Postgres

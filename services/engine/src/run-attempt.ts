@@ -4,7 +4,7 @@ import type { Agent } from 'undici';
 import { buildAttemptRequest, RequestConfigError, type AttemptRequest } from './build-request.js';
 import { classifyResponse, parseRetryAfter } from './classify-response.js';
 import { sendAttempt } from './send-attempt.js';
-import type { TraceHeaders } from './trace-context.js';
+import type { TraceHeaders } from '@sagaflow/observability';
 
 export interface AttemptSettings {
   serviceUrls: Record<string, string>;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { DefinitionCache } from './definition-cache.js';
 import { Engine, type EngineOptions } from './engine.js';
 import { buildEngineHttp } from './http-server.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '@sagaflow/observability';
 import { createEngineMetrics } from './metrics.js';
 import { OutboxListener } from './outbox-listener.js';
 import { createDownstreamAgent } from './send-attempt.js';

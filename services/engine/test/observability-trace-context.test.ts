@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimedItem } from '@sagaflow/db';
 import { startAttemptSpan } from '../src/attempt-span.js';
-import { carriesTraceParent, childTraceParent, formatTraceHeaders, isUntracedPath, parseTraceParent } from '../src/trace-context.js';
-import { otlpTracesUrl } from '../src/tracing.js';
+import { carriesTraceParent, childTraceParent, formatTraceHeaders, isUntracedPath, parseTraceParent } from '@sagaflow/observability';
+import { otlpTracesUrl } from '@sagaflow/observability';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';

@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { startRun } from '@sagaflow/db';
-import { parseTraceParent } from '../trace-context.js';
+import { parseTraceParent } from '@sagaflow/observability';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
 import { startRunInputSchema, startRunOutputSchema } from '../schemas/run.js';
 import {
