@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { isDomainError, type DomainError } from '@sagaflow/db';
+import { isDatabaseUnavailable, isDomainError, type DomainError } from '@sagaflow/db';
 import type { ErrorBody } from './schemas/error.js';
 
 /**
@@ -32,9 +32,12 @@ const STATUS_BY_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {
 export const INTERNAL_ERROR_MESSAGE = 'internal error';
 const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'unsupported content-type: send application/json';
 
-/** A domain error thrown by @sagaflow/db becomes the matching TRPCError; anything else is returned unchanged. */
+/** A domain error thrown by @sagaflow/db becomes the matching TRPCError, an unreachable database a 503; anything else is returned unchanged. */
 export function mapDomainError(error: TRPCError): TRPCError {
   const cause = error.cause;
+  if (isDatabaseUnavailable(cause)) {
+    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable; retry shortly', cause });
+  }
   if (!isDomainError(cause)) return error;
   return new TRPCError({ code: DOMAIN_TO_TRPC[cause.code], message: cause.message, cause });
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { codeOfStatus, toErrorBody } from './errors.js';
+import { findUnstorableJson } from './schemas/json.js';
 
 /**
  * Errors raised by Fastify itself, before any procedure runs (body too large, unsupported media type,
@@ -19,7 +20,10 @@ export function registerHttpErrorHandlers(app: FastifyInstance): void {
   );
 }
 
-/** application/json parser that reads an empty body as "no body" (an empty POST to cancel or retry). */
+/**
+ * application/json parser that reads an empty body as "no body" (an empty POST to cancel or retry), and refuses
+ * (400) what Postgres jsonb or recursive validation could not take: NUL, lone surrogates, absurd nesting.
+ */
 export function allowEmptyJsonBodies(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
@@ -29,6 +33,13 @@ export function allowEmptyJsonBodies(app: FastifyInstance): void {
       done(null, undefined);
       return;
     }
-    parseJson(request, text, done);
+    parseJson(request, text, (error, parsed) => {
+      const problem = error ? undefined : findUnstorableJson(parsed);
+      if (problem) {
+        done(Object.assign(new Error(`request body ${problem}`), { statusCode: 400 }), undefined);
+        return;
+      }
+      done(error, parsed);
+    });
   });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import { toErrorBody } from './errors.js';
 import type { AppRouter } from './router.js';
+import { pinRouterInputs } from './schemas/no-coercion.js';
 import { createRequestContext, type ApiServices, type Context } from './trpc.js';
 
 /**
@@ -81,6 +82,7 @@ export function registerOpenApiRoutes(
   app: FastifyInstance,
   opts: { router: AppRouter; services: ApiServices; urls: string[]; quietUrls?: string[] },
 ): void {
+  pinRouterInputs(opts.router as never);
   const handler = createOpenApiNodeHttpHandler({
     router: opts.router,
     // The context comes from the Fastify request below; this is only reached through `handle`.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createDb, createPool } from '@sagaflow/db';
@@ -88,16 +89,38 @@ describe('health, readiness, metrics', () => {
     }
   });
 
-  it('an unexpected failure is a 500 with a fixed body, no internals', async () => {
+  it('a database that is unreachable makes a run lookup a 503, not a 500', async () => {
     const dead = withDeadPostgres();
     const deadApp = buildTestApp(dead.db);
     try {
       const response = await deadApp.inject({ method: 'GET', url: `/v1/runs/${randomUUID()}` });
-      expect(response.statusCode).toBe(500);
-      expect(json(response)).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error' });
+      expect(response.statusCode).toBe(503);
+      expect(json(response)).toEqual({ code: 'SERVICE_UNAVAILABLE', message: expect.any(String) });
     } finally {
       await deadApp.close();
       await dead.close();
+    }
+  });
+
+  it('an unexpected failure is a 500 with a fixed body, no internals', async () => {
+    // a reachable database without the schema: "relation does not exist" is a bug, not an outage
+    const admin = new pg.Client({ connectionString: process.env['DATABASE_URL'] });
+    const name = `api_empty_${randomUUID().replaceAll('-', '')}`;
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(process.env['DATABASE_URL']!);
+    url.pathname = `/${name}`;
+    const pool = createPool(url.toString());
+    const brokenApp = buildTestApp(createDb(pool));
+    try {
+      const response = await brokenApp.inject({ method: 'GET', url: `/v1/runs/${randomUUID()}` });
+      expect(response.statusCode).toBe(500);
+      expect(json(response)).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error' });
+    } finally {
+      await brokenApp.close();
+      await pool.end();
+      await admin.query(`drop database ${name} with (force)`);
+      await admin.end();
     }
   });
 

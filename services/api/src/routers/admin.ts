@@ -1,12 +1,13 @@
 import { definitionChecksum, workflowDefinitionSchema } from '@sagaflow/definitions';
 import { registerDefinition } from '@sagaflow/db';
 import { adminProcedure, createRouter } from '../trpc.js';
-import { containsNul, NUL_MESSAGE } from '../schemas/json.js';
+import { findUnstorableJson } from '../schemas/json.js';
 import { registerWorkflowOutputSchema } from '../schemas/workflow.js';
 
 /** The definition schema (with its registration checks), plus what Postgres jsonb cannot store. */
 const registerWorkflowInputSchema = workflowDefinitionSchema.superRefine((definition, ctx) => {
-  if (containsNul(definition)) ctx.addIssue({ code: 'custom', message: NUL_MESSAGE, path: [] });
+  const problem = findUnstorableJson(definition);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [] });
 });
 
 export const adminRouter = createRouter({

@@ -1,18 +1,43 @@
 import { z } from 'zod';
 
-/** True when a string or key anywhere in `value` holds U+0000, which Postgres jsonb cannot store. */
-export function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item));
-  }
-  return false;
+/** Deeper JSON is refused: real payloads never need it, and recursive code downstream must not blow the stack. */
+export const MAX_JSON_DEPTH = 100;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function badString(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain the NUL character (\\u0000)';
+  if (LONE_SURROGATE.test(text)) return 'must not contain a lone UTF-16 surrogate (invalid Unicode)';
+  return undefined;
 }
 
-export const NUL_MESSAGE = 'must not contain the NUL character (\\u0000)';
+/**
+ * Why Postgres jsonb (or our own recursive code) could not take this value: a NUL character, a lone surrogate,
+ * or nesting deeper than MAX_JSON_DEPTH — checked iteratively, so any depth is safe to inspect. undefined when fine.
+ */
+export function findUnstorableJson(value: unknown): string | undefined {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item === 'string') {
+      const problem = badString(item);
+      if (problem) return problem;
+    } else if (item !== null && typeof item === 'object') {
+      if (depth >= MAX_JSON_DEPTH) return `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
+      for (const [key, child] of Array.isArray(item) ? item.entries() : Object.entries(item)) {
+        if (typeof key === 'string') {
+          const problem = badString(key);
+          if (problem) return `keys ${problem}`;
+        }
+        stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
 
 /** A JSON object the database can store: bad input is a 400 here rather than a 500 from Postgres. */
-export const jsonObjectSchema = z
-  .record(z.string(), z.unknown())
-  .refine((value) => !containsNul(value), { message: NUL_MESSAGE });
+export const jsonObjectSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const problem = findUnstorableJson(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
