@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateInvariants, type InvariantInput } from '../src/invariants/check-invariants.js';
+import type { AttemptRecord, EffectRecord, RequestRecord, StepRecord } from '../src/invariants/types.js';
+
+/** The checker's input with mutable parts, so each case can break one thing. */
+interface World extends InvariantInput {
+  requests: RequestRecord[];
+  effects: Map<string, EffectRecord>;
+}
+
+/**
+ * The checker must catch what it claims to: each case starts from a consistent world (one COMPLETED run, one
+ * COMPENSATED run, with the downstream's matching log) and breaks exactly one thing.
+ */
+
+const A = 'aaaaaaaa-0000-4000-8000-000000000001';
+const B = 'bbbbbbbb-0000-4000-8000-000000000002';
+const T = 1_700_000_000_000;
+
+function step(runId: string, index: number, stepId: string, over: Partial<StepRecord> = {}): StepRecord {
+  return { runId, index, stepId, status: 'SUCCEEDED', attempts: 1, compensationStatus: 'NONE', compensationAttempts: 0, output: { key: `${runId}:${stepId}` }, ...over };
+}
+
+let attemptId = 0;
+function attempt(runId: string, stepIndex: number, kind: 'action' | 'compensation', over: Partial<AttemptRecord> = {}): AttemptRecord {
+  return { id: ++attemptId, runId, stepIndex, kind, attemptNo: 1, outcome: 'SUCCEEDED', httpStatus: 200, error: null, ...over };
+}
+
+let seq = 0;
+function request(key: string, over: Partial<RequestRecord> = {}): RequestRecord {
+  seq++;
+  return { seq, key, attempt: 1, arrivedAt: T + seq, replayed: false, appliedEffect: true, abandoned: false, ...over };
+}
+
+/** A COMPLETED run A (one, two) and a COMPENSATED run B (book ⟲, pay ⟲, ship fails with 400). */
+function consistentWorld(): World {
+  attemptId = 0;
+  seq = 0;
+  const requests = [
+    request(`${A}:one`),
+    request(`${A}:two`),
+    request(`${B}:book`),
+    request(`${B}:pay`),
+    request(`${B}:ship`, { appliedEffect: false }),
+    request(`${B}:pay:compensate`),
+    request(`${B}:book:compensate`),
+  ];
+  const effects = new Map(
+    requests.filter((r) => r.appliedEffect).map((r) => [r.key, { body: r.key.endsWith(':compensate') ? { undone: r.key } : { key: r.key } }]),
+  );
+  return {
+    snapshot: {
+      runs: [
+        { id: A, status: 'COMPLETED', error: null, cancelRequested: false, completedAt: T + 100 },
+        { id: B, status: 'COMPENSATED', error: { code: 'STEP_FAILED', message: 'rejected', stepId: 'ship' }, cancelRequested: false, completedAt: T + 100 },
+      ],
+      steps: [
+        step(A, 0, 'one'),
+        step(A, 1, 'two'),
+        step(B, 0, 'book', { compensationStatus: 'COMPENSATED', compensationAttempts: 1 }),
+        step(B, 1, 'pay', { compensationStatus: 'COMPENSATED', compensationAttempts: 1 }),
+        step(B, 2, 'ship', { status: 'FAILED', output: null }),
+      ],
+      attempts: [
+        attempt(A, 0, 'action'),
+        attempt(A, 1, 'action'),
+        attempt(B, 0, 'action'),
+        attempt(B, 1, 'action'),
+        attempt(B, 2, 'action', { outcome: 'FAILED', httpStatus: 400, error: { code: 'STEP_FAILED', lastErrorCode: 'HTTP_ERROR' } }),
+        attempt(B, 1, 'compensation'),
+        attempt(B, 0, 'compensation'),
+      ],
+      outbox: [],
+    },
+    requests,
+    effects,
+    maxRedeliveries: 0,
+  };
+}
+
+const invariantsOf = (input: InvariantInput): string[] => [...new Set(evaluateInvariants(input).violations.map((v) => `${v.runId === '*' ? '*' : v.runId.slice(0, 1)}:${v.invariant}`))].sort();
+
+describe('invariant checker', () => {
+  it('finds nothing wrong with a consistent world', () => {
+    const report = evaluateInvariants(consistentWorld());
+    expect(report.violations).toEqual([]);
+    expect(report).toMatchObject({ runs: 2, byStatus: { COMPLETED: 1, COMPENSATED: 1 }, redeliveries: 0, duplicatesPrevented: 0, effects: 6 });
+  });
+
+  it('catches a run that is not terminal, and a promised run that does not exist', () => {
+    const world = consistentWorld();
+    world.snapshot.runs[0] = { ...world.snapshot.runs[0]!, status: 'RUNNING', completedAt: null };
+    world.promisedRunIds = [A, 'cccccccc-0000-4000-8000-000000000003'];
+    expect(invariantsOf(world)).toEqual(['a:terminal', 'c:no-lost-run']);
+    expect(evaluateInvariants(world).lostRuns).toBe(2);
+  });
+
+  it('catches a COMPLETED run with a step that did not succeed', () => {
+    const world = consistentWorld();
+    world.snapshot.steps[1] = { ...world.snapshot.steps[1]!, status: 'SKIPPED', attempts: 0 };
+    world.snapshot.attempts.splice(1, 1);
+    world.requests.splice(1, 1);
+    world.effects.delete(`${A}:two`);
+    expect(invariantsOf(world)).toEqual(['a:completed-all-succeeded']);
+  });
+
+  it('catches a COMPENSATED run that left a succeeded step uncompensated', () => {
+    const world = consistentWorld();
+    world.snapshot.steps[2] = { ...world.snapshot.steps[2]!, compensationStatus: 'PENDING', compensationAttempts: 0 };
+    world.snapshot.attempts.splice(6, 1);
+    world.requests.splice(6, 1);
+    world.effects.delete(`${B}:book:compensate`);
+    expect(invariantsOf(world)).toEqual(['b:compensated-exactly-succeeded']);
+  });
+
+  it('catches compensations committed and sent in the wrong order', () => {
+    const world = consistentWorld();
+    const [pay, book] = [world.snapshot.attempts[5]!, world.snapshot.attempts[6]!];
+    world.snapshot.attempts[5] = { ...book, id: pay.id };
+    world.snapshot.attempts[6] = { ...pay, id: book.id };
+    const [payReq, bookReq] = [world.requests[5]!, world.requests[6]!];
+    world.requests[5] = { ...bookReq, seq: payReq.seq, arrivedAt: payReq.arrivedAt };
+    world.requests[6] = { ...payReq, seq: bookReq.seq, arrivedAt: bookReq.arrivedAt };
+    expect(invariantsOf(world)).toEqual(['b:reverse-order']);
+  });
+
+  it('catches a FAILED run that should have compensated, and a CANCELLED run without a cancel', () => {
+    const world = consistentWorld();
+    world.snapshot.runs[1] = { ...world.snapshot.runs[1]!, status: 'FAILED' };
+    world.snapshot.runs[0] = { ...world.snapshot.runs[0]!, status: 'CANCELLED', error: { code: 'CANCELLED', message: 'x' } };
+    expect(invariantsOf(world)).toEqual(['a:spec-4', 'b:spec-4']);
+  });
+
+  it('catches a request that reached the downstream after its run became terminal', () => {
+    const world = consistentWorld();
+    world.requests.push(request(`${A}:two`, { attempt: 1, arrivedAt: T + 101, appliedEffect: false, replayed: true }));
+    const report = evaluateInvariants({ ...world, maxRedeliveries: 1 });
+    expect(report.violations.map((v) => v.invariant)).toEqual(['nothing-after-terminal']);
+    expect(report.redeliveries).toBe(1);
+    // equal clocks are allowed
+    world.requests[world.requests.length - 1]!.arrivedAt = T + 100;
+    expect(evaluateInvariants({ ...world, maxRedeliveries: 1 }).violations).toEqual([]);
+  });
+
+  it('counts redeliveries, reports replays as prevented duplicates, and enforces the bound', () => {
+    const world = consistentWorld();
+    world.requests.splice(1, 0, request(`${A}:one`, { appliedEffect: false, replayed: true }));
+    expect(evaluateInvariants({ ...world, maxRedeliveries: 1 })).toMatchObject({ violations: [], redeliveries: 1, duplicatesPrevented: 1 });
+    expect(invariantsOf(world)).toEqual(['*:bounded-redeliveries']);
+  });
+
+  it('catches an attempt recorded without its request, and a request done without a recorded attempt', () => {
+    const world = consistentWorld();
+    world.requests.splice(0, 1);
+    world.requests.push(request(`${A}:two`, { attempt: 2, appliedEffect: false, arrivedAt: T }));
+    expect(invariantsOf({ ...world, maxRedeliveries: 10 })).toEqual(['a:attempts-match-requests']);
+    const messages = evaluateInvariants({ ...world, maxRedeliveries: 10 }).violations.map((v) => v.detail);
+    expect(messages).toEqual([expect.stringContaining('never received it'), expect.stringContaining('no attempt was recorded')]);
+  });
+
+  it('accepts TEMPLATE_ERROR attempts without a request, and a parked item whose requests were never recorded', () => {
+    const world = consistentWorld();
+    world.snapshot.steps[4] = { ...world.snapshot.steps[4]!, attempts: 2 };
+    world.snapshot.attempts.splice(5, 0, attempt(B, 2, 'action', { attemptNo: 2, outcome: 'FAILED', httpStatus: null, error: { code: 'TEMPLATE_ERROR' } }));
+    expect(evaluateInvariants(world).violations).toEqual([]);
+    world.requests.push(request(`${B}:ship`, { attempt: 2, appliedEffect: false, arrivedAt: T }));
+    expect(invariantsOf({ ...world, maxRedeliveries: 5 })).toEqual(['b:attempts-match-requests']);
+
+    const parked = consistentWorld();
+    parked.requests.push(request(`${B}:ship`, { attempt: 2, appliedEffect: false, arrivedAt: T, abandoned: true }));
+    parked.snapshot.outbox.push({ runId: B, stepIndex: 2, kind: 'action', status: 'DEAD', lastError: { code: 'DELIVERY_EXHAUSTED' } });
+    expect(evaluateInvariants({ ...parked, maxRedeliveries: 5 })).toMatchObject({ violations: [], unrecorded: 1, redeliveries: 1, abandoned: 1 });
+  });
+
+  it('catches missing and unexpected effects, and an output that is not the effect’s answer', () => {
+    const world = consistentWorld();
+    world.effects.delete(`${A}:one`);
+    world.effects.set(`${B}:ship`, { body: {} });
+    world.snapshot.steps[1] = { ...world.snapshot.steps[1]!, output: { other: true } };
+    expect(evaluateInvariants(world).violations.map((v) => v.detail)).toEqual([
+      expect.stringContaining('applied no effect'),
+      expect.stringContaining('output differs'),
+      expect.stringContaining('is FAILED but its effect was applied'),
+    ]);
+  });
+
+  it('counts duplicate effects by what a request says it is, so a key that changed between deliveries shows', () => {
+    const world = consistentWorld();
+    const identity = { runId: A, stepId: 'one', kind: 'action' };
+    world.requests[0] = { ...world.requests[0]!, identity };
+    world.requests.push(request(`${A}:one:retry-2`, { identity, arrivedAt: T }));
+    const report = evaluateInvariants({ ...world, maxRedeliveries: 5 });
+    expect(report.duplicateEffects).toBe(1);
+    expect(report.violations.map((v) => v.invariant)).toEqual(expect.arrayContaining(['stable-key']));
+  });
+
+  it('catches a READY outbox item left for a terminal run, and attempt counters that disagree with the rows', () => {
+    const world = consistentWorld();
+    world.snapshot.outbox.push({ runId: A, stepIndex: 1, kind: 'action', status: 'READY', lastError: null });
+    world.snapshot.steps[0] = { ...world.snapshot.steps[0]!, attempts: 2 };
+    expect(invariantsOf(world)).toEqual(['a:attempts-recorded-once', 'a:nothing-claimable']);
+  });
+});
