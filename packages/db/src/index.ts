@@ -15,3 +15,4 @@ export * from './queries/leases.js';
 export type { LockedRun } from './queries/run-snapshot.js';
 export type { RunTransition } from './queries/run-transition.js';
 export * from './queries/outbox-stats.js';
+export type { CarriedLease } from './queries/apply-plan.js';

@@ -101,35 +101,49 @@ export class Engine {
     return items.length === want && this.inFlight.size < this.options.concurrency;
   }
 
+  /**
+   * Runs an item in a slot of its own. When its completion carries the lease on to the run's next item (due now),
+   * the same slot goes straight on with that one: no claim, no wake-up, between the steps of a run.
+   */
   private launch(item: ClaimedItem): void {
     const abort = new AbortController();
-    const attemptTrace = startAttemptSpan(item);
-    const log = this.logger.child({
-      correlationId: item.run.correlationId,
-      runId: item.runId,
-      workflowName: item.run.workflowName,
-      stepId: item.stepId,
-      kind: item.kind,
-      attemptNo: item.attemptsMade + 1,
-      ...(attemptTrace.traceId ? { traceId: attemptTrace.traceId } : {}),
+    const entry = { item, log: this.logger, abort } as InFlight;
+    entry.done = (async () => {
+      for (let current: ClaimedItem | undefined = item; current; ) {
+        const attemptTrace = startAttemptSpan(current);
+        const log = this.logger.child({
+          correlationId: current.run.correlationId,
+          runId: current.runId,
+          workflowName: current.run.workflowName,
+          stepId: current.stepId,
+          kind: current.kind,
+          attemptNo: current.attemptsMade + 1,
+          ...(attemptTrace.traceId ? { traceId: attemptTrace.traceId } : {}),
+        });
+        entry.item = current;
+        entry.log = log;
+        try {
+          current = await this.process(current, abort.signal, log, attemptTrace);
+        } catch (error) {
+          log.error({ err: error }, 'attempt crashed; the lease will expire and the item be redelivered');
+          current = undefined;
+        }
+      }
+    })().finally(() => {
+      this.inFlight.delete(item.id);
+      this.released.delete(item.id);
+      this.wake.signal();
     });
-    const done = this.process(item, abort.signal, log, attemptTrace)
-      .catch((error) => log.error({ err: error }, 'attempt crashed; the lease will expire and the item be redelivered'))
-      .finally(() => {
-        this.inFlight.delete(item.id);
-        this.released.delete(item.id);
-        this.wake.signal();
-      });
-    this.inFlight.set(item.id, { item, log, abort, done });
+    this.inFlight.set(item.id, entry);
   }
 
-  /** One item, inside its attempt span: the attempt, then its commit. */
-  private async process(item: ClaimedItem, signal: AbortSignal, log: Logger, attemptTrace: AttemptTrace): Promise<void> {
+  /** One item, inside its attempt span: the attempt, then its commit. Returns the next item when its lease was carried on. */
+  private async process(item: ClaimedItem, signal: AbortSignal, log: Logger, attemptTrace: AttemptTrace): Promise<ClaimedItem | undefined> {
     // the claim moved the run PENDING → RUNNING in the same statement; this is the one place that sees it
     if (item.started) log.info({ from: 'PENDING', to: 'RUNNING' }, 'run transition');
     const { span } = attemptTrace;
     try {
-      await context.with(attemptTrace.context, () => this.attemptAndCommit(item, signal, log, attemptTrace));
+      return await context.with(attemptTrace.context, () => this.attemptAndCommit(item, signal, log, attemptTrace));
     } catch (error) {
       recordAttemptCrash(span, error);
       throw error;
@@ -138,11 +152,11 @@ export class Engine {
     }
   }
 
-  private async attemptAndCommit(item: ClaimedItem, signal: AbortSignal, log: Logger, attemptTrace: AttemptTrace): Promise<void> {
+  private async attemptAndCommit(item: ClaimedItem, signal: AbortSignal, log: Logger, attemptTrace: AttemptTrace): Promise<ClaimedItem | undefined> {
     const definition = await this.definitions.get(item.run.workflowName, item.run.workflowVersion);
     const outcome = await runAttempt(item, definition?.steps[item.stepIndex], this.agent, this.options, { signal, traceHeaders: attemptTrace.headers });
     recordAttemptOutcome(attemptTrace.span, outcome);
-    if (this.released.has(item.id)) return; // handed back at shutdown: the next owner redoes it
+    if (this.released.has(item.id)) return undefined; // handed back at shutdown: the next owner redoes it
     let completion: CompletionOutcome;
     try {
       completion = await this.commit(item, outcome, log);
@@ -150,12 +164,13 @@ export class Engine {
       if (error instanceof LeaseLostError) {
         attemptTrace.span.addEvent('lease lost; result discarded');
         log.warn({ outboxId: item.id }, 'lease lost before completion; result discarded (another engine redoes the attempt)');
-        return;
+        return undefined;
       }
       throw error;
     }
     recordCompletion(log, this.metrics, item, outcome, completion);
     if (outcome.result.outcome === 'RETRYABLE') this.noteRetry(outcome.result.retryAt.getTime());
+    return continueWith(item, outcome, completion);
   }
 
   /** Commits an outcome, retrying transient database errors while the lease can still be ours. */
@@ -163,7 +178,9 @@ export class Engine {
     const deadline = Date.now() + this.options.leaseMs;
     for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
       try {
-        return await completeItem(this.db, item, outcome.attempt, outcome.result);
+        // while stopping, hand what comes next back to the outbox instead of carrying it on
+        const carryOver = this.stopping ? {} : { carryOver: { owner: this.options.id, leaseMs: this.options.leaseMs } };
+        return await completeItem(this.db, item, outcome.attempt, outcome.result, carryOver);
       } catch (error) {
         if (error instanceof LeaseLostError || Date.now() + wait > deadline) throw error;
         log.warn({ err: error }, 'completion failed; retrying');
@@ -210,4 +227,25 @@ export class Engine {
     }
     if (this.heartbeat) clearInterval(this.heartbeat);
   }
+}
+
+/** The run's next item as the engine holds it after a completion that carried the lease on (see completeItem). */
+function continueWith(item: ClaimedItem, outcome: AttemptOutcome, completion: CompletionOutcome): ClaimedItem | undefined {
+  const next = completion.carried;
+  if (!next) return undefined;
+  const { result } = outcome;
+  const outputs = result.outcome === 'SUCCEEDED' && item.kind === 'action' ? { ...item.outputs, [item.stepId]: result.output } : item.outputs;
+  return {
+    ...item,
+    stepIndex: next.stepIndex,
+    kind: next.kind,
+    leaseToken: next.leaseToken,
+    deliveries: 1,
+    stepId: next.stepId,
+    attemptsMade: next.attemptsMade,
+    attemptsBeforeRetry: next.attemptsBeforeRetry,
+    started: false,
+    run: { ...item.run, status: completion.plan.run?.status ?? completion.before.status },
+    outputs,
+  };
 }

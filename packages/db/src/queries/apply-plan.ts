@@ -24,11 +24,58 @@ async function applyStepChange(trx: Trx, runId: string, c: StepChange): Promise<
   await trx.updateTable('run_steps').set(set as never).where('run_id', '=', runId).where('step_index', '=', c.index).execute();
 }
 
+/** The next item, leased on to the same worker inside the completion (no claim needed to continue). */
+export interface CarriedLease {
+  stepIndex: number;
+  kind: 'action' | 'compensation';
+  leaseToken: string;
+  stepId: string;
+  attemptsMade: number;
+  attemptsBeforeRetry: number;
+}
+
+export interface ApplyOptions {
+  notify?: boolean;
+  /** keep the lease on work that is due now, for this owner: the engine continues with it directly */
+  carry?: { owner: string; leaseMs: number };
+}
+
+async function carryLease(trx: Trx, runId: string, itemId: string, next: { stepIndex: number; kind: 'action' | 'compensation' }, carry: NonNullable<ApplyOptions['carry']>): Promise<CarriedLease> {
+  const { rows } = await sql<{ lease_token: string; step_id: string; attempts_made: number; attempts_before_retry: number }>`
+    with item as (
+      update outbox
+         set step_index = ${next.stepIndex}, kind = ${next.kind}, status = 'READY', lease_owner = ${carry.owner},
+             lease_token = gen_random_uuid(), deliveries = 1, due_at = now() + ${carry.leaseMs} * interval '1 millisecond'
+       where id = ${itemId}
+      returning lease_token
+    ), step as (
+      update run_steps
+         set status = case when ${next.kind} = 'action' and status = 'PENDING' then 'RUNNING' else status end,
+             started_at = case when ${next.kind} = 'action' then coalesce(started_at, now()) else started_at end,
+             compensation_status = case when ${next.kind} = 'compensation' and compensation_status = 'PENDING' then 'RUNNING' else compensation_status end
+       where run_id = ${runId} and step_index = ${next.stepIndex}
+      returning step_id,
+                case when ${next.kind} = 'action' then attempts else compensation_attempts end as attempts_made,
+                case when ${next.kind} = 'action' then attempts_before_retry else compensation_attempts_before_retry end as attempts_before_retry
+    )
+    select item.lease_token, step.step_id, step.attempts_made, step.attempts_before_retry from item, step
+  `.execute(trx);
+  const row = rows[0];
+  if (!row) throw new Error(`could not carry the lease of outbox item ${itemId}`);
+  return { ...next, leaseToken: row.lease_token, stepId: row.step_id, attemptsMade: row.attempts_made, attemptsBeforeRetry: row.attempts_before_retry };
+}
+
 /**
  * Applies a plan inside the caller's transaction. `itemId` is the run's live (or dead) outbox item being acted on, if any.
- * Returns true when new work became due now (the caller may wake engines).
+ * Reports whether new work became due now, and the lease carried on to it when `options.carry` asked for that.
  */
-export async function applyPlan(trx: Trx, runId: string, itemId: string | undefined, plan: Plan, options: { notify?: boolean } = {}): Promise<boolean> {
+export async function applyPlan(
+  trx: Trx,
+  runId: string,
+  itemId: string | undefined,
+  plan: Plan,
+  options: ApplyOptions = {},
+): Promise<{ dueNow: boolean; carried?: CarriedLease }> {
   for (const change of plan.steps) await applyStepChange(trx, runId, change);
   if (plan.skipPending) {
     await trx.updateTable('run_steps').set({ status: 'SKIPPED' }).where('run_id', '=', runId).where('status', '=', 'PENDING').execute();
@@ -54,6 +101,8 @@ export async function applyPlan(trx: Trx, runId: string, itemId: string | undefi
   let dueNow = false;
   if (item.type === 'delete' && itemId) {
     await trx.deleteFrom('outbox').where('id', '=', itemId).execute();
+  } else if (item.type === 'move' && item.next.dueAt === null && itemId && options.carry) {
+    return { dueNow: true, carried: await carryLease(trx, runId, itemId, item.next, options.carry) };
   } else if (item.type === 'move') {
     dueNow = item.next.dueAt === null;
     const values = {
@@ -84,5 +133,5 @@ export async function applyPlan(trx: Trx, runId: string, itemId: string | undefi
     }
   }
   if (dueNow && options.notify) await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
-  return dueNow;
+  return { dueNow };
 }

@@ -2,8 +2,8 @@ import { LeaseLostError } from '../errors.js';
 import type { Db } from '../pool.js';
 import { planCompletion, type AttemptResult, type Plan } from '../saga-plan.js';
 import type { AttemptKind, AttemptOutcome } from '../schema.js';
-import { applyPlan } from './apply-plan.js';
-import { lockRunSnapshot, type LockedRun } from './run-snapshot.js';
+import { applyPlan, type CarriedLease } from './apply-plan.js';
+import { lockLeasedRunSnapshot, type LockedRun } from './run-snapshot.js';
 
 export interface LeasedItem {
   id: string;
@@ -26,30 +26,26 @@ export interface CompletionOutcome {
   plan: Plan;
   /** the run as it was before this completion */
   before: LockedRun;
+  /** the next item, already leased to the caller (only when `carryOver` was given and work is due now) */
+  carried?: CarriedLease;
 }
 
 /**
  * Completes an outbox item in one transaction: checks the lease is still held (fencing), records the attempt,
  * moves the step and the run, enqueues what comes next, retires the item. Throws LeaseLostError, committing nothing,
- * when another worker owns the item now.
+ * when another worker owns the item now. With `carryOver`, work that becomes due now stays leased to the caller
+ * (new token) and is returned, so the engine goes on without a claim round trip.
  */
 export async function completeItem(
   db: Db,
   item: LeasedItem,
   attempt: AttemptRecord | undefined,
   result: AttemptResult,
+  options: { carryOver?: { owner: string; leaseMs: number } } = {},
 ): Promise<CompletionOutcome> {
   return db.transaction().execute(async (trx) => {
-    const run = await lockRunSnapshot(trx, item.runId);
-    const held = await trx
-      .selectFrom('outbox')
-      .select('id')
-      .where('id', '=', item.id)
-      .where('lease_token', '=', item.leaseToken)
-      .where('status', '=', 'READY')
-      .forUpdate()
-      .executeTakeFirst();
-    if (!run || !held) throw new LeaseLostError(item.id);
+    const run = await lockLeasedRunSnapshot(trx, item.runId, item.id, item.leaseToken);
+    if (!run) throw new LeaseLostError(item.id);
 
     const plan = planCompletion(run, item, attempt?.attemptNo, result);
     if (attempt) {
@@ -68,7 +64,7 @@ export async function completeItem(
         })
         .execute();
     }
-    await applyPlan(trx, item.runId, item.id, plan);
-    return { plan, before: run };
+    const { carried } = await applyPlan(trx, item.runId, item.id, plan, options.carryOver ? { carry: options.carryOver } : {});
+    return { plan, before: run, ...(carried ? { carried } : {}) };
   });
 }

@@ -1,0 +1,72 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DefinitionCache } from '../src/definition-cache.js';
+import { Engine } from '../src/engine.js';
+import { createDownstreamAgent } from '../src/send-attempt.js';
+import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
+
+/**
+ * A completion that makes the run's next item due now keeps its lease for the same engine (new token), so a run
+ * goes on step after step without a claim in between. Proved with one claim and no loop: a single tick runs the
+ * whole saga, its compensations included.
+ */
+
+let h: EngineHarness;
+beforeAll(async () => {
+  h = await createEngineHarness({ engine: false });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+function engineWithoutLoop(id: string): { engine: Engine; close: () => Promise<void> } {
+  const agent = createDownstreamAgent(1);
+  const engine = new Engine(
+    h.db,
+    new DefinitionCache(h.db),
+    agent,
+    { id, concurrency: 1, batchSize: 1, leaseMs: 30_000, pollIntervalMs: 60_000, shutdownGraceMs: 1_000, maxDeliveries: 5, serviceUrls: {} },
+    pino({ level: 'silent' }),
+  );
+  return { engine, close: () => agent.close() };
+}
+
+describe('lease carry-over', () => {
+  it('one claim runs all three steps of a run', async () => {
+    const saga = await h.defineSaga('carry-forward', [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
+    const runId = await saga.start({});
+    const { engine, close } = engineWithoutLoop('carry-1');
+    try {
+      expect(await engine.tick()).toBe(false); // one item claimed (the batch of 1 is full, but the slot is taken)
+      const view = await h.waitTerminal(runId);
+      expect(view.run.status).toBe('COMPLETED');
+      expect(h.downstream.requests({ runId }).map((r) => r.path)).toEqual([saga.path('a'), saga.path('b'), saga.path('c')]);
+      const attempts = await h.attempts(runId);
+      expect(attempts).toHaveLength(3);
+      expect(await h.outbox(runId)).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('one claim also carries the unwinding: a rejected step 3 compensates 2 then 1', async () => {
+    const saga = await h.defineSaga('carry-unwind', [{ id: 'a', compensation: true }, { id: 'b', compensation: true }, { id: 'c' }]);
+    h.downstream.script(saga.path('c'), [{ status: 422 }]);
+    const runId = await saga.start({});
+    const { engine, close } = engineWithoutLoop('carry-2');
+    try {
+      await engine.tick();
+      const view = await h.waitTerminal(runId);
+      expect(view.run.status).toBe('COMPENSATED');
+      expect(h.downstream.requests({ runId }).map((r) => r.path)).toEqual([
+        saga.path('a'),
+        saga.path('b'),
+        saga.path('c'),
+        saga.undoPath('b'),
+        saga.undoPath('a'),
+      ]);
+    } finally {
+      await close();
+    }
+  });
+});
