@@ -1,2 +1,6 @@
-// The saga benchmark is tracked in its own issue; until it lands this says so instead of printing invented figures.
-console.log('pnpm bench: not yet — the saga-3 benchmark (burst, compensation, latency, start rate) is not implemented yet.');
+// `pnpm bench`: the saga benchmark of the issue "Performance" (burst, compensation, latency, start rate) against a real
+// API + engine + Postgres. Options: `pnpm bench --help`; the workload and how to read the figures: docs/performance.md.
+import './dev/development-conditions.js';
+
+const { main } = await import('./bench/main.js');
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ServiceBundles {
+  api: string;
+  engine: string;
+}
+
+/** esbuild's binary: the one tsx (a root devDependency) brings. */
+function resolveEsbuild(): string {
+  const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'));
+  return join(dirname(fromTsx.resolve('esbuild/package.json')), 'bin/esbuild');
+}
+
+/**
+ * `--compiled`: API and engine bundled to plain ESM JavaScript (esbuild, workspace sources and npm packages in one
+ * file each), so the services run with `node <bundle>` and no tsx loader — a stand-in for a built `dist`.
+ */
+export async function bundleServices(outDir: string): Promise<ServiceBundles> {
+  await mkdir(outDir, { recursive: true });
+  const esbuild = resolveEsbuild();
+  const bundle = async (entry: string, name: string): Promise<string> => {
+    const outfile = join(outDir, `${name}.mjs`);
+    await run(
+      esbuild,
+      [
+        join(REPO_ROOT, entry),
+        '--bundle',
+        '--platform=node',
+        '--format=esm',
+        '--target=node20',
+        '--conditions=development',
+        '--external:pg-native',
+        '--log-level=error',
+        // CommonJS dependencies call require(): give the ESM bundle one
+        "--banner:js=import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);",
+        `--outfile=${outfile}`,
+      ],
+      { cwd: REPO_ROOT },
+    );
+    return outfile;
+  };
+  const [api, engine] = await Promise.all([bundle('services/api/src/server.ts', 'api'), bundle('services/engine/src/main.ts', 'engine')]);
+  return { api, engine };
+}

@@ -1,0 +1,100 @@
+import { parseArgs } from 'node:util';
+import { SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
+
+export interface BenchOptions {
+  scenarios: ScenarioName[];
+  repeat: number;
+  engines: number;
+  /** overrides N of the saga scenarios (smoke runs) */
+  runs: number | undefined;
+  warmup: number;
+  startSeconds: number;
+  postgres: 'url' | 'embedded';
+  profile: boolean;
+  serviceEnv: Record<string, string>;
+  outDir: string;
+  label: string | undefined;
+  keepDatabase: boolean;
+  /** before each scenario, wait up to this long for the machine to be quiet (other work on the same cores skews every figure) */
+  idleWaitSeconds: number;
+  /** run API and engine as esbuild bundles with plain node instead of the sources through tsx */
+  compiled: boolean;
+}
+
+export const USAGE = `pnpm bench [options]
+  --scenario <names>   comma list of ${SCENARIO_NAMES.join(', ')} (default: all)
+  --repeat <n>         run each scenario n times; the table shows medians (default 1)
+  --engines <n>        engine processes (default 1)
+  --runs <n>           N of the saga scenarios instead of 2000 / 500 / 300 (smoke runs)
+  --warmup <n>         runs started and finished before each measurement (default 100; 0 = none)
+  --start-seconds <s>  autocannon duration of start-rate (default 10)
+  --postgres <mode>    url: a fresh database on DATABASE_URL's server (default when it is set);
+                       embedded: a local Postgres with pg_stat_statements (default otherwise)
+  --compiled           run API and engine as esbuild bundles with plain node (no tsx loader), like a built dist
+  --profile            write V8 CPU profiles of API and engines (node --cpu-prof) and summarise them
+  --env KEY=VALUE      extra environment for API and engines (repeatable), e.g. ENGINE_CONCURRENCY=64
+  --out <dir>          results folder (default bench-results)
+  --label <text>       a name for this invocation in the report
+  --keep-db            keep the scenario databases instead of dropping them
+  --idle-wait <s>      before each scenario, wait up to s seconds for the machine to be < 25 % busy (default 60; 0 = don't)`;
+
+function positiveInt(value: string | undefined, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+/** Parses the bench's command line (throws with a message naming the bad option). */
+export function parseBenchOptions(argv: string[], databaseUrl: string | undefined): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: 'string', multiple: true },
+      repeat: { type: 'string' },
+      engines: { type: 'string' },
+      runs: { type: 'string' },
+      warmup: { type: 'string' },
+      'start-seconds': { type: 'string' },
+      postgres: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      compiled: { type: 'boolean', default: false },
+      env: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      label: { type: 'string' },
+      'keep-db': { type: 'boolean', default: false },
+      'idle-wait': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) throw new Error(USAGE);
+  const scenarios = (values.scenario ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const name of scenarios) if (!SCENARIO_NAMES.includes(name as ScenarioName)) throw new Error(`unknown scenario "${name}" (use ${SCENARIO_NAMES.join(', ')})`);
+  const postgres = values.postgres ?? (databaseUrl ? 'url' : 'embedded');
+  if (postgres !== 'url' && postgres !== 'embedded') throw new Error(`--postgres must be url or embedded, got "${postgres}"`);
+  if (postgres === 'url' && !databaseUrl) throw new Error('--postgres url needs DATABASE_URL');
+  const serviceEnv: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--env needs KEY=VALUE, got "${pair}"`);
+    serviceEnv[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return {
+    scenarios: scenarios.length ? (scenarios as ScenarioName[]) : [...SCENARIO_NAMES],
+    repeat: positiveInt(values.repeat, 'repeat', 1),
+    engines: positiveInt(values.engines, 'engines', 1),
+    runs: values.runs === undefined ? undefined : positiveInt(values.runs, 'runs', 0),
+    warmup: positiveInt(values.warmup, 'warmup', 100, 0),
+    startSeconds: positiveInt(values['start-seconds'], 'start-seconds', 10),
+    postgres,
+    profile: values.profile,
+    serviceEnv,
+    outDir: values.out ?? 'bench-results',
+    label: values.label,
+    keepDatabase: values['keep-db'],
+    compiled: values.compiled,
+    idleWaitSeconds: positiveInt(values['idle-wait'], 'idle-wait', 60, 0),
+  };
+}

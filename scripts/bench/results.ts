@@ -1,0 +1,55 @@
+import type { Distribution } from './percentiles.js';
+import type { StatementCount } from './pg-counters.js';
+import type { ScenarioName } from './scenarios.js';
+import type { ProfileSummary } from './summarize-profile.js';
+
+/** The figures of one scenario run (one iteration), as written to results.json. */
+export interface ScenarioResult {
+  scenario: ScenarioName;
+  iteration: number;
+  engines: number;
+  ok: boolean;
+  problems: string[];
+  warnings: string[];
+  startedAt: string;
+  /** 1/5/15-minute load average of the machine just before the measurement (other work competes for the 2 cores) */
+  loadAverage: number[];
+  /** what "per step" means for this scenario: step attempts, or (start-rate) starts */
+  unit: 'step' | 'start';
+  runs: number;
+  /** step attempts (actions + compensations) of the measured runs; starts for start-rate */
+  units: number;
+  /** first created_at → last completed_at (saga scenarios), autocannon's duration (start-rate) */
+  windowMs: number;
+  runsPerSecond: number;
+  unitsPerSecond: number;
+  /** created_at → completed_at of each run (both Postgres clock) */
+  latencyMs?: Distribution;
+  /** client-side 202 received → completed_at (same host clock) */
+  latencyFromAcceptedMs?: Distribution;
+  /** client-side time of the start request (sent → 202 received) */
+  startResponseMs?: Distribution;
+  autocannon?: { requestsPerSecond: number; p50: number; p90: number; p97_5: number; p99: number; max: number; non2xx: number; errors: number; total2xx: number };
+  outcomes: Record<string, number>;
+  peakRssMb: { api: number; engines: number[]; downstream?: number };
+  /** CPU seconds spent by each process during the measurement; machineBusy/machineTotal: all processes, all cores */
+  cpuSeconds: { api: number; engines: number[]; downstream: number; postgres: number; bench: number; machineBusy: number; machineTotal: number };
+  /** share of the cores busy with other work (other processes than the bench's) during the measurement, 0..1 */
+  otherLoad: number;
+  postgres: {
+    server: string;
+    commits: number;
+    commitsPerUnit: number;
+    rollbacks: number;
+    /** top-level statements (round trips) */
+    statements?: number;
+    statementsPerUnit?: number;
+    /** statements run inside them (foreign-key checks) */
+    nestedPerUnit?: number;
+    topStatements?: Array<StatementCount & { perUnit: number }>;
+  };
+  downstream?: { counts: Record<string, number>; duplicateKeys: number };
+  outbox?: Record<string, number>;
+  profiles?: Array<{ file: string; summary: ProfileSummary }>;
+  logDir: string;
+}

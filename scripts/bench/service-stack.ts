@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findFreePort } from '@sagaflow/local-postgres';
+import { waitForHttp } from '@sagaflow/testkit';
+import type { ServiceBundles } from './bundle-services.js';
+import { startBenchChild, type BenchChild } from './child-process.js';
+import { readMachineCpu, readPostgresCpuSeconds } from './proc-status.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const API_ENTRY = join(REPO_ROOT, 'services/api/src/server.ts');
+const ENGINE_ENTRY = join(REPO_ROOT, 'services/engine/src/main.ts');
+const DOWNSTREAM_ENTRY = fileURLToPath(new URL('./downstream.ts', import.meta.url));
+const STARTUP_TIMEOUT_MS = 60_000;
+/** Variables of the bench's own environment the services must not inherit (each service gets exactly what is set below). */
+const INHERIT_BLOCKLIST = /^(DATABASE_URL|REDIS_URL|ADMIN_TOKEN|PORT|HOST|NODE_ENV|NODE_OPTIONS|LOG_.*|ENGINE_.*|SAGAFLOW_.*|OTEL_.*|BENCH_.*)$/;
+
+export interface StackOptions {
+  databaseUrl: string;
+  /** the Postgres server's main process, for its CPU time */
+  postmasterPid: number;
+  engines: number;
+  /** false: API only (the start-rate scenario) */
+  withEngines: boolean;
+  rejectPath?: string;
+  rejectPermille?: number;
+  /** extra variables for API and engines (--env), e.g. ENGINE_CONCURRENCY=64 or LOG_LEVEL=warn */
+  serviceEnv: Record<string, string>;
+  logDir: string;
+  /** write a V8 CPU profile of each service into this folder (node --cpu-prof) */
+  profileDir?: string;
+  /** run these bundles with plain node instead of the .ts sources through tsx (--compiled) */
+  bundles?: ServiceBundles;
+}
+
+export interface CpuSample {
+  api: number;
+  engines: number[];
+  downstream: number;
+  postgres: number;
+  bench: number;
+  /** every process on the machine: busy CPU seconds, and elapsed CPU seconds of all cores */
+  machineBusy: number;
+  machineTotal: number;
+}
+
+export interface ServiceStack {
+  apiUrl: string;
+  downstreamUrl: string;
+  adminToken: string;
+  api: BenchChild;
+  engines: BenchChild[];
+  downstream: BenchChild | undefined;
+  cpu(): Promise<CpuSample>;
+  /** SIGTERM to everything, in parallel; resolves when all have exited */
+  stop(): Promise<void>;
+}
+
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !INHERIT_BLOCKLIST.test(key)) env[key] = value;
+  return env;
+}
+
+function profileFlags(profileDir: string | undefined, name: string): string[] {
+  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : [];
+}
+
+/** Downstream (when engines run), API and engines as child processes, each answering its health check. */
+export async function startServiceStack(options: StackOptions): Promise<ServiceStack> {
+  await mkdir(options.logDir, { recursive: true });
+  const base = inheritedEnv();
+  const adminToken = randomBytes(24).toString('hex');
+  const started: BenchChild[] = [];
+  const stopAll = async (): Promise<void> => void (await Promise.all(started.map((child) => child.stop())));
+  try {
+    let downstream: BenchChild | undefined;
+    const downstreamPort = await findFreePort();
+    if (options.withEngines) {
+      downstream = startBenchChild({
+        name: 'downstream',
+        entry: DOWNSTREAM_ENTRY,
+        logFile: join(options.logDir, 'downstream.log'),
+        env: {
+          ...base,
+          BENCH_DOWNSTREAM_PORT: String(downstreamPort),
+          BENCH_REJECT_PATH: options.rejectPath ?? '',
+          BENCH_REJECT_PERMILLE: String(options.rejectPermille ?? 0),
+        },
+      });
+      started.push(downstream);
+    }
+    const apiPort = await findFreePort();
+    const api = startBenchChild({
+      name: 'api',
+      entry: options.bundles?.api ?? API_ENTRY,
+      logFile: join(options.logDir, 'api.log'),
+      nodeFlags: profileFlags(options.profileDir, 'api'),
+      env: { ...base, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(apiPort), DATABASE_URL: options.databaseUrl, ADMIN_TOKEN: adminToken, ...options.serviceEnv },
+    });
+    started.push(api);
+    const engines: BenchChild[] = [];
+    const enginePorts: number[] = [];
+    for (let i = 0; options.withEngines && i < options.engines; i++) {
+      const port = await findFreePort();
+      enginePorts.push(port);
+      const engine = startBenchChild({
+        name: `engine-${i + 1}`,
+        entry: options.bundles?.engine ?? ENGINE_ENTRY,
+        logFile: join(options.logDir, `engine-${i + 1}.log`),
+        nodeFlags: profileFlags(options.profileDir, `engine-${i + 1}`),
+        env: { ...base, ENGINE_HOST: '127.0.0.1', ENGINE_PORT: String(port), ENGINE_ID: `bench-engine-${i + 1}`, DATABASE_URL: options.databaseUrl, ...options.serviceEnv },
+      });
+      engines.push(engine);
+      started.push(engine);
+    }
+    const urls = [`http://127.0.0.1:${apiPort}/ready`, ...enginePorts.map((port) => `http://127.0.0.1:${port}/ready`)];
+    if (downstream) urls.push(`http://127.0.0.1:${downstreamPort}/health`);
+    await Promise.all(urls.map((url) => waitForHttp(url, STARTUP_TIMEOUT_MS)));
+    return {
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      downstreamUrl: `http://127.0.0.1:${downstreamPort}`,
+      adminToken,
+      api,
+      engines,
+      downstream,
+      cpu: async () => ({
+        api: await api.cpuSeconds(),
+        engines: await Promise.all(engines.map((engine) => engine.cpuSeconds())),
+        downstream: downstream ? await downstream.cpuSeconds() : 0,
+        postgres: await readPostgresCpuSeconds(options.postmasterPid),
+        bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+        ...(await readMachineCpu().then((m) => ({ machineBusy: m.busy, machineTotal: m.total }))),
+      }),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw new Error(`the services did not start (logs in ${options.logDir}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import type { BenchOptions } from './options.js';
+import type { ScenarioResult } from './results.js';
+import { formatProfileSummary } from './summarize-profile.js';
+import { computeMedians, formatCpuTable, formatSummaryTable } from './summary-table.js';
+import { checkTargets, formatTargets } from './targets.js';
+
+export interface BenchMeta {
+  label: string | undefined;
+  startedAt: string;
+  finishedAt: string;
+  commit: string;
+  /** files changed in the working tree when the bench ran (others may be editing it) */
+  uncommittedChanges: number;
+  node: string;
+  cpu: string;
+  cores: number;
+  postgres: string;
+  options: BenchOptions;
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+export function describeEnvironment(options: BenchOptions, postgres: string, startedAt: string): BenchMeta {
+  const status = git(['status', '--porcelain']);
+  return {
+    label: options.label,
+    startedAt,
+    finishedAt: '',
+    // BENCH_COMMIT: for a tree exported with `git archive` (no .git), the commit it came from
+    commit: git(['rev-parse', '--short', 'HEAD']) || process.env.BENCH_COMMIT || 'unknown',
+    uncommittedChanges: status ? status.split('\n').length : 0,
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    postgres,
+    options,
+  };
+}
+
+/** Writes results.json (every iteration, the medians, the target checks) and summary.md; returns the markdown. */
+export async function writeReport(dir: string, meta: BenchMeta, results: readonly ScenarioResult[]): Promise<string> {
+  const medians = computeMedians(results, meta.cores);
+  const targets = checkTargets(medians);
+  await writeFile(join(dir, 'results.json'), `${JSON.stringify({ meta, medians, targets, results }, null, 2)}\n`);
+  const failures = results.flatMap((r) => r.problems.map((p) => `- ${r.scenario} #${r.iteration}: ${p}`));
+  const warnings = results.flatMap((r) => r.warnings.map((w) => `- ${r.scenario} #${r.iteration}: ${w}`));
+  const statements = medians.flatMap((m) => {
+    const sample = results.find((r) => r.scenario === m.scenario && r.ok && r.postgres.topStatements);
+    return sample ? [formatStatements(sample)] : [];
+  });
+  const profiles = results.flatMap((r) => (r.profiles ?? []).map((p) => `#### ${r.scenario} #${r.iteration}: ${p.file}\n\n${formatProfileSummary({ ...p.summary, functions: p.summary.functions.slice(0, 15), packages: p.summary.packages.slice(0, 12), nativeByCaller: p.summary.nativeByCaller.slice(0, 8) })}`));
+  const markdown = [
+    `# pnpm bench${meta.label ? ` — ${meta.label}` : ''}`,
+    '',
+    `${meta.startedAt} · commit ${meta.commit}${meta.uncommittedChanges ? ` (+${meta.uncommittedChanges} uncommitted files)` : ''} · Node ${meta.node} · ${meta.cores} × ${meta.cpu} · ${meta.postgres}`,
+    `${meta.options.compiled ? 'compiled bundles (plain node)' : 'sources through tsx'} · engines ${meta.options.engines} · warm-up ${meta.options.warmup} runs · repeat ${meta.options.repeat}${Object.keys(meta.options.serviceEnv).length ? ` · env ${Object.entries(meta.options.serviceEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
+    '',
+    formatSummaryTable(medians),
+    '',
+    formatCpuTable(medians, meta.cores),
+    '',
+    formatTargets(targets),
+    ...(failures.length ? ['', '## Wrong states / failures', '', ...failures] : []),
+    ...(warnings.length ? ['', '## Warnings', '', ...warnings] : []),
+    ...(statements.length ? ['', '## Statements per unit (pg_stat_statements, first successful iteration)', '', ...statements] : []),
+    ...(profiles.length ? ['', '## CPU profiles (self time)', '', ...profiles] : []),
+    '',
+  ].join('\n');
+  await writeFile(join(dir, 'summary.md'), markdown);
+  return markdown;
+}
+
+function formatStatements(result: ScenarioResult): string {
+  const rows = (result.postgres.topStatements ?? []).map(
+    (s) => `| ${s.perUnit} | ${s.calls ? Math.round((s.totalMs / s.calls) * 1000) / 1000 : '–'} | ${s.toplevel ? 'yes' : 'nested'} | \`${s.query.slice(0, 140).replaceAll('|', '\\|')}\` |`,
+  );
+  return [`### ${result.scenario} #${result.iteration}`, '', `| calls per ${result.unit} | mean ms | top level | statement |`, '|---:|---:|---|---|', ...rows, ''].join('\n');
+}
