@@ -1,6 +1,6 @@
-// Usage: node --conditions=development --import tsx scripts/bench/explain-hot-queries.ts [--postgres url|embedded] [--runs 2000]
+// Usage: node --conditions=development --import tsx scripts/bench/explain-hot-queries.ts [--postgres url|embedded] [--runs 2000] [--history 0]
 // EXPLAIN (ANALYZE, BUFFERS) of the engine's hot path on a fresh database holding `runs` PENDING runs of the bench
-// workflow: the claim (claimOutboxBatch), and the completion (completeItem → applyPlan) of a middle step, a last
+// workflow (and `history` COMPLETED runs, as a database that has been in use for a while has): the claim (claimOutboxBatch), and the completion (completeItem → applyPlan) of a middle step, a last
 // step and a failing step, each recorded with its real parameters, then replayed under EXPLAIN and rolled back.
 // Also lists every statement (round trip) each of those sends. Writes bench-results/explain-<stamp>.md.
 import '../dev/development-conditions.js';
@@ -17,16 +17,17 @@ const { openPostgresServer } = await import('./postgres-server.js');
 const { explainStatements, QueryRecorder } = await import('./query-recorder.js');
 const { buildBenchDefinition } = await import('./workload.js');
 
-const { values } = parseArgs({ options: { postgres: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { postgres: { type: 'string' }, runs: { type: 'string' }, history: { type: 'string' }, out: { type: 'string' } } });
 const databaseUrl = process.env.DATABASE_URL || undefined;
 const mode = values.postgres === 'embedded' || (!values.postgres && !databaseUrl) ? 'embedded' : 'url';
 const runCount = Number(values.runs ?? '2000');
+const historyCount = Number(values.history ?? '0');
 const server = await openPostgresServer(mode, databaseUrl, (text) => console.error(text));
 const database = await createBenchDatabase(server.adminUrl, 'explain');
 const pool = createPool(database.url, { max: 1, applicationName: 'sagaflow-bench-explain' });
 const recorder = new QueryRecorder(pool);
 const db = createDb(pool);
-const sections: string[] = [`# Hot queries: EXPLAIN (ANALYZE, BUFFERS)`, '', `Postgres ${server.version} (${server.kind}); ${runCount} PENDING runs of bench-saga, tables analysed.`, ''];
+const sections: string[] = [`# Hot queries: EXPLAIN (ANALYZE, BUFFERS)`, '', `Postgres ${server.version} (${server.kind}); ${runCount} PENDING runs of bench-saga and ${historyCount} COMPLETED ones, tables analysed.`, ''];
 
 const fence = (text: string): string => ['```', text.trim(), '```'].join('\n');
 const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
@@ -67,6 +68,12 @@ try {
   const start = (seq: number) => startRun(db, { workflowName: 'bench-saga', input: { phase: 'measure', seq }, correlationId: `explain-${seq}` });
   describeStatements('start (API, startRun, no version given)', await recorder.record(async () => runIds.push((await start(0)).runId), { dryRun: false }));
   for (let seq = 1; seq < runCount; seq++) runIds.push((await start(seq)).runId);
+  // finished runs stay in workflow_runs: a claim or completion whose cost grows with them shows here
+  await pool.query(
+    `insert into workflow_runs (id, workflow_name, workflow_version, status, input, correlation_id, completed_at)
+     select gen_random_uuid(), 'bench-saga', '1.0.0', 'COMPLETED', '{"phase":"history"}', 'history', now() from generate_series(1, $1::int)`,
+    [historyCount],
+  );
   await pool.query('analyze');
 
   const claim = await recorder.record(() => claimOutboxBatch(db, 'explain-claim', 16, 30_000), { dryRun: false });

@@ -1,6 +1,7 @@
 import type { Distribution } from './percentiles.js';
 import type { StatementCount } from './pg-counters.js';
 import type { ScenarioName } from './scenarios.js';
+import type { StepPhases } from './scenario-reads.js';
 import type { ProfileSummary } from './summarize-profile.js';
 
 /** The figures of one scenario run (one iteration), as written to results.json. */
@@ -29,6 +30,8 @@ export interface ScenarioResult {
   latencyFromAcceptedMs?: Distribution;
   /** client-side time of the start request (sent → 202 received) */
   startResponseMs?: Distribution;
+  /** median phases of each step of the completed runs (saga scenarios) */
+  stepPhases?: StepPhases[];
   autocannon?: { requestsPerSecond: number; p50: number; p90: number; p97_5: number; p99: number; max: number; non2xx: number; errors: number; total2xx: number };
   outcomes: Record<string, number>;
   peakRssMb: { api: number; engines: number[]; downstream?: number };

@@ -87,3 +87,41 @@ export async function countOutbox(monitor: BenchMonitor): Promise<Record<string,
   const rows = await monitor.query<{ status: string; n: number }>('select status, count(*)::int as n from outbox group by status');
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
+
+/** Median time of each phase of a step, in ms (see readStepPhases). */
+export interface StepPhases {
+  stepIndex: number;
+  /** previous step's completion transaction began (the run's start for step 0) → this step claimed */
+  waitMs: number;
+  /** claimed → request sent (engine side) */
+  prepareMs: number;
+  /** request sent → response read */
+  httpMs: number;
+  /** response read → completion transaction began */
+  toCompletionMs: number;
+}
+
+/**
+ * Where a completed run's time goes, step by step, from the rows alone: Postgres timestamps are transaction starts
+ * (created_at, run_steps.started_at by the claim, finished_at by the completion), attempt times are the engine's
+ * clock in ms. Medians over the phase's completed runs.
+ */
+export async function readStepPhases(monitor: BenchMonitor, phase: RunPhase): Promise<StepPhases[]> {
+  const ms = (expression: string): string => `(percentile_cont(0.5) within group (order by extract(epoch from ${expression})) * 1000)::float8`;
+  const rows = await monitor.query<{ step_index: number; wait_ms: number; prepare_ms: number; http_ms: number; to_completion_ms: number }>(
+    `select s.step_index,
+            ${ms('s.started_at - coalesce(p.finished_at, r.created_at)')} as wait_ms,
+            ${ms('a.started_at - s.started_at')} as prepare_ms,
+            ${ms('a.finished_at - a.started_at')} as http_ms,
+            ${ms('s.finished_at - a.finished_at')} as to_completion_ms
+       from run_steps s
+       join workflow_runs r on r.id = s.run_id
+       join step_attempts a on a.run_id = s.run_id and a.step_index = s.step_index and a.kind = 'action' and a.attempt_no = 1
+       left join run_steps p on p.run_id = s.run_id and p.step_index = s.step_index - 1
+      where r.input->>'phase' = $1 and r.status = 'COMPLETED'
+      group by s.step_index order by s.step_index`,
+    [phase],
+  );
+  const round = (n: number): number => Math.round(n * 100) / 100;
+  return rows.map((r) => ({ stepIndex: r.step_index, waitMs: round(r.wait_ms), prepareMs: round(r.prepare_ms), httpMs: round(r.http_ms), toCompletionMs: round(r.to_completion_ms) }));
+}

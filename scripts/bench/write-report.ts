@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { BenchOptions } from './options.js';
 import type { ScenarioResult } from './results.js';
+import type { StepPhases } from './scenario-reads.js';
 import { formatProfileSummary } from './summarize-profile.js';
 import { computeMedians, formatCpuTable, formatSummaryTable } from './summary-table.js';
 import { checkTargets, formatTargets } from './targets.js';
@@ -58,6 +59,10 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
     const sample = results.find((r) => r.scenario === m.scenario && r.ok && r.postgres.topStatements);
     return sample ? [formatStatements(sample)] : [];
   });
+  const phases = medians.flatMap((m) => {
+    const sample = results.find((r) => r.scenario === m.scenario && r.ok && r.stepPhases?.length);
+    return sample?.stepPhases ? [formatStepPhases(sample.scenario, sample.iteration, sample.stepPhases)] : [];
+  });
   const profiles = results.flatMap((r) => (r.profiles ?? []).map((p) => `#### ${r.scenario} #${r.iteration}: ${p.file}\n\n${formatProfileSummary({ ...p.summary, functions: p.summary.functions.slice(0, 15), packages: p.summary.packages.slice(0, 12), nativeByCaller: p.summary.nativeByCaller.slice(0, 8) })}`));
   const markdown = [
     `# pnpm bench${meta.label ? ` — ${meta.label}` : ''}`,
@@ -72,6 +77,7 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
     formatTargets(targets),
     ...(failures.length ? ['', '## Wrong states / failures', '', ...failures] : []),
     ...(warnings.length ? ['', '## Warnings', '', ...warnings] : []),
+    ...(phases.length ? ['', '## Where a run\'s time goes (median per step, first successful iteration)', '', ...phases] : []),
     ...(statements.length ? ['', '## Statements per unit (pg_stat_statements, first successful iteration)', '', ...statements] : []),
     ...(profiles.length ? ['', '## CPU profiles (self time)', '', ...profiles] : []),
     '',
@@ -85,4 +91,17 @@ function formatStatements(result: ScenarioResult): string {
     (s) => `| ${s.perUnit} | ${s.calls ? Math.round((s.totalMs / s.calls) * 1000) / 1000 : '–'} | ${s.toplevel ? 'yes' : 'nested'} | \`${s.query.slice(0, 140).replaceAll('|', '\\|')}\` |`,
   );
   return [`### ${result.scenario} #${result.iteration}`, '', `| calls per ${result.unit} | mean ms | top level | statement |`, '|---:|---:|---|---|', ...rows, ''].join('\n');
+}
+
+function formatStepPhases(scenario: string, iteration: number, phases: readonly StepPhases[]): string {
+  return [
+    `### ${scenario} #${iteration}`,
+    '',
+    '| step | wait: previous completion began → claimed | claimed → request sent | HTTP | response → completion began |',
+    '|---:|---:|---:|---:|---:|',
+    ...phases.map((p) => `| ${p.stepIndex} | ${p.waitMs} | ${p.prepareMs} | ${p.httpMs} | ${p.toCompletionMs} |`),
+    '',
+    'ms. Step 0 waits from the run\'s start transaction (created_at). The last completion (run COMPLETED) is not in any column: completed_at is its transaction start.',
+    '',
+  ].join('\n');
 }

@@ -9,7 +9,7 @@ import { actionKey, isRejectedKey } from '../reject-rule.js';
 import type { ScenarioResult } from '../results.js';
 import type { SagaScenario } from '../scenarios.js';
 import { beforeDeadline, errorText, type ScenarioContext } from '../scenario-context.js';
-import { countAttempts, countOutbox, readRuns, readSteps, settleStatistics, waitForOtherBackendsGone, waitForTerminalRuns } from '../scenario-reads.js';
+import { countAttempts, countOutbox, readRuns, readStepPhases, readSteps, settleStatistics, waitForOtherBackendsGone, waitForTerminalRuns } from '../scenario-reads.js';
 import { startServiceStack, type ServiceStack } from '../service-stack.js';
 import { submitClosedLoop, submitOpenLoop } from '../submit-runs.js';
 import { summarizeProfileFiles } from '../profile-files.js';
@@ -86,6 +86,7 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
     downstreamClient.close();
     client.close();
     const [runs, steps, attempts, outbox] = [await readRuns(monitor, 'measure'), await readSteps(monitor, 'measure'), await countAttempts(monitor, 'measure'), await countOutbox(monitor)];
+    const stepPhases = await readStepPhases(monitor, 'measure');
 
     await stack.stop();
     stack = undefined;
@@ -112,6 +113,7 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
       startedAt,
       loadAverage,
       ...figures,
+      stepPhases,
       peakRssMb: { ...memory, ...(downstreamMemory !== undefined ? { downstream: downstreamMemory } : {}) },
       cpuSeconds: cpu,
       otherLoad: otherLoad(cpu),
