@@ -23,6 +23,8 @@ const mode = values.postgres === 'embedded' || (!values.postgres && !databaseUrl
 const runCount = Number(values.runs ?? '2000');
 const historyCount = Number(values.history ?? '0');
 const server = await openPostgresServer(mode, databaseUrl, (text) => console.error(text));
+// an embedded Postgres runs in its own process group: stop it when this script is interrupted
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void server.close().finally(() => process.exit(130)));
 const database = await createBenchDatabase(server.adminUrl, 'explain');
 const pool = createPool(database.url, { max: 1, applicationName: 'sagaflow-bench-explain' });
 const recorder = new QueryRecorder(pool);
@@ -82,8 +84,10 @@ try {
 
   const [middleRun, lastRun, failRun] = runIds.slice(-3) as [string, string, string];
   const middle = await leaseLiveItem(middleRun);
-  const middleStatements = await recorder.record(() => completeItem(db, middle, attempt('SUCCEEDED'), success), { dryRun: true });
-  describeStatements('completion of a middle step (success, the item moves on)', middleStatements);
+  // the engine completes with carryOver: the next step's item stays leased to it and comes back with the run's data
+  const carryOver = { carryOver: { owner: 'explain', leaseMs: 30_000 } };
+  const middleStatements = await recorder.record(() => completeItem(db, middle, attempt('SUCCEEDED'), success, carryOver), { dryRun: true });
+  describeStatements('completion of a middle step (success, the next item carried over to this engine)', middleStatements);
   await explain('middle step', middleStatements);
 
   for (const runId of [lastRun, failRun]) {
@@ -108,7 +112,8 @@ try {
   console.log(markdown);
   console.error(`wrote ${file}`);
 } finally {
-  await db.destroy();
-  await database.drop();
+  // after an interrupt the server is already going down: these may fail, the cluster is still removed
+  await db.destroy().catch(() => {});
+  await database.drop().catch(() => {});
   await server.close();
 }

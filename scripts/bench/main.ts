@@ -7,6 +7,7 @@ import { openPostgresServer, type PostgresServer } from './postgres-server.js';
 import type { ScenarioResult } from './results.js';
 import { errorText, type ScenarioContext } from './scenario-context.js';
 import { buildScenario } from './scenarios.js';
+import { stopAllServiceStacks } from './service-stack.js';
 import { runSagaScenario } from './scenarios/run-saga-scenario.js';
 import { runStartRate } from './scenarios/run-start-rate.js';
 import { describeEnvironment, writeReport } from './write-report.js';
@@ -46,9 +47,13 @@ export async function main(argv: string[]): Promise<number> {
   await mkdir(runDir, { recursive: true });
 
   let server: PostgresServer | undefined;
+  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = true;
     say(`${signal}: stopping`);
-    void (server?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+    void stopAllServiceStacks()
+      .then(() => server?.close())
+      .finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -60,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     const bundles = options.compiled ? await bundleServices(join(runDir, 'bundles')) : undefined;
     for (let iteration = 1; iteration <= options.repeat; iteration++) {
       for (const name of options.scenarios) {
+        if (interrupted) break;
         const scenario = buildScenario(name, options.runs, options.startSeconds);
         const ctx: ScenarioContext = {
           server,

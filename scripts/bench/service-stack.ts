@@ -57,6 +57,14 @@ export interface ServiceStack {
   stop(): Promise<void>;
 }
 
+/** Every stack started and not yet stopped, so an interrupted bench can stop its children before it exits. */
+const runningStacks = new Set<ServiceStack>();
+
+/** Stops every running stack (SIGTERM, then SIGKILL after the grace period); used on SIGINT/SIGTERM. */
+export async function stopAllServiceStacks(): Promise<void> {
+  await Promise.all([...runningStacks].map((stack) => stack.stop()));
+}
+
 function inheritedEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !INHERIT_BLOCKLIST.test(key)) env[key] = value;
@@ -118,7 +126,7 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
     const urls = [`http://127.0.0.1:${apiPort}/ready`, ...enginePorts.map((port) => `http://127.0.0.1:${port}/ready`)];
     if (downstream) urls.push(`http://127.0.0.1:${downstreamPort}/health`);
     await Promise.all(urls.map((url) => waitForHttp(url, STARTUP_TIMEOUT_MS)));
-    return {
+    const stack: ServiceStack = {
       apiUrl: `http://127.0.0.1:${apiPort}`,
       downstreamUrl: `http://127.0.0.1:${downstreamPort}`,
       adminToken,
@@ -133,8 +141,13 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
         bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
         ...(await readMachineCpu().then((m) => ({ machineBusy: m.busy, machineTotal: m.total }))),
       }),
-      stop: stopAll,
+      stop: async () => {
+        runningStacks.delete(stack);
+        await stopAll();
+      },
     };
+    runningStacks.add(stack);
+    return stack;
   } catch (error) {
     await stopAll();
     throw new Error(`the services did not start (logs in ${options.logDir}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
