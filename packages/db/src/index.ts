@@ -11,6 +11,7 @@ export * from './queries/cancel-run.js';
 export * from './queries/retry-step.js';
 export * from './queries/claim-outbox-batch.js';
 export * from './queries/complete-item.js';
+export * from './queries/complete-items.js';
 export * from './queries/leases.js';
 export type { LockedRun } from './queries/run-snapshot.js';
 export type { RunTransition } from './queries/run-transition.js';

@@ -264,3 +264,32 @@ export function planRetry(run: RunSnapshot & { error: RunError | null }, stepInd
   if (step.status === 'FAILED') return { ok: false, reason: `run error is ${code}; a forward retry needs STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and no cancel` };
   return { ok: false, reason: `step is ${step.status} with compensation ${step.compensationStatus}; only a FAILED action or a FAILED compensation can be retried` };
 }
+
+/** The run as a plan leaves it (and, with `carried`, as the carry-over of the next item marks its step started). Pure; mirrors applyPlan. */
+export function snapshotAfter<T extends RunSnapshot & { error: RunError | null }>(
+  run: T,
+  plan: Plan,
+  carried?: { stepIndex: number; kind: AttemptKind },
+): T {
+  const steps = run.steps.map((s) => {
+    const c = plan.steps.find((x) => x.index === s.index);
+    let next: StepSnapshot = c
+      ? {
+          ...s,
+          status: c.status ?? s.status,
+          compensationStatus: c.compensationStatus ?? s.compensationStatus,
+          error: c.error !== undefined ? c.error : s.error,
+        }
+      : s;
+    if (plan.skipPending && next.status === 'PENDING') next = { ...next, status: 'SKIPPED' };
+    if (plan.unskip && next.status === 'SKIPPED') next = { ...next, status: 'PENDING' };
+    if (carried?.stepIndex === s.index) {
+      if (carried.kind === 'action' && next.status === 'PENDING') next = { ...next, status: 'RUNNING' };
+      if (carried.kind === 'compensation' && next.compensationStatus === 'PENDING') next = { ...next, compensationStatus: 'RUNNING' };
+    }
+    return next;
+  });
+  const status = plan.run?.status ?? run.status;
+  const error = plan.run && plan.run.error !== undefined ? plan.run.error : run.error;
+  return { ...run, status, error, steps };
+}

@@ -1,9 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { context } from '@opentelemetry/api';
-import { claimOutboxBatch, completeItem, extendLeases, LeaseLostError, releaseLeases, type ClaimedItem, type CompletionOutcome, type Db } from '@sagaflow/db';
+import { claimOutboxBatch, extendLeases, LeaseLostError, releaseLeases, type ClaimedItem, type CompletionOutcome, type Db } from '@sagaflow/db';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
 import { recordAttemptCrash, recordAttemptOutcome, startAttemptSpan, type AttemptTrace } from './attempt-span.js';
+import { CompletionBatcher } from './completion-batcher.js';
 import type { DefinitionCache } from './definition-cache.js';
 import type { EngineMetrics } from './metrics.js';
 import { recordCompletion } from './record-completion.js';
@@ -19,6 +20,8 @@ export interface EngineOptions extends AttemptSettings {
   shutdownGraceMs: number;
   /** how often held leases are extended; default leaseMs / 3 */
   heartbeatIntervalMs?: number;
+  /** at most this many completions share one commit (group commit); default 64 */
+  completionBatchSize?: number;
 }
 
 interface InFlight {
@@ -41,6 +44,7 @@ export class Engine {
   private loop: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private nextRetryAt: number | undefined;
+  private readonly completions: CompletionBatcher;
   /** false while Postgres is failing the claim */
   healthy = true;
 
@@ -51,7 +55,9 @@ export class Engine {
     private readonly options: EngineOptions,
     private readonly logger: Logger,
     private readonly metrics?: EngineMetrics,
-  ) {}
+  ) {
+    this.completions = new CompletionBatcher(db, options.completionBatchSize);
+  }
 
   get inFlightCount(): number {
     return this.inFlight.size;
@@ -179,8 +185,8 @@ export class Engine {
     for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
       try {
         // while stopping, hand what comes next back to the outbox instead of carrying it on
-        const carryOver = this.stopping ? {} : { carryOver: { owner: this.options.id, leaseMs: this.options.leaseMs } };
-        return await completeItem(this.db, item, outcome.attempt, outcome.result, carryOver);
+        const carryOver = this.stopping ? undefined : { owner: this.options.id, leaseMs: this.options.leaseMs };
+        return await this.completions.complete({ item, attempt: outcome.attempt, result: outcome.result, carryOver });
       } catch (error) {
         if (error instanceof LeaseLostError || Date.now() + wait > deadline) throw error;
         log.warn({ err: error }, 'completion failed; retrying');
@@ -245,7 +251,8 @@ function continueWith(item: ClaimedItem, outcome: AttemptOutcome, completion: Co
     attemptsMade: next.attemptsMade,
     attemptsBeforeRetry: next.attemptsBeforeRetry,
     started: false,
-    run: { ...item.run, status: completion.plan.run?.status ?? completion.before.status },
+    run: { ...item.run, status: completion.after.status },
     outputs,
+    snapshot: completion.after,
   };
 }

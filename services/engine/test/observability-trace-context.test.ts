@@ -57,6 +57,16 @@ describe('startAttemptSpan without a registered tracer', () => {
       attemptsBeforeRetry: 0,
       run: { workflowName: 'w', workflowVersion: '1.0.0', status: 'RUNNING', input: {}, context: {}, correlationId: 'c', traceParent, traceState: null },
       outputs: {},
+      snapshot: {
+        runId: 'r-1',
+        status: 'RUNNING',
+        error: null,
+        workflowName: 'w',
+        correlationId: 'c',
+        createdAt: new Date(0),
+        cancelRequested: false,
+        steps: [{ index: 0, stepId: 'charge', status: 'RUNNING', compensationStatus: 'NONE', error: null }],
+      },
     }) satisfies ClaimedItem;
 
   it('has no headers of its own to send (the request builder falls back), but knows the run\u2019s trace id', () => {

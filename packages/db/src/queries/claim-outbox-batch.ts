@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../pool.js';
-import type { AttemptKind, RunStatus } from '../schema.js';
+import type { AttemptKind, CompensationStatus, RunError, RunStatus, StepStatus } from '../schema.js';
+import type { LockedRun } from './run-snapshot.js';
 
 /** An outbox item an engine now holds, with everything its attempt needs. */
 export interface ClaimedItem {
@@ -29,6 +30,12 @@ export interface ClaimedItem {
   };
   /** outputs of the steps that have succeeded so far, by step id */
   outputs: Record<string, unknown>;
+  /**
+   * The run and its steps as this lease found them (the claim's own changes included). Only the holder of the run's
+   * live item moves its steps, so the engine plans the completion from this and commits it guarded on the lease, the
+   * run status and the cancel flag being unchanged (completeItems); anything else takes the locked path.
+   */
+  snapshot: LockedRun;
 }
 
 interface ClaimRow {
@@ -51,6 +58,33 @@ interface ClaimRow {
   trace_parent: string | null;
   trace_state: string | null;
   outputs: Record<string, unknown>;
+  run_error: RunError | null;
+  cancel_requested: boolean;
+  created_at: Date;
+  steps: Array<[number, string, StepStatus, CompensationStatus, Record<string, unknown> | null]>;
+}
+
+/** The snapshot as the claim (or a carry-over) left it: the item's step or compensation is RUNNING now. */
+function claimedSnapshot(r: ClaimRow): LockedRun {
+  return {
+    runId: r.run_id,
+    status: r.run_status,
+    error: r.run_error,
+    workflowName: r.workflow_name,
+    correlationId: r.correlation_id,
+    createdAt: r.created_at,
+    cancelRequested: r.cancel_requested,
+    steps: r.steps.map(([index, stepId, status, compensationStatus, error]) => {
+      const own = index === r.step_index;
+      return {
+        index,
+        stepId,
+        status: own && r.kind === 'action' && status === 'PENDING' ? 'RUNNING' : status,
+        compensationStatus: own && r.kind === 'compensation' && compensationStatus === 'PENDING' ? 'RUNNING' : compensationStatus,
+        error,
+      };
+    }),
+  };
 }
 
 /**
@@ -101,6 +135,9 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
            r.input, r.context, r.correlation_id, r.trace_parent, r.trace_state,
            (select coalesce(jsonb_object_agg(x.step_id, x.output), '{}'::jsonb)
               from run_steps x where x.run_id = c.run_id and x.status = 'SUCCEEDED') as outputs,
+           r.error as run_error, r.cancel_requested_at is not null as cancel_requested, r.created_at,
+           (select json_agg(json_build_array(x.step_index, x.step_id, x.status, x.compensation_status, x.error) order by x.step_index)
+              from run_steps x where x.run_id = c.run_id) as steps,
            (select count(*) from started_steps) + (select count(*) from started_compensations) as _started
       from claimed c
       join workflow_runs r on r.id = c.run_id
@@ -129,5 +166,6 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
       traceState: r.trace_state,
     },
     outputs: r.outputs,
+    snapshot: claimedSnapshot(r),
   }));
 }

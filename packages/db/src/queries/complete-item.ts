@@ -1,6 +1,6 @@
 import { LeaseLostError } from '../errors.js';
 import type { Db } from '../pool.js';
-import { planCompletion, type AttemptResult, type Plan } from '../saga-plan.js';
+import { planCompletion, snapshotAfter, type AttemptResult, type Plan } from '../saga-plan.js';
 import type { AttemptKind, AttemptOutcome } from '../schema.js';
 import { applyPlan, type CarriedLease } from './apply-plan.js';
 import { lockLeasedRunSnapshot, type LockedRun } from './run-snapshot.js';
@@ -26,6 +26,8 @@ export interface CompletionOutcome {
   plan: Plan;
   /** the run as it was before this completion */
   before: LockedRun;
+  /** the run as this completion left it (what the carried item, if any, plans its own completion from) */
+  after: LockedRun;
   /** the next item, already leased to the caller (only when `carryOver` was given and work is due now) */
   carried?: CarriedLease;
 }
@@ -65,6 +67,6 @@ export async function completeItem(
         .execute();
     }
     const { carried } = await applyPlan(trx, item.runId, item.id, plan, options.carryOver ? { carry: options.carryOver } : {});
-    return { plan, before: run, ...(carried ? { carried } : {}) };
+    return { plan, before: run, after: snapshotAfter(run, plan, carried), ...(carried ? { carried } : {}) };
   });
 }
