@@ -5,6 +5,7 @@ export * from './migrator.js';
 export * from './state-machine.js';
 export * from './saga-plan.js';
 export * from './queries/definitions.js';
+export * from './queries/definition-catalog.js';
 export * from './queries/start-run.js';
 export * from './queries/get-run.js';
 export * from './queries/cancel-run.js';
