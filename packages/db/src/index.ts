@@ -1,6 +1,7 @@
 export * from './schema.js';
 export * from './pool.js';
 export * from './errors.js';
+export * from './group-commit.js';
 export * from './migrator.js';
 export * from './state-machine.js';
 export * from './saga-plan.js';

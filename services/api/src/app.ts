@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import type { Db } from '@sagaflow/db';
+import { DefinitionCatalog, GroupCommitter, startRuns, type Db, type StartRunArgs, type StartRunResult } from '@sagaflow/db';
 import type { ApiConfig } from './env.js';
 import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
 import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
@@ -52,8 +52,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerRequestTracing(app);
   const metrics = createApiMetrics(deps.db, deps.metricsRegistry);
 
+  const catalog = new DefinitionCatalog(deps.db);
+  const starts = new GroupCommitter<StartRunArgs, StartRunResult>({ commit: (batch) => startRuns(deps.db, batch, catalog) });
   const services: ApiServices = {
     db: deps.db,
+    startRun: (args) => starts.submit(args),
     adminToken: config.adminToken,
     adminRateLimiter: deps.redis
       ? createRedisRateLimiter(deps.redis, config.adminRateLimit, deps.rateLimitKeyPrefix ?? 'sagaflow:rate-limit:admin:')

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '@sagaflow/db';
+import type { Db, StartRunArgs, StartRunResult } from '@sagaflow/db';
 import { isAdminTokenValid } from './admin-token.js';
 import { INTERNAL_ERROR_MESSAGE, mapDomainError } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
@@ -15,6 +15,8 @@ import type { TraceHeaders } from '@sagaflow/observability';
 /** What every request's context is built from: the app's long-lived dependencies. */
 export interface ApiServices {
   db: Db;
+  /** starts a run; concurrent starts share one statement and commit (group commit) */
+  startRun: (args: StartRunArgs) => Promise<StartRunResult>;
   adminToken: string | undefined;
   adminRateLimiter: RateLimiter;
   checkReadiness: () => Promise<ReadinessReport>;

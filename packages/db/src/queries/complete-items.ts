@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Settlement } from '../group-commit.js';
 import type { Db } from '../pool.js';
 import { planCompletion, snapshotAfter, type AttemptResult, type Plan, type StepSnapshot } from '../saga-plan.js';
 import type { AttemptKind } from '../schema.js';
@@ -21,7 +22,7 @@ export interface CompletionRequest {
   carryOver?: { owner: string; leaseMs: number } | undefined;
 }
 
-export type CompletionSettlement = { ok: true; outcome: CompletionOutcome } | { ok: false; error: unknown };
+export type CompletionSettlement = Settlement<CompletionOutcome>;
 
 /** One item's share of the batched statement, decided in JS from the held snapshot. */
 interface Prepared {
@@ -236,7 +237,7 @@ function fastOutcome(p: Prepared, row: ResultRow): CompletionOutcome {
 async function settleLocked(db: Db, request: CompletionRequest): Promise<CompletionSettlement> {
   try {
     const options = request.carryOver ? { carryOver: request.carryOver } : {};
-    return { ok: true, outcome: await completeItem(db, request.item, request.attempt, request.result, options) };
+    return { ok: true, value: await completeItem(db, request.item, request.attempt, request.result, options) };
   } catch (error) {
     return { ok: false, error };
   }
@@ -261,7 +262,7 @@ export async function completeItems(db: Db, requests: readonly CompletionRequest
   const passed = fast.length > 0 ? await completeFast(db, fast) : new Map<string, ResultRow>();
   for (const p of fast) {
     const row = passed.get(p.request.item.id);
-    if (row) settlements[p.index] = { ok: true, outcome: fastOutcome(p, row) };
+    if (row) settlements[p.index] = { ok: true, value: fastOutcome(p, row) };
   }
   // a retry's move that nothing carries (due now, e.g. while the engine stops): wake the engines
   if (fast.some((p) => passed.has(p.request.item.id) && p.plan.item.type === 'move' && p.plan.item.next.dueAt === null && !p.carry)) {

@@ -3,6 +3,7 @@ import { canonicalJson } from '@sagaflow/definitions';
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { ConflictError, NotFoundError } from '../errors.js';
+import type { Settlement } from '../group-commit.js';
 import type { Db } from '../pool.js';
 import type { RunStatus } from '../schema.js';
 import { DefinitionCatalog } from './definition-catalog.js';
@@ -35,6 +36,128 @@ function hashRequest(args: StartRunArgs): string {
 /** A catalog per database handle for callers that do not bring their own (tests, scripts). */
 const catalogs = new WeakMap<Db, DefinitionCatalog>();
 
+function catalogFor(db: Db, catalog: DefinitionCatalog | undefined): DefinitionCatalog {
+  let definitions = catalog ?? catalogs.get(db);
+  if (!definitions) catalogs.set(db, (definitions = new DefinitionCatalog(db)));
+  return definitions;
+}
+
+interface PreparedStart {
+  args: StartRunArgs;
+  runId: string;
+  requestHash: string | null;
+  name: string;
+  version: string;
+  /** the versions of the name the catalog knew; undefined when `version` was explicit (nothing to guard) */
+  knownVersions: string[] | undefined;
+  stepIds: string[];
+  compensated: boolean[];
+}
+
+async function prepareStart(definitions: DefinitionCatalog, args: StartRunArgs, fresh: boolean): Promise<PreparedStart> {
+  let found = await definitions.resolve(args.workflowName, args.version, fresh);
+  // registered since this process looked? read the name again before saying no
+  if (!found.stored && !fresh) found = await definitions.resolve(args.workflowName, args.version, true);
+  const { versions, stored } = found;
+  if (!stored) {
+    const which = args.version ? `${args.workflowName}@${args.version}` : args.workflowName;
+    throw new NotFoundError(`workflow ${which} is not registered`);
+  }
+  const steps = stored.definition.steps;
+  return {
+    args,
+    runId: randomUUID(),
+    requestHash: args.idempotencyKey ? hashRequest(args) : null,
+    name: stored.name,
+    version: stored.version,
+    knownVersions: args.version === undefined ? versions : undefined,
+    stepIds: steps.map((step) => step.id),
+    compensated: steps.map((step) => step.compensation !== undefined),
+  };
+}
+
+interface InsertRow {
+  id: string;
+  known: boolean;
+  created: boolean;
+}
+
+/**
+ * One statement for a batch of starts: inserts each run, its steps and its first outbox item, and wakes the engines once.
+ * A start without `version` is inserted only when Postgres holds no version of the name its catalog did not know.
+ */
+async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string, InsertRow>> {
+  const runs = batch.map((p) => ({
+    id: p.runId,
+    name: p.name,
+    version: p.version,
+    known_versions: p.knownVersions ?? null,
+    input: p.args.input,
+    context: p.args.context ?? {},
+    correlation_id: p.args.correlationId,
+    idempotency_key: p.args.idempotencyKey ?? null,
+    request_hash: p.requestHash,
+    trace_parent: p.args.traceParent ?? null,
+    trace_state: p.args.traceState ?? null,
+  }));
+  const steps = batch.flatMap((p) => p.stepIds.map((stepId, i) => ({ run_id: p.runId, step_index: i, step_id: stepId, compensated: p.compensated[i] })));
+  const { rows } = await sql<InsertRow>`
+    with req as materialized (
+      select t.*, t.known_versions is null or not exists (
+               select 1 from workflow_definitions d where d.name = t.name and d.version <> all(t.known_versions)) as known
+        from jsonb_to_recordset(${JSON.stringify(runs)}::jsonb)
+          as t(id uuid, name text, version text, known_versions text[], input jsonb, context jsonb, correlation_id text,
+               idempotency_key text, request_hash text, trace_parent text, trace_state text)
+    ), run as (
+      insert into workflow_runs (id, workflow_name, workflow_version, input, context, correlation_id,
+                                 idempotency_key, request_hash, trace_parent, trace_state)
+      select id, name, version, input, context, correlation_id, idempotency_key, request_hash, trace_parent, trace_state
+        from req where known
+      on conflict (workflow_name, idempotency_key) where idempotency_key is not null do nothing
+      returning id
+    ), steps as (
+      insert into run_steps (run_id, step_index, step_id, compensation_status)
+      select s.run_id, s.step_index, s.step_id, case when s.compensated then 'PENDING' else 'NONE' end
+        from jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) as s(run_id uuid, step_index int, step_id text, compensated boolean)
+        join run on run.id = s.run_id
+    ), item as (
+      insert into outbox (run_id, step_index, kind)
+      select id, 0, 'action' from run
+    ), wake as (
+      select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from run limit 1) any_run
+    )
+    select req.id::text as id, req.known, run.id is not null as created, (select count(*) from wake) as woken
+      from req left join run on run.id = req.id
+  `.execute(db);
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** The run an idempotency key already started: the same request gets it back, a different one is a conflict. */
+async function replay(db: Db, p: PreparedStart): Promise<StartRunResult> {
+  const existing = await db
+    .selectFrom('workflow_runs')
+    .select(['id', 'status', 'request_hash'])
+    .where('workflow_name', '=', p.name)
+    .where('idempotency_key', '=', p.args.idempotencyKey ?? '')
+    .executeTakeFirst();
+  if (!existing) throw new Error('idempotency conflict without an existing run');
+  if (existing.request_hash !== p.requestHash) {
+    throw new ConflictError(`idempotency key "${p.args.idempotencyKey}" was already used with a different request`);
+  }
+  return { runId: existing.id, status: existing.status, created: false };
+}
+
+/** One start alone, re-reading the catalog while Postgres reports versions it did not know. */
+async function startOne(db: Db, definitions: DefinitionCatalog, args: StartRunArgs, fresh: boolean): Promise<StartRunResult> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const p = await prepareStart(definitions, args, fresh || attempt > 0);
+    const row = (await insertStarts(db, [p])).get(p.runId);
+    if (row?.created) return { runId: p.runId, status: 'PENDING', created: true };
+    if (row?.known) return replay(db, p);
+  }
+  throw new Error(`workflow ${args.workflowName} keeps getting new versions; start not inserted`);
+}
+
 /**
  * Starts a run: one statement inserts the run, its steps and the first outbox item, and wakes the engines. The
  * definition comes from `catalog` (cached); when no version is given, the statement also checks that Postgres holds
@@ -42,65 +165,38 @@ const catalogs = new WeakMap<Db, DefinitionCatalog>();
  * The same idempotency key with the same request returns the existing run; with a different request it is a conflict.
  */
 export async function startRun(db: Db, args: StartRunArgs, catalog?: DefinitionCatalog): Promise<StartRunResult> {
-  let definitions = catalog ?? catalogs.get(db);
-  if (!definitions) catalogs.set(db, (definitions = new DefinitionCatalog(db)));
-  const requestHash = args.idempotencyKey ? hashRequest(args) : null;
-  const runId = randomUUID();
-  for (let attempt = 0; ; attempt++) {
-    const fresh = attempt > 0;
-    if (attempt > 5) throw new Error(`workflow ${args.workflowName} keeps getting new versions; start not inserted`);
-    const { versions, stored } = await definitions.resolve(args.workflowName, args.version, fresh);
-    if (!stored && !fresh) continue; // registered since this process looked? read the name again
-    if (!stored) {
-      const which = args.version ? `${args.workflowName}@${args.version}` : args.workflowName;
-      throw new NotFoundError(`workflow ${which} is not registered`);
-    }
-    const steps = stored.definition.steps;
-    const { rows } = await sql<{ known: boolean; id: string | null }>`
-      with known as materialized (
-        select ${args.version !== undefined} or not exists (
-          select 1 from workflow_definitions where name = ${stored.name} and version <> all(${versions}::text[])
-        ) as ok
-      ), run as (
-        insert into workflow_runs (id, workflow_name, workflow_version, input, context, correlation_id,
-                                   idempotency_key, request_hash, trace_parent, trace_state)
-        select ${runId}, ${stored.name}, ${stored.version}, ${JSON.stringify(args.input)}::jsonb,
-               ${JSON.stringify(args.context ?? {})}::jsonb, ${args.correlationId}, ${args.idempotencyKey ?? null},
-               ${requestHash}, ${args.traceParent ?? null}, ${args.traceState ?? null}
-         where (select ok from known)
-        on conflict (workflow_name, idempotency_key) where idempotency_key is not null do nothing
-        returning id
-      ), steps as (
-        insert into run_steps (run_id, step_index, step_id, compensation_status)
-        select run.id, t.i - 1, t.step_id, case when t.compensated then 'PENDING' else 'NONE' end
-        from run, unnest(${steps.map((s) => s.id)}::text[], ${steps.map((s) => s.compensation !== undefined)}::bool[])
-             with ordinality as t(step_id, compensated, i)
-        returning 1
-      ), item as (
-        insert into outbox (run_id, step_index, kind)
-        select run.id, 0, 'action' from run
-        returning 1
-      ), wake as (
-        select pg_notify(${OUTBOX_CHANNEL}, '') from run
-      )
-      select known.ok as known, run.id,
-             (select count(*) from steps) + (select count(*) from item) + (select count(*) from wake) as n
-        from known left join run on true
-    `.execute(db);
-    const row = rows[0];
-    if (row?.id) return { runId: row.id, status: 'PENDING', created: true };
-    if (!row?.known) continue; // a version registered since the catalog read the name: read it again
+  return startOne(db, catalogFor(db, catalog), args, false);
+}
 
-    const existing = await db
-      .selectFrom('workflow_runs')
-      .select(['id', 'status', 'request_hash'])
-      .where('workflow_name', '=', stored.name)
-      .where('idempotency_key', '=', args.idempotencyKey ?? '')
-      .executeTakeFirst();
-    if (!existing) throw new Error('idempotency conflict without an existing run');
-    if (existing.request_hash !== requestHash) {
-      throw new ConflictError(`idempotency key "${args.idempotencyKey}" was already used with a different request`);
+/**
+ * Starts several runs in one statement (group commit of concurrent start requests); each settles on its own, in
+ * order. Unknown workflows settle NotFoundError; a start that met a newer version, or an idempotency key already
+ * used, is finished alone after the batch. Rejects only when the batched statement itself fails.
+ */
+export async function startRuns(db: Db, requests: readonly StartRunArgs[], catalog?: DefinitionCatalog): Promise<Array<Settlement<StartRunResult>>> {
+  const definitions = catalogFor(db, catalog);
+  const settlements: Array<Settlement<StartRunResult> | undefined> = new Array(requests.length);
+  const prepared: Array<{ index: number; p: PreparedStart }> = [];
+  for (let i = 0; i < requests.length; i++) {
+    try {
+      prepared.push({ index: i, p: await prepareStart(definitions, requests[i]!, false) });
+    } catch (error) {
+      settlements[i] = { ok: false, error };
     }
-    return { runId: existing.id, status: existing.status, created: false };
   }
+  const inserted = prepared.length > 0 ? await insertStarts(db, prepared.map((x) => x.p)) : new Map<string, InsertRow>();
+  for (const { index, p } of prepared) {
+    const row = inserted.get(p.runId);
+    if (row?.created) settlements[index] = { ok: true, value: { runId: p.runId, status: 'PENDING', created: true } };
+  }
+  for (const { index, p } of prepared) {
+    if (settlements[index]) continue;
+    try {
+      const row = inserted.get(p.runId);
+      settlements[index] = { ok: true, value: row?.known ? await replay(db, p) : await startOne(db, definitions, p.args, true) };
+    } catch (error) {
+      settlements[index] = { ok: false, error };
+    }
+  }
+  return settlements as Array<Settlement<StartRunResult>>;
 }

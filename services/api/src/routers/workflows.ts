@@ -1,5 +1,4 @@
 import { TRPCError } from '@trpc/server';
-import { startRun } from '@sagaflow/db';
 import { parseTraceParent } from '@sagaflow/observability';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
 import { startRunInputSchema, startRunOutputSchema } from '../schemas/run.js';
@@ -47,7 +46,7 @@ export const workflowsRouter = createRouter({
       const { idempotencyKey, traceParent, traceState } = readStartHeaders(ctx);
       // the request span's context (a caller's traceparent is its parent); with tracing off, the caller's own
       const trace = ctx.requestSpan ? { traceParent: ctx.requestSpan.traceparent, traceState: ctx.requestSpan.tracestate } : { traceParent, traceState };
-      const result = await startRun(ctx.db, {
+      const result = await ctx.startRun({
         workflowName: input.name,
         version: input.version,
         input: input.input,
