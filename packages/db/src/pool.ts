@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -30,6 +30,23 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
   return pool;
 }
 
+const pools = new WeakMap<Db, pg.Pool>();
+
 export function createDb(pool: pg.Pool): Db {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/**
+ * Runs one of the hot statements (start, claim, completion) as a named prepared statement: each pooled connection
+ * parses and plans it once instead of on every call. `name` must always go with the same SQL text. Falls back to a
+ * plain execution when `db` is not a handle made by createDb (a transaction, say).
+ */
+export async function executePrepared<R>(db: Db, name: string, query: RawBuilder<R>): Promise<R[]> {
+  const pool = pools.get(db);
+  if (!pool) return (await query.execute(db)).rows;
+  const compiled = query.compile(db);
+  const result = await pool.query({ name, text: compiled.sql, values: compiled.parameters as unknown[] });
+  return result.rows as R[];
 }

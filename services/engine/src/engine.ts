@@ -146,7 +146,8 @@ export class Engine {
   /** One item, inside its attempt span: the attempt, then its commit. Returns the next item when its lease was carried on. */
   private async process(item: ClaimedItem, signal: AbortSignal, log: Logger, attemptTrace: AttemptTrace): Promise<ClaimedItem | undefined> {
     // the claim moved the run PENDING → RUNNING in the same statement; this is the one place that sees it
-    if (item.started) log.info({ from: 'PENDING', to: 'RUNNING' }, 'run transition');
+    // logged once the request is on its way: a log line is a synchronous write, kept off the critical path
+    if (item.started) setImmediate(() => log.info({ from: 'PENDING', to: 'RUNNING' }, 'run transition'));
     const { span } = attemptTrace;
     try {
       return await context.with(attemptTrace.context, () => this.attemptAndCommit(item, signal, log, attemptTrace));
@@ -174,7 +175,8 @@ export class Engine {
       }
       throw error;
     }
-    recordCompletion(log, this.metrics, item, outcome, completion);
+    // after the next attempt's request has gone out (the carried item goes on at once)
+    setImmediate(() => recordCompletion(log, this.metrics, item, outcome, completion));
     if (outcome.result.outcome === 'RETRYABLE') this.noteRetry(outcome.result.retryAt.getTime());
     return continueWith(item, outcome, completion);
   }

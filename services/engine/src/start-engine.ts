@@ -30,11 +30,11 @@ export interface RunningEngine {
 /** Starts an engine: pool, LISTEN connection, the loop, and its HTTP server. */
 export async function startEngine(opts: StartEngineOptions): Promise<RunningEngine> {
   const logger = opts.logger ?? createLogger({ name: 'sagaflow-engine', level: 'info', sensitive: false });
-  const concurrency = opts.concurrency ?? 32;
+  const concurrency = opts.concurrency ?? 200;
   const options: EngineOptions = {
     id: opts.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     concurrency,
-    batchSize: opts.batchSize ?? 16,
+    batchSize: opts.batchSize ?? 64,
     leaseMs: opts.leaseMs ?? 30_000,
     pollIntervalMs: opts.pollIntervalMs ?? 1_000,
     shutdownGraceMs: opts.shutdownGraceMs ?? 10_000,

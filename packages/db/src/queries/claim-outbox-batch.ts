@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../pool.js';
+import { executePrepared, type Db } from '../pool.js';
 import type { AttemptKind, CompensationStatus, RunError, RunStatus, StepStatus } from '../schema.js';
 import type { LockedRun } from './run-snapshot.js';
 
@@ -93,7 +93,7 @@ function claimedSnapshot(r: ClaimRow): LockedRun {
  * and return them with their run's data.
  */
 export async function claimOutboxBatch(db: Db, owner: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
-  const { rows } = await sql<ClaimRow>`
+  const rows = await executePrepared(db, 'sagaflow_claim_outbox', sql<ClaimRow>`
     with due as (
       select id from outbox
        where status = 'READY' and due_at <= now()
@@ -143,7 +143,7 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
       join workflow_runs r on r.id = c.run_id
       join run_steps s on s.run_id = c.run_id and s.step_index = c.step_index
       left join started_runs sr on sr.id = c.run_id
-  `.execute(db);
+  `);
   return rows.map((r) => ({
     id: r.id,
     runId: r.run_id,

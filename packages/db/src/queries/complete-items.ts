@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Settlement } from '../group-commit.js';
-import type { Db } from '../pool.js';
+import { executePrepared, type Db } from '../pool.js';
 import { planCompletion, snapshotAfter, type AttemptResult, type Plan, type StepSnapshot } from '../saga-plan.js';
 import type { AttemptKind } from '../schema.js';
 import { TERMINAL_RUN_STATUSES } from '../state-machine.js';
@@ -149,7 +149,7 @@ async function completeFast(db: Db, batch: Prepared[]): Promise<Map<string, Resu
     return [{ item_id: p.request.item.id, step_index: next.stepIndex, kind: next.kind, due_at: next.dueAt, carry: carry !== undefined, owner: carry?.owner ?? null, lease_ms: carry?.leaseMs ?? null }];
   });
 
-  const { rows } = await sql<ResultRow>`
+  const rows = await executePrepared(db, 'sagaflow_complete_items', sql<ResultRow>`
     with req as materialized (
       select * from jsonb_to_recordset(${JSON.stringify(guards)}::jsonb)
           as t(item_id bigint, run_id uuid, token uuid, status text, cancelled boolean, next_index int, next_kind text)
@@ -218,7 +218,7 @@ async function completeFast(db: Db, batch: Prepared[]): Promise<Map<string, Resu
       from guard g
       left join moved m on m.id = g.item_id
       left join steps st on st.run_id = g.run_id and st.step_index = g.next_index
-  `.execute(db);
+  `);
   return new Map(rows.map((r) => [r.item_id, r]));
 }
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Settlement } from '../group-commit.js';
-import type { Db } from '../pool.js';
+import { executePrepared, type Db } from '../pool.js';
 import type { RunStatus } from '../schema.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 
@@ -101,7 +101,7 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
     trace_state: p.args.traceState ?? null,
   }));
   const steps = batch.flatMap((p) => p.stepIds.map((stepId, i) => ({ run_id: p.runId, step_index: i, step_id: stepId, compensated: p.compensated[i] })));
-  const { rows } = await sql<InsertRow>`
+  const rows = await executePrepared(db, 'sagaflow_start_runs', sql<InsertRow>`
     with req as materialized (
       select t.*, t.known_versions is null or not exists (
                select 1 from workflow_definitions d where d.name = t.name and d.version <> all(t.known_versions)) as known
@@ -128,7 +128,7 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
     )
     select req.id::text as id, req.known, run.id is not null as created, (select count(*) from wake) as woken
       from req left join run on run.id = req.id
-  `.execute(db);
+  `);
   return new Map(rows.map((r) => [r.id, r]));
 }
 
