@@ -130,6 +130,15 @@ describe('LOG_SENSITIVE=false (the default)', () => {
     expect(logged.api.text()).not.toContain(ADMIN_TOKEN);
     expect(logged.api.records().some((r) => r['msg'] === 'workflow registered')).toBe(true);
   });
+
+  it('each request is logged once, when it completes, with its method, url, status and time', () => {
+    const records = logged.api.records();
+    expect(records.filter((r) => r['msg'] === 'incoming request')).toEqual([]);
+    const starts = records.filter((r) => r['msg'] === 'request completed' && r['correlationId'] === 'corr-l-ok');
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toMatchObject({ req: { method: 'POST', url: '/v1/workflows/l-ok/start' }, res: { statusCode: 202 } });
+    expect(typeof starts[0]?.['responseTime']).toBe('number');
+  });
 });
 
 describe('LOG_SENSITIVE=true', () => {
