@@ -12,6 +12,7 @@ import type { RecordedStatement } from './query-recorder.js';
 
 const { claimOutboxBatch, completeItem, registerDefinition, startRun } = await import('../../packages/db/src/index.js');
 const { createBenchDatabase } = await import('./bench-database.js');
+const { fillHistory } = await import('./fill-history.js');
 const { createDb, createPool } = await import('./db-access.js');
 const { openPostgresServer } = await import('./postgres-server.js');
 const { explainStatements, QueryRecorder } = await import('./query-recorder.js');
@@ -71,11 +72,8 @@ try {
   describeStatements('start (API, startRun, no version given)', await recorder.record(async () => runIds.push((await start(0)).runId), { dryRun: false }));
   for (let seq = 1; seq < runCount; seq++) runIds.push((await start(seq)).runId);
   // finished runs stay in workflow_runs: a claim or completion whose cost grows with them shows here
-  await pool.query(
-    `insert into workflow_runs (id, workflow_name, workflow_version, status, input, correlation_id, completed_at)
-     select gen_random_uuid(), 'bench-saga', '1.0.0', 'COMPLETED', '{"phase":"history"}', 'history', now() from generate_series(1, $1::int)`,
-    [historyCount],
-  );
+  // as pnpm bench --history fills them: each with its 3 steps and 3 attempts
+  if (historyCount > 0) await fillHistory(database.url, historyCount, (text) => console.error(text));
   await pool.query('analyze');
 
   const claim = await recorder.record(() => claimOutboxBatch(db, 'explain-claim', 16, 30_000), { dryRun: false });

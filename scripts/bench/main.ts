@@ -76,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
           runDir,
           profile: options.profile,
           keepDatabase: options.keepDatabase,
+          history: options.history,
           bundles,
           say,
         };

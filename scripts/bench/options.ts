@@ -15,6 +15,8 @@ export interface BenchOptions {
   outDir: string;
   label: string | undefined;
   keepDatabase: boolean;
+  /** completed runs of the workload filled into each scenario's fresh database before its warm-up (a table as after months of use) */
+  history: number;
   /** before each scenario, wait up to this long for the machine to be quiet (other work on the same cores skews every figure) */
   idleWaitSeconds: number;
   /** run API and engine as esbuild bundles with plain node instead of the sources through tsx */
@@ -36,6 +38,8 @@ export const USAGE = `pnpm bench [options]
   --out <dir>          results folder (default bench-results)
   --label <text>       a name for this invocation in the report
   --keep-db            keep the scenario databases instead of dropping them
+  --history <n>        before each scenario's warm-up, fill its fresh database with n completed runs of the workload
+                       (3 steps, 3 attempts each; not measured), then VACUUM ANALYZE (default 0 = an empty database)
   --idle-wait <s>      before each scenario, wait up to s seconds for the machine to be < 25 % busy (default 60; 0 = don't)`;
 
 function positiveInt(value: string | undefined, name: string, fallback: number, min = 1): number {
@@ -63,6 +67,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
       out: { type: 'string' },
       label: { type: 'string' },
       'keep-db': { type: 'boolean', default: false },
+      history: { type: 'string' },
       'idle-wait': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -94,6 +99,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     outDir: values.out ?? 'bench-results',
     label: values.label,
     keepDatabase: values['keep-db'],
+    history: positiveInt(values.history, 'history', 0, 0),
     compiled: values.compiled,
     idleWaitSeconds: positiveInt(values['idle-wait'], 'idle-wait', 60, 0),
   };

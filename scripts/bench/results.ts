@@ -1,3 +1,4 @@
+import type { HistoryFill } from './fill-history.js';
 import type { Distribution } from './percentiles.js';
 import type { StatementCount } from './pg-counters.js';
 import type { ScenarioName } from './scenarios.js';
@@ -13,6 +14,8 @@ export interface ScenarioResult {
   problems: string[];
   warnings: string[];
   startedAt: string;
+  /** --history: the completed runs filled in before the warm-up (not among the measured runs) and how long that took */
+  history?: HistoryFill;
   /** 1/5/15-minute load average of the machine just before the measurement (other work competes for the 2 cores) */
   loadAverage: number[];
   /** what "per step" means for this scenario: step attempts, or (start-rate) starts */

@@ -14,6 +14,8 @@ export interface ScenarioContext {
   runDir: string;
   profile: boolean;
   keepDatabase: boolean;
+  /** --history: completed runs of the workload filled into the fresh database before the warm-up (0 = none) */
+  history: number;
   /** --compiled: bundled API and engine */
   bundles: ServiceBundles | undefined;
   say: (text: string) => void;

@@ -4,15 +4,20 @@ import type { BenchMonitor } from './bench-monitor.js';
 import type { RunPhase } from './workload.js';
 import type { RunRow, StepRow } from './verify-runs.js';
 
-/** Waits until `count` runs of the phase exist and none is open (completed_at set); throws on timeout. */
-export async function waitForTerminalRuns(monitor: BenchMonitor, phase: RunPhase, count: number, timeoutMs: number): Promise<void> {
+/**
+ * Waits until every run of `runIds` (the phase's runs, as the API answered them) exists and none is open
+ * (completed_at set); throws on timeout. Looked up by id (primary key): a database filled with --history makes no
+ * difference to this poll, which runs during the measurement.
+ */
+export async function waitForTerminalRuns(monitor: BenchMonitor, phase: RunPhase, runIds: readonly string[], timeoutMs: number): Promise<void> {
+  const count = runIds.length;
   let last = { open: count, total: 0 };
   try {
     await waitFor(
       async () => {
         const [row] = await monitor.query<{ open: number; total: number }>(
-          `select count(*) filter (where completed_at is null)::int as open, count(*)::int as total from workflow_runs where input->>'phase' = $1`,
-          [phase],
+          `select count(*) filter (where completed_at is null)::int as open, count(*)::int as total from workflow_runs where id = any($1::uuid[])`,
+          [runIds],
         );
         last = row ?? last;
         return last.total >= count && last.open === 0;
@@ -48,6 +53,7 @@ export async function waitForOtherBackendsGone(monitor: BenchMonitor, timeoutMs 
   );
 }
 
+/** Every run of the phase (its start body says so; --history runs say "history"). */
 export async function readRuns(monitor: BenchMonitor, phase: RunPhase): Promise<RunRow[]> {
   const rows = await monitor.query<{ id: string; status: string; created_ms: number; completed_ms: number | null }>(
     `select id, status, extract(epoch from created_at)::float8 * 1000 as created_ms, extract(epoch from completed_at)::float8 * 1000 as completed_ms
@@ -57,11 +63,12 @@ export async function readRuns(monitor: BenchMonitor, phase: RunPhase): Promise<
   return rows.map((r) => ({ id: r.id, status: r.status, createdMs: r.created_ms, completedMs: r.completed_ms }));
 }
 
-export async function readSteps(monitor: BenchMonitor, phase: RunPhase): Promise<StepRow[]> {
+/** The steps of these runs (readRuns' ids: by key, whatever history the database holds). */
+export async function readSteps(monitor: BenchMonitor, runIds: readonly string[]): Promise<StepRow[]> {
   const rows = await monitor.query<{ run_id: string; step_id: string; status: string; compensation_status: string; attempts: number; compensation_attempts: number }>(
     `select s.run_id, s.step_id, s.status, s.compensation_status, s.attempts, s.compensation_attempts
-       from run_steps s join workflow_runs r on r.id = s.run_id where r.input->>'phase' = $1`,
-    [phase],
+       from run_steps s where s.run_id = any($1::uuid[])`,
+    [runIds],
   );
   return rows.map((r) => ({
     runId: r.run_id,
@@ -73,12 +80,9 @@ export async function readSteps(monitor: BenchMonitor, phase: RunPhase): Promise
   }));
 }
 
-/** Step attempts (actions and compensations) recorded for the phase's runs: the "steps" of steps/s. */
-export async function countAttempts(monitor: BenchMonitor, phase: RunPhase): Promise<number> {
-  const [row] = await monitor.query<{ n: number }>(
-    `select count(*)::int as n from step_attempts a join workflow_runs r on r.id = a.run_id where r.input->>'phase' = $1`,
-    [phase],
-  );
+/** Step attempts (actions and compensations) recorded for these runs (readRuns' ids): the "steps" of steps/s. */
+export async function countAttempts(monitor: BenchMonitor, runIds: readonly string[]): Promise<number> {
+  const [row] = await monitor.query<{ n: number }>('select count(*)::int as n from step_attempts a where a.run_id = any($1::uuid[])', [runIds]);
   return row?.n ?? 0;
 }
 
@@ -104,9 +108,9 @@ export interface StepPhases {
 /**
  * Where a completed run's time goes, step by step, from the rows alone: Postgres timestamps are transaction starts
  * (created_at, run_steps.started_at by the claim, finished_at by the completion), attempt times are the engine's
- * clock in ms. Medians over the phase's completed runs.
+ * clock in ms. Medians over the completed ones of these runs (readRuns' ids).
  */
-export async function readStepPhases(monitor: BenchMonitor, phase: RunPhase): Promise<StepPhases[]> {
+export async function readStepPhases(monitor: BenchMonitor, runIds: readonly string[]): Promise<StepPhases[]> {
   const ms = (expression: string): string => `(percentile_cont(0.5) within group (order by extract(epoch from ${expression})) * 1000)::float8`;
   const rows = await monitor.query<{ step_index: number; wait_ms: number; prepare_ms: number; http_ms: number; to_completion_ms: number }>(
     `select s.step_index,
@@ -118,9 +122,9 @@ export async function readStepPhases(monitor: BenchMonitor, phase: RunPhase): Pr
        join workflow_runs r on r.id = s.run_id
        join step_attempts a on a.run_id = s.run_id and a.step_index = s.step_index and a.kind = 'action' and a.attempt_no = 1
        left join run_steps p on p.run_id = s.run_id and p.step_index = s.step_index - 1
-      where r.input->>'phase' = $1 and r.status = 'COMPLETED'
+      where s.run_id = any($1::uuid[]) and r.status = 'COMPLETED'
       group by s.step_index order by s.step_index`,
-    [phase],
+    [runIds],
   );
   const round = (n: number): number => Math.round(n * 100) / 100;
   return rows.map((r) => ({ stepIndex: r.step_index, waitMs: round(r.wait_ms), prepareMs: round(r.prepare_ms), httpMs: round(r.http_ms), toCompletionMs: round(r.to_completion_ms) }));

@@ -20,6 +20,8 @@ export interface BenchMeta {
   cpu: string;
   cores: number;
   postgres: string;
+  /** --history: completed runs in each scenario's database before its warm-up (0 = a fresh, empty database) */
+  history: number;
   options: BenchOptions;
 }
 
@@ -44,6 +46,7 @@ export function describeEnvironment(options: BenchOptions, postgres: string, sta
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     postgres,
+    history: options.history,
     options,
   };
 }
@@ -68,7 +71,7 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
     `# pnpm bench${meta.label ? ` — ${meta.label}` : ''}`,
     '',
     `${meta.startedAt} · commit ${meta.commit}${meta.uncommittedChanges ? ` (+${meta.uncommittedChanges} uncommitted files)` : ''} · Node ${meta.node} · ${meta.cores} × ${meta.cpu} · ${meta.postgres}`,
-    `${meta.options.compiled ? 'compiled bundles (plain node)' : 'sources through tsx'} · engines ${meta.options.engines} · warm-up ${meta.options.warmup} runs · repeat ${meta.options.repeat}${Object.keys(meta.options.serviceEnv).length ? ` · env ${Object.entries(meta.options.serviceEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
+    `${meta.options.compiled ? 'compiled bundles (plain node)' : 'sources through tsx'} · engines ${meta.options.engines} · warm-up ${meta.options.warmup} runs · history ${meta.history} runs · repeat ${meta.options.repeat}${Object.keys(meta.options.serviceEnv).length ? ` · env ${Object.entries(meta.options.serviceEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
     '',
     formatSummaryTable(medians),
     '',

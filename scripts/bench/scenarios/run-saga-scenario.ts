@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { BenchMonitor, withFreshMonitor } from '../bench-monitor.js';
 import { diffCpu, otherLoad } from '../cpu-delta.js';
 import { createBenchDatabase } from '../bench-database.js';
+import { fillHistory } from '../fill-history.js';
 import { createJsonClient } from '../http-client.js';
 import { diffPgCounters, monitorQuery, readPgCounters } from '../pg-counters.js';
 import { actionKey, isRejectedKey } from '../reject-rule.js';
@@ -58,11 +59,12 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
       ...(ctx.bundles ? { bundles: ctx.bundles } : {}),
     });
     await registerBenchWorkflow(stack);
+    const history = ctx.history > 0 ? await fillHistory(database.url, ctx.history, (text) => ctx.say(`${label}: ${text}`)) : undefined;
     const client = createJsonClient(stack.apiUrl, 32);
     monitor = new BenchMonitor(database.url);
     if (ctx.warmup > 0) {
-      await submitClosedLoop(client, 'warmup', ctx.warmup, WARMUP_IN_FLIGHT);
-      await waitForTerminalRuns(monitor, 'warmup', ctx.warmup, WARMUP_TIMEOUT_MS);
+      const warmup = await submitClosedLoop(client, 'warmup', ctx.warmup, WARMUP_IN_FLIGHT);
+      await waitForTerminalRuns(monitor, 'warmup', warmup.map((s) => s.runId), WARMUP_TIMEOUT_MS);
     }
     await settleStatistics();
 
@@ -75,7 +77,7 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
     const window = { startUs: monotonicMicros(), endUs: 0 };
     const submitting = spec.submit.mode === 'closed' ? submitClosedLoop(client, 'measure', spec.runs, spec.submit.inFlight) : submitOpenLoop(client, 'measure', spec.runs, spec.submit.perSecond);
     const submitted = await beforeDeadline(submitting, deadline, `${label}: submitting`);
-    await waitForTerminalRuns(monitor, 'measure', spec.runs, Math.max(1_000, deadline - Date.now()));
+    await waitForTerminalRuns(monitor, 'measure', submitted.map((s) => s.runId), Math.max(1_000, deadline - Date.now()));
     window.endUs = monotonicMicros();
     const cpu = diffCpu(cpuBefore, await stack.cpu());
 
@@ -85,8 +87,11 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
     const downstream = (await downstreamClient.get('/_bench/stats')).body as { counts: Record<string, number>; duplicateKeys: number };
     downstreamClient.close();
     client.close();
-    const [runs, steps, attempts, outbox] = [await readRuns(monitor, 'measure'), await readSteps(monitor, 'measure'), await countAttempts(monitor, 'measure'), await countOutbox(monitor)];
-    const stepPhases = await readStepPhases(monitor, 'measure');
+    // the measured runs are those of phase "measure" (not the warm-up's, not --history's); their steps and attempts by their ids
+    const runs = await readRuns(monitor, 'measure');
+    const runIds = runs.map((r) => r.id);
+    const [steps, attempts, outbox] = [await readSteps(monitor, runIds), await countAttempts(monitor, runIds), await countOutbox(monitor)];
+    const stepPhases = await readStepPhases(monitor, runIds);
 
     await stack.stop();
     stack = undefined;
@@ -111,6 +116,7 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
       problems: verdict.problems,
       warnings: verdict.warnings,
       startedAt,
+      ...(history ? { history } : {}),
       loadAverage,
       ...figures,
       stepPhases,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { runAutocannon } from '../autocannon.js';
 import { BenchMonitor, withFreshMonitor } from '../bench-monitor.js';
 import { createBenchDatabase } from '../bench-database.js';
+import { fillHistory } from '../fill-history.js';
 import { diffCpu, otherLoad } from '../cpu-delta.js';
 import { summarizeProfileFiles } from '../profile-files.js';
 import { monotonicMicros } from '../summarize-profile.js';
@@ -44,6 +45,7 @@ export async function runStartRate(ctx: ScenarioContext, spec: StartRateScenario
       ...(ctx.bundles ? { bundles: ctx.bundles } : {}),
     });
     await registerBenchWorkflow(stack);
+    const history = ctx.history > 0 ? await fillHistory(database.url, ctx.history, (text) => ctx.say(`${label}: ${text}`)) : undefined;
     const url = `${stack.apiUrl}${START_PATH}`;
     const load = { url, connections: spec.connections, timeoutMs: spec.timeoutMs };
     await runAutocannon({ ...load, body: buildStartBody('warmup', 0), durationSeconds: WARMUP_SECONDS });
@@ -61,7 +63,7 @@ export async function runStartRate(ctx: ScenarioContext, spec: StartRateScenario
     const cpu = diffCpu(cpuBefore, await stack.cpu());
     const apiPeak = (await stack.api.memory()).peakRssMb;
     const runs = await readRuns(monitor, 'measure');
-    const steps = await readSteps(monitor, 'measure');
+    const steps = await readSteps(monitor, runs.map((r) => r.id));
 
     await stack.stop();
     stack = undefined;
@@ -88,6 +90,7 @@ export async function runStartRate(ctx: ScenarioContext, spec: StartRateScenario
       problems: verdict.problems,
       warnings: verdict.warnings,
       startedAt,
+      ...(history ? { history } : {}),
       loadAverage,
       unit: 'start',
       runs: starts,

@@ -66,7 +66,8 @@ export async function completeItem(
         })
         .execute();
     }
-    const { carried } = await applyPlan(trx, item.runId, item.id, plan, options.carryOver ? { carry: options.carryOver } : {});
+    // work due now that is not carried on (a parked item's next, a hand-back) wakes the engines
+    const { carried } = await applyPlan(trx, item.runId, item.id, plan, { notify: true, ...(options.carryOver ? { carry: options.carryOver } : {}) });
     return { plan, before: run, after: snapshotAfter(run, plan, carried), ...(carried ? { carried } : {}) };
   });
 }
