@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { parseBenchOptions, USAGE } from '../options.js';
+
+const URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+describe('parseBenchOptions --history', () => {
+  it('defaults to 0 (an empty database)', () => {
+    expect(parseBenchOptions([], URL).history).toBe(0);
+  });
+
+  it('takes a count of completed runs, 0 included', () => {
+    expect(parseBenchOptions(['--history', '1000000'], URL).history).toBe(1_000_000);
+    expect(parseBenchOptions(['--history=20000', '--scenario', 'burst'], URL)).toMatchObject({ history: 20_000, scenarios: ['burst'] });
+    expect(parseBenchOptions(['--history', '0'], URL).history).toBe(0);
+  });
+
+  it('rejects a negative, fractional or non-numeric count, naming the option', () => {
+    expect(() => parseBenchOptions(['--history=-1'], URL)).toThrow(/--history must be an integer ≥ 0, got "-1"/);
+    expect(() => parseBenchOptions(['--history', '-1'], URL)).toThrow(/--history/);
+    expect(() => parseBenchOptions(['--history', '1.5'], URL)).toThrow(/--history must be an integer ≥ 0/);
+    expect(() => parseBenchOptions(['--history', 'many'], URL)).toThrow(/--history must be an integer ≥ 0/);
+  });
+
+  it('needs a value and is in the usage text', () => {
+    expect(() => parseBenchOptions(['--history'], URL)).toThrow(/history/);
+    expect(USAGE).toMatch(/--history <n>/);
+  });
+});
