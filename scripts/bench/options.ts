@@ -19,7 +19,7 @@ export interface BenchOptions {
   history: number;
   /** before each scenario, wait up to this long for the machine to be quiet (other work on the same cores skews every figure) */
   idleWaitSeconds: number;
-  /** run API and engine as esbuild bundles with plain node instead of the sources through tsx */
+  /** run API and engine as esbuild bundles with plain node (the default, like the image) instead of the sources through tsx */
   compiled: boolean;
 }
 
@@ -32,7 +32,8 @@ export const USAGE = `pnpm bench [options]
   --start-seconds <s>  autocannon duration of start-rate (default 10)
   --postgres <mode>    url: a fresh database on DATABASE_URL's server (default when it is set);
                        embedded: a local Postgres with pg_stat_statements (default otherwise)
-  --compiled           run API and engine as esbuild bundles with plain node (no tsx loader), like a built dist
+  --sources            run API and engine from the .ts sources through tsx (as pnpm dev does) instead of as
+                       compiled bundles on plain node with the image's MALLOC_ARENA_MAX=2 (the default)
   --profile            write V8 CPU profiles of API and engines (node --cpu-prof) and summarise them
   --env KEY=VALUE      extra environment for API and engines (repeatable), e.g. ENGINE_CONCURRENCY=64
   --out <dir>          results folder (default bench-results)
@@ -62,7 +63,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
       'start-seconds': { type: 'string' },
       postgres: { type: 'string' },
       profile: { type: 'boolean', default: false },
-      compiled: { type: 'boolean', default: false },
+      sources: { type: 'boolean', default: false },
       env: { type: 'string', multiple: true },
       out: { type: 'string' },
       label: { type: 'string' },
@@ -100,7 +101,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     label: values.label,
     keepDatabase: values['keep-db'],
     history: positiveInt(values.history, 'history', 0, 0),
-    compiled: values.compiled,
+    compiled: !values.sources,
     idleWaitSeconds: positiveInt(values['idle-wait'], 'idle-wait', 60, 0),
   };
 }
