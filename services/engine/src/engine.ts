@@ -44,6 +44,8 @@ export class Engine {
   private loop: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private nextRetryAt: number | undefined;
+  /** the last claim may have left due items behind (it took all it asked for, or had no free slot) */
+  private maybeMoreDue = false;
   private readonly completions: CompletionBatcher;
   /** false while Postgres is failing the claim */
   healthy = true;
@@ -100,9 +102,14 @@ export class Engine {
   /** One claim: takes as many due items as there are free slots (up to the batch size) and starts them. True when a full batch came back, so more may be due. */
   async tick(): Promise<boolean> {
     const free = this.options.concurrency - this.inFlight.size;
-    if (free <= 0 || this.stopping) return false;
+    if (this.stopping) return false;
+    if (free <= 0) {
+      this.maybeMoreDue = true;
+      return false;
+    }
     const want = Math.min(this.options.batchSize, free);
     const items = await claimOutboxBatch(this.db, this.options.id, want, this.options.leaseMs);
+    this.maybeMoreDue = items.length === want;
     for (const item of items) this.launch(item);
     return items.length === want && this.inFlight.size < this.options.concurrency;
   }
@@ -138,7 +145,9 @@ export class Engine {
     })().finally(() => {
       this.inFlight.delete(item.id);
       this.released.delete(item.id);
-      this.wake.signal();
+      // a slot is free: claim again at once only if the last claim may have left due work behind (otherwise new work
+      // announces itself by NOTIFY, a retry time of ours, or the poll)
+      if (this.maybeMoreDue) this.wake.signal();
     });
     this.inFlight.set(item.id, entry);
   }
