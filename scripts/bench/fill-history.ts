@@ -25,9 +25,12 @@ export interface HistoryFill {
  */
 const CHUNK_SQL = `
   with run as materialized (
-    select gen_random_uuid() as id, g as seq,
-           $6::timestamptz - (($3::int - g) * $7::float8 - g % 13) * interval '1 millisecond' as created_at
-      from generate_series($1::int, $2::int) as g
+    -- UUIDv7 ids from created_at, as the API makes them (48-bit millisecond time, version 7, random rest)
+    select (substr(t.hex, 1, 8) || '-' || substr(t.hex, 9, 4) || '-7' || substr(gen_random_uuid()::text, 16))::uuid as id,
+           t.seq, t.created_at
+      from (select c.seq, c.created_at, lpad(to_hex((extract(epoch from c.created_at) * 1000)::bigint), 12, '0') as hex
+              from (select g as seq, $6::timestamptz - (($3::int - g) * $7::float8 - g % 13) * interval '1 millisecond' as created_at
+                      from generate_series($1::int, $2::int) as g) c) t
   ), step (step_index, step_id, compensation_status, started_ms, finished_ms, attempt_started_ms, attempt_finished_ms) as (
     values (0, 'charge', 'PENDING', 20, 100, 25, 90),
            (1, 'reserve', 'PENDING', 100, 160, 110, 150),

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '@sagaflow/definitions';
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Settlement } from '../group-commit.js';
 import { executePrepared, type Db } from '../pool.js';
+import { uuidv7 } from '../uuidv7.js';
 import type { RunStatus } from '../schema.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 
@@ -66,7 +66,7 @@ async function prepareStart(definitions: DefinitionCatalog, args: StartRunArgs, 
   const steps = stored.definition.steps;
   return {
     args,
-    runId: randomUUID(),
+    runId: uuidv7(),
     requestHash: args.idempotencyKey ? hashRequest(args) : null,
     name: stored.name,
     version: stored.version,
