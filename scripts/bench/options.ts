@@ -28,7 +28,8 @@ export const USAGE = `pnpm bench [options]
   --repeat <n>         run each scenario n times; the table shows medians (default 1)
   --engines <n>        engine processes (default 1)
   --runs <n>           N of the saga scenarios instead of 2000 / 500 / 300 (smoke runs)
-  --warmup <n>         runs started and finished before each measurement (default 100; 0 = none)
+  --warmup <n>         runs started and finished before each measurement (default 1000: V8 has optimised the hot
+                       paths by then; 0 = none)
   --start-seconds <s>  autocannon duration of start-rate (default 10)
   --postgres <mode>    url: a fresh database on DATABASE_URL's server (default when it is set);
                        embedded: a local Postgres with pg_stat_statements (default otherwise)
@@ -92,7 +93,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     repeat: positiveInt(values.repeat, 'repeat', 1),
     engines: positiveInt(values.engines, 'engines', 1),
     runs: values.runs === undefined ? undefined : positiveInt(values.runs, 'runs', 0),
-    warmup: positiveInt(values.warmup, 'warmup', 100, 0),
+    warmup: positiveInt(values.warmup, 'warmup', 1000, 0),
     startSeconds: positiveInt(values['start-seconds'], 'start-seconds', 10),
     postgres,
     profile: values.profile,
