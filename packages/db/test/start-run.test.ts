@@ -1,6 +1,7 @@
 import { parseWorkflowDefinition, type WorkflowDefinition } from '@sagaflow/definitions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DefinitionCatalog, NotFoundError, registerDefinition, startRun, type Db } from '../src/index.js';
+import { sql } from 'kysely';
+import { ConflictError, DefinitionCatalog, NotFoundError, registerDefinition, startRun, startRuns, type Db } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
 /**
@@ -66,5 +67,46 @@ describe('startRun with a definition catalog', () => {
     const first = await startRun(db, args, catalog);
     const again = await startRun(db, args, catalog);
     expect(again).toEqual({ runId: first.runId, status: 'PENDING', created: false });
+  });
+});
+
+describe('startRuns (a batch of concurrent starts in one statement)', () => {
+  it('settles each start on its own: new runs, idempotent replays and conflicts, unknown workflows, newer versions', async () => {
+    const catalog = new DefinitionCatalog(db);
+    await registerDefinition(db, definition('batch-a', '1.0.0', ['one']));
+    await registerDefinition(db, definition('batch-b', '1.0.0', ['one']));
+    // the catalog learns batch-b at 1.0.0, then another instance registers 2.0.0
+    await startRun(db, { workflowName: 'batch-b', input: {}, correlationId: 'warm' }, catalog);
+    await registerDefinition(db, definition('batch-b', '2.0.0', ['one', 'two']));
+
+    const settled = await startRuns(
+      db,
+      [
+        { workflowName: 'batch-a', input: { n: 1 }, correlationId: 'c1', idempotencyKey: 'k' },
+        { workflowName: 'batch-a', input: { n: 1 }, correlationId: 'c2', idempotencyKey: 'k' },
+        { workflowName: 'batch-a', input: { n: 2 }, correlationId: 'c3', idempotencyKey: 'k' },
+        { workflowName: 'batch-missing', input: {}, correlationId: 'c4' },
+        { workflowName: 'batch-b', input: {}, correlationId: 'c5' },
+        { workflowName: 'batch-a', input: { n: 3 }, correlationId: 'c6' },
+      ],
+      catalog,
+    );
+    const [first, replay, conflict, missing, newer, plain] = settled;
+    expect(first).toEqual({ ok: true, value: { runId: expect.any(String), status: 'PENDING', created: true } });
+    const firstId = first?.ok ? first.value.runId : '';
+    expect(replay).toEqual({ ok: true, value: { runId: firstId, status: 'PENDING', created: false } });
+    expect(conflict?.ok === false && conflict.error).toBeInstanceOf(ConflictError);
+    expect(missing?.ok === false && missing.error).toBeInstanceOf(NotFoundError);
+    expect(newer?.ok && (await runOf(newer.value.runId))).toEqual({ version: '2.0.0', steps: ['one', 'two'] });
+    expect(plain?.ok && plain.value.created).toBe(true);
+
+    // one run per key, and the new runs of the batch were inserted by one transaction
+    const runs = await sql<{ id: string; tx: string }>`
+      select id, xmin::text as tx from workflow_runs where workflow_name = 'batch-a' order by created_at
+    `.execute(db);
+    expect(runs.rows).toHaveLength(2);
+    expect(new Set(runs.rows.map((r) => r.tx)).size).toBe(1);
+    const items = await sql<{ n: number }>`select count(*)::int as n from outbox where run_id = any(${runs.rows.map((r) => r.id)}::uuid[])`.execute(db);
+    expect(items.rows[0]?.n).toBe(2);
   });
 });
