@@ -57,7 +57,7 @@ describe('GroupCommitter', () => {
     }
     const [ok, bad, fine] = await results;
     expect(ok).toEqual({ status: 'fulfilled', value: 'ok' });
-    expect(bad.status === 'rejected' && (bad.reason as Error).message).toBe('refused bad');
+    expect(bad?.status === 'rejected' ? (bad.reason as Error).message : bad).toBe('refused bad');
     expect(fine).toEqual({ status: 'fulfilled', value: 'fine' });
   });
 
