@@ -79,6 +79,11 @@ export class GroupCommitter<T, R> {
       for (const p of batch) await this.flush([p]);
       return;
     }
+    if (settlements.length !== batch.length) {
+      const error = new Error(`group commit: ${settlements.length} settlements for ${batch.length} requests`);
+      for (const p of batch) p.reject(error);
+      return;
+    }
     settlements.forEach((s, i) => {
       const p = batch[i]!;
       if (s.ok) p.resolve(s.value);

@@ -413,6 +413,24 @@ describe('completeItems: fencing and guards', () => {
     expect(await outboxRows(a!.runId)).toEqual([]);
   });
 
+  it('a claim reports its snapshot stale only when the item changed under it; a stale one takes the locked path', async () => {
+    const [a, b] = await startAndClaim(2);
+    // nothing committed between these claims' snapshots and their locks
+    expect([a!.snapshotStale, b!.snapshotStale]).toEqual([false, false]);
+
+    // a stale snapshot may be wrong in any way (here: it missed that step 0 had started): it must not be trusted
+    const stale: HeldItem = { ...held(a!), snapshotStale: true, snapshot: { ...a!.snapshot, steps: a!.snapshot.steps.map((st) => ({ ...st, status: 'PENDING' as const })) } };
+    const settlements = await completeItems(db, [request(stale, 1, succeeded({ a: 1 })), request(held(b!), 1, succeeded({ b: 1 }))]);
+    expect(lockedPath).toHaveBeenCalledTimes(1);
+    expect(lockedPath.mock.calls[0]![1]).toMatchObject({ id: a!.id });
+    const done = ok(settlements[0]);
+    // the locked path planned from the rows (step 0 RUNNING), not from the stale picture
+    expect(done.before.steps.map((st) => st.status)).toEqual(['RUNNING', 'PENDING', 'PENDING']);
+    expect(done.after).toEqual(await freshSnapshot(a!.runId));
+    expect((await stepRows(a!.runId)).map((st) => st.status)).toEqual(['SUCCEEDED', 'RUNNING', 'PENDING']);
+    expect(ok(settlements[1]).carried).toMatchObject({ stepIndex: 1, kind: 'action' });
+  });
+
   it('a cancel that commits while the batch waits for the run lock still sends the item down the locked path', async () => {
     const [a] = await startAndClaim(1);
     const blocker = await database.pool.connect();

@@ -185,7 +185,13 @@ export class Engine {
       throw error;
     }
     // after the next attempt's request has gone out (the carried item goes on at once)
-    setImmediate(() => recordCompletion(log, this.metrics, item, outcome, completion));
+    setImmediate(() => {
+      try {
+        recordCompletion(log, this.metrics, item, outcome, completion);
+      } catch (error) {
+        log.error({ err: error }, 'could not log or count a committed completion');
+      }
+    });
     if (outcome.result.outcome === 'RETRYABLE') this.noteRetry(outcome.result.retryAt.getTime());
     return continueWith(item, outcome, completion);
   }
@@ -206,8 +212,12 @@ export class Engine {
     }
   }
 
+  /** A retry of ours is due at `at`: the loop's current wait may be longer than that, so it is recomputed. */
   private noteRetry(at: number): void {
-    if (this.nextRetryAt === undefined || at < this.nextRetryAt) this.nextRetryAt = at;
+    if (this.nextRetryAt === undefined || at < this.nextRetryAt) {
+      this.nextRetryAt = at;
+      this.wake.signal();
+    }
   }
 
   private async extendHeldLeases(): Promise<void> {
@@ -265,5 +275,7 @@ function continueWith(item: ClaimedItem, outcome: AttemptOutcome, completion: Co
     run: { ...item.run, status: completion.after.status },
     outputs,
     snapshot: completion.after,
+    // written by this completion, under its checks: exact
+    snapshotStale: false,
   };
 }

@@ -152,4 +152,22 @@ describe('lifecycle: forward paths', () => {
     expect(second).toBeLessThan(300 + 400);
     await h.expectNoMoreWork(runId);
   });
+
+  it('an idle engine wakes for its own retry at the retry time, not at its next poll', async () => {
+    await h.stopEngine();
+    await h.startEngine({ pollIntervalMs: 60_000 });
+    try {
+      const retry = { initialIntervalMs: 150, backoffCoefficient: 2, jitter: 'none', maxAttempts: 5 } as const;
+      const saga = await h.defineSaga('fwd-idle-retry', [{ id: 'a', retry }]);
+      h.downstream.script(saga.path('a'), statusesByAttempt(503, 503, 200));
+      const runId = await saga.start();
+      expect((await h.waitTerminal(runId, 10_000)).run.status).toBe('COMPLETED');
+      const [first, second] = gaps(h.downstream.requests({ runId }));
+      expect(first).toBeLessThan(150 + 400);
+      expect(second).toBeLessThan(300 + 400);
+    } finally {
+      await h.stopEngine();
+      await h.startEngine();
+    }
+  });
 });

@@ -67,6 +67,7 @@ describe('startAttemptSpan without a registered tracer', () => {
         cancelRequested: false,
         steps: [{ index: 0, stepId: 'charge', status: 'RUNNING', compensationStatus: 'NONE', error: null }],
       },
+      snapshotStale: false,
     }) satisfies ClaimedItem;
 
   it('has no headers of its own to send (the request builder falls back), but knows the run\u2019s trace id', () => {

@@ -36,6 +36,12 @@ export interface ClaimedItem {
    * run status and the cancel flag being unchanged (completeItems); anything else takes the locked path.
    */
   snapshot: LockedRun;
+  /**
+   * true when another transaction changed the item between the start of the claim statement and its row lock (the
+   * previous holder's completion, committed just then): the snapshot, read as of the statement start, may miss that
+   * change, so the completion re-reads the run under lock instead of trusting it.
+   */
+  snapshotStale: boolean;
 }
 
 interface ClaimRow {
@@ -62,6 +68,7 @@ interface ClaimRow {
   cancel_requested: boolean;
   created_at: Date;
   steps: Array<[number, string, StepStatus, CompensationStatus, Record<string, unknown> | null]>;
+  snapshot_fresh: boolean;
 }
 
 /** The snapshot as the claim (or a carry-over) left it: the item's step or compensation is RUNNING now. */
@@ -95,7 +102,7 @@ function claimedSnapshot(r: ClaimRow): LockedRun {
 export async function claimOutboxBatch(db: Db, owner: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
   const rows = await executePrepared(db, 'sagaflow_claim_outbox', sql<ClaimRow>`
     with due as (
-      select id from outbox
+      select id, xmin as locked_xmin from outbox
        where status = 'READY' and due_at <= now()
        order by due_at, id
        limit ${limit}
@@ -138,10 +145,13 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
            r.error as run_error, r.cancel_requested_at is not null as cancel_requested, r.created_at,
            (select json_agg(json_build_array(x.step_index, x.step_id, x.status, x.compensation_status, x.error) order by x.step_index)
               from run_steps x where x.run_id = c.run_id) as steps,
+           -- the item as this statement's snapshot saw it is the version the lock took: nothing committed in between
+           coalesce((select x.xmin = d.locked_xmin from outbox x where x.id = c.id), false) as snapshot_fresh,
            (select count(*) from started_steps) + (select count(*) from started_compensations) as _started
       from claimed c
       join workflow_runs r on r.id = c.run_id
       join run_steps s on s.run_id = c.run_id and s.step_index = c.step_index
+      join due d on d.id = c.id
       left join started_runs sr on sr.id = c.run_id
   `);
   return rows.map((r) => ({
@@ -167,5 +177,6 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
     },
     outputs: r.outputs,
     snapshot: claimedSnapshot(r),
+    snapshotStale: !r.snapshot_fresh,
   }));
 }

@@ -12,6 +12,8 @@ import type { LockedRun } from './run-snapshot.js';
 /** A leased item with the run as its holder last saw it (from the claim, or from the completion that carried it on). */
 export interface HeldItem extends LeasedItem {
   snapshot: LockedRun;
+  /** the snapshot may predate a change (see ClaimedItem.snapshotStale): complete through the locked path */
+  snapshotStale?: boolean;
 }
 
 export interface CompletionRequest {
@@ -58,6 +60,7 @@ interface StepRow {
  */
 function prepare(request: CompletionRequest, index: number): Prepared | undefined {
   const { item, attempt, result, carryOver } = request;
+  if (item.snapshotStale) return undefined;
   let plan: Plan;
   try {
     plan = planCompletion(item.snapshot, item, attempt?.attemptNo, result);
@@ -156,10 +159,11 @@ async function completeFast(db: Db, batch: Prepared[]): Promise<Map<string, Resu
     ), guard as materialized (
       select req.item_id, req.run_id, req.next_index, req.next_kind
         from req
-        join outbox o on o.id = req.item_id and o.run_id = req.run_id and o.lease_token = req.token and o.status = 'READY'
         join workflow_runs r on r.id = req.run_id and r.status = req.status and (r.cancel_requested_at is not null) = req.cancelled
+        join outbox o on o.id = req.item_id and o.run_id = req.run_id and o.lease_token = req.token and o.status = 'READY'
        order by req.run_id
-         for update of o, r
+         -- run before item, runs in id order: the order of the locked path and of the heartbeat
+         for update of r, o
     ), attempts as (
       insert into step_attempts (run_id, step_index, kind, attempt_no, outcome, http_status, error, started_at, finished_at)
       select a.run_id, a.step_index, a.kind, a.attempt_no, a.outcome, a.http_status, a.error, a.started_at, a.finished_at
@@ -210,9 +214,12 @@ async function completeFast(db: Db, batch: Prepared[]): Promise<Map<string, Resu
           as v(item_id bigint, step_index int, kind text, due_at timestamptz, carry boolean, owner text, lease_ms int)
         join guard g on g.item_id = v.item_id
        where o.id = v.item_id
-      returning o.id, o.lease_token
+      returning o.id, o.lease_token, not v.carry and v.due_at is null as wake
+    ), wake as (
+      -- work due now that nobody carries on (the engine is stopping): wake the engines, at commit
+      select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from moved where wake limit 1) due_now
     )
-    select g.item_id::text as item_id, m.lease_token, st.step_id,
+    select g.item_id::text as item_id, m.lease_token, st.step_id, (select count(*) from wake) as woken,
            case when g.next_kind = 'action' then st.attempts else st.compensation_attempts end as attempts_made,
            case when g.next_kind = 'action' then st.attempts_before_retry else st.compensation_attempts_before_retry end as attempts_before_retry
       from guard g
@@ -263,10 +270,6 @@ export async function completeItems(db: Db, requests: readonly CompletionRequest
   for (const p of fast) {
     const row = passed.get(p.request.item.id);
     if (row) settlements[p.index] = { ok: true, value: fastOutcome(p, row) };
-  }
-  // a retry's move that nothing carries (due now, e.g. while the engine stops): wake the engines
-  if (fast.some((p) => passed.has(p.request.item.id) && p.plan.item.type === 'move' && p.plan.item.next.dueAt === null && !p.carry)) {
-    await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(db);
   }
   for (let i = 0; i < requests.length; i++) {
     if (!settlements[i]) settlements[i] = await settleLocked(db, requests[i]!);

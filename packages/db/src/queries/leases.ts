@@ -6,14 +6,26 @@ export interface HeldLease {
   leaseToken: string;
 }
 
-/** Heartbeat: pushes the lease of items still held by this token to now + leaseMs. Returns the ids still held. */
+/**
+ * Heartbeat: pushes the lease of items still held by this token to now + leaseMs. Returns the ids still held. Locks the
+ * rows in run order, as a batched completion does, so the two never wait on each other in a cycle.
+ */
 export async function extendLeases(db: Db, leases: readonly HeldLease[], leaseMs: number): Promise<string[]> {
   if (leases.length === 0) return [];
   const { rows } = await sql<{ id: string }>`
+    with held as (
+      select o.id
+        from outbox o
+        join unnest(${leases.map((l) => l.id)}::bigint[], ${leases.map((l) => l.leaseToken)}::uuid[]) as h(id, token)
+          on o.id = h.id and o.lease_token = h.token
+       where o.status = 'READY'
+       order by o.run_id
+         for update of o
+    )
     update outbox o
        set due_at = now() + ${leaseMs} * interval '1 millisecond'
-      from unnest(${leases.map((l) => l.id)}::bigint[], ${leases.map((l) => l.leaseToken)}::uuid[]) as held(id, token)
-     where o.id = held.id and o.lease_token = held.token and o.status = 'READY'
+      from held
+     where o.id = held.id
     returning o.id::text as id
   `.execute(db);
   return rows.map((r) => r.id);
