@@ -14,6 +14,12 @@ const envSchema = z.object({
   ENGINE_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
   ENGINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   ENGINE_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  /**
+   * V8 grows the old generation to (1 + this/100) × the live heap before the next major collection; 0 leaves V8's own
+   * heuristic, which under a steady burst let the heap reach 4–6 × its live size (docs/performance.md). Not a cap:
+   * large payloads still get the memory they need.
+   */
+  ENGINE_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
   SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { parseEnv, type ParsedEngineEnv } from './env.js';
 import { createLogger } from '@sagaflow/observability';
 import { startTracing } from '@sagaflow/observability';
@@ -14,6 +15,9 @@ try {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }
+
+// a V8 flag read at each major collection: set before the engine allocates anything
+if (env.ENGINE_HEAP_GROWING_PERCENT > 0) v8.setFlagsFromString(`--heap-growing-percent=${env.ENGINE_HEAP_GROWING_PERCENT}`);
 
 const logger = createLogger({ name: 'sagaflow-engine', level: env.LOG_LEVEL, sensitive: env.LOG_SENSITIVE === 'true', redactFields: env.redactFields });
 const tracing = startTracing({ serviceName: 'sagaflow-engine', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, exportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY });

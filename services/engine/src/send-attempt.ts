@@ -45,17 +45,28 @@ function parseOutput(text: string, truncated: boolean, contentType: string | und
   return text;
 }
 
-/** Sends one attempt; never throws: a timeout or a broken connection is an AttemptEnd too. */
+/**
+ * Sends one attempt; never throws: a timeout or a broken connection is an AttemptEnd too. The timeout is a plain timer
+ * cleared when the attempt ends (AbortSignal.timeout would keep a timer and weak references alive for the whole
+ * timeout after every attempt: tens of thousands at full speed).
+ */
 export async function sendAttempt(agent: Agent, req: AttemptRequest, timeoutMs: number, abort?: AbortSignal): Promise<AttemptResponse> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = abort ? AbortSignal.any([timeout, abort]) : timeout;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`no response within ${timeoutMs} ms`, 'TimeoutError'));
+  }, timeoutMs);
+  const onAbort = (): void => controller.abort(abort?.reason);
+  if (abort?.aborted) onAbort();
+  else abort?.addEventListener('abort', onAbort, { once: true });
   try {
     const res = await undiciRequest(req.url, {
       dispatcher: agent,
       method: req.method as 'POST',
       headers: req.headers,
       body: req.body,
-      signal,
+      signal: controller.signal,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
@@ -68,8 +79,11 @@ export async function sendAttempt(agent: Agent, req: AttemptRequest, timeoutMs: 
       retryAfter: Array.isArray(res.headers['retry-after']) ? res.headers['retry-after'][0] : res.headers['retry-after'],
     };
   } catch (error) {
-    if (timeout.aborted) return { end: { type: 'timeout' }, errorMessage: `no response within ${timeoutMs} ms` };
+    if (timedOut) return { end: { type: 'timeout' }, errorMessage: `no response within ${timeoutMs} ms` };
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { end: { type: 'connection-error' }, errorMessage: message };
+  } finally {
+    clearTimeout(timer);
+    abort?.removeEventListener('abort', onAbort);
   }
 }
