@@ -37,7 +37,9 @@ interface InFlight {
  * All state is in Postgres; this object only holds the leases it is working on.
  */
 export class Engine {
-  private readonly inFlight = new Map<string, InFlight>();
+  /** by launch, not by outbox id: the same item can be in flight twice (its lease expired and this engine claimed it again) */
+  private readonly inFlight = new Map<number, InFlight>();
+  private launches = 0;
   private readonly released = new Set<string>();
   private readonly wake = new WakeSignal();
   private stopping = false;
@@ -119,6 +121,7 @@ export class Engine {
    * the same slot goes straight on with that one: no claim, no wake-up, between the steps of a run.
    */
   private launch(item: ClaimedItem): void {
+    const slot = this.launches++;
     const abort = new AbortController();
     const entry = { item, log: this.logger, abort } as InFlight;
     entry.done = (async () => {
@@ -143,13 +146,13 @@ export class Engine {
         }
       }
     })().finally(() => {
-      this.inFlight.delete(item.id);
+      this.inFlight.delete(slot);
       this.released.delete(item.id);
       // a slot is free: claim again at once only if the last claim may have left due work behind (otherwise new work
       // announces itself by NOTIFY, a retry time of ours, or the poll)
       if (this.maybeMoreDue) this.wake.signal();
     });
-    this.inFlight.set(item.id, entry);
+    this.inFlight.set(slot, entry);
   }
 
   /** One item, inside its attempt span: the attempt, then its commit. Returns the next item when its lease was carried on. */

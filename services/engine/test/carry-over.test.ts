@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefinitionCache } from '../src/definition-cache.js';
 import { Engine } from '../src/engine.js';
 import { createDownstreamAgent } from '../src/send-attempt.js';
+import { waitFor } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
 /**
@@ -67,6 +68,37 @@ describe('lease carry-over', () => {
       ]);
     } finally {
       await close();
+    }
+  });
+
+  it('an item claimed again by the same engine after its lease expired counts as two attempts in flight until both end', async () => {
+    const saga = await h.defineSaga('reclaim-own', [{ id: 'a' }]);
+    h.downstream.hold(saga.path('a'));
+    const runId = await saga.start({});
+    const agent = createDownstreamAgent(2);
+    const engine = new Engine(
+      h.db,
+      new DefinitionCache(h.db),
+      agent,
+      { id: 'reclaim-1', concurrency: 2, batchSize: 1, leaseMs: 30_000, pollIntervalMs: 60_000, shutdownGraceMs: 1_000, maxDeliveries: 5, serviceUrls: {} },
+      pino({ level: 'silent' }),
+    );
+    try {
+      await engine.tick();
+      await waitFor(() => h.downstream.requests({ runId }).length === 1, { timeoutMs: 5_000, description: 'the first request' });
+      // the lease runs out while the request is still held, and the same engine claims the item again
+      await h.db.updateTable('outbox').set({ due_at: new Date(Date.now() - 1_000) }).where('run_id', '=', runId).execute();
+      await engine.tick();
+      await waitFor(() => h.downstream.requests({ runId }).length === 2, { timeoutMs: 5_000, description: 'the redelivery' });
+      expect(engine.inFlightCount).toBe(2);
+
+      h.downstream.release(saga.path('a'));
+      expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
+      await waitFor(() => engine.inFlightCount === 0, { timeoutMs: 5_000, description: 'both slots freed' });
+      expect(await h.attempts(runId)).toHaveLength(1); // the first holder's result was fenced out
+    } finally {
+      await engine.stop();
+      await agent.close();
     }
   });
 });
