@@ -1,75 +1,36 @@
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { BenchMonitor, withFreshMonitor } from '../bench-monitor.js';
 import { diffCpu, otherLoad } from '../cpu-delta.js';
-import { createBenchDatabase } from '../bench-database.js';
-import { fillHistory } from '../fill-history.js';
 import { createJsonClient } from '../http-client.js';
-import { diffPgCounters, monitorQuery, readPgCounters } from '../pg-counters.js';
 import { actionKey, isRejectedKey } from '../reject-rule.js';
 import type { ScenarioResult } from '../results.js';
 import type { SagaScenario } from '../scenarios.js';
-import { beforeDeadline, errorText, type ScenarioContext } from '../scenario-context.js';
-import { countAttempts, countOutbox, readRuns, readStepPhases, readSteps, settleStatistics, waitForOtherBackendsGone, waitForTerminalRuns } from '../scenario-reads.js';
-import { startServiceStack, type ServiceStack } from '../service-stack.js';
+import { beforeDeadline, type ScenarioContext } from '../scenario-context.js';
+import { countAttempts, countOutbox, readRuns, readStepPhases, readSteps, waitForTerminalRuns } from '../scenario-reads.js';
 import { submitClosedLoop, submitOpenLoop } from '../submit-runs.js';
 import { summarizeProfileFiles } from '../profile-files.js';
 import { monotonicMicros } from '../summarize-profile.js';
 import { verifyRuns, type ExpectedOutcome } from '../verify-runs.js';
-import { buildBenchDefinition } from '../workload.js';
 import { computeSagaFigures } from './saga-figures.js';
-import { failedResult } from './failed-result.js';
+import { onFreshStack } from './fresh-stack.js';
 
 const WARMUP_IN_FLIGHT = 16;
 const WARMUP_TIMEOUT_MS = 60_000;
-
-/** Registers the bench workflow through the admin endpoint (201 on a fresh database). */
-export async function registerBenchWorkflow(stack: ServiceStack): Promise<void> {
-  const client = createJsonClient(stack.apiUrl, 1);
-  try {
-    const response = await client.post('/v1/admin/workflows', buildBenchDefinition(stack.downstreamUrl), { 'x-admin-token': stack.adminToken });
-    if (response.status !== 201) throw new Error(`registering the bench workflow answered ${response.status}: ${JSON.stringify(response.body)}`);
-  } finally {
-    client.close();
-  }
-}
 
 /**
  * One saga scenario on a fresh database and fresh processes (so peak RSS is this scenario's): warm-up, then the
  * measured runs, until all are terminal; then the figures, the state checks and the Postgres counter deltas.
  */
 export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario): Promise<ScenarioResult> {
-  const label = `${spec.name}-${ctx.iteration}`;
-  const logDir = join(ctx.runDir, 'logs', label);
-  const profileDir = ctx.profile ? join(ctx.runDir, 'profiles', label) : undefined;
-  const startedAt = new Date().toISOString();
-  const database = await createBenchDatabase(ctx.server.adminUrl, spec.name);
-  let stack: ServiceStack | undefined;
-  let monitor: BenchMonitor | undefined;
-  try {
-    stack = await startServiceStack({
-      databaseUrl: database.url,
-      postmasterPid: ctx.server.postmasterPid,
-      engines: ctx.engines,
-      withEngines: true,
-      ...(spec.reject ? { rejectPath: spec.reject.path, rejectPermille: spec.reject.permille } : {}),
-      serviceEnv: ctx.serviceEnv,
-      logDir,
-      ...(profileDir ? { profileDir } : {}),
-      ...(ctx.bundles ? { bundles: ctx.bundles } : {}),
-    });
-    await registerBenchWorkflow(stack);
-    const history = ctx.history > 0 ? await fillHistory(database.url, ctx.history, (text) => ctx.say(`${label}: ${text}`)) : undefined;
+  const choice = { engines: ctx.engines, withEngines: true, ...(spec.reject ? { rejectPath: spec.reject.path, rejectPermille: spec.reject.permille } : {}) };
+  return onFreshStack(ctx, spec.name, choice, async (run) => {
+    const { label, stack, profileDir } = run;
+    const monitor = run.monitor();
     const client = createJsonClient(stack.apiUrl, 32);
-    monitor = new BenchMonitor(database.url);
     if (ctx.warmup > 0) {
       const warmup = await submitClosedLoop(client, 'warmup', ctx.warmup, WARMUP_IN_FLIGHT);
       await waitForTerminalRuns(monitor, 'warmup', warmup.map((s) => s.runId), WARMUP_TIMEOUT_MS);
     }
-    await settleStatistics();
-
-    const ownStart = monitor.statements;
-    const before = await readPgCounters(monitorQuery(monitor), database.statementsAvailable);
+    await run.startCounting();
     const cpuBefore = await stack.cpu();
     const loadAverage = loadavg().map((n) => Math.round(n * 100) / 100);
     const deadline = Date.now() + spec.timeoutMs;
@@ -93,13 +54,7 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
     const [steps, attempts, outbox] = [await readSteps(monitor, runIds), await countAttempts(monitor, runIds), await countOutbox(monitor)];
     const stepPhases = await readStepPhases(monitor, runIds);
 
-    await stack.stop();
-    stack = undefined;
-    await waitForOtherBackendsGone(monitor);
-    const ownTransactions = monitor.statements - ownStart;
-    await monitor.close();
-    monitor = undefined;
-    const after = await withFreshMonitor(database.url, (m) => readPgCounters(monitorQuery(m), database.statementsAvailable));
+    const delta = await run.stopAndCount();
 
     const rejectedStep = spec.reject?.path.replace(/^\//, '');
     const expect = (runId: string): ExpectedOutcome =>
@@ -107,7 +62,7 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
     const verdict = verifyRuns(submitted.map((s) => s.runId), runs, steps, expect);
     if (Object.keys(outbox).length > 0) verdict.problems.push(`outbox rows left after every run ended: ${JSON.stringify(outbox)}`);
     if (downstream.duplicateKeys > 0) verdict.warnings.push(`the downstream saw ${downstream.duplicateKeys} repeated idempotency keys (redeliveries)`);
-    const figures = computeSagaFigures(submitted, runs, attempts, diffPgCounters(before, after, ownTransactions));
+    const figures = computeSagaFigures(submitted, runs, attempts, delta);
     return {
       scenario: spec.name,
       iteration: ctx.iteration,
@@ -115,8 +70,8 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
       ok: verdict.problems.length === 0,
       problems: verdict.problems,
       warnings: verdict.warnings,
-      startedAt,
-      ...(history ? { history } : {}),
+      startedAt: run.startedAt,
+      ...(run.history ? { history: run.history } : {}),
       loadAverage,
       ...figures,
       stepPhases,
@@ -127,13 +82,7 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
       downstream,
       outbox,
       ...(profileDir ? { profiles: await summarizeProfileFiles(profileDir, window) } : {}),
-      logDir,
+      logDir: run.logDir,
     };
-  } catch (error) {
-    return failedResult(ctx, spec.name, startedAt, logDir, `${label}: ${errorText(error)}`);
-  } finally {
-    await stack?.stop();
-    await monitor?.close();
-    if (!ctx.keepDatabase) await database.drop().catch((error: unknown) => ctx.say(`dropping ${database.name} failed: ${errorText(error)}`));
-  }
+  });
 }

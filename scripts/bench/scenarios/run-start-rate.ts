@@ -1,22 +1,15 @@
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { runAutocannon } from '../autocannon.js';
-import { BenchMonitor, withFreshMonitor } from '../bench-monitor.js';
-import { createBenchDatabase } from '../bench-database.js';
-import { fillHistory } from '../fill-history.js';
 import { diffCpu, otherLoad } from '../cpu-delta.js';
 import { summarizeProfileFiles } from '../profile-files.js';
 import { monotonicMicros } from '../summarize-profile.js';
-import { diffPgCounters, monitorQuery, readPgCounters } from '../pg-counters.js';
 import type { ScenarioResult } from '../results.js';
 import type { StartRateScenario } from '../scenarios.js';
-import { errorText, type ScenarioContext } from '../scenario-context.js';
-import { readRuns, readSteps, settleStatistics, waitForOtherBackendsGone } from '../scenario-reads.js';
-import { startServiceStack, type ServiceStack } from '../service-stack.js';
+import type { ScenarioContext } from '../scenario-context.js';
+import { readRuns, readSteps } from '../scenario-reads.js';
 import { verifyRuns } from '../verify-runs.js';
 import { buildStartBody, START_PATH } from '../workload.js';
-import { failedResult } from './failed-result.js';
-import { registerBenchWorkflow } from './run-saga-scenario.js';
+import { onFreshStack } from './fresh-stack.js';
 
 const WARMUP_SECONDS = 2;
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -26,34 +19,13 @@ const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 
  * measured `durationSeconds`. Every 202 must have created exactly one PENDING run.
  */
 export async function runStartRate(ctx: ScenarioContext, spec: StartRateScenario): Promise<ScenarioResult> {
-  const label = `${spec.name}-${ctx.iteration}`;
-  const logDir = join(ctx.runDir, 'logs', label);
-  const profileDir = ctx.profile ? join(ctx.runDir, 'profiles', label) : undefined;
-  const startedAt = new Date().toISOString();
-  const database = await createBenchDatabase(ctx.server.adminUrl, spec.name);
-  let stack: ServiceStack | undefined;
-  let monitor: BenchMonitor | undefined;
-  try {
-    stack = await startServiceStack({
-      databaseUrl: database.url,
-      postmasterPid: ctx.server.postmasterPid,
-      engines: 0,
-      withEngines: false,
-      serviceEnv: ctx.serviceEnv,
-      logDir,
-      ...(profileDir ? { profileDir } : {}),
-      ...(ctx.bundles ? { bundles: ctx.bundles } : {}),
-    });
-    await registerBenchWorkflow(stack);
-    const history = ctx.history > 0 ? await fillHistory(database.url, ctx.history, (text) => ctx.say(`${label}: ${text}`)) : undefined;
+  return onFreshStack(ctx, spec.name, { engines: 0, withEngines: false }, async (run) => {
+    const { label, stack, profileDir } = run;
     const url = `${stack.apiUrl}${START_PATH}`;
     const load = { url, connections: spec.connections, timeoutMs: spec.timeoutMs };
     await runAutocannon({ ...load, body: buildStartBody('warmup', 0), durationSeconds: WARMUP_SECONDS });
-    monitor = new BenchMonitor(database.url);
-    await settleStatistics();
-
-    const ownStart = monitor.statements;
-    const before = await readPgCounters(monitorQuery(monitor), database.statementsAvailable);
+    await run.startCounting();
+    const monitor = run.monitor();
     const cpuBefore = await stack.cpu();
     const loadAverage = loadavg().map((n) => round(n));
     ctx.say(`${label}: autocannon, ${spec.connections} connections, ${spec.durationSeconds} s`);
@@ -65,14 +37,7 @@ export async function runStartRate(ctx: ScenarioContext, spec: StartRateScenario
     const runs = await readRuns(monitor, 'measure');
     const steps = await readSteps(monitor, runs.map((r) => r.id));
 
-    await stack.stop();
-    stack = undefined;
-    await waitForOtherBackendsGone(monitor);
-    const ownTransactions = monitor.statements - ownStart;
-    await monitor.close();
-    monitor = undefined;
-    const after = await withFreshMonitor(database.url, (m) => readPgCounters(monitorQuery(m), database.statementsAvailable));
-    const delta = diffPgCounters(before, after, ownTransactions);
+    const delta = await run.stopAndCount();
 
     const verdict = verifyRuns(runs.map((r) => r.id), runs, steps, () => 'PENDING');
     // requests still in flight when autocannon's time is up create runs whose 202 it does not count: at most one per connection
@@ -89,8 +54,8 @@ export async function runStartRate(ctx: ScenarioContext, spec: StartRateScenario
       ok: verdict.problems.length === 0,
       problems: verdict.problems,
       warnings: verdict.warnings,
-      startedAt,
-      ...(history ? { history } : {}),
+      startedAt: run.startedAt,
+      ...(run.history ? { history: run.history } : {}),
       loadAverage,
       unit: 'start',
       runs: starts,
@@ -124,13 +89,7 @@ export async function runStartRate(ctx: ScenarioContext, spec: StartRateScenario
           : {}),
       },
       ...(profileDir ? { profiles: await summarizeProfileFiles(profileDir, window) } : {}),
-      logDir,
+      logDir: run.logDir,
     };
-  } catch (error) {
-    return failedResult(ctx, spec.name, startedAt, logDir, `${label}: ${errorText(error)}`);
-  } finally {
-    await stack?.stop();
-    await monitor?.close();
-    if (!ctx.keepDatabase) await database.drop().catch((error: unknown) => ctx.say(`dropping ${database.name} failed: ${errorText(error)}`));
-  }
+  });
 }
