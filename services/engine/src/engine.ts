@@ -1,10 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { context } from '@opentelemetry/api';
-import { claimOutboxBatch, extendLeases, LeaseLostError, releaseLeases, type ClaimedItem, type CompletionOutcome, type Db } from '@sagaflow/db';
+import { claimOutboxBatch, completeItems, extendLeases, GroupCommitter, type CompletionRequest, LeaseLostError, releaseLeases, type ClaimedItem, type CompletionOutcome, type Db } from '@sagaflow/db';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
 import { recordAttemptCrash, recordAttemptOutcome, startAttemptSpan, type AttemptTrace } from './attempt-span.js';
-import { CompletionBatcher } from './completion-batcher.js';
 import type { DefinitionCache } from './definition-cache.js';
 import type { EngineMetrics } from './metrics.js';
 import { recordCompletion } from './record-completion.js';
@@ -48,7 +47,8 @@ export class Engine {
   private nextRetryAt: number | undefined;
   /** the last claim may have left due items behind (it took all it asked for, or had no free slot) */
   private maybeMoreDue = false;
-  private readonly completions: CompletionBatcher;
+  /** group commit: attempts that finish while a completion statement is in flight share the next one (one per run) */
+  private readonly completions: GroupCommitter<CompletionRequest, CompletionOutcome>;
   /** false while Postgres is failing the claim */
   healthy = true;
 
@@ -60,7 +60,7 @@ export class Engine {
     private readonly logger: Logger,
     private readonly metrics?: EngineMetrics,
   ) {
-    this.completions = new CompletionBatcher(db, options.completionBatchSize);
+    this.completions = new GroupCommitter({ commit: (batch) => completeItems(db, batch), key: (r) => r.item.runId, maxBatch: options.completionBatchSize });
   }
 
   get inFlightCount(): number {
@@ -206,7 +206,7 @@ export class Engine {
       try {
         // while stopping, hand what comes next back to the outbox instead of carrying it on
         const carryOver = this.stopping ? undefined : { owner: this.options.id, leaseMs: this.options.leaseMs };
-        return await this.completions.complete({ item, attempt: outcome.attempt, result: outcome.result, carryOver });
+        return await this.completions.submit({ item, attempt: outcome.attempt, result: outcome.result, carryOver });
       } catch (error) {
         if (error instanceof LeaseLostError || Date.now() + wait > deadline) throw error;
         log.warn({ err: error }, 'completion failed; retrying');
