@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/*.d.ts', '.data/**'] },
@@ -16,4 +17,5 @@ export default tseslint.config(
     files: ['scripts/**', '**/scripts/**', '**/cli/**'],
     rules: { 'no-console': 'off' },
   },
+  prettier,
 );
