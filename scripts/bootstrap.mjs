@@ -9,11 +9,17 @@ if (major < 20) {
   console.error(`SagaFlow needs Node >= 20 (found ${process.versions.node}).`);
   process.exit(1);
 }
-const pinned = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).packageManager.split('@')[1];
+const pinned = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).packageManager.split(
+  '@',
+)[1];
 
 function pnpmOnPath() {
   try {
-    return execSync('pnpm --version', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() === pinned;
+    return (
+      execSync('pnpm --version', { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() === pinned
+    );
   } catch {
     return false;
   }

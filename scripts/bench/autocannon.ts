@@ -15,14 +15,25 @@ export interface AutocannonResult {
 const AUTOCANNON_CLI = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 /** Runs the autocannon CLI (root devDependency) as its own process against one POST endpoint; resolves with its JSON result. */
-export function runAutocannon(options: { url: string; body: unknown; connections: number; durationSeconds: number; timeoutMs: number }): Promise<AutocannonResult> {
+export function runAutocannon(options: {
+  url: string;
+  body: unknown;
+  connections: number;
+  durationSeconds: number;
+  timeoutMs: number;
+}): Promise<AutocannonResult> {
   const args = [
     AUTOCANNON_CLI,
-    '-c', String(options.connections),
-    '-d', String(options.durationSeconds),
-    '-m', 'POST',
-    '-H', 'content-type=application/json',
-    '-b', JSON.stringify(options.body),
+    '-c',
+    String(options.connections),
+    '-d',
+    String(options.durationSeconds),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-b',
+    JSON.stringify(options.body),
     '--no-progress',
     '-j',
     options.url,
@@ -42,7 +53,11 @@ export function runAutocannon(options: { url: string; body: unknown; connections
         if (code !== 0) throw new Error(`exit code ${String(code)}`);
         resolve(JSON.parse(text.slice(text.indexOf('{'))) as AutocannonResult);
       } catch (error) {
-        reject(new Error(`autocannon failed (${error instanceof Error ? error.message : String(error)}): ${Buffer.concat(err).toString('utf8').slice(-500)}`));
+        reject(
+          new Error(
+            `autocannon failed (${error instanceof Error ? error.message : String(error)}): ${Buffer.concat(err).toString('utf8').slice(-500)}`,
+          ),
+        );
       }
     });
   });

@@ -47,6 +47,9 @@ export async function bundleServices(outDir: string): Promise<ServiceBundles> {
     );
     return outfile;
   };
-  const [api, engine] = await Promise.all([bundle('services/api/src/server.ts', 'api'), bundle('services/engine/src/main.ts', 'engine')]);
+  const [api, engine] = await Promise.all([
+    bundle('services/api/src/server.ts', 'api'),
+    bundle('services/engine/src/main.ts', 'engine'),
+  ]);
   return { api, engine };
 }

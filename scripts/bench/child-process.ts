@@ -28,9 +28,17 @@ const PLAIN_PARENT_WATCH = `data:text/javascript,${encodeURIComponent(
  * (a bundled .mjs, --compiled) with stdout and stderr appended to logFile (not piped through this process, which
  * would spend the bench's CPU on the services' logs). The child gets SIGTERM when this process dies (parent-watch).
  */
-export function startBenchChild(options: { name: string; entry: string; env: Record<string, string>; logFile: string; nodeFlags?: string[] }): BenchChild {
+export function startBenchChild(options: {
+  name: string;
+  entry: string;
+  env: Record<string, string>;
+  logFile: string;
+  nodeFlags?: string[];
+}): BenchChild {
   const fd = openSync(options.logFile, 'a');
-  const entryArgs = options.entry.endsWith('.ts') ? buildServiceArgs(options.entry) : ['--import', PLAIN_PARENT_WATCH, options.entry];
+  const entryArgs = options.entry.endsWith('.ts')
+    ? buildServiceArgs(options.entry)
+    : ['--import', PLAIN_PARENT_WATCH, options.entry];
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...entryArgs], {
     env: options.env,
     stdio: ['ignore', fd, fd, 'ipc'],

@@ -18,5 +18,7 @@ export function diffCpu(before: CpuSample, after: CpuSample): CpuSample {
 /** Share of all cores that processes other than the bench's kept busy (0..1). */
 export function otherLoad(cpu: CpuSample): number {
   const ours = cpu.api + cpu.engines.reduce((total, e) => total + e, 0) + cpu.downstream + cpu.postgres + cpu.bench;
-  return cpu.machineTotal > 0 ? Math.max(0, Math.round(((cpu.machineBusy - ours) / cpu.machineTotal) * 100) / 100) : Number.NaN;
+  return cpu.machineTotal > 0
+    ? Math.max(0, Math.round(((cpu.machineBusy - ours) / cpu.machineTotal) * 100) / 100)
+    : Number.NaN;
 }

@@ -51,7 +51,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 const server = createServer({ keepAliveTimeout: 60_000 }, handle);
 server.listen(port, '127.0.0.1', () => {
   const address = server.address();
-  process.stdout.write(`${JSON.stringify({ msg: 'bench downstream listening', port: typeof address === 'object' && address ? address.port : port })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'bench downstream listening', port: typeof address === 'object' && address ? address.port : port })}\n`,
+  );
 });
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

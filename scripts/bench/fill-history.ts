@@ -67,18 +67,34 @@ const seconds = (ms: number): string => (ms / 1000).toFixed(1);
  * of `chunk` runs per statement, then VACUUM ANALYZE (so the planner knows the tables' size and autovacuum has
  * nothing left to do during the measurement) and a CHECKPOINT (so the fill's dirty pages are not written meanwhile).
  */
-export async function fillHistory(url: string, runs: number, say: (text: string) => void, chunk = HISTORY_CHUNK): Promise<HistoryFill> {
+export async function fillHistory(
+  url: string,
+  runs: number,
+  say: (text: string) => void,
+  chunk = HISTORY_CHUNK,
+): Promise<HistoryFill> {
   const monitor = new BenchMonitor(url);
   try {
     const started = performance.now();
     const [clock] = await monitor.query<{ end: string }>(`select (now() - interval '1 minute')::text as "end"`);
     const spacingMs = HISTORY_SPAN_MS / runs;
     const statements = Math.ceil(runs / chunk);
-    say(`history: filling ${runs} completed runs (${statements} statement${statements === 1 ? '' : 's'} of up to ${chunk} runs)`);
+    say(
+      `history: filling ${runs} completed runs (${statements} statement${statements === 1 ? '' : 's'} of up to ${chunk} runs)`,
+    );
     for (let first = 1; first <= runs; first += chunk) {
       const last = Math.min(runs, first + chunk - 1);
-      const [row] = await monitor.query<{ runs: number }>(CHUNK_SQL, [first, last, runs, BENCH_WORKFLOW.name, BENCH_WORKFLOW.version, clock?.end, spacingMs]);
-      if (row?.runs !== last - first + 1) throw new Error(`history: inserted ${row?.runs} runs for ${last - first + 1}`);
+      const [row] = await monitor.query<{ runs: number }>(CHUNK_SQL, [
+        first,
+        last,
+        runs,
+        BENCH_WORKFLOW.name,
+        BENCH_WORKFLOW.version,
+        clock?.end,
+        spacingMs,
+      ]);
+      if (row?.runs !== last - first + 1)
+        throw new Error(`history: inserted ${row?.runs} runs for ${last - first + 1}`);
       const elapsed = performance.now() - started;
       say(`history: ${last}/${runs} runs (${seconds(elapsed)} s, ${Math.round(last / (elapsed / 1000))} runs/s)`);
     }
@@ -89,10 +105,14 @@ export async function fillHistory(url: string, runs: number, say: (text: string)
     try {
       await monitor.query('checkpoint');
     } catch (error) {
-      say(`history: checkpoint not allowed (${error instanceof Error ? error.message : String(error)}); measuring anyway`);
+      say(
+        `history: checkpoint not allowed (${error instanceof Error ? error.message : String(error)}); measuring anyway`,
+      );
     }
     const vacuumMs = performance.now() - vacuumStarted;
-    say(`history: ${runs} runs filled in ${seconds(fillMs)} s (${Math.round(runs / (fillMs / 1000))} runs/s), vacuum analyze + checkpoint ${seconds(vacuumMs)} s`);
+    say(
+      `history: ${runs} runs filled in ${seconds(fillMs)} s (${Math.round(runs / (fillMs / 1000))} runs/s), vacuum analyze + checkpoint ${seconds(vacuumMs)} s`,
+    );
     return { runs, fillMs: Math.round(fillMs), vacuumMs: Math.round(vacuumMs) };
   } finally {
     await monitor.close();

@@ -36,7 +36,12 @@ export function createJsonClient(baseUrl: string, maxSockets: number): JsonClien
           port: base.port,
           method,
           path,
-          headers: { ...headers, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
+          headers: {
+            ...headers,
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -55,7 +60,9 @@ export function createJsonClient(baseUrl: string, maxSockets: number): JsonClien
           res.on('error', reject);
         },
       );
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${path}: no response within ${REQUEST_TIMEOUT_MS} ms`)));
+      req.setTimeout(REQUEST_TIMEOUT_MS, () =>
+        req.destroy(new Error(`${method} ${path}: no response within ${REQUEST_TIMEOUT_MS} ms`)),
+      );
       req.on('error', reject);
       req.end(payload);
     });

@@ -24,9 +24,15 @@ async function waitForQuietMachine(maxSeconds: number): Promise<void> {
   const deadline = Date.now() + maxSeconds * 1000;
   let busy = await sampleMachineBusy(1000);
   if (busy < QUIET_SHARE) return;
-  say(`the machine is ${Math.round(busy * 100)} % busy with other work; waiting up to ${maxSeconds} s for it to calm down`);
+  say(
+    `the machine is ${Math.round(busy * 100)} % busy with other work; waiting up to ${maxSeconds} s for it to calm down`,
+  );
   while (busy >= QUIET_SHARE && Date.now() < deadline) busy = await sampleMachineBusy(1000);
-  say(busy < QUIET_SHARE ? 'quiet now' : `still ${Math.round(busy * 100)} % busy: measuring anyway (see otherLoad in results.json)`);
+  say(
+    busy < QUIET_SHARE
+      ? 'quiet now'
+      : `still ${Math.round(busy * 100)} % busy: measuring anyway (see otherLoad in results.json)`,
+  );
 }
 
 /**
@@ -82,7 +88,8 @@ export async function main(argv: string[]): Promise<number> {
         };
         await waitForQuietMachine(options.idleWaitSeconds);
         say(`${name} #${iteration}: starting`);
-        const result = scenario.kind === 'saga' ? await runSagaScenario(ctx, scenario) : await runStartRate(ctx, scenario);
+        const result =
+          scenario.kind === 'saga' ? await runSagaScenario(ctx, scenario) : await runStartRate(ctx, scenario);
         results.push(result);
         say(
           result.ok
@@ -91,7 +98,10 @@ export async function main(argv: string[]): Promise<number> {
         );
       }
     }
-    const meta = { ...describeEnvironment(options, `${server.kind} (Postgres ${server.version})`, startedAt), finishedAt: new Date().toISOString() };
+    const meta = {
+      ...describeEnvironment(options, `${server.kind} (Postgres ${server.version})`, startedAt),
+      finishedAt: new Date().toISOString(),
+    };
     process.stdout.write(`${await writeReport(runDir, meta, results)}\n`);
     say(`wrote ${join(runDir, 'results.json')} and summary.md`);
   } catch (error) {

@@ -77,10 +77,16 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     allowPositionals: false,
   });
   if (values.help) throw new Error(USAGE);
-  const scenarios = (values.scenario ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  for (const name of scenarios) if (!SCENARIO_NAMES.includes(name as ScenarioName)) throw new Error(`unknown scenario "${name}" (use ${SCENARIO_NAMES.join(', ')})`);
+  const scenarios = (values.scenario ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of scenarios)
+    if (!SCENARIO_NAMES.includes(name as ScenarioName))
+      throw new Error(`unknown scenario "${name}" (use ${SCENARIO_NAMES.join(', ')})`);
   const postgres = values.postgres ?? (databaseUrl ? 'url' : 'embedded');
-  if (postgres !== 'url' && postgres !== 'embedded') throw new Error(`--postgres must be url or embedded, got "${postgres}"`);
+  if (postgres !== 'url' && postgres !== 'embedded')
+    throw new Error(`--postgres must be url or embedded, got "${postgres}"`);
   if (postgres === 'url' && !databaseUrl) throw new Error('--postgres url needs DATABASE_URL');
   const serviceEnv: Record<string, string> = {};
   for (const pair of values.env ?? []) {

@@ -43,7 +43,14 @@ export async function readPgCounters(query: Query, withStatements: boolean): Pro
   let statements: Map<string, StatementCount> | undefined;
   if (withStatements) {
     statements = new Map();
-    for (const row of await query<{ id: string; toplevel: boolean; query: string; calls: number; total_ms: number; rows: number }>(STATEMENTS_SQL)) {
+    for (const row of await query<{
+      id: string;
+      toplevel: boolean;
+      query: string;
+      calls: number;
+      total_ms: number;
+      rows: number;
+    }>(STATEMENTS_SQL)) {
       const seen = statements.get(row.id);
       statements.set(row.id, {
         query: row.query,
@@ -65,7 +72,14 @@ export function diffPgCounters(before: PgCounters, after: PgCounters, ownTransac
     for (const [id, now] of after.statements) {
       const then = before.statements.get(id);
       const calls = now.calls - (then?.calls ?? 0);
-      if (calls > 0) topStatements.push({ query: now.query, toplevel: now.toplevel, calls, totalMs: now.totalMs - (then?.totalMs ?? 0), rows: now.rows - (then?.rows ?? 0) });
+      if (calls > 0)
+        topStatements.push({
+          query: now.query,
+          toplevel: now.toplevel,
+          calls,
+          totalMs: now.totalMs - (then?.totalMs ?? 0),
+          rows: now.rows - (then?.rows ?? 0),
+        });
     }
     topStatements.sort((a, b) => b.calls - a.calls);
   }

@@ -19,10 +19,19 @@ export interface PostgresServer {
  * The server the bench databases are created on: DATABASE_URL's, or an embedded Postgres (the binaries of
  * @sagaflow/local-postgres, durable settings: fsync on) with pg_stat_statements preloaded.
  */
-export async function openPostgresServer(mode: 'url' | 'embedded', databaseUrl: string | undefined, say: (text: string) => void): Promise<PostgresServer> {
+export async function openPostgresServer(
+  mode: 'url' | 'embedded',
+  databaseUrl: string | undefined,
+  say: (text: string) => void,
+): Promise<PostgresServer> {
   if (mode === 'url') {
     if (!databaseUrl) throw new Error('--postgres url needs DATABASE_URL');
-    return { adminUrl: databaseUrl, kind: 'DATABASE_URL', ...(await readServerInfo(databaseUrl)), close: async () => {} };
+    return {
+      adminUrl: databaseUrl,
+      kind: 'DATABASE_URL',
+      ...(await readServerInfo(databaseUrl)),
+      close: async () => {},
+    };
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'sagaflow-bench-pg-'));
   // persistent: durability stays on (a throwaway cluster runs with fsync off, which would flatter every commit)
@@ -57,7 +66,9 @@ async function runAdmin(url: string, text: string): Promise<void> {
 async function readServerInfo(url: string): Promise<{ version: string; postmasterPid: number }> {
   const pool = createPool(url, { max: 1, applicationName: 'sagaflow-bench' });
   try {
-    const { rows } = await pool.query<{ version: string; pid: number }>('select current_setting(\'server_version\') as version, pg_backend_pid() as pid');
+    const { rows } = await pool.query<{ version: string; pid: number }>(
+      "select current_setting('server_version') as version, pg_backend_pid() as pid",
+    );
     const row = rows[0];
     if (!row) throw new Error('no answer from Postgres');
     return { version: row.version, postmasterPid: await readParentPid(row.pid) };

@@ -53,14 +53,20 @@ export class QueryRecorder {
 const TRANSACTION_CONTROL = /^(begin|commit|rollback)\b/i;
 
 /** EXPLAIN (ANALYZE, BUFFERS) of each recorded statement, replayed in one transaction that is rolled back. */
-export async function explainStatements(pool: Pool, statements: readonly RecordedStatement[]): Promise<Array<{ text: string; plan: string }>> {
+export async function explainStatements(
+  pool: Pool,
+  statements: readonly RecordedStatement[],
+): Promise<Array<{ text: string; plan: string }>> {
   const client = await pool.connect();
   const plans: Array<{ text: string; plan: string }> = [];
   try {
     await client.query('begin');
     for (const statement of statements) {
       if (TRANSACTION_CONTROL.test(statement.text.trim())) continue;
-      const result = await client.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, costs off) ${statement.text}`, statement.values);
+      const result = await client.query<{ 'QUERY PLAN': string }>(
+        `explain (analyze, buffers, costs off) ${statement.text}`,
+        statement.values,
+      );
       plans.push({ text: statement.text, plan: result.rows.map((r) => r['QUERY PLAN']).join('\n') });
     }
   } finally {

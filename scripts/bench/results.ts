@@ -35,11 +35,29 @@ export interface ScenarioResult {
   startResponseMs?: Distribution;
   /** median phases of each step of the completed runs (saga scenarios) */
   stepPhases?: StepPhases[];
-  autocannon?: { requestsPerSecond: number; p50: number; p90: number; p97_5: number; p99: number; max: number; non2xx: number; errors: number; total2xx: number };
+  autocannon?: {
+    requestsPerSecond: number;
+    p50: number;
+    p90: number;
+    p97_5: number;
+    p99: number;
+    max: number;
+    non2xx: number;
+    errors: number;
+    total2xx: number;
+  };
   outcomes: Record<string, number>;
   peakRssMb: { api: number; engines: number[]; downstream?: number };
   /** CPU seconds spent by each process during the measurement; machineBusy/machineTotal: all processes, all cores */
-  cpuSeconds: { api: number; engines: number[]; downstream: number; postgres: number; bench: number; machineBusy: number; machineTotal: number };
+  cpuSeconds: {
+    api: number;
+    engines: number[];
+    downstream: number;
+    postgres: number;
+    bench: number;
+    machineBusy: number;
+    machineTotal: number;
+  };
   /** share of the cores busy with other work (other processes than the bench's) during the measurement, 0..1 */
   otherLoad: number;
   postgres: {

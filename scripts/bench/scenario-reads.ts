@@ -9,7 +9,12 @@ import type { RunRow, StepRow } from './verify-runs.js';
  * (completed_at set); throws on timeout. Looked up by id (primary key): a database filled with --history makes no
  * difference to this poll, which runs during the measurement.
  */
-export async function waitForTerminalRuns(monitor: BenchMonitor, phase: RunPhase, runIds: readonly string[], timeoutMs: number): Promise<void> {
+export async function waitForTerminalRuns(
+  monitor: BenchMonitor,
+  phase: RunPhase,
+  runIds: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
   const count = runIds.length;
   let last = { open: count, total: 0 };
   try {
@@ -25,7 +30,9 @@ export async function waitForTerminalRuns(monitor: BenchMonitor, phase: RunPhase
       { timeoutMs, intervalMs: 200, description: `${count} ${phase} runs to be terminal` },
     );
   } catch (error) {
-    throw new Error(`${phase}: ${last.open} of ${last.total} runs still open after ${Math.round(timeoutMs / 1000)} s`, { cause: error });
+    throw new Error(`${phase}: ${last.open} of ${last.total} runs still open after ${Math.round(timeoutMs / 1000)} s`, {
+      cause: error,
+    });
   }
 }
 
@@ -46,7 +53,9 @@ export async function settleStatistics(): Promise<void> {
 export async function waitForOtherBackendsGone(monitor: BenchMonitor, timeoutMs = 15_000): Promise<void> {
   await waitFor(
     async () => {
-      const [row] = await monitor.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+      const [row] = await monitor.query<{ n: number }>(
+        'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+      );
       return row?.n === 0;
     },
     { timeoutMs, intervalMs: 100, description: 'the services to disconnect from the database' },
@@ -65,7 +74,14 @@ export async function readRuns(monitor: BenchMonitor, phase: RunPhase): Promise<
 
 /** The steps of these runs (readRuns' ids: by key, whatever history the database holds). */
 export async function readSteps(monitor: BenchMonitor, runIds: readonly string[]): Promise<StepRow[]> {
-  const rows = await monitor.query<{ run_id: string; step_id: string; status: string; compensation_status: string; attempts: number; compensation_attempts: number }>(
+  const rows = await monitor.query<{
+    run_id: string;
+    step_id: string;
+    status: string;
+    compensation_status: string;
+    attempts: number;
+    compensation_attempts: number;
+  }>(
     `select s.run_id, s.step_id, s.status, s.compensation_status, s.attempts, s.compensation_attempts
        from run_steps s where s.run_id = any($1::uuid[])`,
     [runIds],
@@ -82,13 +98,18 @@ export async function readSteps(monitor: BenchMonitor, runIds: readonly string[]
 
 /** Step attempts (actions and compensations) recorded for these runs (readRuns' ids): the "steps" of steps/s. */
 export async function countAttempts(monitor: BenchMonitor, runIds: readonly string[]): Promise<number> {
-  const [row] = await monitor.query<{ n: number }>('select count(*)::int as n from step_attempts a where a.run_id = any($1::uuid[])', [runIds]);
+  const [row] = await monitor.query<{ n: number }>(
+    'select count(*)::int as n from step_attempts a where a.run_id = any($1::uuid[])',
+    [runIds],
+  );
   return row?.n ?? 0;
 }
 
 /** Outbox rows left over by status (after a saga scenario: none READY, none DEAD). */
 export async function countOutbox(monitor: BenchMonitor): Promise<Record<string, number>> {
-  const rows = await monitor.query<{ status: string; n: number }>('select status, count(*)::int as n from outbox group by status');
+  const rows = await monitor.query<{ status: string; n: number }>(
+    'select status, count(*)::int as n from outbox group by status',
+  );
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
@@ -111,8 +132,15 @@ export interface StepPhases {
  * clock in ms. Medians over the completed ones of these runs (readRuns' ids).
  */
 export async function readStepPhases(monitor: BenchMonitor, runIds: readonly string[]): Promise<StepPhases[]> {
-  const ms = (expression: string): string => `(percentile_cont(0.5) within group (order by extract(epoch from ${expression})) * 1000)::float8`;
-  const rows = await monitor.query<{ step_index: number; wait_ms: number; prepare_ms: number; http_ms: number; to_completion_ms: number }>(
+  const ms = (expression: string): string =>
+    `(percentile_cont(0.5) within group (order by extract(epoch from ${expression})) * 1000)::float8`;
+  const rows = await monitor.query<{
+    step_index: number;
+    wait_ms: number;
+    prepare_ms: number;
+    http_ms: number;
+    to_completion_ms: number;
+  }>(
     `select s.step_index,
             ${ms('s.started_at - coalesce(p.finished_at, r.created_at)')} as wait_ms,
             ${ms('a.started_at - s.started_at')} as prepare_ms,
@@ -127,5 +155,11 @@ export async function readStepPhases(monitor: BenchMonitor, runIds: readonly str
     [runIds],
   );
   const round = (n: number): number => Math.round(n * 100) / 100;
-  return rows.map((r) => ({ stepIndex: r.step_index, waitMs: round(r.wait_ms), prepareMs: round(r.prepare_ms), httpMs: round(r.http_ms), toCompletionMs: round(r.to_completion_ms) }));
+  return rows.map((r) => ({
+    stepIndex: r.step_index,
+    waitMs: round(r.wait_ms),
+    prepareMs: round(r.prepare_ms),
+    httpMs: round(r.http_ms),
+    toCompletionMs: round(r.to_completion_ms),
+  }));
 }

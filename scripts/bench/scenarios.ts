@@ -30,10 +30,23 @@ export function buildScenario(name: ScenarioName, runs?: number, startSeconds = 
     case 'burst':
       return { kind: 'saga', name, runs: runs ?? 2000, submit: { mode: 'closed', inFlight: 16 }, timeoutMs: 180_000 };
     case 'compensation':
-      return { kind: 'saga', name, runs: runs ?? 500, submit: { mode: 'closed', inFlight: 16 }, reject: { path: '/notify', permille: 100 }, timeoutMs: 120_000 };
+      return {
+        kind: 'saga',
+        name,
+        runs: runs ?? 500,
+        submit: { mode: 'closed', inFlight: 16 },
+        reject: { path: '/notify', permille: 100 },
+        timeoutMs: 120_000,
+      };
     case 'latency':
       return { kind: 'saga', name, runs: runs ?? 300, submit: { mode: 'open', perSecond: 20 }, timeoutMs: 120_000 };
     case 'start-rate':
-      return { kind: 'start-rate', name, durationSeconds: startSeconds, connections: 16, timeoutMs: 60_000 + startSeconds * 1000 };
+      return {
+        kind: 'start-rate',
+        name,
+        durationSeconds: startSeconds,
+        connections: 16,
+        timeoutMs: 60_000 + startSeconds * 1000,
+      };
   }
 }

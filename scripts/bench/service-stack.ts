@@ -14,7 +14,8 @@ const ENGINE_ENTRY = join(REPO_ROOT, 'services/engine/src/main.ts');
 const DOWNSTREAM_ENTRY = fileURLToPath(new URL('./downstream.ts', import.meta.url));
 const STARTUP_TIMEOUT_MS = 60_000;
 /** Variables of the bench's own environment the services must not inherit (each service gets exactly what is set below). */
-const INHERIT_BLOCKLIST = /^(DATABASE_URL|REDIS_URL|ADMIN_TOKEN|PORT|HOST|NODE_ENV|NODE_OPTIONS|LOG_.*|ENGINE_.*|SAGAFLOW_.*|OTEL_.*|BENCH_.*)$/;
+const INHERIT_BLOCKLIST =
+  /^(DATABASE_URL|REDIS_URL|ADMIN_TOKEN|PORT|HOST|NODE_ENV|NODE_OPTIONS|LOG_.*|ENGINE_.*|SAGAFLOW_.*|OTEL_.*|BENCH_.*)$/;
 
 export interface StackOptions {
   databaseUrl: string;
@@ -67,7 +68,8 @@ export async function stopAllServiceStacks(): Promise<void> {
 
 function inheritedEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !INHERIT_BLOCKLIST.test(key)) env[key] = value;
+  for (const [key, value] of Object.entries(process.env))
+    if (value !== undefined && !INHERIT_BLOCKLIST.test(key)) env[key] = value;
   return env;
 }
 
@@ -108,7 +110,16 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
       entry: options.bundles?.api ?? API_ENTRY,
       logFile: join(options.logDir, 'api.log'),
       nodeFlags: profileFlags(options.profileDir, 'api'),
-      env: { ...base, ...runtime, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(apiPort), DATABASE_URL: options.databaseUrl, ADMIN_TOKEN: adminToken, ...options.serviceEnv },
+      env: {
+        ...base,
+        ...runtime,
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(apiPort),
+        DATABASE_URL: options.databaseUrl,
+        ADMIN_TOKEN: adminToken,
+        ...options.serviceEnv,
+      },
     });
     started.push(api);
     const engines: BenchChild[] = [];
@@ -121,7 +132,15 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
         entry: options.bundles?.engine ?? ENGINE_ENTRY,
         logFile: join(options.logDir, `engine-${i + 1}.log`),
         nodeFlags: profileFlags(options.profileDir, `engine-${i + 1}`),
-        env: { ...base, ...runtime, ENGINE_HOST: '127.0.0.1', ENGINE_PORT: String(port), ENGINE_ID: `bench-engine-${i + 1}`, DATABASE_URL: options.databaseUrl, ...options.serviceEnv },
+        env: {
+          ...base,
+          ...runtime,
+          ENGINE_HOST: '127.0.0.1',
+          ENGINE_PORT: String(port),
+          ENGINE_ID: `bench-engine-${i + 1}`,
+          DATABASE_URL: options.databaseUrl,
+          ...options.serviceEnv,
+        },
       });
       engines.push(engine);
       started.push(engine);
@@ -153,6 +172,9 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
     return stack;
   } catch (error) {
     await stopAll();
-    throw new Error(`the services did not start (logs in ${options.logDir}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(
+      `the services did not start (logs in ${options.logDir}): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }

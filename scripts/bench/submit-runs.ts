@@ -14,13 +14,20 @@ export async function submitRun(client: JsonClient, phase: RunPhase, seq: number
   const response = await client.post(START_PATH, buildStartBody(phase, seq));
   const runId = (response.body as { runId?: unknown } | null)?.runId;
   if (response.status !== 202 || typeof runId !== 'string') {
-    throw new Error(`start of run ${phase}#${seq} answered ${response.status}: ${JSON.stringify(response.body).slice(0, 300)}`);
+    throw new Error(
+      `start of run ${phase}#${seq} answered ${response.status}: ${JSON.stringify(response.body).slice(0, 300)}`,
+    );
   }
   return { runId, seq, sentAt: response.sentAt, acceptedAt: response.receivedAt };
 }
 
 /** Closed loop: `count` starts, `inFlight` at a time, each sent as soon as a previous one is answered. */
-export async function submitClosedLoop(client: JsonClient, phase: RunPhase, count: number, inFlight: number): Promise<SubmittedRun[]> {
+export async function submitClosedLoop(
+  client: JsonClient,
+  phase: RunPhase,
+  count: number,
+  inFlight: number,
+): Promise<SubmittedRun[]> {
   const submitted: SubmittedRun[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -34,7 +41,12 @@ export async function submitClosedLoop(client: JsonClient, phase: RunPhase, coun
 }
 
 /** Open loop: `count` starts offered at a steady `perSecond`, whatever the answers take (pacing, not waiting on them). */
-export async function submitOpenLoop(client: JsonClient, phase: RunPhase, count: number, perSecond: number): Promise<SubmittedRun[]> {
+export async function submitOpenLoop(
+  client: JsonClient,
+  phase: RunPhase,
+  count: number,
+  perSecond: number,
+): Promise<SubmittedRun[]> {
   const intervalMs = 1000 / perSecond;
   const startedAt = performance.now();
   const pending: Promise<SubmittedRun>[] = [];

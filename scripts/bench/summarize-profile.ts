@@ -1,6 +1,10 @@
 /** The parts of a V8 .cpuprofile (node --cpu-prof) that self time needs. */
 export interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }>;
   startTime: number;
   endTime: number;
   samples?: number[];
@@ -40,7 +44,10 @@ export function classifyUrl(url: string): string {
 }
 
 function shortLocation(url: string, line: number): string {
-  const file = url.replace(/^file:\/\//, '').replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(/^.*\/(services|packages|sdk|scripts)\//, '$1/');
+  const file = url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '')
+    .replace(/^.*\/(services|packages|sdk|scripts)\//, '$1/');
   return file ? `${file}:${line + 1}` : '';
 }
 
@@ -66,7 +73,8 @@ export function summarizeProfile(profile: CpuProfile, top = 25, window?: Monoton
   let t = profile.startTime + (deltas[0] ?? 0);
   for (let i = 0; i < samples.length; i++) {
     const next = i + 1 < samples.length ? t + (deltas[i + 1] ?? 0) : profile.endTime;
-    if (!window || (t >= window.startUs && t <= window.endUs)) selfMicros.set(samples[i]!, (selfMicros.get(samples[i]!) ?? 0) + Math.max(0, next - t));
+    if (!window || (t >= window.startUs && t <= window.endUs))
+      selfMicros.set(samples[i]!, (selfMicros.get(samples[i]!) ?? 0) + Math.max(0, next - t));
     t = next;
   }
   const parentOf = new Map<number, number>();
@@ -92,7 +100,9 @@ export function summarizeProfile(profile: CpuProfile, top = 25, window?: Monoton
       continue;
     }
     const special = SPECIAL.has(frame.functionName);
-    const name = special ? frame.functionName : `${frame.functionName || '(anonymous)'} ${shortLocation(frame.url, frame.lineNumber)}`.trim();
+    const name = special
+      ? frame.functionName
+      : `${frame.functionName || '(anonymous)'} ${shortLocation(frame.url, frame.lineNumber)}`.trim();
     functions.set(name, (functions.get(name) ?? 0) + micros);
     const pkg = special ? frame.functionName : classifyUrl(frame.url);
     packages.set(pkg, (packages.get(pkg) ?? 0) + micros);
@@ -106,7 +116,11 @@ export function summarizeProfile(profile: CpuProfile, top = 25, window?: Monoton
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([name, micros]) => ({ name, selfMs: Math.round(micros / 100) / 10, pct: busy > 0 ? Math.round((micros / busy) * 1000) / 10 : 0 }));
+      .map(([name, micros]) => ({
+        name,
+        selfMs: Math.round(micros / 100) / 10,
+        pct: busy > 0 ? Math.round((micros / busy) * 1000) / 10 : 0,
+      }));
   return {
     totalMs: Math.round(total / 1000),
     idleMs: Math.round(idle / 1000),

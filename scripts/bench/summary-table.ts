@@ -37,7 +37,8 @@ export function computeMedians(results: readonly ScenarioResult[], cores: number
   const names = [...new Set(results.map((r) => r.scenario))];
   return names.map((scenario) => {
     const rows = results.filter((r) => r.scenario === scenario);
-    const m = (pick: (r: ScenarioResult) => number | undefined, digits = 1): number => round(median(rows.map((r) => pick(r) ?? Number.NaN)), digits);
+    const m = (pick: (r: ScenarioResult) => number | undefined, digits = 1): number =>
+      round(median(rows.map((r) => pick(r) ?? Number.NaN)), digits);
     const per1000 = (pick: (r: ScenarioResult) => number): number => m((r) => (pick(r) / r.units) * 1000, 2);
     const start = scenario === 'start-rate';
     return {

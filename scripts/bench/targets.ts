@@ -24,7 +24,12 @@ export function checkTargets(rows: readonly ScenarioMedians[]): TargetCheck[] {
     check('burst ≥ 2,000 steps/s', burst?.unitsPerSecond, (v) => v >= 2000, 'steps/s'),
     check('latency p50 ≤ 6 ms (whole 3-step run)', latency?.p50, (v) => v <= 6, 'ms'),
     check('latency p99 ≤ 12 ms', latency?.p99, (v) => v <= 12, 'ms'),
-    check('compensation at least as fast per step as burst', compensation && burst ? compensation.unitsPerSecond : undefined, (v) => v >= (burst?.unitsPerSecond ?? Infinity), `steps/s (burst ${burst?.unitsPerSecond ?? '–'})`),
+    check(
+      'compensation at least as fast per step as burst',
+      compensation && burst ? compensation.unitsPerSecond : undefined,
+      (v) => v >= (burst?.unitsPerSecond ?? Infinity),
+      `steps/s (burst ${burst?.unitsPerSecond ?? '–'})`,
+    ),
     check('start endpoint ≥ 2,500 starts/s', start?.runsPerSecond, (v) => v >= 2500, 'starts/s'),
     check('start endpoint p99 ≤ 20 ms', start?.p99, (v) => v <= 20, 'ms'),
     check('≤ 1.5 Postgres commits per step (worst saga scenario)', worstCommits, (v) => v <= 1.5, 'commits/step'),

@@ -13,8 +13,16 @@ export function buildBenchDefinition(downstreamUrl: string): WorkflowDefinition 
     version: BENCH_WORKFLOW.version,
     description: 'pnpm bench workload',
     steps: [
-      { id: 'charge', request: { method: 'POST', url: url('/charge') }, compensation: { id: 'refund', request: { method: 'POST', url: url('/refund') } } },
-      { id: 'reserve', request: { method: 'POST', url: url('/reserve') }, compensation: { id: 'release', request: { method: 'POST', url: url('/release') } } },
+      {
+        id: 'charge',
+        request: { method: 'POST', url: url('/charge') },
+        compensation: { id: 'refund', request: { method: 'POST', url: url('/refund') } },
+      },
+      {
+        id: 'reserve',
+        request: { method: 'POST', url: url('/reserve') },
+        compensation: { id: 'release', request: { method: 'POST', url: url('/release') } },
+      },
       { id: 'notify', request: { method: 'POST', url: url('/notify') } },
     ],
   };
@@ -24,5 +32,7 @@ export type RunPhase = 'warmup' | 'measure';
 
 /** The start body of run `seq`: a small order-like input, tagged with its phase so the bench can tell its runs apart. */
 export function buildStartBody(phase: RunPhase, seq: number): { input: Record<string, unknown> } {
-  return { input: { phase, seq, orderId: `bench-${phase}-${seq}`, amount: 1999, currency: 'EUR', customerId: `c-${seq % 97}` } };
+  return {
+    input: { phase, seq, orderId: `bench-${phase}-${seq}`, amount: 1999, currency: 'EUR', customerId: `c-${seq % 97}` },
+  };
 }

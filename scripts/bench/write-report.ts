@@ -66,12 +66,23 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
     const sample = results.find((r) => r.scenario === m.scenario && r.ok && r.stepPhases?.length);
     return sample?.stepPhases ? [formatStepPhases(sample.scenario, sample.iteration, sample.stepPhases)] : [];
   });
-  const profiles = results.flatMap((r) => (r.profiles ?? []).map((p) => `#### ${r.scenario} #${r.iteration}: ${p.file}\n\n${formatProfileSummary({ ...p.summary, functions: p.summary.functions.slice(0, 15), packages: p.summary.packages.slice(0, 12), nativeByCaller: p.summary.nativeByCaller.slice(0, 8) })}`));
+  const profiles = results.flatMap((r) =>
+    (r.profiles ?? []).map(
+      (p) =>
+        `#### ${r.scenario} #${r.iteration}: ${p.file}\n\n${formatProfileSummary({ ...p.summary, functions: p.summary.functions.slice(0, 15), packages: p.summary.packages.slice(0, 12), nativeByCaller: p.summary.nativeByCaller.slice(0, 8) })}`,
+    ),
+  );
   const markdown = [
     `# pnpm bench${meta.label ? ` — ${meta.label}` : ''}`,
     '',
     `${meta.startedAt} · commit ${meta.commit}${meta.uncommittedChanges ? ` (+${meta.uncommittedChanges} uncommitted files)` : ''} · Node ${meta.node} · ${meta.cores} × ${meta.cpu} · ${meta.postgres}`,
-    `${meta.options.compiled ? 'compiled bundles (plain node)' : 'sources through tsx'} · engines ${meta.options.engines} · warm-up ${meta.options.warmup} runs · history ${meta.history} runs · repeat ${meta.options.repeat}${Object.keys(meta.options.serviceEnv).length ? ` · env ${Object.entries(meta.options.serviceEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
+    `${meta.options.compiled ? 'compiled bundles (plain node)' : 'sources through tsx'} · engines ${meta.options.engines} · warm-up ${meta.options.warmup} runs · history ${meta.history} runs · repeat ${meta.options.repeat}${
+      Object.keys(meta.options.serviceEnv).length
+        ? ` · env ${Object.entries(meta.options.serviceEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`
+        : ''
+    }`,
     '',
     formatSummaryTable(medians),
     '',
@@ -80,8 +91,12 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
     formatTargets(targets),
     ...(failures.length ? ['', '## Wrong states / failures', '', ...failures] : []),
     ...(warnings.length ? ['', '## Warnings', '', ...warnings] : []),
-    ...(phases.length ? ['', '## Where a run\'s time goes (median per step, first successful iteration)', '', ...phases] : []),
-    ...(statements.length ? ['', '## Statements per unit (pg_stat_statements, first successful iteration)', '', ...statements] : []),
+    ...(phases.length
+      ? ['', "## Where a run's time goes (median per step, first successful iteration)", '', ...phases]
+      : []),
+    ...(statements.length
+      ? ['', '## Statements per unit (pg_stat_statements, first successful iteration)', '', ...statements]
+      : []),
     ...(profiles.length ? ['', '## CPU profiles (self time)', '', ...profiles] : []),
     '',
   ].join('\n');
@@ -91,9 +106,17 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
 
 function formatStatements(result: ScenarioResult): string {
   const rows = (result.postgres.topStatements ?? []).map(
-    (s) => `| ${s.perUnit} | ${s.calls ? Math.round((s.totalMs / s.calls) * 1000) / 1000 : '–'} | ${s.toplevel ? 'yes' : 'nested'} | \`${s.query.slice(0, 140).replaceAll('|', '\\|')}\` |`,
+    (s) =>
+      `| ${s.perUnit} | ${s.calls ? Math.round((s.totalMs / s.calls) * 1000) / 1000 : '–'} | ${s.toplevel ? 'yes' : 'nested'} | \`${s.query.slice(0, 140).replaceAll('|', '\\|')}\` |`,
   );
-  return [`### ${result.scenario} #${result.iteration}`, '', `| calls per ${result.unit} | mean ms | top level | statement |`, '|---:|---:|---|---|', ...rows, ''].join('\n');
+  return [
+    `### ${result.scenario} #${result.iteration}`,
+    '',
+    `| calls per ${result.unit} | mean ms | top level | statement |`,
+    '|---:|---:|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 function formatStepPhases(scenario: string, iteration: number, phases: readonly StepPhases[]): string {
@@ -104,7 +127,7 @@ function formatStepPhases(scenario: string, iteration: number, phases: readonly 
     '|---:|---:|---:|---:|---:|',
     ...phases.map((p) => `| ${p.stepIndex} | ${p.waitMs} | ${p.prepareMs} | ${p.httpMs} | ${p.toCompletionMs} |`),
     '',
-    'ms. Step 0 waits from the run\'s start transaction (created_at). The last completion (run COMPLETED) is not in any column: completed_at is its transaction start.',
+    "ms. Step 0 waits from the run's start transaction (created_at). The last completion (run COMPLETED) is not in any column: completed_at is its transaction start.",
     '',
   ].join('\n');
 }

@@ -14,7 +14,10 @@ export function printBanner(options: {
   const rows: [string, string][] = [
     ['postgres', `${options.databaseUrl}  (${options.postgresNote})`],
     ...options.services.map((spec): [string, string] => [spec.name, spec.listens]),
-    ...options.missingServices.map((spec): [string, string] => [spec.name, `not started: ${spec.dir}/${spec.entry} does not exist yet`]),
+    ...options.missingServices.map((spec): [string, string] => [
+      spec.name,
+      `not started: ${spec.dir}/${spec.entry} does not exist yet`,
+    ]),
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   const tokenLine = `ADMIN_TOKEN=${options.adminToken}`;

@@ -20,7 +20,12 @@ export function createPrefixedWriter(name: string, index: number, width: number)
   const prefix = colorize ? `\u001b[${COLORS[index % COLORS.length]}m${label} │\u001b[0m ` : `${label} │ `;
   return (line) => {
     const text = formatLine(line, pretty).replace(/\n$/, '');
-    process.stdout.write(`${text.split('\n').map((part) => prefix + part).join('\n')}\n`);
+    process.stdout.write(
+      `${text
+        .split('\n')
+        .map((part) => prefix + part)
+        .join('\n')}\n`,
+    );
   };
 }
 

@@ -69,7 +69,8 @@ export async function runDev(): Promise<void> {
         dataDir: settings.postgresDataDir,
         port: settings.postgresPort,
         write: createPrefixedWriter('postgres', 4, LABEL_WIDTH),
-        onUnexpectedExit: (exit) => void shutdown(`postgres exited unexpectedly (${describeExit(exit)}), stopping the stack`, 1),
+        onUnexpectedExit: (exit) =>
+          void shutdown(`postgres exited unexpectedly (${describeExit(exit)}), stopping the stack`, 1),
       });
       await postgres.start();
       databaseUrl = postgres.url;

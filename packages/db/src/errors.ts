@@ -42,8 +42,19 @@ export function coerceError(error: unknown): Error {
 }
 
 /** SQLSTATE classes/codes that mean "Postgres cannot serve right now", not "this request is wrong". */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
-const UNAVAILABLE_MESSAGES = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Client has encountered a connection error/i;
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+const UNAVAILABLE_MESSAGES =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Client has encountered a connection error/i;
 
 /** True when an error (or its cause chain) says the database is unreachable or restarting: a 503, not a 500. */
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -51,7 +62,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_SQLSTATES.has(code)) return true;
     const message = e instanceof Error ? e.message : '';
-    if (UNAVAILABLE_MESSAGES.test(message) || (typeof code === 'string' && UNAVAILABLE_MESSAGES.test(code))) return true;
+    if (UNAVAILABLE_MESSAGES.test(message) || (typeof code === 'string' && UNAVAILABLE_MESSAGES.test(code)))
+      return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

@@ -107,7 +107,12 @@ function move(from: RunStatus, to: RunStatus): RunStatus {
  * Unwind from below `below`: enqueue the next compensation, or finish the run when none is left.
  * `failure` is the run error to set when the run fails without compensating anything.
  */
-function planUnwind(run: RunSnapshot, steps: StepSnapshot[], below: number, failure: RunError | undefined): Pick<Plan, 'run' | 'item'> {
+function planUnwind(
+  run: RunSnapshot,
+  steps: StepSnapshot[],
+  below: number,
+  failure: RunError | undefined,
+): Pick<Plan, 'run' | 'item'> {
   const next = nextCompensationIndex(steps, below);
   const cancelling = run.cancelRequested;
   if (next !== undefined) {
@@ -118,8 +123,10 @@ function planUnwind(run: RunSnapshot, steps: StepSnapshot[], below: number, fail
     };
   }
   const anyCompensated = steps.some((s) => s.compensationStatus === 'COMPENSATED');
-  if (cancelling) return { run: { status: move(run.status, 'CANCELLED'), error: CANCELLED_ERROR }, item: { type: 'delete' } };
-  if (anyCompensated) return { run: { status: move(run.status, 'COMPENSATED'), error: failure }, item: { type: 'delete' } };
+  if (cancelling)
+    return { run: { status: move(run.status, 'CANCELLED'), error: CANCELLED_ERROR }, item: { type: 'delete' } };
+  if (anyCompensated)
+    return { run: { status: move(run.status, 'COMPENSATED'), error: failure }, item: { type: 'delete' } };
   return { run: { status: move(run.status, 'FAILED'), error: failure }, item: { type: 'delete' } };
 }
 
@@ -143,26 +150,53 @@ export function planCompletion(
   const index = item.stepIndex;
   const step = run.steps[index];
   if (!step) throw new Error(`run has no step ${index}`);
-  const counted = attemptNo === undefined ? {} : item.kind === 'action' ? { attempts: attemptNo } : { compensationAttempts: attemptNo };
+  const counted =
+    attemptNo === undefined
+      ? {}
+      : item.kind === 'action'
+        ? { attempts: attemptNo }
+        : { compensationAttempts: attemptNo };
 
   if (item.kind === 'action') {
     if (result.outcome === 'SUCCEEDED') {
-      const change: StepChange = { index, status: 'SUCCEEDED', output: result.output, error: null, finished: true, ...counted };
+      const change: StepChange = {
+        index,
+        status: 'SUCCEEDED',
+        output: result.output,
+        error: null,
+        finished: true,
+        ...counted,
+      };
       if (!run.cancelRequested) {
         if (index + 1 < run.steps.length) {
-          return { ...base, steps: [change], item: { type: 'move', next: { stepIndex: index + 1, kind: 'action', dueAt: null } } };
+          return {
+            ...base,
+            steps: [change],
+            item: { type: 'move', next: { stepIndex: index + 1, kind: 'action', dueAt: null } },
+          };
         }
-        return { ...base, steps: [change], run: { status: move(run.status, 'COMPLETED'), error: null }, item: { type: 'delete' } };
+        return {
+          ...base,
+          steps: [change],
+          run: { status: move(run.status, 'COMPLETED'), error: null },
+          item: { type: 'delete' },
+        };
       }
       const steps = withChanges(run.steps, [change]);
       return { ...base, steps: [change], skipPending: true, ...planUnwind(run, steps, index + 1, undefined) };
     }
     if (result.outcome === 'RETRYABLE' && !run.cancelRequested) {
-      return { ...base, steps: [{ index, error: result.error, ...counted }], item: { type: 'move', next: { stepIndex: index, kind: 'action', dueAt: result.retryAt } } };
+      return {
+        ...base,
+        steps: [{ index, error: result.error, ...counted }],
+        item: { type: 'move', next: { stepIndex: index, kind: 'action', dueAt: result.retryAt } },
+      };
     }
     // a permanent failure, or a retry that a cancel withdrew
     const error: AttemptError =
-      result.outcome === 'FAILED' ? result.error : { code: 'CANCELLED', message: 'run cancelled before the step succeeded', lastError: result.error };
+      result.outcome === 'FAILED'
+        ? result.error
+        : { code: 'CANCELLED', message: 'run cancelled before the step succeeded', lastError: result.error };
     const change: StepChange = { index, status: 'FAILED', error, finished: true, ...counted };
     const steps = withChanges(run.steps, [change]);
     const code = (FORWARD_FAILURE_CODES.includes(error.code) ? error.code : 'STEP_FAILED') as RunErrorCode;
@@ -174,7 +208,13 @@ export function planCompletion(
 
   // compensation
   if (result.outcome === 'SUCCEEDED') {
-    const change: StepChange = { index, compensationStatus: 'COMPENSATED', compensationError: null, compensated: true, ...counted };
+    const change: StepChange = {
+      index,
+      compensationStatus: 'COMPENSATED',
+      compensationError: null,
+      compensated: true,
+      ...counted,
+    };
     const steps = withChanges(run.steps, [change]);
     return { ...base, steps: [change], skipPending: true, ...planUnwind(run, steps, index, undefined) };
   }
@@ -201,19 +241,35 @@ export function planCompletion(
 export type Decision<T> = { ok: true; plan: T } | { ok: false; reason: string };
 
 /** cancelRun: PENDING/RUNNING only. A leased item is in flight: it finishes and the engine unwinds after it. */
-export function planCancel(run: RunSnapshot, liveItem: { stepIndex: number; kind: AttemptKind; leased: boolean } | undefined): Decision<Plan> {
+export function planCancel(
+  run: RunSnapshot,
+  liveItem: { stepIndex: number; kind: AttemptKind; leased: boolean } | undefined,
+): Decision<Plan> {
   if (run.status !== 'PENDING' && run.status !== 'RUNNING') {
     return { ok: false, reason: `run is ${run.status}; only PENDING or RUNNING runs can be cancelled` };
   }
   const base = { skipPending: false, unskip: false };
   const cancelling: RunSnapshot = { ...run, cancelRequested: true };
   if (liveItem?.leased) {
-    return { ok: true, plan: { ...base, steps: [], run: { status: move(run.status, 'CANCELLING'), error: CANCELLED_ERROR }, item: { type: 'keep' } } };
+    return {
+      ok: true,
+      plan: {
+        ...base,
+        steps: [],
+        run: { status: move(run.status, 'CANCELLING'), error: CANCELLED_ERROR },
+        item: { type: 'keep' },
+      },
+    };
   }
   const changes: StepChange[] = [];
   const inRetry = liveItem ? run.steps[liveItem.stepIndex] : undefined;
   if (inRetry?.status === 'RUNNING') {
-    changes.push({ index: inRetry.index, status: 'FAILED', error: { code: 'CANCELLED', message: 'run cancelled before the step succeeded' }, finished: true });
+    changes.push({
+      index: inRetry.index,
+      status: 'FAILED',
+      error: { code: 'CANCELLED', message: 'run cancelled before the step succeeded' },
+      finished: true,
+    });
   }
   const steps = withChanges(run.steps, changes);
   const unwind = planUnwind(cancelling, steps, liveItem?.stepIndex ?? steps.length, undefined);
@@ -233,13 +289,21 @@ export function planRetry(run: RunSnapshot & { error: RunError | null }, stepInd
     const error: RunError = run.cancelRequested
       ? CANCELLED_ERROR
       : forward
-        ? { code: (FORWARD_FAILURE_CODES.includes(String(forward.error?.['code'])) ? forward.error?.['code'] : 'STEP_FAILED') as RunErrorCode, message: String(forward.error?.['message'] ?? 'step failed'), stepId: forward.stepId }
+        ? {
+            code: (FORWARD_FAILURE_CODES.includes(String(forward.error?.['code']))
+              ? forward.error?.['code']
+              : 'STEP_FAILED') as RunErrorCode,
+            message: String(forward.error?.['message'] ?? 'step failed'),
+            stepId: forward.stepId,
+          }
         : { code: 'STEP_FAILED', message: 'step failed' };
     return {
       ok: true,
       plan: {
         ...base,
-        steps: [{ index: stepIndex, compensationStatus: 'PENDING', compensationError: null, resetCompensationBudget: true }],
+        steps: [
+          { index: stepIndex, compensationStatus: 'PENDING', compensationError: null, resetCompensationBudget: true },
+        ],
         run: { status: move(run.status, run.cancelRequested ? 'CANCELLING' : 'COMPENSATING'), error },
         item: { type: 'move', next: { stepIndex, kind: 'compensation', dueAt: null } },
       },
@@ -260,9 +324,17 @@ export function planRetry(run: RunSnapshot & { error: RunError | null }, stepInd
       },
     };
   }
-  if (step.compensationStatus === 'FAILED') return { ok: false, reason: `run error is ${code}, not COMPENSATION_FAILED` };
-  if (step.status === 'FAILED') return { ok: false, reason: `run error is ${code}; a forward retry needs STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and no cancel` };
-  return { ok: false, reason: `step is ${step.status} with compensation ${step.compensationStatus}; only a FAILED action or a FAILED compensation can be retried` };
+  if (step.compensationStatus === 'FAILED')
+    return { ok: false, reason: `run error is ${code}, not COMPENSATION_FAILED` };
+  if (step.status === 'FAILED')
+    return {
+      ok: false,
+      reason: `run error is ${code}; a forward retry needs STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and no cancel`,
+    };
+  return {
+    ok: false,
+    reason: `step is ${step.status} with compensation ${step.compensationStatus}; only a FAILED action or a FAILED compensation can be retried`,
+  };
 }
 
 /** The run as a plan leaves it (and, with `carried`, as the carry-over of the next item marks its step started). Pure; mirrors applyPlan. */
@@ -285,7 +357,8 @@ export function snapshotAfter<T extends RunSnapshot & { error: RunError | null }
     if (plan.unskip && next.status === 'SKIPPED') next = { ...next, status: 'PENDING' };
     if (carried?.stepIndex === s.index) {
       if (carried.kind === 'action' && next.status === 'PENDING') next = { ...next, status: 'RUNNING' };
-      if (carried.kind === 'compensation' && next.compensationStatus === 'PENDING') next = { ...next, compensationStatus: 'RUNNING' };
+      if (carried.kind === 'compensation' && next.compensationStatus === 'PENDING')
+        next = { ...next, compensationStatus: 'RUNNING' };
     }
     return next;
   });

@@ -10,25 +10,14 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export type RunStatus =
-  | 'PENDING'
-  | 'RUNNING'
-  | 'COMPENSATING'
-  | 'CANCELLING'
-  | 'COMPLETED'
-  | 'COMPENSATED'
-  | 'FAILED'
-  | 'CANCELLED';
+  'PENDING' | 'RUNNING' | 'COMPENSATING' | 'CANCELLING' | 'COMPLETED' | 'COMPENSATED' | 'FAILED' | 'CANCELLED';
 export type StepStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
 export type CompensationStatus = 'NONE' | 'PENDING' | 'RUNNING' | 'COMPENSATED' | 'FAILED';
 export type AttemptKind = 'action' | 'compensation';
 export type AttemptOutcome = 'SUCCEEDED' | 'RETRYABLE' | 'FAILED';
 export type OutboxStatus = 'READY' | 'DEAD';
 export type RunErrorCode =
-  | 'STEP_FAILED'
-  | 'COMPENSATION_FAILED'
-  | 'CANCELLED'
-  | 'DELIVERY_EXHAUSTED'
-  | 'TEMPLATE_ERROR';
+  'STEP_FAILED' | 'COMPENSATION_FAILED' | 'CANCELLED' | 'DELIVERY_EXHAUSTED' | 'TEMPLATE_ERROR';
 
 export interface RunError {
   code: RunErrorCode;

@@ -62,8 +62,16 @@ const SAGA = definition({
   name: 'three',
   version: '1.0.0',
   steps: [
-    { id: 's0', request: { method: 'POST', url: 'http://127.0.0.1:9/s0' }, compensation: { id: 'undo-s0', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-s0' } } },
-    { id: 's1', request: { method: 'POST', url: 'http://127.0.0.1:9/s1' }, compensation: { id: 'undo-s1', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-s1' } } },
+    {
+      id: 's0',
+      request: { method: 'POST', url: 'http://127.0.0.1:9/s0' },
+      compensation: { id: 'undo-s0', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-s0' } },
+    },
+    {
+      id: 's1',
+      request: { method: 'POST', url: 'http://127.0.0.1:9/s1' },
+      compensation: { id: 'undo-s1', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-s1' } },
+    },
     { id: 's2', request: { method: 'POST', url: 'http://127.0.0.1:9/s2' } },
   ],
 });
@@ -75,33 +83,66 @@ const carryOver = { owner: OWNER, leaseMs: 30_000 };
 /** Starts `n` runs and claims their first items together; returned in start order. */
 async function startAndClaim(n: number, owner = OWNER): Promise<ClaimedItem[]> {
   const runIds: string[] = [];
-  for (let i = 0; i < n; i++) runIds.push((await startRun(db, { workflowName: 'three', input: { i }, correlationId: `c-${i}` })).runId);
+  for (let i = 0; i < n; i++)
+    runIds.push((await startRun(db, { workflowName: 'three', input: { i }, correlationId: `c-${i}` })).runId);
   const claimed = await claimOutboxBatch(db, owner, n + 5, LEASE_MS);
   expect(claimed).toHaveLength(n);
   return runIds.map((id) => claimed.find((c) => c.runId === id)!);
 }
 
 function held(c: ClaimedItem): HeldItem {
-  return { id: c.id, runId: c.runId, stepIndex: c.stepIndex, kind: c.kind, leaseToken: c.leaseToken, snapshot: c.snapshot };
+  return {
+    id: c.id,
+    runId: c.runId,
+    stepIndex: c.stepIndex,
+    kind: c.kind,
+    leaseToken: c.leaseToken,
+    snapshot: c.snapshot,
+  };
 }
 
 /** The next item as the engine holds it after a completion carried the lease on. */
 function heldNext(previous: HeldItem, outcome: CompletionOutcome): HeldItem {
   const carried = outcome.carried;
   if (!carried) throw new Error('nothing was carried');
-  return { id: previous.id, runId: previous.runId, stepIndex: carried.stepIndex, kind: carried.kind, leaseToken: carried.leaseToken, snapshot: outcome.after };
+  return {
+    id: previous.id,
+    runId: previous.runId,
+    stepIndex: carried.stepIndex,
+    kind: carried.kind,
+    leaseToken: carried.leaseToken,
+    snapshot: outcome.after,
+  };
 }
 
 function attempt(attemptNo: number, result: AttemptResult): AttemptRecord {
   const startedAt = new Date(Date.now() - 20);
   const finishedAt = new Date();
-  if (result.outcome === 'SUCCEEDED') return { attemptNo, outcome: 'SUCCEEDED', httpStatus: 200, error: null, startedAt, finishedAt };
-  return { attemptNo, outcome: result.outcome, httpStatus: result.outcome === 'RETRYABLE' ? 503 : 422, error: result.error, startedAt, finishedAt };
+  if (result.outcome === 'SUCCEEDED')
+    return { attemptNo, outcome: 'SUCCEEDED', httpStatus: 200, error: null, startedAt, finishedAt };
+  return {
+    attemptNo,
+    outcome: result.outcome,
+    httpStatus: result.outcome === 'RETRYABLE' ? 503 : 422,
+    error: result.error,
+    startedAt,
+    finishedAt,
+  };
 }
 
 /** With carryOver unless `carry` is false (then what comes next is handed back to the outbox). */
-function request(item: HeldItem, attemptNo: number | undefined, result: AttemptResult, carry = true): CompletionRequest {
-  return { item, attempt: attemptNo === undefined ? undefined : attempt(attemptNo, result), result, carryOver: carry ? carryOver : undefined };
+function request(
+  item: HeldItem,
+  attemptNo: number | undefined,
+  result: AttemptResult,
+  carry = true,
+): CompletionRequest {
+  return {
+    item,
+    attempt: attemptNo === undefined ? undefined : attempt(attemptNo, result),
+    result,
+    carryOver: carry ? carryOver : undefined,
+  };
 }
 
 function ok(settlement: CompletionSettlement | undefined): CompletionOutcome {
@@ -144,7 +185,9 @@ async function attemptRows(runId: string) {
 
 /** Seconds from the database's now() to a timestamp. */
 async function secondsFromNow(at: Date): Promise<number> {
-  const { rows } = await sql<{ s: number }>`select extract(epoch from (${at}::timestamptz - now()))::float8 as s`.execute(db);
+  const { rows } = await sql<{
+    s: number;
+  }>`select extract(epoch from (${at}::timestamptz - now()))::float8 as s`.execute(db);
   return rows[0]!.s;
 }
 
@@ -167,12 +210,25 @@ describe('completeItems: the fast path', () => {
       expect(outcome.before.runId).toBe(c.runId);
 
       const carried = outcome.carried;
-      expect(carried).toEqual({ stepIndex: 1, kind: 'action', leaseToken: expect.any(String), stepId: 's1', attemptsMade: 0, attemptsBeforeRetry: 0 } satisfies Record<keyof CarriedLease, unknown>);
+      expect(carried).toEqual({
+        stepIndex: 1,
+        kind: 'action',
+        leaseToken: expect.any(String),
+        stepId: 's1',
+        attemptsMade: 0,
+        attemptsBeforeRetry: 0,
+      } satisfies Record<keyof CarriedLease, unknown>);
       expect(carried!.leaseToken).not.toBe(c.leaseToken);
       tokens.add(carried!.leaseToken);
 
       const steps = await stepRows(c.runId);
-      expect(steps[0]).toMatchObject({ status: 'SUCCEEDED', output: { n: i }, attempts: 1, error: null, compensation_status: 'PENDING' });
+      expect(steps[0]).toMatchObject({
+        status: 'SUCCEEDED',
+        output: { n: i },
+        attempts: 1,
+        error: null,
+        compensation_status: 'PENDING',
+      });
       expect(steps[0]!.finished_at).toBeInstanceOf(Date);
       expect(steps[1]).toMatchObject({ status: 'RUNNING', attempts: 0, finished_at: null });
       expect(steps[1]!.started_at).toBeInstanceOf(Date);
@@ -180,11 +236,26 @@ describe('completeItems: the fast path', () => {
 
       const attempts = await attemptRows(c.runId);
       expect(attempts).toHaveLength(1);
-      expect(attempts[0]).toMatchObject({ step_index: 0, kind: 'action', attempt_no: 1, outcome: 'SUCCEEDED', http_status: 200, error: null });
+      expect(attempts[0]).toMatchObject({
+        step_index: 0,
+        kind: 'action',
+        attempt_no: 1,
+        outcome: 'SUCCEEDED',
+        http_status: 200,
+        error: null,
+      });
 
       const items = await outboxRows(c.runId);
       expect(items).toHaveLength(1);
-      expect(items[0]).toMatchObject({ id: c.id, step_index: 1, kind: 'action', status: 'READY', lease_owner: OWNER, lease_token: carried!.leaseToken, deliveries: 1 });
+      expect(items[0]).toMatchObject({
+        id: c.id,
+        step_index: 1,
+        kind: 'action',
+        status: 'READY',
+        lease_owner: OWNER,
+        lease_token: carried!.leaseToken,
+        deliveries: 1,
+      });
       const leaseLeft = await secondsFromNow(items[0]!.due_at);
       expect(leaseLeft).toBeGreaterThan(20);
       expect(leaseLeft).toBeLessThanOrEqual(30);
@@ -214,7 +285,10 @@ describe('completeItems: the fast path', () => {
     let items = claimed.map(held);
     for (let step = 0; step < 3; step++) {
       expect(items.map((i) => i.stepIndex)).toEqual([step, step]);
-      const settlements = await completeItems(db, items.map((item, r) => request(item, 1, succeeded({ run: r, step }))));
+      const settlements = await completeItems(
+        db,
+        items.map((item, r) => request(item, 1, succeeded({ run: r, step }))),
+      );
       const outcomes = settlements.map(ok);
       for (const [r, outcome] of outcomes.entries()) {
         expect(outcome.after).toEqual(await freshSnapshot(items[r]!.runId));
@@ -231,7 +305,9 @@ describe('completeItems: the fast path', () => {
       expect(run.completed_at).toBeInstanceOf(Date);
       expect(run.error).toBeNull();
       const steps = await stepRows(c.runId);
-      expect(steps.map((s) => [s.status, s.attempts, s.output])).toEqual([0, 1, 2].map((step) => ['SUCCEEDED', 1, { run: r, step }]));
+      expect(steps.map((s) => [s.status, s.attempts, s.output])).toEqual(
+        [0, 1, 2].map((step) => ['SUCCEEDED', 1, { run: r, step }]),
+      );
       expect(await outboxRows(c.runId)).toEqual([]);
       expect((await attemptRows(c.runId)).map((a) => a.step_index)).toEqual([0, 1, 2]);
     }
@@ -262,7 +338,15 @@ describe('completeItems: the fast path', () => {
     expect(steps[2]).toMatchObject({ attempts: 0, started_at: null });
     const items = await outboxRows(c!.runId);
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ id: c!.id, step_index: 0, kind: 'compensation', status: 'READY', lease_owner: OWNER, lease_token: failed.carried!.leaseToken, deliveries: 1 });
+    expect(items[0]).toMatchObject({
+      id: c!.id,
+      step_index: 0,
+      kind: 'compensation',
+      status: 'READY',
+      lease_owner: OWNER,
+      lease_token: failed.carried!.leaseToken,
+      deliveries: 1,
+    });
 
     const compensated = await completeOne(request(heldNext(step1, failed), 1, succeeded({ undone: true })));
     expect(compensated.carried).toBeUndefined();
@@ -274,7 +358,12 @@ describe('completeItems: the fast path', () => {
     expect(done.completed_at).toBeInstanceOf(Date);
     expect(done.error).toEqual({ code: 'STEP_FAILED', message: 'x', stepId: 's1' });
     steps = await stepRows(c!.runId);
-    expect(steps[0]).toMatchObject({ status: 'SUCCEEDED', compensation_status: 'COMPENSATED', compensation_attempts: 1, compensation_error: null });
+    expect(steps[0]).toMatchObject({
+      status: 'SUCCEEDED',
+      compensation_status: 'COMPENSATED',
+      compensation_attempts: 1,
+      compensation_error: null,
+    });
     expect(steps[0]!.compensated_at).toBeInstanceOf(Date);
     expect(await outboxRows(c!.runId)).toEqual([]);
     expect((await attemptRows(c!.runId)).map((a) => [a.step_index, a.kind, a.outcome])).toEqual([
@@ -295,20 +384,39 @@ describe('completeItems: the fast path', () => {
 
     const items = await outboxRows(c!.runId);
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ id: c!.id, step_index: 0, kind: 'action', status: 'READY', lease_owner: null, lease_token: null, deliveries: 0 });
+    expect(items[0]).toMatchObject({
+      id: c!.id,
+      step_index: 0,
+      kind: 'action',
+      status: 'READY',
+      lease_owner: null,
+      lease_token: null,
+      deliveries: 0,
+    });
     expect(items[0]!.due_at.getTime()).toBe(retryAt.getTime());
     const steps = await stepRows(c!.runId);
     expect(steps[0]).toMatchObject({ status: 'RUNNING', attempts: 1, error, finished_at: null });
     expect((await runRow(c!.runId)).status).toBe('RUNNING');
-    expect(await attemptRows(c!.runId)).toMatchObject([{ step_index: 0, attempt_no: 1, outcome: 'RETRYABLE', http_status: 503, error }]);
+    expect(await attemptRows(c!.runId)).toMatchObject([
+      { step_index: 0, attempt_no: 1, outcome: 'RETRYABLE', http_status: 503, error },
+    ]);
 
     // the retry, once due, is claimed again and succeeds: the error is cleared and the attempts counted on
-    await db.updateTable('outbox').set({ due_at: new Date(Date.now() - 1_000) }).where('id', '=', c!.id).execute();
+    await db
+      .updateTable('outbox')
+      .set({ due_at: new Date(Date.now() - 1_000) })
+      .where('id', '=', c!.id)
+      .execute();
     const [again] = await claimOutboxBatch(db, OWNER, 10, LEASE_MS);
     expect(again).toMatchObject({ id: c!.id, stepIndex: 0, attemptsMade: 1 });
     const second = await completeOne(request(held(again!), 2, succeeded('fine')));
     expect(second.carried).toMatchObject({ stepIndex: 1 });
-    expect((await stepRows(c!.runId))[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 2, error: null, output: 'fine' });
+    expect((await stepRows(c!.runId))[0]).toMatchObject({
+      status: 'SUCCEEDED',
+      attempts: 2,
+      error: null,
+      output: 'fine',
+    });
     expect(lockedPath).not.toHaveBeenCalled();
   });
 
@@ -323,7 +431,13 @@ describe('completeItems: the fast path', () => {
       expect(outcome.carried).toBeUndefined();
       expect(lockedPath).not.toHaveBeenCalled();
       const items = await outboxRows(c!.runId);
-      expect(items[0]).toMatchObject({ step_index: 1, kind: 'action', lease_owner: null, lease_token: null, deliveries: 0 });
+      expect(items[0]).toMatchObject({
+        step_index: 1,
+        kind: 'action',
+        lease_owner: null,
+        lease_token: null,
+        deliveries: 0,
+      });
       expect(await secondsFromNow(items[0]!.due_at)).toBeLessThanOrEqual(0);
       expect((await stepRows(c!.runId))[1]!.status).toBe('PENDING');
       expect(outcome.after).toEqual(await freshSnapshot(c!.runId));
@@ -344,7 +458,10 @@ describe('completeItems: fencing and guards', () => {
     expect(taken).toMatchObject({ id: a!.id });
     expect(taken!.leaseToken).not.toBe(a!.leaseToken);
 
-    const settlements = await completeItems(db, [a, b, c].map((x, i) => request(held(x!), 1, succeeded({ i }))));
+    const settlements = await completeItems(
+      db,
+      [a, b, c].map((x, i) => request(held(x!), 1, succeeded({ i }))),
+    );
     const lost = settlements[0]!;
     expect(lost.ok).toBe(false);
     if (lost.ok) throw new Error('unreachable');
@@ -360,7 +477,9 @@ describe('completeItems: fencing and guards', () => {
       ['PENDING', 0, null, null],
       ['PENDING', 0, null, null],
     ]);
-    expect(await outboxRows(a!.runId)).toMatchObject([{ id: a!.id, step_index: 0, kind: 'action', lease_owner: 'engine-b', lease_token: taken!.leaseToken }]);
+    expect(await outboxRows(a!.runId)).toMatchObject([
+      { id: a!.id, step_index: 0, kind: 'action', lease_owner: 'engine-b', lease_token: taken!.leaseToken },
+    ]);
     // the others did
     for (const x of [b!, c!]) {
       expect((await stepRows(x.runId)).map((s) => s.status)).toEqual(['SUCCEEDED', 'RUNNING', 'PENDING']);
@@ -374,7 +493,10 @@ describe('completeItems: fencing and guards', () => {
     // the held snapshot predates the cancel
     expect(a!.snapshot).toMatchObject({ status: 'RUNNING', cancelRequested: false });
 
-    const settlements = await completeItems(db, [request(held(a!), 1, succeeded({ made: true })), request(held(b!), 1, succeeded({ b: 1 }))]);
+    const settlements = await completeItems(db, [
+      request(held(a!), 1, succeeded({ made: true })),
+      request(held(b!), 1, succeeded({ b: 1 })),
+    ]);
     expect(lockedPath).toHaveBeenCalledTimes(1);
     expect(lockedPath.mock.calls[0]![1]).toMatchObject({ id: a!.id, runId: a!.runId });
 
@@ -393,7 +515,16 @@ describe('completeItems: fencing and guards', () => {
       ['SKIPPED', 'PENDING'],
       ['SKIPPED', 'NONE'],
     ]);
-    expect(await outboxRows(a!.runId)).toMatchObject([{ id: a!.id, step_index: 0, kind: 'compensation', lease_owner: OWNER, lease_token: cancelled.carried!.leaseToken, deliveries: 1 }]);
+    expect(await outboxRows(a!.runId)).toMatchObject([
+      {
+        id: a!.id,
+        step_index: 0,
+        kind: 'compensation',
+        lease_owner: OWNER,
+        lease_token: cancelled.carried!.leaseToken,
+        deliveries: 1,
+      },
+    ]);
     expect(await attemptRows(a!.runId)).toHaveLength(1);
 
     // the other run of the batch went forward on the fast path
@@ -419,8 +550,15 @@ describe('completeItems: fencing and guards', () => {
     expect([a!.snapshotStale, b!.snapshotStale]).toEqual([false, false]);
 
     // a stale snapshot may be wrong in any way (here: it missed that step 0 had started): it must not be trusted
-    const stale: HeldItem = { ...held(a!), snapshotStale: true, snapshot: { ...a!.snapshot, steps: a!.snapshot.steps.map((st) => ({ ...st, status: 'PENDING' as const })) } };
-    const settlements = await completeItems(db, [request(stale, 1, succeeded({ a: 1 })), request(held(b!), 1, succeeded({ b: 1 }))]);
+    const stale: HeldItem = {
+      ...held(a!),
+      snapshotStale: true,
+      snapshot: { ...a!.snapshot, steps: a!.snapshot.steps.map((st) => ({ ...st, status: 'PENDING' as const })) },
+    };
+    const settlements = await completeItems(db, [
+      request(stale, 1, succeeded({ a: 1 })),
+      request(held(b!), 1, succeeded({ b: 1 })),
+    ]);
     expect(lockedPath).toHaveBeenCalledTimes(1);
     expect(lockedPath.mock.calls[0]![1]).toMatchObject({ id: a!.id });
     const done = ok(settlements[0]);
@@ -476,7 +614,11 @@ describe('completeItems: fencing and guards', () => {
     const [a, b] = await startAndClaim(2);
     for (const x of [a!, b!]) expect((await cancelRun(db, x.runId)).status).toBe('CANCELLING');
     // the first engine's leases expire; another engine claims the items again, seeing the cancel
-    await db.updateTable('outbox').set({ due_at: new Date(Date.now() - 1_000) }).where('run_id', 'in', [a!.runId, b!.runId]).execute();
+    await db
+      .updateTable('outbox')
+      .set({ due_at: new Date(Date.now() - 1_000) })
+      .where('run_id', 'in', [a!.runId, b!.runId])
+      .execute();
     const reclaimed = await claimOutboxBatch(db, 'engine-b', 10, LEASE_MS);
     expect(reclaimed).toHaveLength(2);
     const [ra, rb] = [a!, b!].map((x) => reclaimed.find((r) => r.runId === x.runId)!);
@@ -499,18 +641,26 @@ describe('completeItems: fencing and guards', () => {
       ['SKIPPED', 'PENDING'],
       ['SKIPPED', 'NONE'],
     ]);
-    expect(await outboxRows(a!.runId)).toMatchObject([{ step_index: 0, kind: 'compensation', lease_owner: OWNER, lease_token: unwinding.carried!.leaseToken }]);
+    expect(await outboxRows(a!.runId)).toMatchObject([
+      { step_index: 0, kind: 'compensation', lease_owner: OWNER, lease_token: unwinding.carried!.leaseToken },
+    ]);
 
     // b: the cancel withdraws its retry; nothing succeeded, so the run is CANCELLED at once
     const withdrawn = ok(settlements[1]);
     expect(withdrawn.carried).toBeUndefined();
     expect(withdrawn.after).toEqual(await freshSnapshot(b!.runId));
     const run = await runRow(b!.runId);
-    expect(run).toMatchObject({ status: 'CANCELLED', error: { code: 'CANCELLED', message: 'run cancelled by request' } });
+    expect(run).toMatchObject({
+      status: 'CANCELLED',
+      error: { code: 'CANCELLED', message: 'run cancelled by request' },
+    });
     expect(run.completed_at).toBeInstanceOf(Date);
     const steps = await stepRows(b!.runId);
     expect(steps.map((s) => s.status)).toEqual(['FAILED', 'SKIPPED', 'SKIPPED']);
-    expect(steps[0]!.error).toMatchObject({ code: 'CANCELLED', lastError: { code: 'HTTP_ERROR', message: 'answered 503' } });
+    expect(steps[0]!.error).toMatchObject({
+      code: 'CANCELLED',
+      lastError: { code: 'HTTP_ERROR', message: 'answered 503' },
+    });
     expect(await outboxRows(b!.runId)).toEqual([]);
   });
 
@@ -518,19 +668,33 @@ describe('completeItems: fencing and guards', () => {
     const [c] = await startAndClaim(1);
     const first = await completeOne(request(held(c!), 1, succeeded({ a: 1 })));
     const step1 = heldNext(held(c!), first);
-    const failed = await completeOne(request(step1, 1, { outcome: 'FAILED', error: { code: 'STEP_FAILED', message: 'x' } }));
+    const failed = await completeOne(
+      request(step1, 1, { outcome: 'FAILED', error: { code: 'STEP_FAILED', message: 'x' } }),
+    );
     expect(lockedPath).not.toHaveBeenCalled();
 
-    const compFailure: AttemptResult = { outcome: 'FAILED', error: { code: 'HTTP_ERROR', message: 'undo answered 500' } };
+    const compFailure: AttemptResult = {
+      outcome: 'FAILED',
+      error: { code: 'HTTP_ERROR', message: 'undo answered 500' },
+    };
     const outcome = await completeOne(request(heldNext(step1, failed), 1, compFailure));
     expect(lockedPath).toHaveBeenCalledTimes(1);
     expect(outcome.carried).toBeUndefined();
     expect(outcome.after).toEqual(await freshSnapshot(c!.runId));
     const run = await runRow(c!.runId);
-    expect(run).toMatchObject({ status: 'FAILED', error: { code: 'COMPENSATION_FAILED', message: 'undo answered 500', stepId: 's0' } });
+    expect(run).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'COMPENSATION_FAILED', message: 'undo answered 500', stepId: 's0' },
+    });
     expect(run.completed_at).toBeInstanceOf(Date);
-    expect((await stepRows(c!.runId))[0]).toMatchObject({ compensation_status: 'FAILED', compensation_attempts: 1, compensation_error: { code: 'HTTP_ERROR', message: 'undo answered 500' } });
-    expect(await outboxRows(c!.runId)).toMatchObject([{ id: c!.id, status: 'DEAD', kind: 'compensation', step_index: 0, lease_token: null }]);
+    expect((await stepRows(c!.runId))[0]).toMatchObject({
+      compensation_status: 'FAILED',
+      compensation_attempts: 1,
+      compensation_error: { code: 'HTTP_ERROR', message: 'undo answered 500' },
+    });
+    expect(await outboxRows(c!.runId)).toMatchObject([
+      { id: c!.id, status: 'DEAD', kind: 'compensation', step_index: 0, lease_token: null },
+    ]);
   });
 
   it('refuses two items of the same run in one call, committing nothing', async () => {
@@ -566,8 +730,23 @@ describe('completeItems: fencing and guards', () => {
     ]);
     const items = await outboxRows(c!.runId);
     expect(items).toHaveLength(2);
-    expect(items[0]).toMatchObject({ id: c!.id, status: 'DEAD', step_index: 1, kind: 'action', lease_owner: null, lease_token: null, last_error: { code: 'DELIVERY_EXHAUSTED', message: 'm' } });
-    expect(items[1]).toMatchObject({ status: 'READY', step_index: 0, kind: 'compensation', lease_owner: null, lease_token: null, deliveries: 0 });
+    expect(items[0]).toMatchObject({
+      id: c!.id,
+      status: 'DEAD',
+      step_index: 1,
+      kind: 'action',
+      lease_owner: null,
+      lease_token: null,
+      last_error: { code: 'DELIVERY_EXHAUSTED', message: 'm' },
+    });
+    expect(items[1]).toMatchObject({
+      status: 'READY',
+      step_index: 0,
+      kind: 'compensation',
+      lease_owner: null,
+      lease_token: null,
+      deliveries: 0,
+    });
     expect(await secondsFromNow(items[1]!.due_at)).toBeLessThanOrEqual(0);
     // no attempt was made for the parked delivery
     expect((await attemptRows(c!.runId)).map((a) => a.step_index)).toEqual([0]);

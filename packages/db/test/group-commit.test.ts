@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { GroupCommitter, type Settlement } from '../src/group-commit.js';
 
 /** A commit function that records its batches and lets the test decide when each finishes. */
-function recorder(settle: (batch: string[]) => Array<Settlement<string>> | Error = (batch) => batch.map((r) => ({ ok: true, value: `done:${r}` }))) {
+function recorder(
+  settle: (batch: string[]) => Array<Settlement<string>> | Error = (batch) =>
+    batch.map((r) => ({ ok: true, value: `done:${r}` })),
+) {
   const batches: string[][] = [];
   const gates: Array<() => void> = [];
   const commit = async (batch: string[]): Promise<Array<Settlement<string>>> => {
@@ -44,11 +47,16 @@ describe('GroupCommitter', () => {
       r.openNext();
     }
     await Promise.all(all);
-    expect(r.batches).toEqual([['a1', 'b1'], ['a2', 'c1']]);
+    expect(r.batches).toEqual([
+      ['a1', 'b1'],
+      ['a2', 'c1'],
+    ]);
   });
 
   it('settles each request with its own outcome', async () => {
-    const r = recorder((batch) => batch.map((x) => (x === 'bad' ? { ok: false, error: new Error(`refused ${x}`) } : { ok: true, value: x })));
+    const r = recorder((batch) =>
+      batch.map((x) => (x === 'bad' ? { ok: false, error: new Error(`refused ${x}`) } : { ok: true, value: x })),
+    );
     const committer = new GroupCommitter<string, string>({ commit: r.commit });
     const results = Promise.allSettled(['ok', 'bad', 'fine'].map((x) => committer.submit(x)));
     for (let i = 0; i < 3; i++) {
@@ -62,7 +70,9 @@ describe('GroupCommitter', () => {
   });
 
   it('retries a batch that failed as a whole one request at a time, so one poisoned request fails alone', async () => {
-    const r = recorder((batch) => (batch.includes('poison') ? new Error('statement failed') : batch.map((x) => ({ ok: true, value: x }))));
+    const r = recorder((batch) =>
+      batch.includes('poison') ? new Error('statement failed') : batch.map((x) => ({ ok: true, value: x })),
+    );
     const committer = new GroupCommitter<string, string>({ commit: r.commit });
     const blocker = committer.submit('first');
     await tick();

@@ -1,7 +1,15 @@
 import { parseWorkflowDefinition, type WorkflowDefinition } from '@sagaflow/definitions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { ConflictError, DefinitionCatalog, NotFoundError, registerDefinition, startRun, startRuns, type Db } from '../src/index.js';
+import {
+  ConflictError,
+  DefinitionCatalog,
+  NotFoundError,
+  registerDefinition,
+  startRun,
+  startRuns,
+  type Db,
+} from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
 /**
@@ -20,15 +28,28 @@ afterAll(async () => {
 });
 
 function definition(name: string, version: string, stepIds: string[]): WorkflowDefinition {
-  const doc = { name, version, steps: stepIds.map((id) => ({ id, request: { method: 'POST', url: `http://127.0.0.1:9/${id}` } })) };
+  const doc = {
+    name,
+    version,
+    steps: stepIds.map((id) => ({ id, request: { method: 'POST', url: `http://127.0.0.1:9/${id}` } })),
+  };
   const parsed = parseWorkflowDefinition(doc);
   if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
   return parsed.data;
 }
 
 async function runOf(runId: string): Promise<{ version: string; steps: string[] }> {
-  const run = await db.selectFrom('workflow_runs').select('workflow_version').where('id', '=', runId).executeTakeFirstOrThrow();
-  const steps = await db.selectFrom('run_steps').select('step_id').where('run_id', '=', runId).orderBy('step_index').execute();
+  const run = await db
+    .selectFrom('workflow_runs')
+    .select('workflow_version')
+    .where('id', '=', runId)
+    .executeTakeFirstOrThrow();
+  const steps = await db
+    .selectFrom('run_steps')
+    .select('step_id')
+    .where('run_id', '=', runId)
+    .orderBy('step_index')
+    .execute();
   return { version: run.workflow_version, steps: steps.map((s) => s.step_id) };
 }
 
@@ -44,20 +65,30 @@ describe('startRun with a definition catalog', () => {
     const second = await startRun(db, { workflowName: 'cat-a', input: {}, correlationId: 'c2' }, catalog);
     expect(await runOf(second.runId)).toEqual({ version: '1.10.0', steps: ['one', 'two'] });
     // nothing was inserted by the refused attempt
-    expect(await db.selectFrom('workflow_runs').select('id').where('workflow_name', '=', 'cat-a').execute()).toHaveLength(2);
+    expect(
+      await db.selectFrom('workflow_runs').select('id').where('workflow_name', '=', 'cat-a').execute(),
+    ).toHaveLength(2);
   });
 
   it('finds an explicit version and a whole name registered after a miss', async () => {
     const catalog = new DefinitionCatalog(db);
-    await expect(startRun(db, { workflowName: 'cat-b', input: {}, correlationId: 'c' }, catalog)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      startRun(db, { workflowName: 'cat-b', input: {}, correlationId: 'c' }, catalog),
+    ).rejects.toBeInstanceOf(NotFoundError);
     await registerDefinition(db, definition('cat-b', '1.0.0', ['x']));
     const started = await startRun(db, { workflowName: 'cat-b', input: {}, correlationId: 'c' }, catalog);
     expect((await runOf(started.runId)).version).toBe('1.0.0');
 
     await registerDefinition(db, definition('cat-b', '2.0.0-beta.1', ['x', 'y']));
-    const explicit = await startRun(db, { workflowName: 'cat-b', version: '2.0.0-beta.1', input: {}, correlationId: 'c' }, catalog);
+    const explicit = await startRun(
+      db,
+      { workflowName: 'cat-b', version: '2.0.0-beta.1', input: {}, correlationId: 'c' },
+      catalog,
+    );
     expect(await runOf(explicit.runId)).toEqual({ version: '2.0.0-beta.1', steps: ['x', 'y'] });
-    await expect(startRun(db, { workflowName: 'cat-b', version: '3.0.0', input: {}, correlationId: 'c' }, catalog)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      startRun(db, { workflowName: 'cat-b', version: '3.0.0', input: {}, correlationId: 'c' }, catalog),
+    ).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('replays an idempotency key from the cache without a second run', async () => {
@@ -106,7 +137,9 @@ describe('startRuns (a batch of concurrent starts in one statement)', () => {
     `.execute(db);
     expect(runs.rows).toHaveLength(2);
     expect(new Set(runs.rows.map((r) => r.tx)).size).toBe(1);
-    const items = await sql<{ n: number }>`select count(*)::int as n from outbox where run_id = any(${runs.rows.map((r) => r.id)}::uuid[])`.execute(db);
+    const items = await sql<{
+      n: number;
+    }>`select count(*)::int as n from outbox where run_id = any(${runs.rows.map((r) => r.id)}::uuid[])`.execute(db);
     expect(items.rows[0]?.n).toBe(2);
   });
 });

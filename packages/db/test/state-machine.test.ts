@@ -186,7 +186,11 @@ describe('the SQL CHECK constraints list exactly the states of the tables', () =
     let index = 0;
     for (const state of STEP_STATES) await insertStep(runId, index++, state, 'NONE');
     for (const state of COMPENSATION_STATES) await insertStep(runId, index++, 'SUCCEEDED', state);
-    expect(checkViolation(await insertStep(runId, index, 'RETRYING', 'NONE').catch((e: unknown) => e))).toBe('run_steps_status_check');
-    expect(checkViolation(await insertStep(runId, index, 'SUCCEEDED', 'SKIPPED').catch((e: unknown) => e))).toBe('run_steps_compensation_status_check');
+    expect(checkViolation(await insertStep(runId, index, 'RETRYING', 'NONE').catch((e: unknown) => e))).toBe(
+      'run_steps_status_check',
+    );
+    expect(checkViolation(await insertStep(runId, index, 'SUCCEEDED', 'SKIPPED').catch((e: unknown) => e))).toBe(
+      'run_steps_compensation_status_check',
+    );
   });
 });

@@ -41,7 +41,9 @@ describe('createTestDatabase', () => {
     const databases = await Promise.all(Array.from({ length: 6 }, () => newDatabase()));
     expect(new Set(databases.map((database) => database.url)).size).toBe(6);
     const counts = await Promise.all(
-      databases.map(async (database) => (await database.pool.query('select count(*)::int as n from workflow_runs')).rows[0]),
+      databases.map(
+        async (database) => (await database.pool.query('select count(*)::int as n from workflow_runs')).rows[0],
+      ),
     );
     expect(counts).toEqual(databases.map(() => ({ n: 0 })));
   });

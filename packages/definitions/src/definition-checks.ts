@@ -24,7 +24,11 @@ function checkIdUniqueness(def: WorkflowDefinition): DefinitionCheckIssue[] {
   const stepIds = new Set<string>();
   def.steps.forEach((step, index) => {
     if (stepIds.has(step.id)) {
-      issues.push({ path: ['steps', index, 'id'], message: `duplicate step id "${step.id}"`, code: 'duplicate_step_id' });
+      issues.push({
+        path: ['steps', index, 'id'],
+        message: `duplicate step id "${step.id}"`,
+        code: 'duplicate_step_id',
+      });
     }
     stepIds.add(step.id);
   });
@@ -87,7 +91,12 @@ function checkCompensationTemplates(
   stepIndexById: ReadonlyMap<string, number>,
 ): DefinitionCheckIssue[] {
   const owner = `compensation "${compensation.id}"`;
-  return checkRequestTemplates(compensation.request, owner, index, stepIndexById, ['steps', index, 'compensation', 'request']);
+  return checkRequestTemplates(compensation.request, owner, index, stepIndexById, [
+    'steps',
+    index,
+    'compensation',
+    'request',
+  ]);
 }
 
 /**

@@ -27,7 +27,8 @@ export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
 /** A reason the header name is not allowed, or undefined. */
 export function describeHeaderNameProblem(name: string): string | undefined {
   if (!HEADER_NAME_PATTERN.test(name)) return `invalid header name "${name}"`;
-  if (RESERVED_HEADER_NAMES.has(name.toLowerCase())) return `header "${name}" is set by the engine and cannot be overridden`;
+  if (RESERVED_HEADER_NAMES.has(name.toLowerCase()))
+    return `header "${name}" is set by the engine and cannot be overridden`;
   return undefined;
 }
 

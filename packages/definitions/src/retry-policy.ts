@@ -26,10 +26,7 @@ export const DEFAULT_COMPENSATION_RETRY_POLICY: RetryPolicy = Object.freeze({
 });
 
 /** Fills the fields a definition leaves out with the defaults for an action or a compensation. */
-export function resolveRetryPolicy(
-  input: RetryPolicyInput | undefined,
-  kind: 'action' | 'compensation',
-): RetryPolicy {
+export function resolveRetryPolicy(input: RetryPolicyInput | undefined, kind: 'action' | 'compensation'): RetryPolicy {
   const defaults = kind === 'compensation' ? DEFAULT_COMPENSATION_RETRY_POLICY : DEFAULT_RETRY_POLICY;
   return {
     maxAttempts: input?.maxAttempts ?? defaults.maxAttempts,
@@ -60,7 +57,8 @@ export function backoffDelayMs(
   if (!Number.isInteger(failedAttemptNo) || failedAttemptNo < 1) {
     throw new RangeError(`failedAttemptNo must be an integer >= 1, got ${failedAttemptNo}`);
   }
-  const growth = policy.initialIntervalMs === 0 ? 0 : policy.initialIntervalMs * policy.backoffCoefficient ** (failedAttemptNo - 1);
+  const growth =
+    policy.initialIntervalMs === 0 ? 0 : policy.initialIntervalMs * policy.backoffCoefficient ** (failedAttemptNo - 1);
   const delay = Math.round(Math.min(policy.maxIntervalMs, growth));
   switch (policy.jitter) {
     case 'none':

@@ -45,14 +45,18 @@ export const retryPolicyInputSchema = z.strictObject({
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-const headersSchema = z.record(z.string(), z.string({ error: 'header values must be strings' })).superRefine((headers, ctx) => {
-  for (const [name, value] of Object.entries(headers)) {
-    const nameProblem = describeHeaderNameProblem(name);
-    if (nameProblem) ctx.addIssue({ code: 'custom', message: nameProblem, path: [name], params: { code: 'invalid_header' } });
-    const valueProblem = describeHeaderValueProblem(value);
-    if (valueProblem) ctx.addIssue({ code: 'custom', message: valueProblem, path: [name], params: { code: 'invalid_header' } });
-  }
-});
+const headersSchema = z
+  .record(z.string(), z.string({ error: 'header values must be strings' }))
+  .superRefine((headers, ctx) => {
+    for (const [name, value] of Object.entries(headers)) {
+      const nameProblem = describeHeaderNameProblem(name);
+      if (nameProblem)
+        ctx.addIssue({ code: 'custom', message: nameProblem, path: [name], params: { code: 'invalid_header' } });
+      const valueProblem = describeHeaderValueProblem(value);
+      if (valueProblem)
+        ctx.addIssue({ code: 'custom', message: valueProblem, path: [name], params: { code: 'invalid_header' } });
+    }
+  });
 
 export const stepRequestSchema = z
   .strictObject({
@@ -78,7 +82,12 @@ export const stepRequestSchema = z
       target('request with "path" needs a "service" (or use an absolute "url")', ['service']);
     }
     if (request.method === 'GET' && request.body !== undefined) {
-      ctx.addIssue({ code: 'custom', message: 'a GET request cannot have a body', path: ['body'], params: { code: 'get_with_body' } });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a GET request cannot have a body',
+        path: ['body'],
+        params: { code: 'get_with_body' },
+      });
     }
   });
 
@@ -107,7 +116,10 @@ const workflowDefinitionObjectSchema = z.strictObject({
     .regex(SEMVER_PATTERN, {
       error: (issue) => `version ${JSON.stringify(issue.input)} is not semver (MAJOR.MINOR.PATCH[-prerelease][+build])`,
     }),
-  description: z.string({ error: 'description must be a string' }).max(2000, { error: 'description must be at most 2000 characters' }).optional(),
+  description: z
+    .string({ error: 'description must be a string' })
+    .max(2000, { error: 'description must be at most 2000 characters' })
+    .optional(),
   steps: z
     .array(stepSchema, { error: 'steps must be an array' })
     .min(1, { error: 'a workflow needs at least 1 step' })

@@ -9,11 +9,7 @@ export const RUN_TEMPLATE_FIELDS = ['runId', 'workflowName', 'workflowVersion'] 
 export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 export type TemplatePathProblem =
-  | 'empty_template'
-  | 'empty_path_segment'
-  | 'unknown_template_root'
-  | 'unknown_run_field'
-  | 'invalid_steps_reference';
+  'empty_template' | 'empty_path_segment' | 'unknown_template_root' | 'unknown_run_field' | 'invalid_steps_reference';
 
 export type ParsedTemplatePath =
   | { ok: true; root: TemplateRoot; segments: string[]; stepId?: string }

@@ -32,10 +32,7 @@ export function replaceTemplates(text: string, replace: (path: string, raw: stri
 }
 
 /** Every template in the string values of a JSON value (object keys are never templates), depth first. */
-export function collectTemplateReferences(
-  value: unknown,
-  location: (string | number)[] = [],
-): TemplateReference[] {
+export function collectTemplateReferences(value: unknown, location: (string | number)[] = []): TemplateReference[] {
   if (typeof value === 'string') return findTemplates(value).map((match) => ({ ...match, location }));
   if (Array.isArray(value)) {
     return value.flatMap((item, index) => collectTemplateReferences(item, [...location, index]));

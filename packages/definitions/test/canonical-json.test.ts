@@ -6,7 +6,11 @@ import { buildDefinitionDoc } from './definition-fixture.js';
 function reverseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reverseKeys);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).reverse().map(([key, item]) => [key, reverseKeys(item)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([key, item]) => [key, reverseKeys(item)]),
+    );
   }
   return value;
 }
@@ -19,7 +23,9 @@ function parseDefinition(doc: unknown): WorkflowDefinition {
 
 describe('canonicalJson', () => {
   it('sorts keys recursively and writes no whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' } })).toBe('{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' } })).toBe(
+      '{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   it('is independent of key order', () => {
@@ -36,7 +42,8 @@ describe('canonicalJson', () => {
   });
 
   it('writes primitives like JSON.stringify', () => {
-    for (const value of [null, true, 0, -1.5, 'a"b\\c\n', 'ü']) expect(canonicalJson(value)).toBe(JSON.stringify(value));
+    for (const value of [null, true, 0, -1.5, 'a"b\\c\n', 'ü'])
+      expect(canonicalJson(value)).toBe(JSON.stringify(value));
     expect(canonicalJson(Number.NaN)).toBe('null');
   });
 

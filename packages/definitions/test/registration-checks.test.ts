@@ -10,7 +10,11 @@ function withBody(stepIndex: number, body: unknown): LooseDoc {
 
 describe('registration checks: ids', () => {
   it('rejects a duplicate step id at its second occurrence', () => {
-    const doc = { name: 'w', version: '1.0.0', steps: [buildStep('charge-payment'), buildStep('other'), buildStep('charge-payment')] };
+    const doc = {
+      name: 'w',
+      version: '1.0.0',
+      steps: [buildStep('charge-payment'), buildStep('other'), buildStep('charge-payment')],
+    };
     const issue = expectRejected(doc, 'duplicate step id "charge-payment"', ['steps', 2, 'id']);
     expect(issue.code).toBe('duplicate_step_id');
   });
@@ -41,9 +45,11 @@ describe('registration checks: ids', () => {
 
 describe('registration checks: template roots', () => {
   it('rejects an unknown root naming it and the template', () => {
-    const issue = expectRejected(withBody(1, { key: '{{secrets.key}}' }), 'unknown template root "secrets" in "{{secrets.key}}"', [
-      'steps', 1, 'request', 'body', 'key',
-    ]);
+    const issue = expectRejected(
+      withBody(1, { key: '{{secrets.key}}' }),
+      'unknown template root "secrets" in "{{secrets.key}}"',
+      ['steps', 1, 'request', 'body', 'key'],
+    );
     expect(issue.code).toBe('unknown_template_root');
   });
 
@@ -75,7 +81,14 @@ describe('registration checks: template roots', () => {
 
   it('checks templates in nested body arrays, headers, path and url', () => {
     expectRejected(withBody(1, { a: [{ b: ['x {{nope.y}} z'] }] }), 'unknown template root "nope"', [
-      'steps', 1, 'request', 'body', 'a', 0, 'b', 0,
+      'steps',
+      1,
+      'request',
+      'body',
+      'a',
+      0,
+      'b',
+      0,
     ]);
     const headers = buildDefinitionDoc();
     headers.steps[1].request.headers = { 'x-key': '{{secret.key}}' };
@@ -102,7 +115,10 @@ describe('registration checks: template roots', () => {
 
 describe('registration checks: step order', () => {
   it('rejects a reference to an unknown step', () => {
-    const issue = expectRejected(withBody(1, '{{steps.nope.output}}'), 'step "reserve-inventory" references unknown step "nope"');
+    const issue = expectRejected(
+      withBody(1, '{{steps.nope.output}}'),
+      'step "reserve-inventory" references unknown step "nope"',
+    );
     expect(issue.code).toBe('unknown_step_reference');
   });
 
@@ -116,7 +132,10 @@ describe('registration checks: step order', () => {
   });
 
   it('rejects a step referencing its own output', () => {
-    expectRejected(withBody(1, '{{steps.reserve-inventory.output}}'), 'references step "reserve-inventory" which does not run before it');
+    expectRejected(
+      withBody(1, '{{steps.reserve-inventory.output}}'),
+      'references step "reserve-inventory" which does not run before it',
+    );
   });
 
   it('accepts references to earlier steps', () => {
@@ -127,7 +146,12 @@ describe('registration checks: step order', () => {
     const doc = buildDefinitionDoc();
     doc.steps[1].compensation = {
       id: 'release-inventory',
-      request: { method: 'POST', service: 'inventory', path: '/release', body: { r: '{{steps.reserve-inventory.output.id}}', c: '{{steps.charge-payment.output.id}}' } },
+      request: {
+        method: 'POST',
+        service: 'inventory',
+        path: '/release',
+        body: { r: '{{steps.reserve-inventory.output.id}}', c: '{{steps.charge-payment.output.id}}' },
+      },
     };
     expect(parseWorkflowDefinition(doc).success).toBe(true);
     doc.steps[1].compensation.request.body = { e: '{{steps.send-confirmation-email.output.id}}' };
@@ -139,8 +163,16 @@ describe('registration checks: step order', () => {
   });
 
   it('reports every problem, not just the first', () => {
-    const doc = withBody(1, { a: '{{secrets.a}}', b: '{{steps.nope.output}}', c: '{{steps.send-confirmation-email.output}}' });
-    expect(rejectIssues(doc).map((issue) => issue.code)).toEqual(['unknown_template_root', 'unknown_step_reference', 'step_not_run_before']);
+    const doc = withBody(1, {
+      a: '{{secrets.a}}',
+      b: '{{steps.nope.output}}',
+      c: '{{steps.send-confirmation-email.output}}',
+    });
+    expect(rejectIssues(doc).map((issue) => issue.code)).toEqual([
+      'unknown_template_root',
+      'unknown_step_reference',
+      'step_not_run_before',
+    ]);
   });
 });
 

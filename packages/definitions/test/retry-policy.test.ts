@@ -11,13 +11,26 @@ import {
 const ALMOST_ONE = 0.9999999999;
 
 function policy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
-  return { maxAttempts: 5, initialIntervalMs: 200, backoffCoefficient: 2, maxIntervalMs: 30_000, jitter: 'none', ...overrides };
+  return {
+    maxAttempts: 5,
+    initialIntervalMs: 200,
+    backoffCoefficient: 2,
+    maxIntervalMs: 30_000,
+    jitter: 'none',
+    ...overrides,
+  };
 }
 
 describe('defaults', () => {
   it('match SPEC §2', () => {
     expect(DEFAULT_TIMEOUT_MS).toBe(10_000);
-    expect(DEFAULT_RETRY_POLICY).toEqual({ maxAttempts: 5, initialIntervalMs: 200, backoffCoefficient: 2, maxIntervalMs: 30_000, jitter: 'full' });
+    expect(DEFAULT_RETRY_POLICY).toEqual({
+      maxAttempts: 5,
+      initialIntervalMs: 200,
+      backoffCoefficient: 2,
+      maxIntervalMs: 30_000,
+      jitter: 'full',
+    });
     expect(DEFAULT_COMPENSATION_RETRY_POLICY).toEqual({ ...DEFAULT_RETRY_POLICY, maxAttempts: 10 });
   });
 
@@ -34,8 +47,18 @@ describe('resolveRetryPolicy', () => {
   });
 
   it('keeps every field that is set, including zeros', () => {
-    expect(resolveRetryPolicy({ maxAttempts: 3, initialIntervalMs: 0 }, 'compensation')).toEqual({ ...DEFAULT_COMPENSATION_RETRY_POLICY, maxAttempts: 3, initialIntervalMs: 0 });
-    const full = { maxAttempts: 2, initialIntervalMs: 50, backoffCoefficient: 3, maxIntervalMs: 1000, jitter: 'equal' as const };
+    expect(resolveRetryPolicy({ maxAttempts: 3, initialIntervalMs: 0 }, 'compensation')).toEqual({
+      ...DEFAULT_COMPENSATION_RETRY_POLICY,
+      maxAttempts: 3,
+      initialIntervalMs: 0,
+    });
+    const full = {
+      maxAttempts: 2,
+      initialIntervalMs: 50,
+      backoffCoefficient: 3,
+      maxIntervalMs: 1000,
+      jitter: 'equal' as const,
+    };
     expect(resolveRetryPolicy(full, 'action')).toEqual(full);
   });
 
@@ -54,7 +77,9 @@ describe('backoffDelayMs', () => {
   it('caps at maxIntervalMs, also for huge attempt numbers', () => {
     expect(backoffDelayMs(policy({ maxIntervalMs: 1000 }), 4)).toBe(1000);
     expect(backoffDelayMs(policy({ maxIntervalMs: 1000 }), 10)).toBe(1000);
-    expect(backoffDelayMs(policy({ backoffCoefficient: 10, initialIntervalMs: 3_600_000, maxIntervalMs: 86_400_000 }), 100)).toBe(86_400_000);
+    expect(
+      backoffDelayMs(policy({ backoffCoefficient: 10, initialIntervalMs: 3_600_000, maxIntervalMs: 86_400_000 }), 100),
+    ).toBe(86_400_000);
     expect(backoffDelayMs(policy({ backoffCoefficient: 10 }), 5000)).toBe(30_000);
   });
 

@@ -21,7 +21,13 @@ describe('workflow definition: valid documents', () => {
     doc.description = 'optional text';
     doc.steps[0].request.headers = { 'x-api-version': '2', 'x-order': '{{input.orderId}}' };
     doc.steps[0].timeoutMs = 5000;
-    doc.steps[0].retry = { maxAttempts: 5, initialIntervalMs: 200, backoffCoefficient: 2, maxIntervalMs: 30000, jitter: 'full' };
+    doc.steps[0].retry = {
+      maxAttempts: 5,
+      initialIntervalMs: 200,
+      backoffCoefficient: 2,
+      maxIntervalMs: 30000,
+      jitter: 'full',
+    };
     doc.steps[0].compensation.timeoutMs = 5000;
     doc.steps[0].compensation.retry = { maxAttempts: 10 };
     expect(parseWorkflowDefinition(doc).success).toBe(true);
@@ -30,7 +36,11 @@ describe('workflow definition: valid documents', () => {
   it('accepts 1 and 50 steps, and boundary names and versions', () => {
     const one = { name: 'a', version: '0.0.0', steps: [buildStep('only')] };
     expect(parseWorkflowDefinition(one).success).toBe(true);
-    const fifty = { name: 'a'.repeat(63), version: '1.2.3-rc.1+build.5', steps: Array.from({ length: 50 }, (_, i) => buildStep(`s${i}`)) };
+    const fifty = {
+      name: 'a'.repeat(63),
+      version: '1.2.3-rc.1+build.5',
+      steps: Array.from({ length: 50 }, (_, i) => buildStep(`s${i}`)),
+    };
     expect(parseWorkflowDefinition(fifty).success).toBe(true);
   });
 
@@ -42,31 +52,46 @@ describe('workflow definition: valid documents', () => {
 
   it('accepts any JSON body, including null, arrays and nesting', () => {
     for (const body of [null, 1, 'text', true, [1, { a: [null] }], { deep: { list: ['{{input.x}}'] } }]) {
-      expect(stepRequestSchema.safeParse({ method: 'POST', url: 'https://pay.example.com/c', body }).success).toBe(true);
+      expect(stepRequestSchema.safeParse({ method: 'POST', url: 'https://pay.example.com/c', body }).success).toBe(
+        true,
+      );
     }
   });
 
   it('accepts templates in path and in the url after the host', () => {
-    expect(stepRequestSchema.safeParse({ method: 'GET', service: 'svc', path: '/orders/{{input.orderId}}' }).success).toBe(true);
-    expect(stepRequestSchema.safeParse({ method: 'GET', url: 'http://127.0.0.1:4010/o/{{input.id}}?q={{run.runId}}' }).success).toBe(true);
+    expect(
+      stepRequestSchema.safeParse({ method: 'GET', service: 'svc', path: '/orders/{{input.orderId}}' }).success,
+    ).toBe(true);
+    expect(
+      stepRequestSchema.safeParse({ method: 'GET', url: 'http://127.0.0.1:4010/o/{{input.id}}?q={{run.runId}}' })
+        .success,
+    ).toBe(true);
   });
 
   it('exposes the nested schemas on their own', () => {
     expect(retryPolicyInputSchema.safeParse({}).success).toBe(true);
-    expect(compensationSchema.safeParse({ id: 'undo', request: { method: 'POST', service: 'svc', path: '/u' } }).success).toBe(true);
+    expect(
+      compensationSchema.safeParse({ id: 'undo', request: { method: 'POST', service: 'svc', path: '/u' } }).success,
+    ).toBe(true);
     expect(stepSchema.safeParse(buildStep('do')).success).toBe(true);
     expect(workflowDefinitionSchema.safeParse(buildDefinitionDoc()).success).toBe(true);
   });
 });
 
 describe('workflow definition: name, version, description, steps', () => {
-  it.each(['Order', '-order', 'order_processing', 'order processing', '', 'a'.repeat(64), 'ñ'])('rejects name %j', (name) => {
-    expectRejected({ ...buildDefinitionDoc(), name }, /^name .* is invalid/, ['name']);
-  });
+  it.each(['Order', '-order', 'order_processing', 'order processing', '', 'a'.repeat(64), 'ñ'])(
+    'rejects name %j',
+    (name) => {
+      expectRejected({ ...buildDefinitionDoc(), name }, /^name .* is invalid/, ['name']);
+    },
+  );
 
-  it.each(['1.0', '1', 'v1.0.0', '01.0.0', '1.0.0-', '1.0.0-01', '1.0.0+', 'latest', ''])('rejects version %j', (version) => {
-    expectRejected({ ...buildDefinitionDoc(), version }, 'is not semver', ['version']);
-  });
+  it.each(['1.0', '1', 'v1.0.0', '01.0.0', '1.0.0-', '1.0.0-01', '1.0.0+', 'latest', ''])(
+    'rejects version %j',
+    (version) => {
+      expectRejected({ ...buildDefinitionDoc(), version }, 'is not semver', ['version']);
+    },
+  );
 
   it('rejects a non-string name and version', () => {
     expectRejected({ ...buildDefinitionDoc(), name: 7 }, 'name must be a string', ['name']);
@@ -74,7 +99,9 @@ describe('workflow definition: name, version, description, steps', () => {
   });
 
   it('rejects a description over 2000 characters', () => {
-    expectRejected({ ...buildDefinitionDoc(), description: 'x'.repeat(2001) }, 'at most 2000 characters', ['description']);
+    expectRejected({ ...buildDefinitionDoc(), description: 'x'.repeat(2001) }, 'at most 2000 characters', [
+      'description',
+    ]);
     expect(parseWorkflowDefinition({ ...buildDefinitionDoc(), description: 'x'.repeat(2000) }).success).toBe(true);
   });
 
@@ -144,11 +171,21 @@ describe('workflow definition: request target', () => {
 
   it('rejects service without path and path without service', () => {
     expectRejected(withRequest({ method: 'POST', service: 'svc' }), 'needs a "path"', ['steps', 1, 'request', 'path']);
-    expectRejected(withRequest({ method: 'POST', path: '/x' }), 'needs a "service"', ['steps', 1, 'request', 'service']);
+    expectRejected(withRequest({ method: 'POST', path: '/x' }), 'needs a "service"', [
+      'steps',
+      1,
+      'request',
+      'service',
+    ]);
   });
 
   it.each(['FETCH', 'get', 'HEAD', 'OPTIONS', 1])('rejects method %j', (method) => {
-    expectRejected(withRequest({ method, service: 'svc', path: '/x' }), 'invalid method', ['steps', 1, 'request', 'method']);
+    expectRejected(withRequest({ method, service: 'svc', path: '/x' }), 'invalid method', [
+      'steps',
+      1,
+      'request',
+      'method',
+    ]);
   });
 
   it('rejects a missing method', () => {
@@ -180,18 +217,28 @@ describe('workflow definition: request target', () => {
   });
 
   it('rejects a GET with a body', () => {
-    expectRejected(withRequest({ method: 'GET', service: 'svc', path: '/x', body: {} }), 'GET request cannot have a body');
+    expectRejected(
+      withRequest({ method: 'GET', service: 'svc', path: '/x', body: {} }),
+      'GET request cannot have a body',
+    );
   });
 
   it('rejects a body that is not JSON', () => {
-    expectRejected(withRequest({ method: 'POST', service: 'svc', path: '/x', body: { a: undefined } }), 'body must be a JSON value');
+    expectRejected(
+      withRequest({ method: 'POST', service: 'svc', path: '/x', body: { a: undefined } }),
+      'body must be a JSON value',
+    );
   });
 
   it('rejects bad, reserved and multi-line headers', () => {
     const base = { method: 'POST', service: 'svc', path: '/x' };
     expectRejected(withRequest({ ...base, headers: { 'bad name': 'v' } }), 'invalid header name "bad name"');
     expectRejected(withRequest({ ...base, headers: { 'X-Idempotency-Key': 'k' } }), 'set by the engine', [
-      'steps', 1, 'request', 'headers', 'X-Idempotency-Key',
+      'steps',
+      1,
+      'request',
+      'headers',
+      'X-Idempotency-Key',
     ]);
     expectRejected(withRequest({ ...base, headers: { traceparent: 't' } }), 'set by the engine');
     expectRejected(withRequest({ ...base, headers: { 'x-a': 'one\r\nx-b: two' } }), 'must not contain CR, LF or NUL');
@@ -205,7 +252,10 @@ describe('workflow definition: timeouts and retry policies', () => {
     doc.steps[0].timeoutMs = timeoutMs;
     doc.steps[0].compensation.timeoutMs = timeoutMs;
     const issues = rejectIssues(doc);
-    expect(issues.map((i) => i.path)).toEqual([['steps', 0, 'timeoutMs'], ['steps', 0, 'compensation', 'timeoutMs']]);
+    expect(issues.map((i) => i.path)).toEqual([
+      ['steps', 0, 'timeoutMs'],
+      ['steps', 0, 'compensation', 'timeoutMs'],
+    ]);
     expect(issues[0]?.message).toBe('timeoutMs must be an integer between 1 and 300000');
   });
 
@@ -232,7 +282,13 @@ describe('workflow definition: timeouts and retry policies', () => {
   it('accepts the retry boundaries', () => {
     for (const retry of [
       { maxAttempts: 1, initialIntervalMs: 0, backoffCoefficient: 1, maxIntervalMs: 0, jitter: 'none' },
-      { maxAttempts: 100, initialIntervalMs: 3_600_000, backoffCoefficient: 10, maxIntervalMs: 86_400_000, jitter: 'equal' },
+      {
+        maxAttempts: 100,
+        initialIntervalMs: 3_600_000,
+        backoffCoefficient: 10,
+        maxIntervalMs: 86_400_000,
+        jitter: 'equal',
+      },
       { backoffCoefficient: 1.5 },
     ]) {
       expect(retryPolicyInputSchema.safeParse(retry).success, JSON.stringify(retry)).toBe(true);

@@ -3,7 +3,14 @@ import { TemplateError, listTemplatePaths, renderTemplate, type TemplateScope } 
 
 function buildScope(): TemplateScope {
   return {
-    input: { orderId: 'ord-1', amount: 42.5, express: false, customer: { id: 'c-1', tags: ['vip', 'eu'] }, items: [{ sku: 'A' }, { sku: 'B' }], note: null },
+    input: {
+      orderId: 'ord-1',
+      amount: 42.5,
+      express: false,
+      customer: { id: 'c-1', tags: ['vip', 'eu'] },
+      items: [{ sku: 'A' }, { sku: 'B' }],
+      note: null,
+    },
     context: { tenant: 'acme' },
     run: { runId: 'run-123', workflowName: 'order-processing', workflowVersion: '1.0.0' },
     steps: { 'charge-payment': { output: { chargeId: 'ch_9', total: 100 } } },

@@ -14,7 +14,9 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sagaflow-fault-pg-'));
   const server = createLocalPostgres({ dataDir, port: await findFreePort() });
   await server.start();
-  const db = createDb(createPool(server.url, { max: 4, applicationName: 'fault-tests', connectionTimeoutMillis: 2_000 }));
+  const db = createDb(
+    createPool(server.url, { max: 4, applicationName: 'fault-tests', connectionTimeoutMillis: 2_000 }),
+  );
   await migrateToLatest(db);
   return {
     server,

@@ -59,7 +59,12 @@ export async function createScenario(database?: ScenarioDatabase): Promise<Scena
       return engine;
     },
     startApi: async (env) => {
-      const api = await spawnApi({ databaseUrl: store.url, adminToken: ADMIN_TOKEN, name: `api-${apis.length + 1}`, ...(env ? { env } : {}) });
+      const api = await spawnApi({
+        databaseUrl: store.url,
+        adminToken: ADMIN_TOKEN,
+        name: `api-${apis.length + 1}`,
+        ...(env ? { env } : {}),
+      });
       apis.push(api);
       return api;
     },

@@ -40,7 +40,11 @@ describe('kill -9 of the API during a burst of starts', () => {
     let killedAt = 0;
     let restartedAt = 0;
     const crash = (async () => {
-      await waitFor(() => answered >= KILL_AFTER_ANSWERS, { timeoutMs: 30_000, intervalMs: 1, description: `${KILL_AFTER_ANSWERS} answered starts` });
+      await waitFor(() => answered >= KILL_AFTER_ANSWERS, {
+        timeoutMs: 30_000,
+        intervalMs: 1,
+        description: `${KILL_AFTER_ANSWERS} answered starts`,
+      });
       killedAt = Date.now();
       await api.process.kill('SIGKILL');
       api = await scenario.startApi();
@@ -48,14 +52,28 @@ describe('kill -9 of the API during a burst of starts', () => {
       restartedAt = Date.now();
     })();
     const first = await startPaced(STARTS, 150, async (i) => {
-      const outcome = await startWithRetry({ client: () => client, workflow: 'burst', input: { n: i }, idempotencyKey: `burst-${i}`, timeoutMs: 30_000 });
+      const outcome = await startWithRetry({
+        client: () => client,
+        workflow: 'burst',
+        input: { n: i },
+        idempotencyKey: `burst-${i}`,
+        timeoutMs: 30_000,
+      });
       answered++;
       return outcome;
     });
     await crash;
     // every client retries, also those that already had their 202
     const again = await Promise.all(
-      first.map((o, i) => startWithRetry({ client: () => client, workflow: 'burst', input: { n: i }, idempotencyKey: o.key, timeoutMs: 30_000 })),
+      first.map((o, i) =>
+        startWithRetry({
+          client: () => client,
+          workflow: 'burst',
+          input: { n: i },
+          idempotencyKey: o.key,
+          timeoutMs: 30_000,
+        }),
+      ),
     );
     const drain = await waitUntilAllTerminal(scenario.db, { since: started, timeoutMs: 60_000, expectedRuns: STARTS });
 

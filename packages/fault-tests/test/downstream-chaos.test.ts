@@ -13,7 +13,13 @@ import { buildWorkflow } from '../src/workflows.js';
 const RUNS = 300;
 const TIMEOUT_MS = 600;
 /** generous: with 35% of attempts failing, 25 attempts fail together with odds of about 1e-11 */
-const RETRY = { maxAttempts: 25, initialIntervalMs: 10, backoffCoefficient: 2, maxIntervalMs: 200, jitter: 'full' as const };
+const RETRY = {
+  maxAttempts: 25,
+  initialIntervalMs: 10,
+  backoffCoefficient: 2,
+  maxIntervalMs: 200,
+  jitter: 'full' as const,
+};
 const MIX = { serverError: 0.2, hang: 0.05, reset: 0.1 };
 
 /**
@@ -29,7 +35,13 @@ describe('downstream chaos on every step', () => {
 
   beforeAll(async () => {
     scenario = await createScenario();
-    const steps = ['a', 'b', 'c'].map((id) => ({ id, compensated: id !== 'c', timeoutMs: TIMEOUT_MS, retry: RETRY, compensationRetry: RETRY }));
+    const steps = ['a', 'b', 'c'].map((id) => ({
+      id,
+      compensated: id !== 'c',
+      timeoutMs: TIMEOUT_MS,
+      retry: RETRY,
+      compensationRetry: RETRY,
+    }));
     await scenario.register(buildWorkflow('chaos', scenario.downstream.url, steps));
     const chaos = withFaults(random, MIX, (request) => {
       const input = (request.body as { input?: { reject?: boolean } } | null)?.input;
@@ -45,39 +57,47 @@ describe('downstream chaos on every step', () => {
     await scenario?.close();
   });
 
-  it('ends every run as its business answer says, with one effect per key and one attempt per request', { timeout: 150_000 }, async () => {
-    const started = Date.now();
-    const rejected = RUNS / 10;
-    await startPaced(RUNS, 50, (i) =>
-      startRun(scenario.db, { workflowName: 'chaos', input: { n: i, reject: i % 10 === 3 }, correlationId: `chaos-${i}` }),
-    );
-    const drain = await waitUntilAllTerminal(scenario.db, { since: started, timeoutMs: 90_000, expectedRuns: RUNS });
-    const report = await scenario.check({ maxRedeliveries: 0 });
-    const errors = await countRunsByErrorCode(scenario.db);
-    const keys = new Set(scenario.downstream.requests().map((r) => r.key)).size;
-    printFigures({
-      ...figuresFromReport('downstream chaos (5xx/hang/reset)', report, drain.elapsedMs),
-      extra: {
-        requests: report.requests,
-        'injected 5xx': faults.serverError,
-        hangs: faults.hang,
-        resets: faults.reset,
-        'lost responses': faults.afterEffect,
-        retries: report.attempts - keys,
-        statuses: JSON.stringify(report.byStatus),
-        seed: random.seed,
-      },
-    });
+  it(
+    'ends every run as its business answer says, with one effect per key and one attempt per request',
+    { timeout: 150_000 },
+    async () => {
+      const started = Date.now();
+      const rejected = RUNS / 10;
+      await startPaced(RUNS, 50, (i) =>
+        startRun(scenario.db, {
+          workflowName: 'chaos',
+          input: { n: i, reject: i % 10 === 3 },
+          correlationId: `chaos-${i}`,
+        }),
+      );
+      const drain = await waitUntilAllTerminal(scenario.db, { since: started, timeoutMs: 90_000, expectedRuns: RUNS });
+      const report = await scenario.check({ maxRedeliveries: 0 });
+      const errors = await countRunsByErrorCode(scenario.db);
+      const keys = new Set(scenario.downstream.requests().map((r) => r.key)).size;
+      printFigures({
+        ...figuresFromReport('downstream chaos (5xx/hang/reset)', report, drain.elapsedMs),
+        extra: {
+          requests: report.requests,
+          'injected 5xx': faults.serverError,
+          hangs: faults.hang,
+          resets: faults.reset,
+          'lost responses': faults.afterEffect,
+          retries: report.attempts - keys,
+          statuses: JSON.stringify(report.byStatus),
+          seed: random.seed,
+        },
+      });
 
-    expect(report.violations, formatViolations(report)).toEqual([]);
-    expect(report.runs).toBe(RUNS);
-    expect(report.duplicateEffects).toBe(0);
-    expect(report.byStatus).toEqual({ COMPLETED: RUNS - rejected, COMPENSATED: rejected });
-    expect(errors).toEqual({ none: RUNS - rejected, STEP_FAILED: rejected });
-    // the chaos really happened, and deduplication absorbed the lost responses
-    expect(faults.serverError).toBeGreaterThan(0);
-    expect(faults.hang).toBeGreaterThan(0);
-    expect(faults.reset).toBeGreaterThan(0);
-    expect(report.duplicatesPrevented).toBeGreaterThan(0);
-  });
+      expect(report.violations, formatViolations(report)).toEqual([]);
+      expect(report.runs).toBe(RUNS);
+      expect(report.duplicateEffects).toBe(0);
+      expect(report.byStatus).toEqual({ COMPLETED: RUNS - rejected, COMPENSATED: rejected });
+      expect(errors).toEqual({ none: RUNS - rejected, STEP_FAILED: rejected });
+      // the chaos really happened, and deduplication absorbed the lost responses
+      expect(faults.serverError).toBeGreaterThan(0);
+      expect(faults.hang).toBeGreaterThan(0);
+      expect(faults.reset).toBeGreaterThan(0);
+      expect(report.duplicatesPrevented).toBeGreaterThan(0);
+    },
+  );
 });

@@ -18,12 +18,37 @@ const B = 'bbbbbbbb-0000-4000-8000-000000000002';
 const T = 1_700_000_000_000;
 
 function step(runId: string, index: number, stepId: string, over: Partial<StepRecord> = {}): StepRecord {
-  return { runId, index, stepId, status: 'SUCCEEDED', attempts: 1, compensationStatus: 'NONE', compensationAttempts: 0, output: { key: `${runId}:${stepId}` }, ...over };
+  return {
+    runId,
+    index,
+    stepId,
+    status: 'SUCCEEDED',
+    attempts: 1,
+    compensationStatus: 'NONE',
+    compensationAttempts: 0,
+    output: { key: `${runId}:${stepId}` },
+    ...over,
+  };
 }
 
 let attemptId = 0;
-function attempt(runId: string, stepIndex: number, kind: 'action' | 'compensation', over: Partial<AttemptRecord> = {}): AttemptRecord {
-  return { id: ++attemptId, runId, stepIndex, kind, attemptNo: 1, outcome: 'SUCCEEDED', httpStatus: 200, error: null, ...over };
+function attempt(
+  runId: string,
+  stepIndex: number,
+  kind: 'action' | 'compensation',
+  over: Partial<AttemptRecord> = {},
+): AttemptRecord {
+  return {
+    id: ++attemptId,
+    runId,
+    stepIndex,
+    kind,
+    attemptNo: 1,
+    outcome: 'SUCCEEDED',
+    httpStatus: 200,
+    error: null,
+    ...over,
+  };
 }
 
 let seq = 0;
@@ -46,13 +71,21 @@ function consistentWorld(): World {
     request(`${B}:book:compensate`),
   ];
   const effects = new Map(
-    requests.filter((r) => r.appliedEffect).map((r) => [r.key, { body: r.key.endsWith(':compensate') ? { undone: r.key } : { key: r.key } }]),
+    requests
+      .filter((r) => r.appliedEffect)
+      .map((r) => [r.key, { body: r.key.endsWith(':compensate') ? { undone: r.key } : { key: r.key } }]),
   );
   return {
     snapshot: {
       runs: [
         { id: A, status: 'COMPLETED', error: null, cancelRequested: false, completedAt: T + 100 },
-        { id: B, status: 'COMPENSATED', error: { code: 'STEP_FAILED', message: 'rejected', stepId: 'ship' }, cancelRequested: false, completedAt: T + 100 },
+        {
+          id: B,
+          status: 'COMPENSATED',
+          error: { code: 'STEP_FAILED', message: 'rejected', stepId: 'ship' },
+          cancelRequested: false,
+          completedAt: T + 100,
+        },
       ],
       steps: [
         step(A, 0, 'one'),
@@ -66,7 +99,11 @@ function consistentWorld(): World {
         attempt(A, 1, 'action'),
         attempt(B, 0, 'action'),
         attempt(B, 1, 'action'),
-        attempt(B, 2, 'action', { outcome: 'FAILED', httpStatus: 400, error: { code: 'STEP_FAILED', lastErrorCode: 'HTTP_ERROR' } }),
+        attempt(B, 2, 'action', {
+          outcome: 'FAILED',
+          httpStatus: 400,
+          error: { code: 'STEP_FAILED', lastErrorCode: 'HTTP_ERROR' },
+        }),
         attempt(B, 1, 'compensation'),
         attempt(B, 0, 'compensation'),
       ],
@@ -78,13 +115,24 @@ function consistentWorld(): World {
   };
 }
 
-const invariantsOf = (input: InvariantInput): string[] => [...new Set(evaluateInvariants(input).violations.map((v) => `${v.runId === '*' ? '*' : v.runId.slice(0, 1)}:${v.invariant}`))].sort();
+const invariantsOf = (input: InvariantInput): string[] =>
+  [
+    ...new Set(
+      evaluateInvariants(input).violations.map((v) => `${v.runId === '*' ? '*' : v.runId.slice(0, 1)}:${v.invariant}`),
+    ),
+  ].sort();
 
 describe('invariant checker', () => {
   it('finds nothing wrong with a consistent world', () => {
     const report = evaluateInvariants(consistentWorld());
     expect(report.violations).toEqual([]);
-    expect(report).toMatchObject({ runs: 2, byStatus: { COMPLETED: 1, COMPENSATED: 1 }, redeliveries: 0, duplicatesPrevented: 0, effects: 6 });
+    expect(report).toMatchObject({
+      runs: 2,
+      byStatus: { COMPLETED: 1, COMPENSATED: 1 },
+      redeliveries: 0,
+      duplicatesPrevented: 0,
+      effects: 6,
+    });
   });
 
   it('catches a run that is not terminal, and a promised run that does not exist', () => {
@@ -127,7 +175,11 @@ describe('invariant checker', () => {
   it('catches a FAILED run that should have compensated, and a CANCELLED run without a cancel', () => {
     const world = consistentWorld();
     world.snapshot.runs[1] = { ...world.snapshot.runs[1]!, status: 'FAILED' };
-    world.snapshot.runs[0] = { ...world.snapshot.runs[0]!, status: 'CANCELLED', error: { code: 'CANCELLED', message: 'x' } };
+    world.snapshot.runs[0] = {
+      ...world.snapshot.runs[0]!,
+      status: 'CANCELLED',
+      error: { code: 'CANCELLED', message: 'x' },
+    };
     expect(invariantsOf(world)).toEqual(['a:spec-4', 'b:spec-4']);
   });
 
@@ -145,7 +197,11 @@ describe('invariant checker', () => {
   it('counts redeliveries, reports replays as prevented duplicates, and enforces the bound', () => {
     const world = consistentWorld();
     world.requests.splice(1, 0, request(`${A}:one`, { appliedEffect: false, replayed: true }));
-    expect(evaluateInvariants({ ...world, maxRedeliveries: 1 })).toMatchObject({ violations: [], redeliveries: 1, duplicatesPrevented: 1 });
+    expect(evaluateInvariants({ ...world, maxRedeliveries: 1 })).toMatchObject({
+      violations: [],
+      redeliveries: 1,
+      duplicatesPrevented: 1,
+    });
     expect(invariantsOf(world)).toEqual(['*:bounded-redeliveries']);
   });
 
@@ -155,21 +211,39 @@ describe('invariant checker', () => {
     world.requests.push(request(`${A}:two`, { attempt: 2, appliedEffect: false, arrivedAt: T }));
     expect(invariantsOf({ ...world, maxRedeliveries: 10 })).toEqual(['a:attempts-match-requests']);
     const messages = evaluateInvariants({ ...world, maxRedeliveries: 10 }).violations.map((v) => v.detail);
-    expect(messages).toEqual([expect.stringContaining('never received it'), expect.stringContaining('no attempt was recorded')]);
+    expect(messages).toEqual([
+      expect.stringContaining('never received it'),
+      expect.stringContaining('no attempt was recorded'),
+    ]);
   });
 
   it('accepts TEMPLATE_ERROR attempts without a request, and a parked item whose requests were never recorded', () => {
     const world = consistentWorld();
     world.snapshot.steps[4] = { ...world.snapshot.steps[4]!, attempts: 2 };
-    world.snapshot.attempts.splice(5, 0, attempt(B, 2, 'action', { attemptNo: 2, outcome: 'FAILED', httpStatus: null, error: { code: 'TEMPLATE_ERROR' } }));
+    world.snapshot.attempts.splice(
+      5,
+      0,
+      attempt(B, 2, 'action', { attemptNo: 2, outcome: 'FAILED', httpStatus: null, error: { code: 'TEMPLATE_ERROR' } }),
+    );
     expect(evaluateInvariants(world).violations).toEqual([]);
     world.requests.push(request(`${B}:ship`, { attempt: 2, appliedEffect: false, arrivedAt: T }));
     expect(invariantsOf({ ...world, maxRedeliveries: 5 })).toEqual(['b:attempts-match-requests']);
 
     const parked = consistentWorld();
     parked.requests.push(request(`${B}:ship`, { attempt: 2, appliedEffect: false, arrivedAt: T, abandoned: true }));
-    parked.snapshot.outbox.push({ runId: B, stepIndex: 2, kind: 'action', status: 'DEAD', lastError: { code: 'DELIVERY_EXHAUSTED' } });
-    expect(evaluateInvariants({ ...parked, maxRedeliveries: 5 })).toMatchObject({ violations: [], unrecorded: 1, redeliveries: 1, abandoned: 1 });
+    parked.snapshot.outbox.push({
+      runId: B,
+      stepIndex: 2,
+      kind: 'action',
+      status: 'DEAD',
+      lastError: { code: 'DELIVERY_EXHAUSTED' },
+    });
+    expect(evaluateInvariants({ ...parked, maxRedeliveries: 5 })).toMatchObject({
+      violations: [],
+      unrecorded: 1,
+      redeliveries: 1,
+      abandoned: 1,
+    });
   });
 
   it('catches missing and unexpected effects, and an output that is not the effect’s answer', () => {

@@ -1,13 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolvePostgresBinaries } from './binaries.js';
-import {
-  initialiseDataDir,
-  isDataDirInitialised,
-  prepareDataDir,
-  SUPERUSER,
-  SUPERUSER_PASSWORD,
-} from './data-dir.js';
+import { initialiseDataDir, isDataDirInitialised, prepareDataDir, SUPERUSER, SUPERUSER_PASSWORD } from './data-dir.js';
 import { spawnServer, stopServer, type ServerExit, type ServerProcess } from './server-process.js';
 import { resolveServerUser } from './server-user.js';
 import { recoverStaleLock } from './stale-lock.js';
@@ -81,7 +75,10 @@ export function createLocalPostgres(options: LocalPostgresOptions): LocalPostgre
     const timeoutMs = options.startTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`postgres did not accept connections within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`postgres did not accept connections within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([started.ready, timeout]);

@@ -21,7 +21,11 @@ async function newServer(options: { persistent?: boolean; dataDir?: string; port
   return { server, dataDir, port };
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('createLocalPostgres', () => {
   it('starts a real Postgres that answers queries on the url, and stops it', async () => {

@@ -15,7 +15,11 @@ describe('decideStaleLockAction', () => {
     },
     {
       name: 'another cluster (e.g. the system one) now has that pid',
-      lock: { pid: 4242, alive: true, commandLine: '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main' },
+      lock: {
+        pid: 4242,
+        alive: true,
+        commandLine: '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main',
+      },
       action: 'remove-lock',
     },
     {
@@ -23,7 +27,11 @@ describe('decideStaleLockAction', () => {
       lock: { pid: 4242, alive: true, commandLine: `/x/bin/postgres -D ${dataDir} -p 5000` },
       action: 'stop-server',
     },
-    { name: 'a live process that cannot be identified', lock: { pid: 4242, alive: true, commandLine: undefined }, action: 'refuse' },
+    {
+      name: 'a live process that cannot be identified',
+      lock: { pid: 4242, alive: true, commandLine: undefined },
+      action: 'refuse',
+    },
   ] as const;
 
   for (const { name, lock, action } of cases) {

@@ -9,7 +9,14 @@
  */
 
 export const DEFAULT_REDACT_FIELDS: readonly string[] = ['email', 'card', 'password', 'token'];
-export const SECRET_FIELDS: readonly string[] = ['x-admin-token', 'admintoken', 'authorization', 'proxy-authorization', 'cookie', 'set-cookie'];
+export const SECRET_FIELDS: readonly string[] = [
+  'x-admin-token',
+  'admintoken',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+];
 export const REDACTED = '[redacted]';
 
 /** Nesting deeper than this is cut (log records are data, not arbitrary graphs). */
@@ -47,6 +54,9 @@ export function redactLogRecord<T extends Record<string, unknown>>(record: T, ke
 
 /** `LOG_REDACT_FIELDS` ("email,card , Password") → field names; empty or unset → the defaults. */
 export function parseRedactFields(value: string | undefined): string[] {
-  const fields = (value ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  const fields = (value ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   return fields.length > 0 ? fields : [...DEFAULT_REDACT_FIELDS];
 }

@@ -20,7 +20,9 @@ export function createLogger(options: LoggerOptions): Logger {
   const settings = {
     name: options.name,
     level: options.level,
-    ...(options.sensitive ? {} : { formatters: { log: (record: Record<string, unknown>) => redactLogRecord(record, keys) } }),
+    ...(options.sensitive
+      ? {}
+      : { formatters: { log: (record: Record<string, unknown>) => redactLogRecord(record, keys) } }),
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }

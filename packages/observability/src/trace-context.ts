@@ -15,7 +15,10 @@ export interface TraceHeaders {
 }
 
 /** The remote span context a stored traceparent (+ tracestate) stands for; undefined when absent or invalid. */
-export function parseTraceParent(traceParent: string | null | undefined, traceState?: string | null): SpanContext | undefined {
+export function parseTraceParent(
+  traceParent: string | null | undefined,
+  traceState?: string | null,
+): SpanContext | undefined {
   const match = traceParent ? TRACE_PARENT.exec(traceParent) : null;
   if (!match || match[1] === ZERO_TRACE_ID || match[2] === ZERO_SPAN_ID) return undefined;
   return {
@@ -62,5 +65,12 @@ export function carriesTraceParent(headers: string | ReadonlyArray<string | stri
 /** Operational endpoints (scrapes, health checks, the API's docs): not worth a trace each. */
 export function isUntracedPath(url: string | undefined): boolean {
   const path = (url ?? '/').split('?')[0] ?? '/';
-  return path === '/health' || path === '/ready' || path === '/metrics' || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
+  return (
+    path === '/health' ||
+    path === '/ready' ||
+    path === '/metrics' ||
+    path === '/openapi.json' ||
+    path === '/docs' ||
+    path.startsWith('/docs/')
+  );
 }

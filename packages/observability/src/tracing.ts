@@ -4,7 +4,12 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { core, NodeSDK, resources } from '@opentelemetry/sdk-node';
-import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { carriesTraceParent, isUntracedPath } from './trace-context.js';
 
 export interface TracingOptions {
@@ -57,7 +62,10 @@ export function startTracing(options: TracingOptions): Tracing {
     logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isUntracedPath(request.url) }),
-      new UndiciInstrumentation({ requireParentforSpans: true, ignoreRequestHook: (request) => carriesTraceParent(request.headers) }),
+      new UndiciInstrumentation({
+        requireParentforSpans: true,
+        ignoreRequestHook: (request) => carriesTraceParent(request.headers),
+      }),
       new PgInstrumentation({ requireParentSpan: true }),
     ],
   });

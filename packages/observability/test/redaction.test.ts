@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { DEFAULT_REDACT_FIELDS, parseRedactFields, REDACTED, redactionKeys, redactLogRecord } from '../src/log-redaction.js';
+import {
+  DEFAULT_REDACT_FIELDS,
+  parseRedactFields,
+  REDACTED,
+  redactionKeys,
+  redactLogRecord,
+} from '../src/log-redaction.js';
 
 const keys = redactionKeys();
 
@@ -16,7 +22,11 @@ describe('redactLogRecord', () => {
     };
     expect(redactLogRecord(record, keys)).toEqual({
       runId: 'r-1',
-      input: { orderId: 'o-1', customer: { profile: { email: REDACTED } }, payments: [{ card: REDACTED, last4: '1111' }] },
+      input: {
+        orderId: 'o-1',
+        customer: { profile: { email: REDACTED } },
+        payments: [{ card: REDACTED, last4: '1111' }],
+      },
       context: { password: REDACTED },
       output: { session: { token: REDACTED } },
       body: { nested: [[{ email: REDACTED }]] },
@@ -25,14 +35,20 @@ describe('redactLogRecord', () => {
   });
 
   it('matches whole keys case-insensitively', () => {
-    expect(redactLogRecord({ input: { Email: 1, EMAIL: 2, emailVerified: true, customerEmail: 'kept' } }, keys)).toEqual({
+    expect(
+      redactLogRecord({ input: { Email: 1, EMAIL: 2, emailVerified: true, customerEmail: 'kept' } }, keys),
+    ).toEqual({
       input: { Email: REDACTED, EMAIL: REDACTED, emailVerified: true, customerEmail: 'kept' },
     });
   });
 
   it('always hides the admin token and authorization headers, whatever the field list', () => {
     const only = redactionKeys(['ssn']);
-    const record = { req: { headers: { 'X-Admin-Token': 'secret', authorization: 'Bearer x', cookie: 'c', accept: '*/*' } }, adminToken: 'secret', input: { ssn: '1', email: 'kept@x.y' } };
+    const record = {
+      req: { headers: { 'X-Admin-Token': 'secret', authorization: 'Bearer x', cookie: 'c', accept: '*/*' } },
+      adminToken: 'secret',
+      input: { ssn: '1', email: 'kept@x.y' },
+    };
     expect(redactLogRecord(record, only)).toEqual({
       req: { headers: { 'X-Admin-Token': REDACTED, authorization: REDACTED, cookie: REDACTED, accept: '*/*' } },
       adminToken: REDACTED,
@@ -71,23 +87,45 @@ describe('createLogger', () => {
 
   it('LOG_SENSITIVE=false: redacts every record (child loggers too)', () => {
     const out = capture();
-    const logger = createLogger({ name: 'sagaflow-engine', level: 'info', sensitive: false, destination: out.destination });
-    logger.child({ runId: 'r-1' }).info({ input: { customer: { email: 'a@b.c' } }, headers: { authorization: 'Bearer t' } }, 'run started');
+    const logger = createLogger({
+      name: 'sagaflow-engine',
+      level: 'info',
+      sensitive: false,
+      destination: out.destination,
+    });
+    logger
+      .child({ runId: 'r-1' })
+      .info({ input: { customer: { email: 'a@b.c' } }, headers: { authorization: 'Bearer t' } }, 'run started');
     expect(out.text()).not.toContain('a@b.c');
     expect(out.text()).not.toContain('Bearer t');
-    expect(JSON.parse(out.text())).toMatchObject({ runId: 'r-1', name: 'sagaflow-engine', input: { customer: { email: REDACTED } } });
+    expect(JSON.parse(out.text())).toMatchObject({
+      runId: 'r-1',
+      name: 'sagaflow-engine',
+      input: { customer: { email: REDACTED } },
+    });
   });
 
   it('LOG_SENSITIVE=true: logs them as they are', () => {
     const out = capture();
-    const logger = createLogger({ name: 'sagaflow-engine', level: 'info', sensitive: true, destination: out.destination });
+    const logger = createLogger({
+      name: 'sagaflow-engine',
+      level: 'info',
+      sensitive: true,
+      destination: out.destination,
+    });
     logger.info({ input: { email: 'a@b.c' } }, 'run started');
     expect(out.text()).toContain('a@b.c');
   });
 
   it('a configured list replaces the default fields', () => {
     const out = capture();
-    const logger = createLogger({ name: 'sagaflow-engine', level: 'info', sensitive: false, redactFields: ['ssn'], destination: out.destination });
+    const logger = createLogger({
+      name: 'sagaflow-engine',
+      level: 'info',
+      sensitive: false,
+      redactFields: ['ssn'],
+      destination: out.destination,
+    });
     logger.info({ input: { ssn: '123-45', email: 'a@b.c' } }, 'run started');
     expect(JSON.parse(out.text())).toMatchObject({ input: { ssn: REDACTED, email: 'a@b.c' } });
   });

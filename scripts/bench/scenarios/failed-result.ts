@@ -3,7 +3,13 @@ import type { ScenarioContext } from '../scenario-context.js';
 import type { ScenarioName } from '../scenarios.js';
 
 /** The result of a scenario that could not finish (timeout, a service that did not start): no figures, one problem. */
-export function failedResult(ctx: ScenarioContext, scenario: ScenarioName, startedAt: string, logDir: string, problem: string): ScenarioResult {
+export function failedResult(
+  ctx: ScenarioContext,
+  scenario: ScenarioName,
+  startedAt: string,
+  logDir: string,
+  problem: string,
+): ScenarioResult {
   return {
     scenario,
     iteration: ctx.iteration,
@@ -21,9 +27,22 @@ export function failedResult(ctx: ScenarioContext, scenario: ScenarioName, start
     unitsPerSecond: Number.NaN,
     outcomes: {},
     peakRssMb: { api: Number.NaN, engines: [] },
-    cpuSeconds: { api: Number.NaN, engines: [], downstream: Number.NaN, postgres: Number.NaN, bench: Number.NaN, machineBusy: Number.NaN, machineTotal: Number.NaN },
+    cpuSeconds: {
+      api: Number.NaN,
+      engines: [],
+      downstream: Number.NaN,
+      postgres: Number.NaN,
+      bench: Number.NaN,
+      machineBusy: Number.NaN,
+      machineTotal: Number.NaN,
+    },
     otherLoad: Number.NaN,
-    postgres: { server: `${ctx.server.kind} (Postgres ${ctx.server.version})`, commits: Number.NaN, commitsPerUnit: Number.NaN, rollbacks: Number.NaN },
+    postgres: {
+      server: `${ctx.server.kind} (Postgres ${ctx.server.version})`,
+      commits: Number.NaN,
+      commitsPerUnit: Number.NaN,
+      rollbacks: Number.NaN,
+    },
     logDir,
   };
 }

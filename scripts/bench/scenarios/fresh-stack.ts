@@ -16,8 +16,11 @@ import { failedResult } from './failed-result.js';
 export async function registerBenchWorkflow(stack: ServiceStack): Promise<void> {
   const client = createJsonClient(stack.apiUrl, 1);
   try {
-    const response = await client.post('/v1/admin/workflows', buildBenchDefinition(stack.downstreamUrl), { 'x-admin-token': stack.adminToken });
-    if (response.status !== 201) throw new Error(`registering the bench workflow answered ${response.status}: ${JSON.stringify(response.body)}`);
+    const response = await client.post('/v1/admin/workflows', buildBenchDefinition(stack.downstreamUrl), {
+      'x-admin-token': stack.adminToken,
+    });
+    if (response.status !== 201)
+      throw new Error(`registering the bench workflow answered ${response.status}: ${JSON.stringify(response.body)}`);
   } finally {
     client.close();
   }
@@ -46,7 +49,12 @@ type StackChoice = Pick<StackOptions, 'engines' | 'withEngines' | 'rejectPath' |
  * Runs one scenario iteration on a fresh database and fresh processes (so peak RSS is this scenario's). A body that
  * throws becomes a failed result; services, monitor and database are cleaned up whatever happens.
  */
-export async function onFreshStack(ctx: ScenarioContext, name: ScenarioName, choice: StackChoice, body: (run: FreshStack) => Promise<ScenarioResult>): Promise<ScenarioResult> {
+export async function onFreshStack(
+  ctx: ScenarioContext,
+  name: ScenarioName,
+  choice: StackChoice,
+  body: (run: FreshStack) => Promise<ScenarioResult>,
+): Promise<ScenarioResult> {
   const label = `${name}-${ctx.iteration}`;
   const logDir = join(ctx.runDir, 'logs', label);
   const profileDir = ctx.profile ? join(ctx.runDir, 'profiles', label) : undefined;
@@ -65,7 +73,10 @@ export async function onFreshStack(ctx: ScenarioContext, name: ScenarioName, cho
       ...(ctx.bundles ? { bundles: ctx.bundles } : {}),
     });
     await registerBenchWorkflow(stack);
-    const history = ctx.history > 0 ? await fillHistory(database.url, ctx.history, (text) => ctx.say(`${label}: ${text}`)) : undefined;
+    const history =
+      ctx.history > 0
+        ? await fillHistory(database.url, ctx.history, (text) => ctx.say(`${label}: ${text}`))
+        : undefined;
     const running: ServiceStack = stack;
     let before: PgCounters | undefined;
     let ownStart = 0;
@@ -94,7 +105,9 @@ export async function onFreshStack(ctx: ScenarioContext, name: ScenarioName, cho
         const ownTransactions = monitor.statements - ownStart;
         await monitor.close();
         monitor = undefined;
-        const after = await withFreshMonitor(database.url, (m) => readPgCounters(monitorQuery(m), database.statementsAvailable));
+        const after = await withFreshMonitor(database.url, (m) =>
+          readPgCounters(monitorQuery(m), database.statementsAvailable),
+        );
         return diffPgCounters(before, after, ownTransactions);
       },
     });
@@ -103,6 +116,7 @@ export async function onFreshStack(ctx: ScenarioContext, name: ScenarioName, cho
   } finally {
     await stack?.stop();
     await monitor?.close();
-    if (!ctx.keepDatabase) await database.drop().catch((error: unknown) => ctx.say(`dropping ${database.name} failed: ${errorText(error)}`));
+    if (!ctx.keepDatabase)
+      await database.drop().catch((error: unknown) => ctx.say(`dropping ${database.name} failed: ${errorText(error)}`));
   }
 }

@@ -5,7 +5,14 @@ import { actionKey, isRejectedKey } from '../reject-rule.js';
 import type { ScenarioResult } from '../results.js';
 import type { SagaScenario } from '../scenarios.js';
 import { beforeDeadline, type ScenarioContext } from '../scenario-context.js';
-import { countAttempts, countOutbox, readRuns, readStepPhases, readSteps, waitForTerminalRuns } from '../scenario-reads.js';
+import {
+  countAttempts,
+  countOutbox,
+  readRuns,
+  readStepPhases,
+  readSteps,
+  waitForTerminalRuns,
+} from '../scenario-reads.js';
 import { submitClosedLoop, submitOpenLoop } from '../submit-runs.js';
 import { summarizeProfileFiles } from '../profile-files.js';
 import { monotonicMicros } from '../summarize-profile.js';
@@ -21,47 +28,85 @@ const WARMUP_TIMEOUT_MS = 60_000;
  * measured runs, until all are terminal; then the figures, the state checks and the Postgres counter deltas.
  */
 export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario): Promise<ScenarioResult> {
-  const choice = { engines: ctx.engines, withEngines: true, ...(spec.reject ? { rejectPath: spec.reject.path, rejectPermille: spec.reject.permille } : {}) };
+  const choice = {
+    engines: ctx.engines,
+    withEngines: true,
+    ...(spec.reject ? { rejectPath: spec.reject.path, rejectPermille: spec.reject.permille } : {}),
+  };
   return onFreshStack(ctx, spec.name, choice, async (run) => {
     const { label, stack, profileDir } = run;
     const monitor = run.monitor();
     const client = createJsonClient(stack.apiUrl, 32);
     if (ctx.warmup > 0) {
       const warmup = await submitClosedLoop(client, 'warmup', ctx.warmup, WARMUP_IN_FLIGHT);
-      await waitForTerminalRuns(monitor, 'warmup', warmup.map((s) => s.runId), WARMUP_TIMEOUT_MS);
+      await waitForTerminalRuns(
+        monitor,
+        'warmup',
+        warmup.map((s) => s.runId),
+        WARMUP_TIMEOUT_MS,
+      );
     }
     await run.startCounting();
     const cpuBefore = await stack.cpu();
     const loadAverage = loadavg().map((n) => Math.round(n * 100) / 100);
     const deadline = Date.now() + spec.timeoutMs;
-    ctx.say(`${label}: submitting ${spec.runs} runs (${spec.submit.mode === 'closed' ? `${spec.submit.inFlight} in flight` : `${spec.submit.perSecond} runs/s`})`);
+    ctx.say(
+      `${label}: submitting ${spec.runs} runs (${spec.submit.mode === 'closed' ? `${spec.submit.inFlight} in flight` : `${spec.submit.perSecond} runs/s`})`,
+    );
     const window = { startUs: monotonicMicros(), endUs: 0 };
-    const submitting = spec.submit.mode === 'closed' ? submitClosedLoop(client, 'measure', spec.runs, spec.submit.inFlight) : submitOpenLoop(client, 'measure', spec.runs, spec.submit.perSecond);
+    const submitting =
+      spec.submit.mode === 'closed'
+        ? submitClosedLoop(client, 'measure', spec.runs, spec.submit.inFlight)
+        : submitOpenLoop(client, 'measure', spec.runs, spec.submit.perSecond);
     const submitted = await beforeDeadline(submitting, deadline, `${label}: submitting`);
-    await waitForTerminalRuns(monitor, 'measure', submitted.map((s) => s.runId), Math.max(1_000, deadline - Date.now()));
+    await waitForTerminalRuns(
+      monitor,
+      'measure',
+      submitted.map((s) => s.runId),
+      Math.max(1_000, deadline - Date.now()),
+    );
     window.endUs = monotonicMicros();
     const cpu = diffCpu(cpuBefore, await stack.cpu());
 
-    const memory = { api: (await stack.api.memory()).peakRssMb, engines: await Promise.all(stack.engines.map(async (e) => (await e.memory()).peakRssMb)) };
+    const memory = {
+      api: (await stack.api.memory()).peakRssMb,
+      engines: await Promise.all(stack.engines.map(async (e) => (await e.memory()).peakRssMb)),
+    };
     const downstreamMemory = stack.downstream ? (await stack.downstream.memory()).peakRssMb : undefined;
     const downstreamClient = createJsonClient(stack.downstreamUrl, 1);
-    const downstream = (await downstreamClient.get('/_bench/stats')).body as { counts: Record<string, number>; duplicateKeys: number };
+    const downstream = (await downstreamClient.get('/_bench/stats')).body as {
+      counts: Record<string, number>;
+      duplicateKeys: number;
+    };
     downstreamClient.close();
     client.close();
     // the measured runs are those of phase "measure" (not the warm-up's, not --history's); their steps and attempts by their ids
     const runs = await readRuns(monitor, 'measure');
     const runIds = runs.map((r) => r.id);
-    const [steps, attempts, outbox] = [await readSteps(monitor, runIds), await countAttempts(monitor, runIds), await countOutbox(monitor)];
+    const [steps, attempts, outbox] = [
+      await readSteps(monitor, runIds),
+      await countAttempts(monitor, runIds),
+      await countOutbox(monitor),
+    ];
     const stepPhases = await readStepPhases(monitor, runIds);
 
     const delta = await run.stopAndCount();
 
     const rejectedStep = spec.reject?.path.replace(/^\//, '');
     const expect = (runId: string): ExpectedOutcome =>
-      spec.reject && rejectedStep && isRejectedKey(actionKey(runId, rejectedStep), spec.reject.permille) ? 'COMPENSATED' : 'COMPLETED';
-    const verdict = verifyRuns(submitted.map((s) => s.runId), runs, steps, expect);
-    if (Object.keys(outbox).length > 0) verdict.problems.push(`outbox rows left after every run ended: ${JSON.stringify(outbox)}`);
-    if (downstream.duplicateKeys > 0) verdict.warnings.push(`the downstream saw ${downstream.duplicateKeys} repeated idempotency keys (redeliveries)`);
+      spec.reject && rejectedStep && isRejectedKey(actionKey(runId, rejectedStep), spec.reject.permille)
+        ? 'COMPENSATED'
+        : 'COMPLETED';
+    const verdict = verifyRuns(
+      submitted.map((s) => s.runId),
+      runs,
+      steps,
+      expect,
+    );
+    if (Object.keys(outbox).length > 0)
+      verdict.problems.push(`outbox rows left after every run ended: ${JSON.stringify(outbox)}`);
+    if (downstream.duplicateKeys > 0)
+      verdict.warnings.push(`the downstream saw ${downstream.duplicateKeys} repeated idempotency keys (redeliveries)`);
     const figures = computeSagaFigures(submitted, runs, attempts, delta);
     return {
       scenario: spec.name,

@@ -30,20 +30,34 @@ export async function runStartRate(ctx: ScenarioContext, spec: StartRateScenario
     const loadAverage = loadavg().map((n) => round(n));
     ctx.say(`${label}: autocannon, ${spec.connections} connections, ${spec.durationSeconds} s`);
     const window = { startUs: monotonicMicros(), endUs: 0 };
-    const result = await runAutocannon({ ...load, body: buildStartBody('measure', 0), durationSeconds: spec.durationSeconds });
+    const result = await runAutocannon({
+      ...load,
+      body: buildStartBody('measure', 0),
+      durationSeconds: spec.durationSeconds,
+    });
     window.endUs = monotonicMicros();
     const cpu = diffCpu(cpuBefore, await stack.cpu());
     const apiPeak = (await stack.api.memory()).peakRssMb;
     const runs = await readRuns(monitor, 'measure');
-    const steps = await readSteps(monitor, runs.map((r) => r.id));
+    const steps = await readSteps(
+      monitor,
+      runs.map((r) => r.id),
+    );
 
     const delta = await run.stopAndCount();
 
-    const verdict = verifyRuns(runs.map((r) => r.id), runs, steps, () => 'PENDING');
+    const verdict = verifyRuns(
+      runs.map((r) => r.id),
+      runs,
+      steps,
+      () => 'PENDING',
+    );
     // requests still in flight when autocannon's time is up create runs whose 202 it does not count: at most one per connection
     const uncounted = runs.length - result['2xx'];
-    if (uncounted < 0 || uncounted > spec.connections) verdict.problems.push(`${result['2xx']} starts answered 2xx but ${runs.length} runs exist`);
-    if (result.non2xx > 0 || result.errors > 0) verdict.problems.push(`${result.non2xx} non-2xx answers and ${result.errors} errors`);
+    if (uncounted < 0 || uncounted > spec.connections)
+      verdict.problems.push(`${result['2xx']} starts answered 2xx but ${runs.length} runs exist`);
+    if (result.non2xx > 0 || result.errors > 0)
+      verdict.problems.push(`${result.non2xx} non-2xx answers and ${result.errors} errors`);
     const starts = result['2xx'];
     // per start: per run created (a few more than the 2xx autocannon counted, see above)
     const perStart = (n: number): number => round(n / runs.length, 3);
@@ -83,9 +97,24 @@ export async function runStartRate(ctx: ScenarioContext, spec: StartRateScenario
         commits: delta.commits,
         commitsPerUnit: perStart(delta.commits),
         rollbacks: delta.rollbacks,
-        ...(delta.statements !== undefined ? { statements: delta.statements, statementsPerUnit: perStart(delta.statements), nestedPerUnit: perStart(delta.nestedStatements ?? 0) } : {}),
+        ...(delta.statements !== undefined
+          ? {
+              statements: delta.statements,
+              statementsPerUnit: perStart(delta.statements),
+              nestedPerUnit: perStart(delta.nestedStatements ?? 0),
+            }
+          : {}),
         ...(delta.topStatements
-          ? { topStatements: delta.topStatements.slice(0, 15).map((s) => ({ ...s, query: s.query.replace(/\s+/g, ' ').slice(0, 400), totalMs: round(s.totalMs), perUnit: perStart(s.calls) })) }
+          ? {
+              topStatements: delta.topStatements
+                .slice(0, 15)
+                .map((s) => ({
+                  ...s,
+                  query: s.query.replace(/\s+/g, ' ').slice(0, 400),
+                  totalMs: round(s.totalMs),
+                  perUnit: perStart(s.calls),
+                })),
+            }
           : {}),
       },
       ...(profileDir ? { profiles: await summarizeProfileFiles(profileDir, window) } : {}),

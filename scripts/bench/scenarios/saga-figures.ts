@@ -7,7 +7,12 @@ import type { RunRow } from '../verify-runs.js';
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Throughput, latency and per-step database figures of a finished saga scenario (pure). */
-export function computeSagaFigures(submitted: readonly SubmittedRun[], runs: readonly RunRow[], attempts: number, delta: PgCounterDelta) {
+export function computeSagaFigures(
+  submitted: readonly SubmittedRun[],
+  runs: readonly RunRow[],
+  attempts: number,
+  delta: PgCounterDelta,
+) {
   const finished = runs.filter((r): r is RunRow & { completedMs: number } => r.completedMs !== null);
   const firstCreated = Math.min(...runs.map((r) => r.createdMs));
   const lastCompleted = Math.max(...finished.map((r) => r.completedMs));
@@ -18,7 +23,16 @@ export function computeSagaFigures(submitted: readonly SubmittedRun[], runs: rea
   const perUnit = (n: number): number => round(n / attempts, 3);
   const figures: Pick<
     ScenarioResult,
-    'unit' | 'runs' | 'units' | 'windowMs' | 'runsPerSecond' | 'unitsPerSecond' | 'latencyMs' | 'latencyFromAcceptedMs' | 'startResponseMs' | 'outcomes'
+    | 'unit'
+    | 'runs'
+    | 'units'
+    | 'windowMs'
+    | 'runsPerSecond'
+    | 'unitsPerSecond'
+    | 'latencyMs'
+    | 'latencyFromAcceptedMs'
+    | 'startResponseMs'
+    | 'outcomes'
   > & { postgres: Omit<ScenarioResult['postgres'], 'server'> } = {
     unit: 'step',
     runs: runs.length,
@@ -27,16 +41,33 @@ export function computeSagaFigures(submitted: readonly SubmittedRun[], runs: rea
     runsPerSecond: round((runs.length / windowMs) * 1000, 1),
     unitsPerSecond: round((attempts / windowMs) * 1000, 1),
     latencyMs: describeDistribution(finished.map((r) => r.completedMs - r.createdMs)),
-    latencyFromAcceptedMs: describeDistribution(finished.filter((r) => accepted.has(r.id)).map((r) => r.completedMs - accepted.get(r.id)!)),
+    latencyFromAcceptedMs: describeDistribution(
+      finished.filter((r) => accepted.has(r.id)).map((r) => r.completedMs - accepted.get(r.id)!),
+    ),
     startResponseMs: describeDistribution(submitted.map((s) => s.acceptedAt - s.sentAt)),
     outcomes,
     postgres: {
       commits: delta.commits,
       commitsPerUnit: perUnit(delta.commits),
       rollbacks: delta.rollbacks,
-      ...(delta.statements !== undefined ? { statements: delta.statements, statementsPerUnit: perUnit(delta.statements), nestedPerUnit: perUnit(delta.nestedStatements ?? 0) } : {}),
+      ...(delta.statements !== undefined
+        ? {
+            statements: delta.statements,
+            statementsPerUnit: perUnit(delta.statements),
+            nestedPerUnit: perUnit(delta.nestedStatements ?? 0),
+          }
+        : {}),
       ...(delta.topStatements
-        ? { topStatements: delta.topStatements.slice(0, 25).map((s) => ({ ...s, query: s.query.replace(/\s+/g, ' ').slice(0, 400), totalMs: round(s.totalMs), perUnit: perUnit(s.calls) })) }
+        ? {
+            topStatements: delta.topStatements
+              .slice(0, 25)
+              .map((s) => ({
+                ...s,
+                query: s.query.replace(/\s+/g, ' ').slice(0, 400),
+                totalMs: round(s.totalMs),
+                perUnit: perUnit(s.calls),
+              })),
+          }
         : {}),
     },
   };

@@ -10,7 +10,10 @@ describe('parseBenchOptions --history', () => {
 
   it('takes a count of completed runs, 0 included', () => {
     expect(parseBenchOptions(['--history', '1000000'], URL).history).toBe(1_000_000);
-    expect(parseBenchOptions(['--history=20000', '--scenario', 'burst'], URL)).toMatchObject({ history: 20_000, scenarios: ['burst'] });
+    expect(parseBenchOptions(['--history=20000', '--scenario', 'burst'], URL)).toMatchObject({
+      history: 20_000,
+      scenarios: ['burst'],
+    });
     expect(parseBenchOptions(['--history', '0'], URL).history).toBe(0);
   });
 

@@ -6,8 +6,22 @@ describe('summarizeProfile', () => {
     nodes: [
       { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 3, 4] },
       { id: 2, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 } },
-      { id: 3, callFrame: { functionName: 'parse', url: 'file:///r/node_modules/.pnpm/pg-protocol@1.0.0/node_modules/pg-protocol/dist/parser.js', lineNumber: 9 } },
-      { id: 4, callFrame: { functionName: 'completeItem', url: 'file:///r/packages/db/src/queries/complete-item.ts', lineNumber: 40 } },
+      {
+        id: 3,
+        callFrame: {
+          functionName: 'parse',
+          url: 'file:///r/node_modules/.pnpm/pg-protocol@1.0.0/node_modules/pg-protocol/dist/parser.js',
+          lineNumber: 9,
+        },
+      },
+      {
+        id: 4,
+        callFrame: {
+          functionName: 'completeItem',
+          url: 'file:///r/packages/db/src/queries/complete-item.ts',
+          lineNumber: 40,
+        },
+      },
     ],
     startTime: 0,
     endTime: 10_000,
@@ -33,7 +47,15 @@ describe('summarizeProfile', () => {
       nodes: [
         { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 3] },
         { id: 2, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 } },
-        { id: 3, callFrame: { functionName: 'send', url: 'file:///r/node_modules/.pnpm/pg@8.0.0/node_modules/pg/lib/connection.js', lineNumber: 1 }, children: [4] },
+        {
+          id: 3,
+          callFrame: {
+            functionName: 'send',
+            url: 'file:///r/node_modules/.pnpm/pg@8.0.0/node_modules/pg/lib/connection.js',
+            lineNumber: 1,
+          },
+          children: [4],
+        },
         { id: 4, callFrame: { functionName: 'write', url: 'node:net', lineNumber: 1 }, children: [5] },
         { id: 5, callFrame: { functionName: 'writev', url: '', lineNumber: -1 } },
       ],
@@ -44,7 +66,9 @@ describe('summarizeProfile', () => {
 
   it('classifies script URLs', () => {
     expect(classifyUrl('node:internal/streams/readable')).toBe('node:internal/streams');
-    expect(classifyUrl('file:///r/node_modules/.pnpm/@fastify+otel@0.21.2/node_modules/@fastify/otel/index.js')).toBe('@fastify/otel');
+    expect(classifyUrl('file:///r/node_modules/.pnpm/@fastify+otel@0.21.2/node_modules/@fastify/otel/index.js')).toBe(
+      '@fastify/otel',
+    );
     expect(classifyUrl('file:///r/services/engine/src/engine.ts')).toBe('services/engine');
     expect(classifyUrl('')).toBe('(native/V8)');
   });

@@ -46,9 +46,18 @@ function reply(res: ServerResponse, status: number, body: unknown, headers: Reco
 
 function route(req: Seen, res: ServerResponse): void {
   if (req.url === '/v1/workflows/order-processing/start') {
-    reply(res, 202, { runId: RUN_ID, status: 'PENDING' }, { 'x-correlation-id': req.headers['x-correlation-id'] as string ?? 'generated' });
+    reply(
+      res,
+      202,
+      { runId: RUN_ID, status: 'PENDING' },
+      { 'x-correlation-id': (req.headers['x-correlation-id'] as string) ?? 'generated' },
+    );
   } else if (req.url === '/v1/workflows/bad/start') {
-    reply(res, 400, { code: 'BAD_REQUEST', message: 'Input validation failed', issues: [{ code: 'invalid_type', path: ['input'], message: 'x' }] });
+    reply(res, 400, {
+      code: 'BAD_REQUEST',
+      message: 'Input validation failed',
+      issues: [{ code: 'invalid_type', path: ['input'], message: 'x' }],
+    });
   } else if (req.url === `/v1/runs/${RUN_ID}`) {
     getCount += 1;
     reply(res, 200, runView(getCount >= 3 ? 'COMPLETED' : 'RUNNING'));
@@ -109,7 +118,10 @@ describe('createClient', () => {
   });
 
   it('throws on 409, on 401 without a token, and carries Retry-After on 429', async () => {
-    await expect(createClient({ baseUrl }).runs.cancel(RUN_ID)).rejects.toMatchObject({ status: 409, code: 'CONFLICT' });
+    await expect(createClient({ baseUrl }).runs.cancel(RUN_ID)).rejects.toMatchObject({
+      status: 409,
+      code: 'CONFLICT',
+    });
     const definition = { name: 'x', version: '1.0.0', steps: [] };
     await expect(createClient({ baseUrl }).admin.workflows.register(definition)).rejects.toMatchObject({ status: 401 });
     await expect(

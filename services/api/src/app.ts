@@ -1,8 +1,21 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { DefinitionCatalog, GroupCommitter, startRuns, type Db, type StartRunArgs, type StartRunResult } from '@sagaflow/db';
+import {
+  DefinitionCatalog,
+  GroupCommitter,
+  startRuns,
+  type Db,
+  type StartRunArgs,
+  type StartRunResult,
+} from '@sagaflow/db';
 import type { ApiConfig } from './env.js';
 import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
 import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
@@ -61,22 +74,37 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   };
   const logger =
     deps.logger ??
-    createLogger({ name: 'sagaflow-api', level: config.logLevel, sensitive: config.logSensitive ?? false, ...(config.logRedactFields ? { redactFields: config.logRedactFields } : {}) });
+    createLogger({
+      name: 'sagaflow-api',
+      level: config.logLevel,
+      sensitive: config.logSensitive ?? false,
+      ...(config.logRedactFields ? { redactFields: config.logRedactFields } : {}),
+    });
   const app = Fastify({ ...common, loggerInstance: logger }) as FastifyInstance;
   // first, so every route registered below gets its request span
   registerRequestTracing(app);
   const metrics = createApiMetrics(deps.db, deps.metricsRegistry);
 
   const catalog = new DefinitionCatalog(deps.db);
-  const starts = new GroupCommitter<StartRunArgs, StartRunResult>({ commit: (batch) => startRuns(deps.db, batch, catalog) });
+  const starts = new GroupCommitter<StartRunArgs, StartRunResult>({
+    commit: (batch) => startRuns(deps.db, batch, catalog),
+  });
   const services: ApiServices = {
     db: deps.db,
     startRun: (args) => starts.submit(args),
     adminToken: config.adminToken,
     adminRateLimiter: deps.redis
-      ? createRedisRateLimiter(deps.redis, config.adminRateLimit, deps.rateLimitKeyPrefix ?? 'sagaflow:rate-limit:admin:')
+      ? createRedisRateLimiter(
+          deps.redis,
+          config.adminRateLimit,
+          deps.rateLimitKeyPrefix ?? 'sagaflow:rate-limit:admin:',
+        )
       : createMemoryRateLimiter(config.adminRateLimit),
-    checkReadiness: createReadinessCheck({ db: deps.db, redis: deps.redis, timeoutMs: deps.readinessTimeoutMs ?? 2000 }),
+    checkReadiness: createReadinessCheck({
+      db: deps.db,
+      redis: deps.redis,
+      timeoutMs: deps.readinessTimeoutMs ?? 2000,
+    }),
     metrics,
   };
 
@@ -86,13 +114,23 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   registerHttpErrorHandlers(app);
   allowEmptyJsonBodies(app);
-  registerOpenApiRoutes(app, { router: appRouter, services, urls: ['/v1/*', '/health', '/ready'], quietUrls: ['/health', '/ready'] });
+  registerOpenApiRoutes(app, {
+    router: appRouter,
+    services,
+    urls: ['/v1/*', '/health', '/ready'],
+    quietUrls: ['/health', '/ready'],
+  });
   void app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
-      createContext: ({ req, res }: { req: Parameters<typeof createRequestContext>[1]; res: Parameters<typeof createRequestContext>[2] }) =>
-        createRequestContext(services, req, res),
+      createContext: ({
+        req,
+        res,
+      }: {
+        req: Parameters<typeof createRequestContext>[1];
+        res: Parameters<typeof createRequestContext>[2];
+      }) => createRequestContext(services, req, res),
       onError: ({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'request failed');
       },

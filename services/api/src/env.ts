@@ -11,20 +11,20 @@ const MIN_PRODUCTION_TOKEN_LENGTH = 16;
 const positiveInt = z.coerce.number().int().positive();
 
 const envSchema = z.object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-    HOST: z.string().min(1).default('0.0.0.0'),
-    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
-    ADMIN_TOKEN: z.string().min(1).optional(),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    ADMIN_RATE_LIMIT_MAX: positiveInt.default(60),
-    ADMIN_RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
-    BODY_LIMIT: positiveInt.default(1_048_576),
-    LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),
-    LOG_REDACT_FIELDS: z.string().optional(),
-    OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
-    OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  ADMIN_TOKEN: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ADMIN_RATE_LIMIT_MAX: positiveInt.default(60),
+  ADMIN_RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
+  BODY_LIMIT: positiveInt.default(1_048_576),
+  LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),
+  LOG_REDACT_FIELDS: z.string().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
 
 export interface ApiConfig {

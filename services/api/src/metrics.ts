@@ -28,7 +28,11 @@ const RUN_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 
 export function createApiMetrics(db: Db, registry: Registry = createMetricsRegistry()): ApiMetrics {
   const runsStarted =
     (registry.getSingleMetric('workflow_runs_started_total') as Counter | undefined) ??
-    new Counter({ name: 'workflow_runs_started_total', help: 'Runs created by start requests (idempotent replays not counted)', registers: [registry] });
+    new Counter({
+      name: 'workflow_runs_started_total',
+      help: 'Runs created by start requests (idempotent replays not counted)',
+      registers: [registry],
+    });
   const runDuration =
     (registry.getSingleMetric('workflow_run_duration_seconds') as Histogram<'workflowName' | 'status'> | undefined) ??
     new Histogram({

@@ -117,6 +117,11 @@ export function registerOpenApiRoutes(
   for (const url of opts.urls) {
     // health checks come every few seconds: their request logs only at warn
     const quiet = opts.quietUrls?.includes(url) ?? false;
-    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url, handler: handle, ...(quiet ? { logLevel: 'warn' as const } : {}) });
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      url,
+      handler: handle,
+      ...(quiet ? { logLevel: 'warn' as const } : {}),
+    });
   }
 }

@@ -17,7 +17,11 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string; heade
   409: { name: 'Conflict', description: 'State conflict; `message` gives the reason' },
   413: { name: 'PayloadTooLarge', description: 'Request body over the limit (1 MiB)' },
   415: { name: 'UnsupportedMediaType', description: 'The body is not application/json' },
-  429: { name: 'TooManyRequests', description: 'Rate limited', headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } },
+  429: {
+    name: 'TooManyRequests',
+    description: 'Rate limited',
+    headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+  },
   500: { name: 'InternalError', description: 'Unexpected error (details are logged, never returned)' },
 };
 

@@ -29,7 +29,11 @@ export async function runCheck(probe: () => Promise<unknown>, timeoutMs: number)
   }
 }
 
-export function createReadinessCheck(deps: { db: Db; redis?: Redis; timeoutMs: number }): () => Promise<ReadinessReport> {
+export function createReadinessCheck(deps: {
+  db: Db;
+  redis?: Redis;
+  timeoutMs: number;
+}): () => Promise<ReadinessReport> {
   return async () => {
     const [postgres, redis] = await Promise.all([
       runCheck(() => pingDatabase(deps.db), deps.timeoutMs),

@@ -17,7 +17,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const tracing = startTracing({ serviceName: 'sagaflow-api', otlpEndpoint: config.otlpEndpoint, exportDelayMs: config.otlpExportDelayMs });
+  const tracing = startTracing({
+    serviceName: 'sagaflow-api',
+    otlpEndpoint: config.otlpEndpoint,
+    exportDelayMs: config.otlpExportDelayMs,
+  });
   const { startServer } = await import('./start-server.js');
   const api = await startServer(config);
   if (tracing.enabled) api.app.log.info({ otlpEndpoint: config.otlpEndpoint }, 'tracing on: spans exported over OTLP');

@@ -25,7 +25,9 @@ export async function startServer(config: ApiConfig): Promise<RunningApi> {
   redis?.on('error', (error: Error) => app.log.warn({ err: error }, 'redis error'));
   if (generatedToken) {
     // for the person at the terminal, never into the log stream (log shippers keep what they see)
-    process.stderr.write(`sagaflow-api: ADMIN_TOKEN not set; development admin token for this process: ${generatedToken}\n`);
+    process.stderr.write(
+      `sagaflow-api: ADMIN_TOKEN not set; development admin token for this process: ${generatedToken}\n`,
+    );
     app.log.warn('ADMIN_TOKEN not set: generated a development admin token (printed on stderr, not logged)');
   }
   const stop = async (): Promise<void> => {

@@ -85,7 +85,13 @@ export function createRequestContext(services: ApiServices, request: FastifyRequ
     clientKey: request.ip,
     log: request.log,
     // the app's logger, not the request's: the request's binds its own correlationId (the request id)
-    runLog: (run) => request.server.log.child({ correlationId: run.correlationId, runId: run.runId, workflowName: run.workflowName, requestId: request.id }),
+    runLog: (run) =>
+      request.server.log.child({
+        correlationId: run.correlationId,
+        runId: run.runId,
+        workflowName: run.workflowName,
+        requestId: request.id,
+      }),
     requestSpan: requestSpanHeaders(request),
     status: undefined,
     setHeader: (name, value) => void reply.header(name, value),

@@ -56,7 +56,10 @@ describe('POST /v1/admin/workflows', () => {
     const forwardReference = {
       ...definition,
       steps: [
-        { ...definition.steps[0], request: { ...definition.steps[0]!.request, body: { id: '{{steps.send-email.output.id}}' } } },
+        {
+          ...definition.steps[0],
+          request: { ...definition.steps[0]!.request, body: { id: '{{steps.send-email.output.id}}' } },
+        },
         definition.steps[1],
       ],
     };
@@ -78,7 +81,11 @@ describe('POST /v1/admin/workflows', () => {
       expect(response.statusCode).toBe(401);
       expect(json(response)).toEqual({ code: 'UNAUTHORIZED', message: expect.any(String) });
     }
-    const stored = await testDb.db.selectFrom('workflow_definitions').select('name').where('name', '=', definition.name).execute();
+    const stored = await testDb.db
+      .selectFrom('workflow_definitions')
+      .select('name')
+      .where('name', '=', definition.name)
+      .execute();
     expect(stored).toEqual([]);
   });
 

@@ -30,9 +30,16 @@ describe('loadConfig', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
       OTEL_BSP_SCHEDULE_DELAY: '200',
     });
-    expect(config).toMatchObject({ logSensitive: true, logRedactFields: ['ssn', 'Iban'], otlpEndpoint: 'http://jaeger:4318', otlpExportDelayMs: 200 });
+    expect(config).toMatchObject({
+      logSensitive: true,
+      logRedactFields: ['ssn', 'Iban'],
+      otlpEndpoint: 'http://jaeger:4318',
+      otlpExportDelayMs: 200,
+    });
     expect(() => loadConfig({ ...base, LOG_SENSITIVE: 'yes' })).toThrow(/LOG_SENSITIVE/);
-    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger:4318' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
   });
 
   it('names the variable of a bad or missing value', () => {
@@ -45,11 +52,18 @@ describe('loadConfig', () => {
 
   it('refuses production without an ADMIN_TOKEN of at least 16 characters', () => {
     expect(() => loadConfig({ ...base, NODE_ENV: 'production' })).toThrow(/ADMIN_TOKEN/);
-    expect(() => loadConfig({ ...base, NODE_ENV: 'production', ADMIN_TOKEN: 'fifteen-chars-x' })).toThrow(/ADMIN_TOKEN/);
-    expect(loadConfig({ ...base, NODE_ENV: 'production', ADMIN_TOKEN: 'sixteen-chars-xx' }).adminToken).toBe('sixteen-chars-xx');
+    expect(() => loadConfig({ ...base, NODE_ENV: 'production', ADMIN_TOKEN: 'fifteen-chars-x' })).toThrow(
+      /ADMIN_TOKEN/,
+    );
+    expect(loadConfig({ ...base, NODE_ENV: 'production', ADMIN_TOKEN: 'sixteen-chars-xx' }).adminToken).toBe(
+      'sixteen-chars-xx',
+    );
   });
 
   it('treats empty values as unset', () => {
-    expect(loadConfig({ ...base, REDIS_URL: '', ADMIN_TOKEN: '' })).toMatchObject({ redisUrl: undefined, adminToken: undefined });
+    expect(loadConfig({ ...base, REDIS_URL: '', ADMIN_TOKEN: '' })).toMatchObject({
+      redisUrl: undefined,
+      adminToken: undefined,
+    });
   });
 });

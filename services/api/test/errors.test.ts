@@ -7,7 +7,10 @@ const wrap = (cause: unknown) => new TRPCError({ code: 'INTERNAL_SERVER_ERROR', 
 
 describe('mapDomainError', () => {
   it('maps each domain error to its tRPC code and keeps the message', () => {
-    expect(mapDomainError(wrap(new NotFoundError('run x not found')))).toMatchObject({ code: 'NOT_FOUND', message: 'run x not found' });
+    expect(mapDomainError(wrap(new NotFoundError('run x not found')))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'run x not found',
+    });
     expect(mapDomainError(wrap(new ConflictError('busy'))).code).toBe('CONFLICT');
     expect(mapDomainError(wrap(new InvalidInputError('bad'))).code).toBe('BAD_REQUEST');
   });
@@ -20,7 +23,10 @@ describe('mapDomainError', () => {
 
 describe('toErrorBody', () => {
   it('never reveals a 5xx message and keeps issues only when there are some', () => {
-    expect(toErrorBody('INTERNAL_SERVER_ERROR', 'password=hunter2')).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error' });
+    expect(toErrorBody('INTERNAL_SERVER_ERROR', 'password=hunter2')).toEqual({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'internal error',
+    });
     expect(toErrorBody('NOT_FOUND', 'run x not found', [])).toEqual({ code: 'NOT_FOUND', message: 'run x not found' });
     expect(toErrorBody('BAD_REQUEST', 'invalid', [{ code: 'x', path: [], message: 'm' }]).issues).toHaveLength(1);
     expect(toErrorBody('PARSE_ERROR', 'bad json').code).toBe('BAD_REQUEST');

@@ -32,7 +32,13 @@ beforeAll(async () => {
   engine = spawnService({
     name: 'engine',
     entry: ENGINE_ENTRY,
-    env: { ...otel, DATABASE_URL: testDb.url, ENGINE_PORT: '0', ENGINE_HOST: '127.0.0.1', ENGINE_POLL_INTERVAL_MS: '50' },
+    env: {
+      ...otel,
+      DATABASE_URL: testDb.url,
+      ENGINE_PORT: '0',
+      ENGINE_HOST: '127.0.0.1',
+      ENGINE_POLL_INTERVAL_MS: '50',
+    },
   });
   api = spawnService({
     name: 'api',
@@ -51,8 +57,16 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
-  const response = await fetch(`${apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+async function post(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Record<string, unknown>> {
+  const response = await fetch(`${apiUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   expect(response.status).toBeLessThan(300);
   return (await response.json()) as Record<string, unknown>;
 }
@@ -64,16 +78,32 @@ describe('spans exported over OTLP by both processes', () => {
   beforeAll(async () => {
     await post(
       '/v1/admin/workflows',
-      { name: 'x-saga', version: '1.0.0', steps: ['x-a', 'x-b'].map((id) => ({ id, request: { method: 'POST', url: `${downstream.url}/${id}` } })) },
+      {
+        name: 'x-saga',
+        version: '1.0.0',
+        steps: ['x-a', 'x-b'].map((id) => ({ id, request: { method: 'POST', url: `${downstream.url}/${id}` } })),
+      },
       { 'x-admin-token': ADMIN_TOKEN },
     );
-    runId = String((await post('/v1/workflows/x-saga/start', { input: { orderId: 'o-1' } }, { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` })).runId);
+    runId = String(
+      (
+        await post(
+          '/v1/workflows/x-saga/start',
+          { input: { orderId: 'o-1' } },
+          { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` },
+        )
+      ).runId,
+    );
     spans = await waitFor(
       () => {
         const all = collector.spans();
         const attempts = all.filter((s) => s.scope === '@sagaflow/engine' && s.attributes['runId'] === runId);
-        const enginePg = all.filter((s) => s.service === 'sagaflow-engine' && s.scope === '@opentelemetry/instrumentation-pg');
-        const apiDone = all.some((s) => s.traceId === CALLER_TRACE && s.scope === '@opentelemetry/instrumentation-http');
+        const enginePg = all.filter(
+          (s) => s.service === 'sagaflow-engine' && s.scope === '@opentelemetry/instrumentation-pg',
+        );
+        const apiDone = all.some(
+          (s) => s.traceId === CALLER_TRACE && s.scope === '@opentelemetry/instrumentation-http',
+        );
         return attempts.length === 2 && enginePg.length > 0 && apiDone ? all : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 100, description: 'the run\u2019s spans to be exported' },
@@ -93,12 +123,20 @@ describe('spans exported over OTLP by both processes', () => {
   });
 
   it('the engine: attempt spans under the stored request span, their commits (pg) under them', async () => {
-    const request = spans.find((s) => s.traceId === CALLER_TRACE && s.scope === '@fastify/otel' && s.name === 'request');
-    const row = await testDb.db.selectFrom('workflow_runs').select('trace_parent').where('id', '=', runId).executeTakeFirstOrThrow();
+    const request = spans.find(
+      (s) => s.traceId === CALLER_TRACE && s.scope === '@fastify/otel' && s.name === 'request',
+    );
+    const row = await testDb.db
+      .selectFrom('workflow_runs')
+      .select('trace_parent')
+      .where('id', '=', runId)
+      .executeTakeFirstOrThrow();
     expect(row.trace_parent).toBe(`00-${CALLER_TRACE}-${request?.spanId}-01`);
 
     const attempts = spans.filter((s) => s.scope === '@sagaflow/engine');
-    expect(attempts.map((s) => [s.name, s.traceId, s.parentSpanId, s.attributes['http.status'], s.attributes['attemptNo']])).toEqual([
+    expect(
+      attempts.map((s) => [s.name, s.traceId, s.parentSpanId, s.attributes['http.status'], s.attributes['attemptNo']]),
+    ).toEqual([
       ['action x-a', CALLER_TRACE, request?.spanId, 200, 1],
       ['action x-b', CALLER_TRACE, request?.spanId, 200, 1],
     ]);
@@ -116,7 +154,9 @@ describe('spans exported over OTLP by both processes', () => {
           }
           return false;
         };
-        const enginePg = all.filter((s) => s.service === 'sagaflow-engine' && s.scope === '@opentelemetry/instrumentation-pg');
+        const enginePg = all.filter(
+          (s) => s.service === 'sagaflow-engine' && s.scope === '@opentelemetry/instrumentation-pg',
+        );
         return enginePg.length > 0 && enginePg.every(underAttempt);
       },
       { timeoutMs: 5_000, intervalMs: 50, description: 'every engine pg span to descend from an attempt span' },
@@ -125,7 +165,9 @@ describe('spans exported over OTLP by both processes', () => {
 
   it('the downstream saw exactly one traceparent per attempt: the attempt span', () => {
     const attempts = spans.filter((s) => s.scope === '@sagaflow/engine');
-    expect(downstream.received.map((r) => r.headers['traceparent'])).toEqual(attempts.map((s) => `00-${CALLER_TRACE}-${s.spanId}-01`));
+    expect(downstream.received.map((r) => r.headers['traceparent'])).toEqual(
+      attempts.map((s) => `00-${CALLER_TRACE}-${s.spanId}-01`),
+    );
     expect(spans.filter((s) => s.scope === '@opentelemetry/instrumentation-undici')).toEqual([]);
   });
 

@@ -12,8 +12,18 @@ import { startObservedWorld, type ObservedWorld } from './observability/world.js
  * fields and secrets reach the log.
  */
 
-const SECRETS = { email: 'buyer@example.com', password: 'hunter2-hunter2', card: '4111111111111111', receipt: 'receipt@example.com', bearer: 'bearer-s3cr3t-value' };
-const INPUT = { orderId: 'o-1', customer: { email: SECRETS.email, Password: SECRETS.password }, payments: [{ card: SECRETS.card }] };
+const SECRETS = {
+  email: 'buyer@example.com',
+  password: 'hunter2-hunter2',
+  card: '4111111111111111',
+  receipt: 'receipt@example.com',
+  bearer: 'bearer-s3cr3t-value',
+};
+const INPUT = {
+  orderId: 'o-1',
+  customer: { email: SECRETS.email, Password: SECRETS.password },
+  payments: [{ card: SECRETS.card }],
+};
 
 const answering: Answering = (path, nth) => {
   if (path === '/l-comp/l-b') return { status: nth === 1 ? 503 : 422 };
@@ -36,12 +46,18 @@ async function startLoggedWorld(sensitive: boolean): Promise<Logged> {
     answering,
     apiLogger: createLogger({ name: 'sagaflow-api', level: 'debug', sensitive, destination: api.destination }),
     // debug: the engine logs each step's output too
-    engineLogger: createEngineLogger({ name: 'sagaflow-engine', level: 'debug', sensitive, destination: engine.destination }),
+    engineLogger: createEngineLogger({
+      name: 'sagaflow-engine',
+      level: 'debug',
+      sensitive,
+      destination: engine.destination,
+    }),
   });
   return { world, api, engine, all: () => [...api.records(), ...engine.records()] };
 }
 
-const post = (world: ObservedWorld, url: string) => world.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${SECRETS.bearer}` } });
+const post = (world: ObservedWorld, url: string) =>
+  world.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${SECRETS.bearer}` } });
 
 describe('LOG_SENSITIVE=false (the default)', () => {
   let logged: Logged;
@@ -82,23 +98,32 @@ describe('LOG_SENSITIVE=false (the default)', () => {
       expect(lines.length).toBeGreaterThan(1);
       for (const line of lines) {
         expect(line).toMatchObject({ correlationId: `corr-${name}`, workflowName: name });
-        if (line['name'] === 'sagaflow-engine') expect(line).toMatchObject({ stepId: expect.any(String), attemptNo: expect.any(Number) });
+        if (line['name'] === 'sagaflow-engine')
+          expect(line).toMatchObject({ stepId: expect.any(String), attemptNo: expect.any(Number) });
       }
     }
   });
 
   it('each run transition is logged exactly once, by whichever service made it', () => {
     expect(transitions('l-ok')).toEqual(['→PENDING', 'PENDING→RUNNING', 'RUNNING→COMPLETED']);
-    expect(transitions('l-comp')).toEqual(['→PENDING', 'PENDING→RUNNING', 'RUNNING→COMPENSATING', 'COMPENSATING→COMPENSATED']);
+    expect(transitions('l-comp')).toEqual([
+      '→PENDING',
+      'PENDING→RUNNING',
+      'RUNNING→COMPENSATING',
+      'COMPENSATING→COMPENSATED',
+    ]);
     // the retry is the API's transition, the rest the engine's (each service's lines are in order)
     const fail = linesOf('l-fail').filter((r) => r['msg'] === 'run transition' || r['msg'] === 'run started');
-    const by = (service: string) => fail.filter((r) => r['name'] === service).map((r) => `${String(r['from'] ?? '')}→${String(r['to'])}`);
+    const by = (service: string) =>
+      fail.filter((r) => r['name'] === service).map((r) => `${String(r['from'] ?? '')}→${String(r['to'])}`);
     expect(by('sagaflow-api')).toEqual(['→PENDING', 'FAILED→RUNNING']);
     expect(by('sagaflow-engine')).toEqual(['PENDING→RUNNING', 'RUNNING→FAILED', 'RUNNING→COMPLETED']);
     const slow = transitions('l-slow');
     expect(slow[0]).toBe('→PENDING');
     expect(slow.at(-1)).toMatch(/→CANCELLED$/);
-    expect(slow.filter((t) => t.endsWith('→CANCELLING') || t.endsWith('→CANCELLED'))).toHaveLength(slow.includes('CANCELLING→CANCELLED') ? 2 : 1);
+    expect(slow.filter((t) => t.endsWith('→CANCELLING') || t.endsWith('→CANCELLED'))).toHaveLength(
+      slow.includes('CANCELLING→CANCELLED') ? 2 : 1,
+    );
   });
 
   it('each attempt outcome and each retry (with its delay) is logged once, at a fitting level', () => {
@@ -121,7 +146,11 @@ describe('LOG_SENSITIVE=false (the default)', () => {
     const text = logged.api.text() + logged.engine.text();
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
     const started = linesOf('l-ok').find((r) => r['msg'] === 'run started');
-    expect(started?.['input']).toEqual({ orderId: 'o-1', customer: { email: '[redacted]', Password: '[redacted]' }, payments: [{ card: '[redacted]' }] });
+    expect(started?.['input']).toEqual({
+      orderId: 'o-1',
+      customer: { email: '[redacted]', Password: '[redacted]' },
+      payments: [{ card: '[redacted]' }],
+    });
     const output = linesOf('l-ok').find((r) => r['msg'] === 'step attempt succeeded')?.['output'];
     expect(output).toEqual({ receipt: { to: { Email: '[redacted]' } } });
   });
@@ -136,7 +165,10 @@ describe('LOG_SENSITIVE=false (the default)', () => {
     expect(records.filter((r) => r['msg'] === 'incoming request')).toEqual([]);
     const starts = records.filter((r) => r['msg'] === 'request completed' && r['correlationId'] === 'corr-l-ok');
     expect(starts).toHaveLength(1);
-    expect(starts[0]).toMatchObject({ req: { method: 'POST', url: '/v1/workflows/l-ok/start' }, res: { statusCode: 202 } });
+    expect(starts[0]).toMatchObject({
+      req: { method: 'POST', url: '/v1/workflows/l-ok/start' },
+      res: { statusCode: 202 },
+    });
     expect(typeof starts[0]?.['responseTime']).toBe('number');
   });
 });

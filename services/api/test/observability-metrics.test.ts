@@ -36,7 +36,9 @@ beforeAll(async () => {
   engine = await waitFor(
     async () => {
       const text = await world.scrapeEngine();
-      const ended = ['completed', 'compensated', 'failed'].map((s) => sampleValue(text, `workflow_runs_${s}_total`) ?? 0);
+      const ended = ['completed', 'compensated', 'failed'].map(
+        (s) => sampleValue(text, `workflow_runs_${s}_total`) ?? 0,
+      );
       return ended.reduce((a, b) => a + b, 0) === 3 ? text : undefined;
     },
     { timeoutMs: 5_000, intervalMs: 20, description: 'the engine to count the three ended runs' },
@@ -59,19 +61,28 @@ describe('run counters', () => {
   });
 
   it('workflow_run_duration_seconds has one observation per ended run, by workflowName and status', () => {
-    const count = (workflowName: string, status: string) => sampleValue(engine, 'workflow_run_duration_seconds_count', { workflowName, status });
+    const count = (workflowName: string, status: string) =>
+      sampleValue(engine, 'workflow_run_duration_seconds_count', { workflowName, status });
     expect(count('m-ok', 'COMPLETED')).toBe(1);
     expect(count('m-comp', 'COMPENSATED')).toBe(1);
     expect(count('m-fail', 'FAILED')).toBe(1);
     expect(samplesOf(engine, 'workflow_run_duration_seconds_count')).toHaveLength(3);
-    const infinite = sampleValue(engine, 'workflow_run_duration_seconds_bucket', { le: '+Inf', workflowName: 'm-ok', status: 'COMPLETED' });
+    const infinite = sampleValue(engine, 'workflow_run_duration_seconds_bucket', {
+      le: '+Inf',
+      workflowName: 'm-ok',
+      status: 'COMPLETED',
+    });
     expect(infinite).toBe(1);
   });
 });
 
 describe('step counters', () => {
   it('step_attempts_total{stepId,status}: every recorded attempt once (a compensation under its step id)', () => {
-    const attempts = samplesOf(engine, 'step_attempts_total').map((s) => [s.labels['stepId'], s.labels['status'], s.value]);
+    const attempts = samplesOf(engine, 'step_attempts_total').map((s) => [
+      s.labels['stepId'],
+      s.labels['status'],
+      s.value,
+    ]);
     expect(attempts.sort()).toEqual(
       [
         ['ok-a', 'SUCCEEDED', 1],
@@ -85,7 +96,9 @@ describe('step counters', () => {
   });
 
   it('step_retries_total{stepId,attemptType}: the one retry scheduled', () => {
-    expect(samplesOf(engine, 'step_retries_total').map((s) => [s.labels, s.value])).toEqual([[{ stepId: 'fail-a', attemptType: 'action' }, 1]]);
+    expect(samplesOf(engine, 'step_retries_total').map((s) => [s.labels, s.value])).toEqual([
+      [{ stepId: 'fail-a', attemptType: 'action' }, 1],
+    ]);
   });
 
   it('step_latency_ms observes every request sent', () => {

@@ -48,7 +48,9 @@ function attemptSpansOf(runId: string, count: number): Promise<ReadableSpan[]> {
 }
 
 function startRequestSpan(): ReadableSpan {
-  const spans = byScope('@fastify/otel').filter((s) => s.name === 'request' && String(s.attributes['url.path']).endsWith('/start'));
+  const spans = byScope('@fastify/otel').filter(
+    (s) => s.name === 'request' && String(s.attributes['url.path']).endsWith('/start'),
+  );
   expect(spans).toHaveLength(1);
   return spans[0]!;
 }
@@ -74,7 +76,11 @@ describe('a run started with a caller traceparent', () => {
   });
 
   it('the run stores the request span context', async () => {
-    const row = await world.db.selectFrom('workflow_runs').select(['trace_parent']).where('id', '=', runId).executeTakeFirstOrThrow();
+    const row = await world.db
+      .selectFrom('workflow_runs')
+      .select(['trace_parent'])
+      .where('id', '=', runId)
+      .executeTakeFirstOrThrow();
     expect(row.trace_parent).toBe(`00-${CALLER_TRACE}-${spanId(request)}-01`);
   });
 
@@ -91,7 +97,12 @@ describe('a run started with a caller traceparent', () => {
       expect(span.kind).toBe(SpanKind.CLIENT);
       expect(span.attributes).toMatchObject({ runId, workflowName: 't-saga', stepId: span.name.split(' ')[1] });
     }
-    expect(attempts.map((s) => s.status.code)).toEqual([SpanStatusCode.UNSET, SpanStatusCode.ERROR, SpanStatusCode.ERROR, SpanStatusCode.UNSET]);
+    expect(attempts.map((s) => s.status.code)).toEqual([
+      SpanStatusCode.UNSET,
+      SpanStatusCode.ERROR,
+      SpanStatusCode.ERROR,
+      SpanStatusCode.UNSET,
+    ]);
     expect(attempts.map((s) => s.attributes['outcome'])).toEqual(['SUCCEEDED', 'RETRYABLE', 'FAILED', 'SUCCEEDED']);
   });
 
@@ -132,7 +143,9 @@ describe('what is not traced', () => {
     await world.scrapeApi();
     await world.app.inject({ method: 'GET', url: '/health' });
     await world.app.inject({ method: 'GET', url: '/v1/runs/00000000-0000-4000-8000-000000000000' });
-    const paths = byScope('@fastify/otel').filter((s) => s.name === 'request').map((s) => s.attributes['url.path']);
+    const paths = byScope('@fastify/otel')
+      .filter((s) => s.name === 'request')
+      .map((s) => s.attributes['url.path']);
     expect(paths).toEqual(['/v1/runs/00000000-0000-4000-8000-000000000000']);
   });
 });

@@ -76,7 +76,11 @@ describe('health, readiness, metrics', () => {
   });
 
   it('GET /ready is 503 naming Redis when Redis is configured but down', async () => {
-    const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const redis = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     redis.on('error', () => {});
     const redisApp = buildTestApp(testDb.db, { redis, readinessTimeoutMs: 1500 });
     try {
@@ -158,7 +162,9 @@ describe('OpenAPI document and docs page', () => {
   it('GET /openapi.json serves the committed document', async () => {
     const response = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(response.statusCode).toBe(200);
-    const committed = JSON.parse(readFileSync(new URL('../../../openapi/openapi.json', import.meta.url), 'utf8')) as unknown;
+    const committed = JSON.parse(
+      readFileSync(new URL('../../../openapi/openapi.json', import.meta.url), 'utf8'),
+    ) as unknown;
     expect(json(response)).toEqual(committed);
     expect(buildOpenApiDocument()).toEqual(committed);
   });

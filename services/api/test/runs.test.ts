@@ -64,11 +64,27 @@ describe('GET /v1/runs/{runId}', () => {
       context: {},
       completedAt: null,
     });
-    expect(Object.keys(body.run).sort()).toEqual(
-      ['completedAt', 'context', 'correlationId', 'createdAt', 'error', 'input', 'runId', 'status', 'updatedAt', 'workflowName', 'workflowVersion'],
-    );
+    expect(Object.keys(body.run).sort()).toEqual([
+      'completedAt',
+      'context',
+      'correlationId',
+      'createdAt',
+      'error',
+      'input',
+      'runId',
+      'status',
+      'updatedAt',
+      'workflowName',
+      'workflowVersion',
+    ]);
     expect(body.steps.map((s) => s.stepId)).toEqual(['charge-payment', 'send-email']);
-    expect(body.steps[0]).toMatchObject({ status: 'PENDING', attempts: 0, compensationAttempts: 0, output: null, error: null });
+    expect(body.steps[0]).toMatchObject({
+      status: 'PENDING',
+      attempts: 0,
+      compensationAttempts: 0,
+      output: null,
+      error: null,
+    });
     expect(body.steps[1]?.compensationStatus).toBe('NONE');
   });
 
@@ -106,7 +122,9 @@ describe('POST /v1/runs/{runId}/steps/{stepId}/retry', () => {
     const response = await app.inject({ method: 'POST', url: `/v1/runs/${runId}/steps/charge-payment/retry` });
     expect(response.statusCode).toBe(202);
     expect(json(response)).toEqual({ runId, stepId: 'charge-payment', status: 'RUNNING' });
-    const view = json<{ run: { status: string; error: unknown } }>(await app.inject({ method: 'GET', url: `/v1/runs/${runId}` }));
+    const view = json<{ run: { status: string; error: unknown } }>(
+      await app.inject({ method: 'GET', url: `/v1/runs/${runId}` }),
+    );
     expect(view.run).toMatchObject({ status: 'RUNNING', error: null });
   });
 

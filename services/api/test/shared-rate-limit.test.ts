@@ -38,7 +38,12 @@ describe('admin rate limit with REDIS_URL', () => {
   it('two API instances share one budget per client', async () => {
     const definition = makeDefinition();
     const register = (app: FastifyInstance) =>
-      app.inject({ method: 'POST', url: '/v1/admin/workflows', headers: { 'x-admin-token': ADMIN_TOKEN }, payload: definition });
+      app.inject({
+        method: 'POST',
+        url: '/v1/admin/workflows',
+        headers: { 'x-admin-token': ADMIN_TOKEN },
+        payload: definition,
+      });
     const [a, b] = apps as [FastifyInstance, FastifyInstance];
     expect((await register(a)).statusCode).toBe(201);
     expect((await register(b)).statusCode).toBe(200);

@@ -10,7 +10,10 @@ let app: FastifyInstance;
 const definition = makeDefinition({ name: 'unstorable' });
 
 async function countRuns(): Promise<number> {
-  const row = await testDb.db.selectFrom('workflow_runs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await testDb.db
+    .selectFrom('workflow_runs')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -46,7 +49,12 @@ describe('input Postgres or recursive validation cannot take', () => {
 
   it('a lone surrogate in a key, and a NUL, are 400 too', async () => {
     for (const payload of ['{"input":{"\\udc00":1}}', '{"input":{"s":"a\\u0000b"}}']) {
-      const response = await app.inject({ method: 'POST', url: `/v1/workflows/${definition.name}/start`, headers: { 'content-type': 'application/json' }, payload });
+      const response = await app.inject({
+        method: 'POST',
+        url: `/v1/workflows/${definition.name}/start`,
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
       expect(response.statusCode).toBe(400);
     }
     expect(await countRuns()).toBe(0);
@@ -54,7 +62,12 @@ describe('input Postgres or recursive validation cannot take', () => {
 
   it('nesting 5,000 levels deep is a 400; 50 levels is accepted', async () => {
     const payload = `{"input":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`;
-    const deep = await app.inject({ method: 'POST', url: `/v1/workflows/${definition.name}/start`, headers: { 'content-type': 'application/json' }, payload });
+    const deep = await app.inject({
+      method: 'POST',
+      url: `/v1/workflows/${definition.name}/start`,
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
     expect(deep.statusCode).toBe(400);
     expect(json(deep)).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('deeper than') });
     expect(await countRuns()).toBe(0);
@@ -66,11 +79,22 @@ describe('input Postgres or recursive validation cannot take', () => {
     const bad = makeDefinition({ name: 'coercion' }) as { steps: Array<Record<string, unknown>> };
     bad.steps[0]!['timeoutMs'] = '100';
     bad.steps[0]!['retry'] = { maxAttempts: [3] };
-    const response = await app.inject({ method: 'POST', url: '/v1/admin/workflows', headers: { 'x-admin-token': ADMIN_TOKEN }, payload: bad });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/workflows',
+      headers: { 'x-admin-token': ADMIN_TOKEN },
+      payload: bad,
+    });
     expect(response.statusCode).toBe(400);
     const issues = json<{ issues: Array<{ path: unknown[] }> }>(response).issues;
-    expect(issues.map((i) => i.path.join('.'))).toEqual(expect.arrayContaining(['steps.0.timeoutMs', 'steps.0.retry.maxAttempts']));
-    const stored = await testDb.db.selectFrom('workflow_definitions').select('name').where('name', '=', 'coercion').execute();
+    expect(issues.map((i) => i.path.join('.'))).toEqual(
+      expect.arrayContaining(['steps.0.timeoutMs', 'steps.0.retry.maxAttempts']),
+    );
+    const stored = await testDb.db
+      .selectFrom('workflow_definitions')
+      .select('name')
+      .where('name', '=', 'coercion')
+      .execute();
     expect(stored).toHaveLength(0);
   });
 });

@@ -1,4 +1,12 @@
-import { isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import {
+  isSpanContextValid,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import type { ClaimedItem } from '@sagaflow/db';
 import type { AttemptOutcome } from './run-attempt.js';
 import { formatTraceHeaders, parseTraceParent, type TraceHeaders } from '@sagaflow/observability';
@@ -53,7 +61,8 @@ export function startAttemptSpan(item: ClaimedItem): AttemptTrace {
 export function recordAttemptOutcome(span: Span, outcome: AttemptOutcome): void {
   const { attempt, result, request } = outcome;
   if (request) span.setAttributes({ 'http.request.method': request.method, 'url.full': request.url });
-  if (attempt?.httpStatus != null) span.setAttributes({ 'http.status': attempt.httpStatus, 'http.response.status_code': attempt.httpStatus });
+  if (attempt?.httpStatus != null)
+    span.setAttributes({ 'http.status': attempt.httpStatus, 'http.response.status_code': attempt.httpStatus });
   span.setAttribute('outcome', result.outcome);
   if (result.outcome === 'SUCCEEDED') return;
   span.setAttribute('error.code', String(result.error.code));

@@ -51,7 +51,12 @@ function traceHeadersOf(a: AttemptIdentity): TraceHeaders {
 function templateScope(a: AttemptIdentity): TemplateScope {
   const steps: TemplateScope['steps'] = {};
   for (const [id, output] of Object.entries(a.outputs)) steps[id] = { output };
-  return { input: a.input, context: a.context, run: { runId: a.runId, workflowName: a.workflowName, workflowVersion: a.workflowVersion }, steps };
+  return {
+    input: a.input,
+    context: a.context,
+    run: { runId: a.runId, workflowName: a.workflowName, workflowVersion: a.workflowVersion },
+    steps,
+  };
 }
 
 /** SPEC §2: the body sent when a POST/PUT/PATCH step defines none. */
@@ -75,7 +80,10 @@ export function envelope(a: AttemptIdentity): Record<string, unknown> {
 function resolveUrl(request: StepRequest, scope: TemplateScope, serviceUrls: Record<string, string>): URL {
   if (request.url) return new URL(String(renderTemplate(request.url, scope)));
   const base = serviceUrls[request.service ?? ''];
-  if (!base) throw new RequestConfigError(`no URL configured for service "${request.service}" (set SAGAFLOW_SERVICE_${String(request.service).toUpperCase().replaceAll('-', '_')}_URL)`);
+  if (!base)
+    throw new RequestConfigError(
+      `no URL configured for service "${request.service}" (set SAGAFLOW_SERVICE_${String(request.service).toUpperCase().replaceAll('-', '_')}_URL)`,
+    );
   const path = String(renderTemplate(request.path ?? '/', scope));
   return new URL(base.replace(/\/+$/, '') + path);
 }

@@ -1,10 +1,7 @@
 /** How an attempt ended, as SPEC §3 classifies it. Pure. */
 export type AttemptClass = 'success' | 'retryable' | 'permanent';
 
-export type AttemptEnd =
-  | { type: 'response'; status: number }
-  | { type: 'timeout' }
-  | { type: 'connection-error' };
+export type AttemptEnd = { type: 'response'; status: number } | { type: 'timeout' } | { type: 'connection-error' };
 
 const RETRYABLE_STATUSES = new Set([408, 425, 429]);
 

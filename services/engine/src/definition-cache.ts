@@ -13,7 +13,10 @@ export class DefinitionCache {
     if (!entry) {
       entry = getDefinition(this.db, name, version).then((d) => d?.definition);
       // a failed or missing lookup is not cached
-      entry.then((d) => d ?? this.entries.delete(key), () => this.entries.delete(key));
+      entry.then(
+        (d) => d ?? this.entries.delete(key),
+        () => this.entries.delete(key),
+      );
       this.entries.set(key, entry);
     }
     return entry;

@@ -1,6 +1,17 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { context } from '@opentelemetry/api';
-import { claimOutboxBatch, completeItems, extendLeases, GroupCommitter, type CompletionRequest, LeaseLostError, releaseLeases, type ClaimedItem, type CompletionOutcome, type Db } from '@sagaflow/db';
+import {
+  claimOutboxBatch,
+  completeItems,
+  extendLeases,
+  GroupCommitter,
+  type CompletionRequest,
+  LeaseLostError,
+  releaseLeases,
+  type ClaimedItem,
+  type CompletionOutcome,
+  type Db,
+} from '@sagaflow/db';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
 import { recordAttemptCrash, recordAttemptOutcome, startAttemptSpan, type AttemptTrace } from './attempt-span.js';
@@ -60,7 +71,11 @@ export class Engine {
     private readonly logger: Logger,
     private readonly metrics?: EngineMetrics,
   ) {
-    this.completions = new GroupCommitter({ commit: (batch) => completeItems(db, batch), key: (r) => r.item.runId, maxBatch: options.completionBatchSize });
+    this.completions = new GroupCommitter({
+      commit: (batch) => completeItems(db, batch),
+      key: (r) => r.item.runId,
+      maxBatch: options.completionBatchSize,
+    });
   }
 
   get inFlightCount(): number {
@@ -125,7 +140,7 @@ export class Engine {
     const abort = new AbortController();
     const entry = { item, log: this.logger, abort } as InFlight;
     entry.done = (async () => {
-      for (let current: ClaimedItem | undefined = item; current; ) {
+      for (let current: ClaimedItem | undefined = item; current;) {
         const attemptTrace = startAttemptSpan(current);
         const log = this.logger.child({
           correlationId: current.run.correlationId,
@@ -156,7 +171,12 @@ export class Engine {
   }
 
   /** One item, inside its attempt span: the attempt, then its commit. Returns the next item when its lease was carried on. */
-  private async process(item: ClaimedItem, signal: AbortSignal, log: Logger, attemptTrace: AttemptTrace): Promise<ClaimedItem | undefined> {
+  private async process(
+    item: ClaimedItem,
+    signal: AbortSignal,
+    log: Logger,
+    attemptTrace: AttemptTrace,
+  ): Promise<ClaimedItem | undefined> {
     // the claim moved the run PENDING → RUNNING in the same statement; this is the one place that sees it
     // logged once the request is on its way: a log line is a synchronous write, kept off the critical path
     if (item.started) setImmediate(() => log.info({ from: 'PENDING', to: 'RUNNING' }, 'run transition'));
@@ -171,9 +191,17 @@ export class Engine {
     }
   }
 
-  private async attemptAndCommit(item: ClaimedItem, signal: AbortSignal, log: Logger, attemptTrace: AttemptTrace): Promise<ClaimedItem | undefined> {
+  private async attemptAndCommit(
+    item: ClaimedItem,
+    signal: AbortSignal,
+    log: Logger,
+    attemptTrace: AttemptTrace,
+  ): Promise<ClaimedItem | undefined> {
     const definition = await this.definitions.get(item.run.workflowName, item.run.workflowVersion);
-    const outcome = await runAttempt(item, definition?.steps[item.stepIndex], this.agent, this.options, { signal, traceHeaders: attemptTrace.headers });
+    const outcome = await runAttempt(item, definition?.steps[item.stepIndex], this.agent, this.options, {
+      signal,
+      traceHeaders: attemptTrace.headers,
+    });
     recordAttemptOutcome(attemptTrace.span, outcome);
     if (this.released.has(item.id)) return undefined; // handed back at shutdown: the next owner redoes it
     let completion: CompletionOutcome;
@@ -182,7 +210,10 @@ export class Engine {
     } catch (error) {
       if (error instanceof LeaseLostError) {
         attemptTrace.span.addEvent('lease lost; result discarded');
-        log.warn({ outboxId: item.id }, 'lease lost before completion; result discarded (another engine redoes the attempt)');
+        log.warn(
+          { outboxId: item.id },
+          'lease lost before completion; result discarded (another engine redoes the attempt)',
+        );
         return undefined;
       }
       throw error;
@@ -230,7 +261,8 @@ export class Engine {
     try {
       const kept = new Set(await extendLeases(this.db, held, this.options.leaseMs));
       for (const f of flights) {
-        if (!kept.has(f.item.id)) f.log.warn({ outboxId: f.item.id }, 'lease no longer held; its result will not commit');
+        if (!kept.has(f.item.id))
+          f.log.warn({ outboxId: f.item.id }, 'lease no longer held; its result will not commit');
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'lease heartbeat failed');
@@ -251,7 +283,10 @@ export class Engine {
         this.released.add(f.item.id);
         f.abort.abort();
       }
-      const count = await releaseLeases(this.db, left.map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }))).catch(() => 0);
+      const count = await releaseLeases(
+        this.db,
+        left.map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken })),
+      ).catch(() => 0);
       this.logger.info({ released: count }, 'released unfinished items');
       await Promise.all(left.map((f) => f.done));
     }
@@ -260,11 +295,18 @@ export class Engine {
 }
 
 /** The run's next item as the engine holds it after a completion that carried the lease on (see completeItem). */
-function continueWith(item: ClaimedItem, outcome: AttemptOutcome, completion: CompletionOutcome): ClaimedItem | undefined {
+function continueWith(
+  item: ClaimedItem,
+  outcome: AttemptOutcome,
+  completion: CompletionOutcome,
+): ClaimedItem | undefined {
   const next = completion.carried;
   if (!next) return undefined;
   const { result } = outcome;
-  const outputs = result.outcome === 'SUCCEEDED' && item.kind === 'action' ? { ...item.outputs, [item.stepId]: result.output } : item.outputs;
+  const outputs =
+    result.outcome === 'SUCCEEDED' && item.kind === 'action'
+      ? { ...item.outputs, [item.stepId]: result.output }
+      : item.outputs;
   return {
     ...item,
     stepIndex: next.stepIndex,

@@ -26,7 +26,10 @@ const envSchema = z.object({
   /** comma list of field names redacted at any depth of a log record (default email,card,password,token) */
   LOG_REDACT_FIELDS: z.string().optional(),
   /** OTLP/HTTP base URL (…/v1/traces is appended); unset = tracing off */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.url({ protocol: /^https?$/ }).optional(),
+  ),
   /** how long finished spans wait to be exported in a batch, ms */
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
@@ -50,7 +53,11 @@ export function readServiceUrls(env: Record<string, string | undefined>): Record
   return urls;
 }
 
-export type ParsedEngineEnv = EngineEnv & { serviceUrls: Record<string, string>; allowedHosts: string[] | undefined; redactFields: string[] };
+export type ParsedEngineEnv = EngineEnv & {
+  serviceUrls: Record<string, string>;
+  allowedHosts: string[] | undefined;
+  redactFields: string[];
+};
 
 export function parseEnv(env: Record<string, string | undefined>): ParsedEngineEnv {
   const parsed = envSchema.safeParse(env);
@@ -58,6 +65,13 @@ export function parseEnv(env: Record<string, string | undefined>): ParsedEngineE
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid engine configuration: ${problems}`);
   }
-  const allowedHosts = parsed.data.SAGAFLOW_ALLOWED_HOSTS?.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-  return { ...parsed.data, serviceUrls: readServiceUrls(env), allowedHosts, redactFields: parseRedactFields(parsed.data.LOG_REDACT_FIELDS) };
+  const allowedHosts = parsed.data.SAGAFLOW_ALLOWED_HOSTS?.split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  return {
+    ...parsed.data,
+    serviceUrls: readServiceUrls(env),
+    allowedHosts,
+    redactFields: parseRedactFields(parsed.data.LOG_REDACT_FIELDS),
+  };
 }

@@ -17,10 +17,20 @@ try {
 }
 
 // a V8 flag read at each major collection: set before the engine allocates anything
-if (env.ENGINE_HEAP_GROWING_PERCENT > 0) v8.setFlagsFromString(`--heap-growing-percent=${env.ENGINE_HEAP_GROWING_PERCENT}`);
+if (env.ENGINE_HEAP_GROWING_PERCENT > 0)
+  v8.setFlagsFromString(`--heap-growing-percent=${env.ENGINE_HEAP_GROWING_PERCENT}`);
 
-const logger = createLogger({ name: 'sagaflow-engine', level: env.LOG_LEVEL, sensitive: env.LOG_SENSITIVE === 'true', redactFields: env.redactFields });
-const tracing = startTracing({ serviceName: 'sagaflow-engine', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, exportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY });
+const logger = createLogger({
+  name: 'sagaflow-engine',
+  level: env.LOG_LEVEL,
+  sensitive: env.LOG_SENSITIVE === 'true',
+  redactFields: env.redactFields,
+});
+const tracing = startTracing({
+  serviceName: 'sagaflow-engine',
+  otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  exportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
+});
 const { startEngine } = await import('./start-engine.js');
 
 const running = await startEngine({
@@ -39,7 +49,8 @@ const running = await startEngine({
   ...(env.ENGINE_ID ? { id: env.ENGINE_ID } : {}),
   logger,
 });
-if (tracing.enabled) logger.info({ otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on: spans exported over OTLP');
+if (tracing.enabled)
+  logger.info({ otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on: spans exported over OTLP');
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

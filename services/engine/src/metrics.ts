@@ -9,17 +9,39 @@ import { registerDatabaseGauges } from '@sagaflow/observability/database-gauges'
 export function createEngineMetrics(db: Db) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const stepAttempts = new Counter({ name: 'step_attempts_total', help: 'Recorded attempts by outcome (SUCCEEDED, RETRYABLE, FAILED); a compensation attempt counts under its step id', labelNames: ['stepId', 'status'], registers: [registry] });
-  const stepRetries = new Counter({ name: 'step_retries_total', help: 'Retries scheduled after a retryable failure, by step and attempt type (action or compensation)', labelNames: ['stepId', 'attemptType'], registers: [registry] });
+  const stepAttempts = new Counter({
+    name: 'step_attempts_total',
+    help: 'Recorded attempts by outcome (SUCCEEDED, RETRYABLE, FAILED); a compensation attempt counts under its step id',
+    labelNames: ['stepId', 'status'],
+    registers: [registry],
+  });
+  const stepRetries = new Counter({
+    name: 'step_retries_total',
+    help: 'Retries scheduled after a retryable failure, by step and attempt type (action or compensation)',
+    labelNames: ['stepId', 'attemptType'],
+    registers: [registry],
+  });
   const stepLatency = new Histogram({
     name: 'step_latency_ms',
     help: 'Time from sending an attempt to reading its whole response (or its timeout/error), in milliseconds',
     buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000],
     registers: [registry],
   });
-  const runsCompleted = new Counter({ name: 'workflow_runs_completed_total', help: 'Runs that ended COMPLETED', registers: [registry] });
-  const runsFailed = new Counter({ name: 'workflow_runs_failed_total', help: 'Runs that ended FAILED', registers: [registry] });
-  const runsCompensated = new Counter({ name: 'workflow_runs_compensated_total', help: 'Runs that ended COMPENSATED', registers: [registry] });
+  const runsCompleted = new Counter({
+    name: 'workflow_runs_completed_total',
+    help: 'Runs that ended COMPLETED',
+    registers: [registry],
+  });
+  const runsFailed = new Counter({
+    name: 'workflow_runs_failed_total',
+    help: 'Runs that ended FAILED',
+    registers: [registry],
+  });
+  const runsCompensated = new Counter({
+    name: 'workflow_runs_compensated_total',
+    help: 'Runs that ended COMPENSATED',
+    registers: [registry],
+  });
   const runDuration = new Histogram({
     name: 'workflow_run_duration_seconds',
     help: 'Time from a run being started to reaching a terminal state, in seconds',

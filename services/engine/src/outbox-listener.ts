@@ -23,7 +23,10 @@ export class OutboxListener {
 
   async start(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'sagaflow-engine-listen' });
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      application_name: 'sagaflow-engine-listen',
+    });
     const lost = (error?: Error) => {
       if (this.client !== client) return;
       this.client = undefined;

@@ -15,7 +15,13 @@ export function transitionLevel(to: RunStatus): Level {
  * run transition exactly once. `log` is the item's child logger (correlationId, runId, workflowName, stepId,
  * kind, attemptNo are bound).
  */
-export function recordCompletion(log: Logger, metrics: EngineMetrics | undefined, item: ClaimedItem, outcome: AttemptOutcome, completion: CompletionOutcome): void {
+export function recordCompletion(
+  log: Logger,
+  metrics: EngineMetrics | undefined,
+  item: ClaimedItem,
+  outcome: AttemptOutcome,
+  completion: CompletionOutcome,
+): void {
   const { result, attempt, durationMs } = outcome;
   const what = item.kind === 'action' ? 'step' : 'compensation';
   const httpStatus = attempt?.httpStatus ?? undefined;
@@ -29,17 +35,27 @@ export function recordCompletion(log: Logger, metrics: EngineMetrics | undefined
     log.info({ httpStatus, durationMs, ...output }, `${what} attempt succeeded`);
   } else if (result.outcome === 'RETRYABLE') {
     metrics?.stepRetries.inc({ stepId: item.stepId, attemptType: item.kind });
-    const retryInMs = typeof result.error['retryInMs'] === 'number' ? result.error['retryInMs'] : result.retryAt.getTime() - Date.now();
-    log.warn({ httpStatus, durationMs, error: result.error, retryInMs, retryAt: result.retryAt }, `${what} attempt failed; retry scheduled`);
+    const retryInMs =
+      typeof result.error['retryInMs'] === 'number' ? result.error['retryInMs'] : result.retryAt.getTime() - Date.now();
+    log.warn(
+      { httpStatus, durationMs, error: result.error, retryInMs, retryAt: result.retryAt },
+      `${what} attempt failed; retry scheduled`,
+    );
   } else {
     // a step failing is a business outcome the saga handles; a compensation failing needs an operator
     const level = item.kind === 'compensation' ? 'error' : 'warn';
-    log[level]({ httpStatus, durationMs, error: result.error, parked: result.park === true }, `${what} failed permanently`);
+    log[level](
+      { httpStatus, durationMs, error: result.error, parked: result.park === true },
+      `${what} failed permanently`,
+    );
   }
 
   const next = completion.plan.run;
   if (next && next.status !== completion.before.status) {
-    log[transitionLevel(next.status)]({ from: completion.before.status, to: next.status, error: next.error ?? undefined }, 'run transition');
+    log[transitionLevel(next.status)](
+      { from: completion.before.status, to: next.status, error: next.error ?? undefined },
+      'run transition',
+    );
     if (next.status === 'COMPLETED') metrics?.runsCompleted.inc();
     if (next.status === 'FAILED') metrics?.runsFailed.inc();
     if (next.status === 'COMPENSATED') metrics?.runsCompensated.inc();

@@ -1,4 +1,11 @@
-import { backoffDelayMs, DEFAULT_TIMEOUT_MS, resolveRetryPolicy, TemplateError, type StepDefinition, type StepRequest } from '@sagaflow/definitions';
+import {
+  backoffDelayMs,
+  DEFAULT_TIMEOUT_MS,
+  resolveRetryPolicy,
+  TemplateError,
+  type StepDefinition,
+  type StepRequest,
+} from '@sagaflow/definitions';
 import { TERMINAL_RUN_STATUSES, type AttemptRecord, type AttemptResult, type ClaimedItem } from '@sagaflow/db';
 import type { Agent } from 'undici';
 import { buildAttemptRequest, RequestConfigError, type AttemptRequest } from './build-request.js';
@@ -43,7 +50,8 @@ function targetOf(step: StepDefinition, kind: 'action' | 'compensation'): Target
   return c ? { request: c.request, timeoutMs: c.timeoutMs, retry: c.retry, compensationId: c.id } : undefined;
 }
 
-const summarize = (body: unknown): unknown => (typeof body === 'string' && body.length > 2048 ? `${body.slice(0, 2048)}…` : body);
+const summarize = (body: unknown): unknown =>
+  typeof body === 'string' && body.length > 2048 ? `${body.slice(0, 2048)}…` : body;
 
 /**
  * Runs one claimed item: poison check, request, classification, retry decision. No database writes:
@@ -59,11 +67,17 @@ export async function runAttempt(
   const { signal, random = Math.random } = options;
   if (TERMINAL_RUN_STATUSES.includes(item.run.status)) {
     // defensive: a terminal run never gets another request; completing this retires the stray item
-    return { attempt: undefined, result: { outcome: 'FAILED', error: { code: 'RUN_TERMINAL', message: `run is ${item.run.status}` } } };
+    return {
+      attempt: undefined,
+      result: { outcome: 'FAILED', error: { code: 'RUN_TERMINAL', message: `run is ${item.run.status}` } },
+    };
   }
   if (item.deliveries > settings.maxDeliveries) {
     const message = `item delivered ${item.deliveries} times without completing; parked`;
-    return { attempt: undefined, result: { outcome: 'FAILED', park: true, error: { code: 'DELIVERY_EXHAUSTED', message } } };
+    return {
+      attempt: undefined,
+      result: { outcome: 'FAILED', park: true, error: { code: 'DELIVERY_EXHAUSTED', message } },
+    };
   }
   const target = step ? targetOf(step, item.kind) : undefined;
   if (!target) {
@@ -76,7 +90,11 @@ export async function runAttempt(
   const policy = resolveRetryPolicy(target.retry, item.kind);
   const timeoutMs = target.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const startedAt = new Date();
-  const record = (outcome: AttemptRecord['outcome'], httpStatus: number | null, error: Record<string, unknown> | null): AttemptRecord => ({
+  const record = (
+    outcome: AttemptRecord['outcome'],
+    httpStatus: number | null,
+    error: Record<string, unknown> | null,
+  ): AttemptRecord => ({
     attemptNo,
     outcome,
     httpStatus,
@@ -118,18 +136,32 @@ export async function runAttempt(
   const httpStatus = response.end.type === 'response' ? response.end.status : null;
   const verdict = classifyResponse(response.end);
   if (verdict === 'success') {
-    return { attempt: record('SUCCEEDED', httpStatus, null), result: { outcome: 'SUCCEEDED', output: response.body }, request, durationMs };
+    return {
+      attempt: record('SUCCEEDED', httpStatus, null),
+      result: { outcome: 'SUCCEEDED', output: response.body },
+      request,
+      durationMs,
+    };
   }
 
-  const what = response.end.type === 'response' ? `answered ${response.end.status}` : response.errorMessage ?? response.end.type;
+  const what =
+    response.end.type === 'response' ? `answered ${response.end.status}` : (response.errorMessage ?? response.end.type);
   const detail = {
-    code: response.end.type === 'response' ? 'HTTP_ERROR' : response.end.type === 'timeout' ? 'TIMEOUT' : 'CONNECTION_ERROR',
+    code:
+      response.end.type === 'response'
+        ? 'HTTP_ERROR'
+        : response.end.type === 'timeout'
+          ? 'TIMEOUT'
+          : 'CONNECTION_ERROR',
     message: `${request.method} ${request.url} ${what}`,
     ...(httpStatus !== null ? { httpStatus, response: summarize(response.body) } : {}),
   };
   if (verdict === 'retryable' && budgetUsed < policy.maxAttempts) {
     const retryAfterMs = parseRetryAfter(response.retryAfter, Date.now());
-    const delay = retryAfterMs !== undefined ? Math.min(policy.maxIntervalMs, retryAfterMs) : backoffDelayMs(policy, budgetUsed, random);
+    const delay =
+      retryAfterMs !== undefined
+        ? Math.min(policy.maxIntervalMs, retryAfterMs)
+        : backoffDelayMs(policy, budgetUsed, random);
     return {
       attempt: record('RETRYABLE', httpStatus, detail),
       result: { outcome: 'RETRYABLE', retryAt: new Date(Date.now() + delay), error: { ...detail, retryInMs: delay } },
@@ -139,5 +171,10 @@ export async function runAttempt(
   }
   const message = verdict === 'retryable' ? `gave up after ${budgetUsed} attempts: ${detail.message}` : detail.message;
   const failure = { ...detail, code: 'STEP_FAILED', message, lastErrorCode: detail.code };
-  return { attempt: record('FAILED', httpStatus, failure), result: { outcome: 'FAILED', error: failure }, request, durationMs };
+  return {
+    attempt: record('FAILED', httpStatus, failure),
+    result: { outcome: 'FAILED', error: failure },
+    request,
+    durationMs,
+  };
 }

@@ -50,7 +50,12 @@ function parseOutput(text: string, truncated: boolean, contentType: string | und
  * cleared when the attempt ends (AbortSignal.timeout would keep a timer and weak references alive for the whole
  * timeout after every attempt: tens of thousands at full speed).
  */
-export async function sendAttempt(agent: Agent, req: AttemptRequest, timeoutMs: number, abort?: AbortSignal): Promise<AttemptResponse> {
+export async function sendAttempt(
+  agent: Agent,
+  req: AttemptRequest,
+  timeoutMs: number,
+  abort?: AbortSignal,
+): Promise<AttemptResponse> {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -76,7 +81,9 @@ export async function sendAttempt(agent: Agent, req: AttemptRequest, timeoutMs: 
     return {
       end: { type: 'response', status: res.statusCode },
       body: parseOutput(text, truncated, Array.isArray(contentType) ? contentType[0] : contentType),
-      retryAfter: Array.isArray(res.headers['retry-after']) ? res.headers['retry-after'][0] : res.headers['retry-after'],
+      retryAfter: Array.isArray(res.headers['retry-after'])
+        ? res.headers['retry-after'][0]
+        : res.headers['retry-after'],
     };
   } catch (error) {
     if (timedOut) return { end: { type: 'timeout' }, errorMessage: `no response within ${timeoutMs} ms` };

@@ -43,7 +43,11 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
     allowedHosts: opts.allowedHosts,
     ...(opts.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
   };
-  const pool = createPool(opts.databaseUrl, { max: opts.poolSize ?? 10, applicationName: 'sagaflow-engine', connectionTimeoutMillis: 2_000 });
+  const pool = createPool(opts.databaseUrl, {
+    max: opts.poolSize ?? 10,
+    applicationName: 'sagaflow-engine',
+    connectionTimeoutMillis: 2_000,
+  });
   const db = createDb(pool);
   const metrics = createEngineMetrics(db);
   const agent = createDownstreamAgent(concurrency);
@@ -53,7 +57,8 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
   await listener.start().catch((error) => log.warn({ err: error }, 'LISTEN failed; polling until it reconnects'));
   engine.start();
 
-  const http = opts.port === null ? undefined : buildEngineHttp({ db, engine, registry: metrics.registry, logger: log });
+  const http =
+    opts.port === null ? undefined : buildEngineHttp({ db, engine, registry: metrics.registry, logger: log });
   let port: number | undefined;
   if (http) {
     await http.listen({ port: opts.port ?? 3100, host: opts.host ?? '0.0.0.0' });

@@ -26,7 +26,16 @@ function engineWithoutLoop(id: string): { engine: Engine; close: () => Promise<v
     h.db,
     new DefinitionCache(h.db),
     agent,
-    { id, concurrency: 1, batchSize: 1, leaseMs: 30_000, pollIntervalMs: 60_000, shutdownGraceMs: 1_000, maxDeliveries: 5, serviceUrls: {} },
+    {
+      id,
+      concurrency: 1,
+      batchSize: 1,
+      leaseMs: 30_000,
+      pollIntervalMs: 60_000,
+      shutdownGraceMs: 1_000,
+      maxDeliveries: 5,
+      serviceUrls: {},
+    },
     pino({ level: 'silent' }),
   );
   return { engine, close: () => agent.close() };
@@ -41,7 +50,11 @@ describe('lease carry-over', () => {
       expect(await engine.tick()).toBe(false); // one item claimed (the batch of 1 is full, but the slot is taken)
       const view = await h.waitTerminal(runId);
       expect(view.run.status).toBe('COMPLETED');
-      expect(h.downstream.requests({ runId }).map((r) => r.path)).toEqual([saga.path('a'), saga.path('b'), saga.path('c')]);
+      expect(h.downstream.requests({ runId }).map((r) => r.path)).toEqual([
+        saga.path('a'),
+        saga.path('b'),
+        saga.path('c'),
+      ]);
       const attempts = await h.attempts(runId);
       expect(attempts).toHaveLength(3);
       expect(await h.outbox(runId)).toEqual([]);
@@ -51,7 +64,11 @@ describe('lease carry-over', () => {
   });
 
   it('one claim also carries the unwinding: a rejected step 3 compensates 2 then 1', async () => {
-    const saga = await h.defineSaga('carry-unwind', [{ id: 'a', compensation: true }, { id: 'b', compensation: true }, { id: 'c' }]);
+    const saga = await h.defineSaga('carry-unwind', [
+      { id: 'a', compensation: true },
+      { id: 'b', compensation: true },
+      { id: 'c' },
+    ]);
     h.downstream.script(saga.path('c'), [{ status: 422 }]);
     const runId = await saga.start({});
     const { engine, close } = engineWithoutLoop('carry-2');
@@ -80,16 +97,35 @@ describe('lease carry-over', () => {
       h.db,
       new DefinitionCache(h.db),
       agent,
-      { id: 'reclaim-1', concurrency: 2, batchSize: 1, leaseMs: 30_000, pollIntervalMs: 60_000, shutdownGraceMs: 1_000, maxDeliveries: 5, serviceUrls: {} },
+      {
+        id: 'reclaim-1',
+        concurrency: 2,
+        batchSize: 1,
+        leaseMs: 30_000,
+        pollIntervalMs: 60_000,
+        shutdownGraceMs: 1_000,
+        maxDeliveries: 5,
+        serviceUrls: {},
+      },
       pino({ level: 'silent' }),
     );
     try {
       await engine.tick();
-      await waitFor(() => h.downstream.requests({ runId }).length === 1, { timeoutMs: 5_000, description: 'the first request' });
+      await waitFor(() => h.downstream.requests({ runId }).length === 1, {
+        timeoutMs: 5_000,
+        description: 'the first request',
+      });
       // the lease runs out while the request is still held, and the same engine claims the item again
-      await h.db.updateTable('outbox').set({ due_at: new Date(Date.now() - 1_000) }).where('run_id', '=', runId).execute();
+      await h.db
+        .updateTable('outbox')
+        .set({ due_at: new Date(Date.now() - 1_000) })
+        .where('run_id', '=', runId)
+        .execute();
       await engine.tick();
-      await waitFor(() => h.downstream.requests({ runId }).length === 2, { timeoutMs: 5_000, description: 'the redelivery' });
+      await waitFor(() => h.downstream.requests({ runId }).length === 2, {
+        timeoutMs: 5_000,
+        description: 'the redelivery',
+      });
       expect(engine.inFlightCount).toBe(2);
 
       h.downstream.release(saga.path('a'));

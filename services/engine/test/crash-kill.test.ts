@@ -32,10 +32,17 @@ describe('engine killed with SIGKILL mid-attempt', () => {
   };
 
   it('redelivers a step whose engine died, with the same idempotency key, and completes the run', async () => {
-    await registerDefinition(tdb.db, buildDefinition('crash-forward', downstream.url, [{ id: 'one' }, { id: 'two' }, { id: 'three' }]));
+    await registerDefinition(
+      tdb.db,
+      buildDefinition('crash-forward', downstream.url, [{ id: 'one' }, { id: 'two' }, { id: 'three' }]),
+    );
     downstream.setScript((r) => (r.path === '/two' ? 'hold' : { status: 200, body: { step: r.path } }));
     const engineA = await startEngine('engine-a');
-    const { runId } = await startRun(tdb.db, { workflowName: 'crash-forward', input: { n: 1 }, correlationId: 'crash-1' });
+    const { runId } = await startRun(tdb.db, {
+      workflowName: 'crash-forward',
+      input: { n: 1 },
+      correlationId: 'crash-1',
+    });
 
     const first = await downstream.waitForRequest((r) => r.path === '/two');
     const leased = await readLiveItem(tdb.db, runId);
@@ -66,7 +73,9 @@ describe('engine killed with SIGKILL mid-attempt', () => {
     expect(downstream.effects().get(`${runId}:two`)).toBe(1);
 
     const attempts = await readAttempts(tdb.db, runId);
-    expect(attempts.filter((a) => a.stepIndex === 1)).toEqual([{ stepIndex: 1, kind: 'action', attemptNo: 1, outcome: 'SUCCEEDED' }]);
+    expect(attempts.filter((a) => a.stepIndex === 1)).toEqual([
+      { stepIndex: 1, kind: 'action', attemptNo: 1, outcome: 'SUCCEEDED' },
+    ]);
     expect(attempts).toHaveLength(3);
   });
 
@@ -87,10 +96,19 @@ describe('engine killed with SIGKILL mid-attempt', () => {
       return { status: 200, body: { done: r.path } };
     });
     const engineA = await startEngine('engine-c');
-    const { runId } = await startRun(tdb.db, { workflowName: 'crash-unwind', input: { n: 2 }, correlationId: 'crash-2' });
+    const { runId } = await startRun(tdb.db, {
+      workflowName: 'crash-unwind',
+      input: { n: 2 },
+      correlationId: 'crash-2',
+    });
 
     const first = await downstream.waitForRequest((r) => r.path === '/charge/compensate');
-    expect(await readLiveItem(tdb.db, runId)).toMatchObject({ stepIndex: 1, kind: 'compensation', leaseOwner: 'engine-c', deliveries: 1 });
+    expect(await readLiveItem(tdb.db, runId)).toMatchObject({
+      stepIndex: 1,
+      kind: 'compensation',
+      leaseOwner: 'engine-c',
+      deliveries: 1,
+    });
     await engineA.process.kill('SIGKILL');
     await expect.poll(() => first.abandoned).toBe(true);
     downstream.release(first.seq, { status: 200, body: { refunded: true } });

@@ -31,7 +31,10 @@ describe('outbox leases', () => {
   });
 
   it('fences out a stalled worker whose lease expired: it commits nothing and logs the lost lease', async () => {
-    await registerDefinition(tdb.db, buildDefinition('stalled-worker', downstream.url, [{ id: 'first' }, { id: 'second' }]));
+    await registerDefinition(
+      tdb.db,
+      buildDefinition('stalled-worker', downstream.url, [{ id: 'first' }, { id: 'second' }]),
+    );
     downstream.setScript((r, seenForKey) =>
       r.path === '/first' && seenForKey === 1 ? 'hold' : { status: 200, body: { path: r.path, delivery: seenForKey } },
     );
@@ -68,14 +71,19 @@ describe('outbox leases', () => {
 
     // A's request is finally answered: its completion must be rejected by the fencing check
     downstream.release(stalled.seq, { status: 200, body: { path: '/first', delivery: 1, stale: true } });
-    const lost = await waitFor(() => log.records().find((r) => typeof r['msg'] === 'string' && r['msg'].includes('lease lost')), {
-      timeoutMs: 10_000,
-      description: 'engine A to log its lost lease',
-    });
+    const lost = await waitFor(
+      () => log.records().find((r) => typeof r['msg'] === 'string' && r['msg'].includes('lease lost')),
+      {
+        timeoutMs: 10_000,
+        description: 'engine A to log its lost lease',
+      },
+    );
     expect(lost).toMatchObject({ runId, stepId: 'first', outboxId: leasedByA.id });
 
     const attempts = await readAttempts(tdb.db, runId);
-    expect(attempts.filter((a) => a.stepIndex === 0)).toEqual([{ stepIndex: 0, kind: 'action', attemptNo: 1, outcome: 'SUCCEEDED' }]);
+    expect(attempts.filter((a) => a.stepIndex === 0)).toEqual([
+      { stepIndex: 0, kind: 'action', attemptNo: 1, outcome: 'SUCCEEDED' },
+    ]);
     const after = await waitForTerminalRun(tdb.db, runId);
     expect(after.steps[0]!.output).toEqual({ path: '/first', delivery: 2 });
     expect(after.steps[0]!.attempts).toBe(1);
@@ -84,10 +92,15 @@ describe('outbox leases', () => {
   });
 
   it('keeps extending the lease of a slow attempt so a second engine never takes it', async () => {
-    await registerDefinition(tdb.db, buildDefinition('slow-step', downstream.url, [{ id: 'slow', timeoutMs: 4_000, retry: { maxAttempts: 1 } }]));
+    await registerDefinition(
+      tdb.db,
+      buildDefinition('slow-step', downstream.url, [{ id: 'slow', timeoutMs: 4_000, retry: { maxAttempts: 1 } }]),
+    );
     downstream.setScript(() => 'hold');
     const env = { ENGINE_LEASE_MS: '1000' };
-    engines.push(...(await Promise.all(['slow-a', 'slow-b'].map((id) => spawnEngine({ databaseUrl: tdb.url, id, env })))));
+    engines.push(
+      ...(await Promise.all(['slow-a', 'slow-b'].map((id) => spawnEngine({ databaseUrl: tdb.url, id, env })))),
+    );
     const { runId } = await startRun(tdb.db, { workflowName: 'slow-step', input: {}, correlationId: 'slow-1' });
 
     const request = await downstream.waitForRequest((r) => r.key === `${runId}:slow`);

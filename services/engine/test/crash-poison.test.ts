@@ -39,15 +39,26 @@ describe('poison items', () => {
   };
 
   it('parks an action whose engine is killed on every delivery, then compensates the earlier step', async () => {
-    await registerDefinition(tdb.db, buildDefinition('poison-action', downstream.url, [{ id: 'reserve', compensated: true }, { id: 'charge' }]));
+    await registerDefinition(
+      tdb.db,
+      buildDefinition('poison-action', downstream.url, [{ id: 'reserve', compensated: true }, { id: 'charge' }]),
+    );
     // every delivery of "charge" hangs until its engine is killed
     downstream.setScript((r) => (r.path === '/charge' ? 'hold' : { status: 200, body: { path: r.path } }));
     let current = await startEngine('poison-1');
     const { runId } = await startRun(tdb.db, { workflowName: 'poison-action', input: {}, correlationId: 'poison-1' });
 
     for (let delivery = 1; delivery <= MAX_DELIVERIES; delivery++) {
-      await waitFor(() => countCharge(runId) === delivery, { timeoutMs: 15_000, description: `delivery ${delivery} of "charge"` });
-      expect(await readLiveItem(tdb.db, runId)).toMatchObject({ stepIndex: 1, kind: 'action', leaseOwner: current.id, deliveries: delivery });
+      await waitFor(() => countCharge(runId) === delivery, {
+        timeoutMs: 15_000,
+        description: `delivery ${delivery} of "charge"`,
+      });
+      expect(await readLiveItem(tdb.db, runId)).toMatchObject({
+        stepIndex: 1,
+        kind: 'action',
+        leaseOwner: current.id,
+        deliveries: delivery,
+      });
       // the next engine is already polling: it can only take the item once the dead one's lease has expired
       const next = await startEngine(`poison-${delivery + 1}`);
       await current.process.kill('SIGKILL');
@@ -65,7 +76,13 @@ describe('poison items', () => {
     // parked on the claim after the last allowed delivery: no third request was sent
     expect(countCharge(runId)).toBe(MAX_DELIVERIES);
     expect(await readOutboxRows(tdb.db, runId)).toEqual([
-      expect.objectContaining({ stepIndex: 1, kind: 'action', status: 'DEAD', deliveries: MAX_DELIVERIES + 1, lastError: expect.objectContaining({ code: 'DELIVERY_EXHAUSTED' }) }),
+      expect.objectContaining({
+        stepIndex: 1,
+        kind: 'action',
+        status: 'DEAD',
+        deliveries: MAX_DELIVERIES + 1,
+        lastError: expect.objectContaining({ code: 'DELIVERY_EXHAUSTED' }),
+      }),
     ]);
     expect((await readAttempts(tdb.db, runId)).map((a) => [a.stepIndex, a.kind, a.outcome])).toEqual([
       [0, 'action', 'SUCCEEDED'],
@@ -84,13 +101,22 @@ describe('poison items', () => {
     const view = await waitForTerminalRun(tdb.db, runId);
     expect(view.run.status).toBe('FAILED');
     expect(view.run.error).toMatchObject({ code: 'DELIVERY_EXHAUSTED', stepId: 'only' });
-    expect(view.steps[0]).toMatchObject({ status: 'FAILED', attempts: 0, error: expect.objectContaining({ code: 'DELIVERY_EXHAUSTED' }) });
+    expect(view.steps[0]).toMatchObject({
+      status: 'FAILED',
+      attempts: 0,
+      error: expect.objectContaining({ code: 'DELIVERY_EXHAUSTED' }),
+    });
     expect(downstream.requests().filter((r) => r.key.startsWith(runId))).toEqual([]);
-    expect(await readOutboxRows(tdb.db, runId)).toEqual([expect.objectContaining({ status: 'DEAD', deliveries: MAX_DELIVERIES + 1 })]);
+    expect(await readOutboxRows(tdb.db, runId)).toEqual([
+      expect.objectContaining({ status: 'DEAD', deliveries: MAX_DELIVERIES + 1 }),
+    ]);
   });
 
   it('fails the run with COMPENSATION_FAILED when a compensation is parked', async () => {
-    await registerDefinition(tdb.db, buildDefinition('poison-undo', downstream.url, [{ id: 'book', compensated: true }, { id: 'pay' }]));
+    await registerDefinition(
+      tdb.db,
+      buildDefinition('poison-undo', downstream.url, [{ id: 'book', compensated: true }, { id: 'pay' }]),
+    );
     downstream.setScript((r) => {
       if (r.path === '/pay') return { status: 422, body: { error: 'card declined' } };
       if (r.path === '/book/compensate') return 'hold';
@@ -114,7 +140,12 @@ describe('poison items', () => {
     ]);
     expect(downstream.requests().filter((r) => r.key === `${runId}:book:compensate`)).toHaveLength(1);
     expect(await readOutboxRows(tdb.db, runId)).toEqual([
-      expect.objectContaining({ stepIndex: 0, kind: 'compensation', status: 'DEAD', lastError: expect.objectContaining({ code: 'DELIVERY_EXHAUSTED' }) }),
+      expect.objectContaining({
+        stepIndex: 0,
+        kind: 'compensation',
+        status: 'DEAD',
+        lastError: expect.objectContaining({ code: 'DELIVERY_EXHAUSTED' }),
+      }),
     ]);
   });
 

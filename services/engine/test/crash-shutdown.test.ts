@@ -32,7 +32,9 @@ describe('graceful shutdown', () => {
   };
 
   it('commits an attempt that finishes within the grace period, claims nothing more and exits 0', async () => {
-    downstream.setScript((r, seenForKey) => (r.path === '/first' && seenForKey === 1 ? 'hold' : { status: 200, body: { path: r.path } }));
+    downstream.setScript((r, seenForKey) =>
+      r.path === '/first' && seenForKey === 1 ? 'hold' : { status: 200, body: { path: r.path } },
+    );
     const engine = await startEngine('drain-a', { ENGINE_SHUTDOWN_GRACE_MS: '10000' });
     const { runId } = await startRun(tdb.db, { workflowName: 'drain', input: {}, correlationId: 'drain-1' });
     const held = await downstream.waitForRequest((r) => r.key === `${runId}:first`);
@@ -44,9 +46,16 @@ describe('graceful shutdown', () => {
     expect(countLogMessages(engine.process, 'step attempt succeeded')).toBe(1);
     expect(countLogMessages(engine.process, 'engine stopped')).toBe(1);
 
-    expect(await readAttempts(tdb.db, runId)).toEqual([{ stepIndex: 0, kind: 'action', attemptNo: 1, outcome: 'SUCCEEDED' }]);
+    expect(await readAttempts(tdb.db, runId)).toEqual([
+      { stepIndex: 0, kind: 'action', attemptNo: 1, outcome: 'SUCCEEDED' },
+    ]);
     // the next step was enqueued by the commit but not claimed by the stopping engine
-    expect(await readLiveItem(tdb.db, runId)).toMatchObject({ stepIndex: 1, kind: 'action', leaseOwner: null, deliveries: 0 });
+    expect(await readLiveItem(tdb.db, runId)).toMatchObject({
+      stepIndex: 1,
+      kind: 'action',
+      leaseOwner: null,
+      deliveries: 0,
+    });
     expect(downstream.requests().filter((r) => r.key === `${runId}:second`)).toEqual([]);
 
     await startEngine('drain-b');
@@ -56,7 +65,9 @@ describe('graceful shutdown', () => {
   });
 
   it('hands back an attempt that outlives the grace period, so another engine takes it at once', async () => {
-    downstream.setScript((r, seenForKey) => (r.path === '/first' && seenForKey === 1 ? 'hold' : { status: 200, body: { path: r.path, seenForKey } }));
+    downstream.setScript((r, seenForKey) =>
+      r.path === '/first' && seenForKey === 1 ? 'hold' : { status: 200, body: { path: r.path, seenForKey } },
+    );
     // a 30 s lease: without the hand-back, the next engine would wait that long
     const env = { ENGINE_SHUTDOWN_GRACE_MS: '500', ENGINE_LEASE_MS: '30000' };
     const engine = await startEngine('handback-a', env);
@@ -67,7 +78,9 @@ describe('graceful shutdown', () => {
     const signalledAt = Date.now();
     expect(await engine.process.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalledAt).toBeLessThan(5_000);
-    expect(engine.process.lines().some((l) => l.includes('"msg":"released unfinished items"') && l.includes('"released":1'))).toBe(true);
+    expect(
+      engine.process.lines().some((l) => l.includes('"msg":"released unfinished items"') && l.includes('"released":1')),
+    ).toBe(true);
     await expect.poll(() => held.abandoned).toBe(true);
 
     const released = await readLiveItem(tdb.db, runId);

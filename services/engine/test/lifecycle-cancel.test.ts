@@ -15,12 +15,19 @@ afterAll(async () => {
 
 describe('lifecycle: cancel', () => {
   it('cancel while step 2 is in flight: its result is recorded, then steps 2 and 1 are compensated and the run is CANCELLED', async () => {
-    const saga = await h.defineSaga('cancel-inflight', [{ id: 'a', compensation: true }, { id: 'b', compensation: true }, { id: 'c', compensation: true }]);
+    const saga = await h.defineSaga('cancel-inflight', [
+      { id: 'a', compensation: true },
+      { id: 'b', compensation: true },
+      { id: 'c', compensation: true },
+    ]);
     h.downstream.script(saga.path('b'), [{ status: 200, body: { reserved: true } }]);
     h.downstream.hold(saga.path('b'));
 
     const runId = await saga.start();
-    await waitFor(() => h.downstream.heldCount(saga.path('b')) === 1, { timeoutMs: 10_000, description: 'step b to be in flight' });
+    await waitFor(() => h.downstream.heldCount(saga.path('b')) === 1, {
+      timeoutMs: 10_000,
+      description: 'step b to be in flight',
+    });
 
     expect(await cancelRun(h.db, runId)).toEqual({ runId, status: 'CANCELLING' });
     expect((await h.getRun(runId)).run.status).toBe('CANCELLING');
@@ -36,7 +43,12 @@ describe('lifecycle: cancel', () => {
     ]);
     expect(view.steps[1]!.output).toEqual({ reserved: true });
     const requests = h.downstream.requests({ runId });
-    expect(requests.map((r) => r.path)).toEqual(['/cancel-inflight/a', '/cancel-inflight/b', '/cancel-inflight/b/undo', '/cancel-inflight/a/undo']);
+    expect(requests.map((r) => r.path)).toEqual([
+      '/cancel-inflight/a',
+      '/cancel-inflight/b',
+      '/cancel-inflight/b/undo',
+      '/cancel-inflight/a/undo',
+    ]);
     expect(requests.slice(2).map((r) => r.idempotencyKey)).toEqual([`${runId}:b:compensate`, `${runId}:a:compensate`]);
     await h.expectNoMoreWork(runId);
   });

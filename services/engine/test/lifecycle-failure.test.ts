@@ -17,7 +17,11 @@ const fastRetry = { initialIntervalMs: 20, backoffCoefficient: 1, jitter: 'none'
 
 describe('lifecycle: failures and compensation', () => {
   it('a permanent 422 on step 1 fails the run; later steps are skipped and nothing is compensated', async () => {
-    const saga = await h.defineSaga('fail-first', [{ id: 'a', compensation: true }, { id: 'b', compensation: true }, { id: 'c' }]);
+    const saga = await h.defineSaga('fail-first', [
+      { id: 'a', compensation: true },
+      { id: 'b', compensation: true },
+      { id: 'c' },
+    ]);
     h.downstream.script(saga.path('a'), [{ status: 422, body: { reason: 'card declined' } }]);
 
     const runId = await saga.start();
@@ -30,13 +34,21 @@ describe('lifecycle: failures and compensation', () => {
       ['b', 'SKIPPED', 0, 'PENDING'],
       ['c', 'SKIPPED', 0, 'NONE'],
     ]);
-    expect(view.steps[0]!.error).toMatchObject({ code: 'STEP_FAILED', httpStatus: 422, response: { reason: 'card declined' } });
+    expect(view.steps[0]!.error).toMatchObject({
+      code: 'STEP_FAILED',
+      httpStatus: 422,
+      response: { reason: 'card declined' },
+    });
     expect(h.downstream.requests({ runId }).map((r) => r.path)).toEqual(['/fail-first/a']);
     await h.expectNoMoreWork(runId);
   });
 
   it('a permanent 422 on step 3 compensates step 2 then step 1 and ends COMPENSATED with STEP_FAILED kept', async () => {
-    const saga = await h.defineSaga('fail-last', [{ id: 'a', compensation: true }, { id: 'b', compensation: true }, { id: 'c' }]);
+    const saga = await h.defineSaga('fail-last', [
+      { id: 'a', compensation: true },
+      { id: 'b', compensation: true },
+      { id: 'c' },
+    ]);
     h.downstream.script(saga.path('a'), [{ status: 200, body: { chargeId: 'ch_9' } }]);
     h.downstream.script(saga.path('c'), [{ status: 422 }]);
 
@@ -51,16 +63,38 @@ describe('lifecycle: failures and compensation', () => {
       ['c', 'FAILED', 'NONE', 0],
     ]);
     const requests = h.downstream.requests({ runId });
-    expect(requests.map((r) => r.path)).toEqual(['/fail-last/a', '/fail-last/b', '/fail-last/c', '/fail-last/b/undo', '/fail-last/a/undo']);
+    expect(requests.map((r) => r.path)).toEqual([
+      '/fail-last/a',
+      '/fail-last/b',
+      '/fail-last/c',
+      '/fail-last/b/undo',
+      '/fail-last/a/undo',
+    ]);
     const [undoB, undoA] = requests.slice(3);
-    expect(undoB!.headers).toMatchObject({ 'x-idempotency-key': `${runId}:b:compensate`, 'x-sagaflow-step-id': 'b', 'x-sagaflow-attempt': '1' });
-    expect(undoA!.headers).toMatchObject({ 'x-idempotency-key': `${runId}:a:compensate`, 'x-sagaflow-step-id': 'a', 'x-sagaflow-attempt': '1' });
-    expect(undoA!.body).toMatchObject({ kind: 'compensation', compensationId: 'a-undo', stepId: 'a', steps: { a: { output: { chargeId: 'ch_9' } } } });
+    expect(undoB!.headers).toMatchObject({
+      'x-idempotency-key': `${runId}:b:compensate`,
+      'x-sagaflow-step-id': 'b',
+      'x-sagaflow-attempt': '1',
+    });
+    expect(undoA!.headers).toMatchObject({
+      'x-idempotency-key': `${runId}:a:compensate`,
+      'x-sagaflow-step-id': 'a',
+      'x-sagaflow-attempt': '1',
+    });
+    expect(undoA!.body).toMatchObject({
+      kind: 'compensation',
+      compensationId: 'a-undo',
+      stepId: 'a',
+      steps: { a: { output: { chargeId: 'ch_9' } } },
+    });
     await h.expectNoMoreWork(runId);
   });
 
   it('maxAttempts exhausted on step 1 (always 503): FAILED after exactly 3 requests', async () => {
-    const saga = await h.defineSaga('exhaust-first', [{ id: 'a', compensation: true, retry: { ...fastRetry, maxAttempts: 3 } }, { id: 'b' }]);
+    const saga = await h.defineSaga('exhaust-first', [
+      { id: 'a', compensation: true, retry: { ...fastRetry, maxAttempts: 3 } },
+      { id: 'b' },
+    ]);
     h.downstream.script(saga.path('a'), [{ status: 503 }]);
 
     const runId = await saga.start();
@@ -68,14 +102,22 @@ describe('lifecycle: failures and compensation', () => {
 
     expect(view.run.status).toBe('FAILED');
     expect(view.run.error).toMatchObject({ code: 'STEP_FAILED', stepId: 'a' });
-    expect(view.steps[0]).toMatchObject({ status: 'FAILED', attempts: 3, compensationStatus: 'PENDING', error: { lastErrorCode: 'HTTP_ERROR', httpStatus: 503 } });
+    expect(view.steps[0]).toMatchObject({
+      status: 'FAILED',
+      attempts: 3,
+      compensationStatus: 'PENDING',
+      error: { lastErrorCode: 'HTTP_ERROR', httpStatus: 503 },
+    });
     expect(h.downstream.requests({ runId }).map((r) => r.attempt)).toEqual([1, 2, 3]);
     expect((await h.attempts(runId)).map((a) => a.outcome)).toEqual(['RETRYABLE', 'RETRYABLE', 'FAILED']);
     await h.expectNoMoreWork(runId);
   });
 
   it('maxAttempts exhausted on step 2 (always 503): step 1 is compensated, COMPENSATED after exactly 3 requests', async () => {
-    const saga = await h.defineSaga('exhaust-second', [{ id: 'a', compensation: true }, { id: 'b', retry: { ...fastRetry, maxAttempts: 3 } }]);
+    const saga = await h.defineSaga('exhaust-second', [
+      { id: 'a', compensation: true },
+      { id: 'b', retry: { ...fastRetry, maxAttempts: 3 } },
+    ]);
     h.downstream.script(saga.path('b'), [{ status: 503 }]);
 
     const runId = await saga.start();
@@ -84,12 +126,20 @@ describe('lifecycle: failures and compensation', () => {
     expect(view.run.status).toBe('COMPENSATED');
     expect(view.run.error).toMatchObject({ code: 'STEP_FAILED', stepId: 'b' });
     expect(h.downstream.requests({ runId, path: saga.path('b') })).toHaveLength(3);
-    expect(h.downstream.requests({ runId }).map((r) => r.path).slice(-1)).toEqual(['/exhaust-second/a/undo']);
+    expect(
+      h.downstream
+        .requests({ runId })
+        .map((r) => r.path)
+        .slice(-1),
+    ).toEqual(['/exhaust-second/a/undo']);
     await h.expectNoMoreWork(runId);
   });
 
   it('an exhausted compensation fails the run with COMPENSATION_FAILED and parks the item; retryStep then finishes the unwinding', async () => {
-    const saga = await h.defineSaga('undo-exhaust', [{ id: 'a', compensation: { retry: { ...fastRetry, maxAttempts: 2 } } }, { id: 'b' }]);
+    const saga = await h.defineSaga('undo-exhaust', [
+      { id: 'a', compensation: { retry: { ...fastRetry, maxAttempts: 2 } } },
+      { id: 'b' },
+    ]);
     h.downstream.script(saga.path('b'), [{ status: 422 }]);
     h.downstream.script(saga.undoPath('a'), [{ status: 500 }]);
 
@@ -98,9 +148,15 @@ describe('lifecycle: failures and compensation', () => {
 
     expect(failed.run.status).toBe('FAILED');
     expect(failed.run.error).toMatchObject({ code: 'COMPENSATION_FAILED', stepId: 'a' });
-    expect(failed.steps[0]).toMatchObject({ status: 'SUCCEEDED', compensationStatus: 'FAILED', compensationAttempts: 2 });
+    expect(failed.steps[0]).toMatchObject({
+      status: 'SUCCEEDED',
+      compensationStatus: 'FAILED',
+      compensationAttempts: 2,
+    });
     expect(h.downstream.requests({ runId, path: saga.undoPath('a') })).toHaveLength(2);
-    expect((await h.outbox(runId)).map((row) => [row.step_index, row.kind, row.status])).toEqual([[0, 'compensation', 'DEAD']]);
+    expect((await h.outbox(runId)).map((row) => [row.step_index, row.kind, row.status])).toEqual([
+      [0, 'compensation', 'DEAD'],
+    ]);
     await h.expectNoMoreWork(runId);
 
     h.downstream.script(saga.undoPath('a'), [{ status: 200 }]);
@@ -137,7 +193,12 @@ describe('lifecycle: failures and compensation', () => {
       ['b', 'SUCCEEDED', 2],
       ['c', 'SUCCEEDED', 1],
     ]);
-    expect(h.downstream.requests({ runId }).map((r) => `${r.path}#${r.attempt}`)).toEqual(['/retry-forward/a#1', '/retry-forward/b#1', '/retry-forward/b#2', '/retry-forward/c#1']);
+    expect(h.downstream.requests({ runId }).map((r) => `${r.path}#${r.attempt}`)).toEqual([
+      '/retry-forward/a#1',
+      '/retry-forward/b#1',
+      '/retry-forward/b#2',
+      '/retry-forward/c#1',
+    ]);
     await h.expectNoMoreWork(runId);
 
     // refusals: a COMPLETED run is a conflict; an unknown step or run is not found
@@ -147,13 +208,21 @@ describe('lifecycle: failures and compensation', () => {
   });
 
   it('a body template naming a missing input path fails with TEMPLATE_ERROR and sends nothing for that step', async () => {
-    const saga = await h.defineSaga('template-missing', [{ id: 'a' }, { id: 'b', request: { body: { orderId: '{{input.order.id}}' } } }, { id: 'c' }]);
+    const saga = await h.defineSaga('template-missing', [
+      { id: 'a' },
+      { id: 'b', request: { body: { orderId: '{{input.order.id}}' } } },
+      { id: 'c' },
+    ]);
 
     const runId = await saga.start({ amount: 3 });
     const view = await h.waitTerminal(runId);
 
     expect(view.run.status).toBe('FAILED');
-    expect(view.run.error).toMatchObject({ code: 'TEMPLATE_ERROR', stepId: 'b', message: expect.stringContaining('input.order.id') });
+    expect(view.run.error).toMatchObject({
+      code: 'TEMPLATE_ERROR',
+      stepId: 'b',
+      message: expect.stringContaining('input.order.id'),
+    });
     expect(view.steps.map((s) => s.status)).toEqual(['SUCCEEDED', 'FAILED', 'SKIPPED']);
     expect(view.steps[1]!.error).toMatchObject({ code: 'TEMPLATE_ERROR' });
     expect(h.downstream.requests({ runId }).map((r) => r.path)).toEqual(['/template-missing/a']);

@@ -18,18 +18,34 @@ const gaps = (requests: RecordedRequest[]): number[] => requests.slice(1).map((r
 
 describe('lifecycle: forward paths', () => {
   it('success: three steps complete, each request carries the SPEC §3 headers and the envelope', async () => {
-    const saga = await h.defineSaga('fwd-success', [{ id: 'a', compensation: true }, { id: 'b' }, { id: 'c', compensation: true }]);
+    const saga = await h.defineSaga('fwd-success', [
+      { id: 'a', compensation: true },
+      { id: 'b' },
+      { id: 'c', compensation: true },
+    ]);
     h.downstream.script(saga.path('a'), [{ status: 200, body: { chargeId: 'ch_1' } }]);
     h.downstream.script(saga.path('b'), [{ status: 201, body: { reservation: 7 } }]);
     h.downstream.script(saga.path('c'), [{ status: 204 }]);
 
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const runId = await saga.start({ orderId: 'o-1', amount: 10 }, { tenant: 't1' }, { correlationId: 'corr-success', traceParent: `00-${traceId}-00f067aa0ba902b7-01` });
+    const runId = await saga.start(
+      { orderId: 'o-1', amount: 10 },
+      { tenant: 't1' },
+      { correlationId: 'corr-success', traceParent: `00-${traceId}-00f067aa0ba902b7-01` },
+    );
     const view = await h.waitTerminal(runId);
 
-    expect(view.run).toMatchObject({ status: 'COMPLETED', error: null, correlationId: 'corr-success', input: { orderId: 'o-1', amount: 10 }, context: { tenant: 't1' } });
+    expect(view.run).toMatchObject({
+      status: 'COMPLETED',
+      error: null,
+      correlationId: 'corr-success',
+      input: { orderId: 'o-1', amount: 10 },
+      context: { tenant: 't1' },
+    });
     expect(view.run.completedAt).not.toBeNull();
-    expect(view.steps.map((s) => [s.stepId, s.status, s.attempts, s.compensationStatus, s.compensationAttempts])).toEqual([
+    expect(
+      view.steps.map((s) => [s.stepId, s.status, s.attempts, s.compensationStatus, s.compensationAttempts]),
+    ).toEqual([
       ['a', 'SUCCEEDED', 1, 'PENDING', 0],
       ['b', 'SUCCEEDED', 1, 'NONE', 0],
       ['c', 'SUCCEEDED', 1, 'PENDING', 0],
@@ -38,7 +54,11 @@ describe('lifecycle: forward paths', () => {
     for (const step of view.steps) expect(step.finishedAt).not.toBeNull();
 
     const requests = h.downstream.requests({ runId });
-    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /fwd-success/a', 'POST /fwd-success/b', 'POST /fwd-success/c']);
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /fwd-success/a',
+      'POST /fwd-success/b',
+      'POST /fwd-success/c',
+    ]);
     for (const [i, stepId] of ['a', 'b', 'c'].entries()) {
       const headers = requests[i]!.headers;
       expect(headers).toMatchObject({
@@ -53,12 +73,26 @@ describe('lifecycle: forward paths', () => {
       expect(headers['traceparent']).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     }
 
-    const base = { runId, workflowName: 'fwd-success', workflowVersion: '1.0.0', kind: 'action', attempt: 1, input: { orderId: 'o-1', amount: 10 }, context: { tenant: 't1' } };
+    const base = {
+      runId,
+      workflowName: 'fwd-success',
+      workflowVersion: '1.0.0',
+      kind: 'action',
+      attempt: 1,
+      input: { orderId: 'o-1', amount: 10 },
+      context: { tenant: 't1' },
+    };
     expect(requests[0]!.body).toEqual({ ...base, stepId: 'a', steps: {} });
     expect(requests[1]!.body).toEqual({ ...base, stepId: 'b', steps: { a: { output: { chargeId: 'ch_1' } } } });
-    expect(requests[2]!.body).toEqual({ ...base, stepId: 'c', steps: { a: { output: { chargeId: 'ch_1' } }, b: { output: { reservation: 7 } } } });
+    expect(requests[2]!.body).toEqual({
+      ...base,
+      stepId: 'c',
+      steps: { a: { output: { chargeId: 'ch_1' } }, b: { output: { reservation: 7 } } },
+    });
 
-    expect((await h.attempts(runId)).map((a) => [a.step_index, a.kind, a.attempt_no, a.outcome, a.http_status])).toEqual([
+    expect(
+      (await h.attempts(runId)).map((a) => [a.step_index, a.kind, a.attempt_no, a.outcome, a.http_status]),
+    ).toEqual([
       [0, 'action', 1, 'SUCCEEDED', 200],
       [1, 'action', 1, 'SUCCEEDED', 201],
       [2, 'action', 1, 'SUCCEEDED', 204],
@@ -74,7 +108,12 @@ describe('lifecycle: forward paths', () => {
     const view = await h.waitTerminal(runId);
 
     expect(view.run.status).toBe('COMPLETED');
-    expect(view.steps[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 3, error: null, output: { ok: true, path: '/fwd-retry/a', nth: 3 } });
+    expect(view.steps[0]).toMatchObject({
+      status: 'SUCCEEDED',
+      attempts: 3,
+      error: null,
+      output: { ok: true, path: '/fwd-retry/a', nth: 3 },
+    });
     const requests = h.downstream.requests({ runId, path: saga.path('a') });
     expect(requests.map((r) => r.idempotencyKey)).toEqual([`${runId}:a`, `${runId}:a`, `${runId}:a`]);
     expect(requests.map((r) => r.headers['x-sagaflow-attempt'])).toEqual(['1', '2', '3']);
@@ -92,7 +131,9 @@ describe('lifecycle: forward paths', () => {
 
   it('a timeout is retried: the first request hangs, the second succeeds', async () => {
     const saga = await h.defineSaga('fwd-timeout', [{ id: 'a', timeoutMs: 300, retry: fastRetry }]);
-    h.downstream.script(saga.path('a'), (_req, nth) => (nth === 1 ? { status: 200, hang: true } : { status: 200, body: { late: false } }));
+    h.downstream.script(saga.path('a'), (_req, nth) =>
+      nth === 1 ? { status: 200, hang: true } : { status: 200, body: { late: false } },
+    );
 
     const runId = await saga.start();
     const view = await h.waitTerminal(runId);
@@ -113,7 +154,9 @@ describe('lifecycle: forward paths', () => {
 
   it('429 with Retry-After: 1 waits about a second before the retry', async () => {
     const saga = await h.defineSaga('fwd-retry-after', [{ id: 'a', retry: { ...fastRetry, initialIntervalMs: 10 } }]);
-    h.downstream.script(saga.path('a'), (_req, nth) => (nth === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
+    h.downstream.script(saga.path('a'), (_req, nth) =>
+      nth === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
+    );
 
     const runId = await saga.start();
     const view = await h.waitTerminal(runId);
@@ -128,7 +171,9 @@ describe('lifecycle: forward paths', () => {
 
   it('Retry-After is capped at maxIntervalMs', async () => {
     const saga = await h.defineSaga('fwd-retry-after-cap', [{ id: 'a', retry: { ...fastRetry, maxIntervalMs: 200 } }]);
-    h.downstream.script(saga.path('a'), (_req, nth) => (nth === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
+    h.downstream.script(saga.path('a'), (_req, nth) =>
+      nth === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
+    );
 
     const runId = await saga.start();
     expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');

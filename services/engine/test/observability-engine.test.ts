@@ -26,9 +26,16 @@ describe('engine logs', () => {
 
     const lines = h.logs().filter((r) => r['runId'] === runId);
     for (const line of lines) {
-      expect(line).toMatchObject({ correlationId: 'corr-obs-log', workflowName: 'obs-log', stepId: expect.any(String), attemptNo: expect.any(Number) });
+      expect(line).toMatchObject({
+        correlationId: 'corr-obs-log',
+        workflowName: 'obs-log',
+        stepId: expect.any(String),
+        attemptNo: expect.any(Number),
+      });
     }
-    expect(lines.filter((r) => r['msg'] === 'run transition').map((r) => [r['from'], r['to'], r['stepId'], r['attemptNo']])).toEqual([
+    expect(
+      lines.filter((r) => r['msg'] === 'run transition').map((r) => [r['from'], r['to'], r['stepId'], r['attemptNo']]),
+    ).toEqual([
       ['PENDING', 'RUNNING', 'a', 1],
       ['RUNNING', 'COMPLETED', 'b', 1],
     ]);

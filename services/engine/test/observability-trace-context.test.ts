@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimedItem } from '@sagaflow/db';
 import { startAttemptSpan } from '../src/attempt-span.js';
-import { carriesTraceParent, childTraceParent, formatTraceHeaders, isUntracedPath, parseTraceParent } from '@sagaflow/observability';
+import {
+  carriesTraceParent,
+  childTraceParent,
+  formatTraceHeaders,
+  isUntracedPath,
+  parseTraceParent,
+} from '@sagaflow/observability';
 import { otlpTracesUrl } from '@sagaflow/observability';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -11,12 +17,26 @@ describe('parseTraceParent / formatTraceHeaders', () => {
   it('round-trips a W3C traceparent and tracestate', () => {
     const context = parseTraceParent(`00-${TRACE}-${SPAN}-01`, 'vendor=abc,other=1');
     expect(context).toMatchObject({ traceId: TRACE, spanId: SPAN, traceFlags: 1, isRemote: true });
-    expect(formatTraceHeaders(context!)).toEqual({ traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'vendor=abc,other=1' });
-    expect(formatTraceHeaders(parseTraceParent(`00-${TRACE}-${SPAN}-00`)!)).toEqual({ traceparent: `00-${TRACE}-${SPAN}-00` });
+    expect(formatTraceHeaders(context!)).toEqual({
+      traceparent: `00-${TRACE}-${SPAN}-01`,
+      tracestate: 'vendor=abc,other=1',
+    });
+    expect(formatTraceHeaders(parseTraceParent(`00-${TRACE}-${SPAN}-00`)!)).toEqual({
+      traceparent: `00-${TRACE}-${SPAN}-00`,
+    });
   });
 
   it('rejects what W3C calls invalid', () => {
-    for (const bad of [null, undefined, '', 'garbage', `01-${TRACE}-${SPAN}-01`, `00-${'0'.repeat(32)}-${SPAN}-01`, `00-${TRACE}-${'0'.repeat(16)}-01`, `00-${TRACE.toUpperCase()}-${SPAN}-01`]) {
+    for (const bad of [
+      null,
+      undefined,
+      '',
+      'garbage',
+      `01-${TRACE}-${SPAN}-01`,
+      `00-${'0'.repeat(32)}-${SPAN}-01`,
+      `00-${TRACE}-${'0'.repeat(16)}-01`,
+      `00-${TRACE.toUpperCase()}-${SPAN}-01`,
+    ]) {
       expect(parseTraceParent(bad)).toBeUndefined();
     }
   });
@@ -33,7 +53,9 @@ describe('childTraceParent (tracing off)', () => {
 
 describe('carriesTraceParent (the undici instrumentation skips requests that have one)', () => {
   it('reads undici header lists and header strings, case-insensitively', () => {
-    expect(carriesTraceParent(['content-type', 'application/json', 'traceparent', `00-${TRACE}-${SPAN}-01`])).toBe(true);
+    expect(carriesTraceParent(['content-type', 'application/json', 'traceparent', `00-${TRACE}-${SPAN}-01`])).toBe(
+      true,
+    );
     expect(carriesTraceParent(['TraceParent', 'x'])).toBe(true);
     expect(carriesTraceParent(['x-traceparent-note', 'traceparent'])).toBe(false);
     expect(carriesTraceParent('host: a\r\ntraceparent: 00-x\r\n')).toBe(true);
@@ -55,7 +77,16 @@ describe('startAttemptSpan without a registered tracer', () => {
       stepId: 'charge',
       attemptsMade: 0,
       attemptsBeforeRetry: 0,
-      run: { workflowName: 'w', workflowVersion: '1.0.0', status: 'RUNNING', input: {}, context: {}, correlationId: 'c', traceParent, traceState: null },
+      run: {
+        workflowName: 'w',
+        workflowVersion: '1.0.0',
+        status: 'RUNNING',
+        input: {},
+        context: {},
+        correlationId: 'c',
+        traceParent,
+        traceState: null,
+      },
       outputs: {},
       snapshot: {
         runId: 'r-1',
@@ -88,7 +119,9 @@ describe('otlpTracesUrl', () => {
 
 describe('isUntracedPath', () => {
   it('skips scrapes, health checks and the docs, not the API', () => {
-    for (const path of ['/health', '/ready', '/metrics?x=1', '/openapi.json', '/docs', '/docs/js/scalar.js']) expect(isUntracedPath(path)).toBe(true);
-    for (const path of ['/v1/workflows/a/start', '/v1/runs/1', '/documents', undefined]) expect(isUntracedPath(path)).toBe(false);
+    for (const path of ['/health', '/ready', '/metrics?x=1', '/openapi.json', '/docs', '/docs/js/scalar.js'])
+      expect(isUntracedPath(path)).toBe(true);
+    for (const path of ['/v1/workflows/a/start', '/v1/runs/1', '/documents', undefined])
+      expect(isUntracedPath(path)).toBe(false);
   });
 });

@@ -2,17 +2,11 @@ import { readHeader, readPath, readRecord, readString } from './body-fields.js';
 
 /** Failure injection requested by `input.simulate[opId]`. */
 export type Simulation =
-  | { kind: 'reject' }
-  | { kind: 'unavailable'; times: number }
-  | { kind: 'hang' }
-  | { kind: 'slow'; ms: number };
+  { kind: 'reject' } | { kind: 'unavailable'; times: number } | { kind: 'hang' } | { kind: 'slow'; ms: number };
 
 /** What the service does with one request. */
 export type InjectionOutcome =
-  | { kind: 'reject' }
-  | { kind: 'unavailable' }
-  | { kind: 'hang' }
-  | { kind: 'proceed'; delayMs: number };
+  { kind: 'reject' } | { kind: 'unavailable' } | { kind: 'hang' } | { kind: 'proceed'; delayMs: number };
 
 export const MAX_SLOW_MS = 600_000;
 

@@ -18,7 +18,11 @@ describe('deduplication by X-Idempotency-Key', () => {
   it('answers a repeated key with the stored response and records one effect', async () => {
     const envelope = buildEnvelope({ input: { amount: 42 } });
     const first = await postEnvelope(`${mocks.urls.payments}/charges`, envelope);
-    const second = await postEnvelope(`${mocks.urls.payments}/charges`, { ...envelope, attempt: 2 }, { 'x-sagaflow-attempt': '2' });
+    const second = await postEnvelope(
+      `${mocks.urls.payments}/charges`,
+      { ...envelope, attempt: 2 },
+      { 'x-sagaflow-attempt': '2' },
+    );
 
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ amount: 42, status: 'charged' });

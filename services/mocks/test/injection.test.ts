@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startMocks, type RunningMocks } from '../src/index.js';
-import {
-  buildEnvelope,
-  getJson,
-  postEnvelope,
-  readEffects,
-  readRequests,
-  resetMocks,
-  waitUntil,
-} from './helpers.js';
+import { buildEnvelope, getJson, postEnvelope, readEffects, readRequests, resetMocks, waitUntil } from './helpers.js';
 
 let mocks: RunningMocks;
 
@@ -101,7 +93,9 @@ describe('failure injection', () => {
   it('slow: the effect happens even when the client gives up, and the retry gets the stored response', async () => {
     const envelope = charge('slow:150');
     const url = `${mocks.urls.payments}/charges`;
-    await expect(postEnvelope(url, envelope, {}, AbortSignal.timeout(50))).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(postEnvelope(url, envelope, {}, AbortSignal.timeout(50))).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
     await waitUntil(async () => (await readEffects(mocks.urls.payments)).length === 1);
     const [effect] = await readEffects(mocks.urls.payments);
     const retry = await postEnvelope(url, { ...envelope, attempt: 2 });

@@ -25,7 +25,11 @@ describe('odd request bodies', () => {
     ['null body', 'null', json],
     ['number body', '42', json],
     ['envelope with wrong types', '{"input":"x","steps":[],"kind":7,"stepId":{},"compensationId":null}', json],
-    ['simulate with odd values', '{"stepId":"charge-payment","input":{"simulate":{"charge-payment":["reject"]}}}', json],
+    [
+      'simulate with odd values',
+      '{"stepId":"charge-payment","input":{"simulate":{"charge-payment":["reject"]}}}',
+      json,
+    ],
     ['text/plain', 'hello', { 'content-type': 'text/plain' }],
     ['unknown content type', '{"amount":5}', { 'content-type': 'application/x-whatever' }],
   ])('%s → 200', async (_name, body, headers) => {
@@ -52,7 +56,11 @@ describe('odd request bodies', () => {
   });
 
   it('a body over 1 MiB → 413, not 500', async () => {
-    const response = await postRaw(`${mocks.urls.payments}/charges`, JSON.stringify({ pad: 'x'.repeat(1_100_000) }), json);
+    const response = await postRaw(
+      `${mocks.urls.payments}/charges`,
+      JSON.stringify({ pad: 'x'.repeat(1_100_000) }),
+      json,
+    );
     expect(response.status).toBe(413);
   });
 

@@ -36,13 +36,19 @@ describe('demo service routes', () => {
       status: 'refunded',
     });
 
-    expect(await call(base, '/refunds/validate', buildEnvelope({ stepId: 'validate-refund' }))).toEqual({ valid: true });
+    expect(await call(base, '/refunds/validate', buildEnvelope({ stepId: 'validate-refund' }))).toEqual({
+      valid: true,
+    });
     const invoice = await call(base, '/invoices', buildEnvelope({ stepId: 'create-invoice' }));
     expect(invoice).toEqual({ invoiceId: expect.stringMatching(/^inv_/) });
     const voided = await call(
       base,
       '/invoices/void',
-      buildEnvelope({ stepId: 'create-invoice', kind: 'compensation', steps: { 'create-invoice': { output: invoice } } }),
+      buildEnvelope({
+        stepId: 'create-invoice',
+        kind: 'compensation',
+        steps: { 'create-invoice': { output: invoice } },
+      }),
     );
     expect(voided).toEqual({ invoiceId: (invoice as { invoiceId: string }).invoiceId, status: 'void' });
     expect(await call(base, '/invoices/fiscal', buildEnvelope({ stepId: 'emit-fiscal-doc' }))).toEqual({
@@ -62,7 +68,11 @@ describe('demo service routes', () => {
 
   it('inventory', async () => {
     const base = mocks.urls.inventory;
-    const reserved = await call(base, '/reservations', buildEnvelope({ stepId: 'reserve-inventory', input: { sku: 'SKU-1' } }));
+    const reserved = await call(
+      base,
+      '/reservations',
+      buildEnvelope({ stepId: 'reserve-inventory', input: { sku: 'SKU-1' } }),
+    );
     expect(reserved).toEqual({ reservationId: expect.stringMatching(/^rsv_/), sku: 'SKU-1', status: 'reserved' });
     const released = await call(
       base,
@@ -74,7 +84,10 @@ describe('demo service routes', () => {
         steps: { 'reserve-inventory': { output: reserved } },
       }),
     );
-    expect(released).toEqual({ reservationId: (reserved as { reservationId: string }).reservationId, status: 'released' });
+    expect(released).toEqual({
+      reservationId: (reserved as { reservationId: string }).reservationId,
+      status: 'released',
+    });
   });
 
   it('notifications', async () => {

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_SLOW_MS,
-  decideInjection,
-  parseSimulation,
-  readSimulation,
-  selectOperationId,
-} from '../src/simulation.js';
+import { MAX_SLOW_MS, decideInjection, parseSimulation, readSimulation, selectOperationId } from '../src/simulation.js';
 
 describe('parseSimulation', () => {
   it.each([
@@ -65,9 +59,9 @@ describe('selectOperationId', () => {
 
   it('uses compensationId for compensations and nothing else', () => {
     const headers = { 'x-sagaflow-step-id': 'charge-payment' };
-    expect(selectOperationId({ kind: 'compensation', stepId: 'charge-payment', compensationId: 'refund' }, headers)).toBe(
-      'refund',
-    );
+    expect(
+      selectOperationId({ kind: 'compensation', stepId: 'charge-payment', compensationId: 'refund' }, headers),
+    ).toBe('refund');
     expect(selectOperationId({ kind: 'compensation', stepId: 'charge-payment' }, headers)).toBeUndefined();
   });
 });

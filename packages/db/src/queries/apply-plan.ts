@@ -21,7 +21,12 @@ async function applyStepChange(trx: Trx, runId: string, c: StepChange): Promise<
   if (c.resetCompensationBudget) set['compensation_attempts_before_retry'] = sql`compensation_attempts`;
   if (c.status === 'PENDING') set['finished_at'] = null;
   if (Object.keys(set).length === 0) return;
-  await trx.updateTable('run_steps').set(set as never).where('run_id', '=', runId).where('step_index', '=', c.index).execute();
+  await trx
+    .updateTable('run_steps')
+    .set(set as never)
+    .where('run_id', '=', runId)
+    .where('step_index', '=', c.index)
+    .execute();
 }
 
 /** The next item, leased on to the same worker inside the completion (no claim needed to continue). */
@@ -40,8 +45,19 @@ export interface ApplyOptions {
   carry?: { owner: string; leaseMs: number };
 }
 
-async function carryLease(trx: Trx, runId: string, itemId: string, next: { stepIndex: number; kind: 'action' | 'compensation' }, carry: NonNullable<ApplyOptions['carry']>): Promise<CarriedLease> {
-  const { rows } = await sql<{ lease_token: string; step_id: string; attempts_made: number; attempts_before_retry: number }>`
+async function carryLease(
+  trx: Trx,
+  runId: string,
+  itemId: string,
+  next: { stepIndex: number; kind: 'action' | 'compensation' },
+  carry: NonNullable<ApplyOptions['carry']>,
+): Promise<CarriedLease> {
+  const { rows } = await sql<{
+    lease_token: string;
+    step_id: string;
+    attempts_made: number;
+    attempts_before_retry: number;
+  }>`
     with item as (
       update outbox
          set step_index = ${next.stepIndex}, kind = ${next.kind}, status = 'READY', lease_owner = ${carry.owner},
@@ -62,7 +78,13 @@ async function carryLease(trx: Trx, runId: string, itemId: string, next: { stepI
   `.execute(trx);
   const row = rows[0];
   if (!row) throw new Error(`could not carry the lease of outbox item ${itemId}`);
-  return { ...next, leaseToken: row.lease_token, stepId: row.step_id, attemptsMade: row.attempts_made, attemptsBeforeRetry: row.attempts_before_retry };
+  return {
+    ...next,
+    leaseToken: row.lease_token,
+    stepId: row.step_id,
+    attemptsMade: row.attempts_made,
+    attemptsBeforeRetry: row.attempts_before_retry,
+  };
 }
 
 /**
@@ -78,10 +100,20 @@ export async function applyPlan(
 ): Promise<{ dueNow: boolean; carried?: CarriedLease }> {
   for (const change of plan.steps) await applyStepChange(trx, runId, change);
   if (plan.skipPending) {
-    await trx.updateTable('run_steps').set({ status: 'SKIPPED' }).where('run_id', '=', runId).where('status', '=', 'PENDING').execute();
+    await trx
+      .updateTable('run_steps')
+      .set({ status: 'SKIPPED' })
+      .where('run_id', '=', runId)
+      .where('status', '=', 'PENDING')
+      .execute();
   }
   if (plan.unskip) {
-    await trx.updateTable('run_steps').set({ status: 'PENDING' }).where('run_id', '=', runId).where('status', '=', 'SKIPPED').execute();
+    await trx
+      .updateTable('run_steps')
+      .set({ status: 'PENDING' })
+      .where('run_id', '=', runId)
+      .where('status', '=', 'SKIPPED')
+      .execute();
   }
   if (plan.run) {
     const terminal = TERMINAL_RUN_STATUSES.includes(plan.run.status);
@@ -115,7 +147,11 @@ export async function applyPlan(
       status: 'READY' as const,
     };
     if (itemId) await trx.updateTable('outbox').set(values).where('id', '=', itemId).execute();
-    else await trx.insertInto('outbox').values({ run_id: runId, ...values }).execute();
+    else
+      await trx
+        .insertInto('outbox')
+        .values({ run_id: runId, ...values })
+        .execute();
   } else if (item.type === 'park') {
     if (itemId) {
       await trx
@@ -128,7 +164,12 @@ export async function applyPlan(
       dueNow = item.next.dueAt === null;
       await trx
         .insertInto('outbox')
-        .values({ run_id: runId, step_index: item.next.stepIndex, kind: item.next.kind, due_at: item.next.dueAt ?? sql`now()` })
+        .values({
+          run_id: runId,
+          step_index: item.next.stepIndex,
+          kind: item.next.kind,
+          due_at: item.next.dueAt ?? sql`now()`,
+        })
         .execute();
     }
   }

@@ -18,7 +18,10 @@ export async function cancelRun(db: Db, runId: string): Promise<{ runId: string;
 }
 
 /** cancelRun, also reporting the committed transition (for the caller's log line and metrics). */
-export async function cancelRunWithTransition(db: Db, runId: string): Promise<{ runId: string; status: RunStatus; transition: RunTransition }> {
+export async function cancelRunWithTransition(
+  db: Db,
+  runId: string,
+): Promise<{ runId: string; status: RunStatus; transition: RunTransition }> {
   return db.transaction().execute(async (trx) => {
     const run = await lockRunSnapshot(trx, runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
@@ -32,13 +35,22 @@ export async function cancelRunWithTransition(db: Db, runId: string): Promise<{ 
     let live = rows[0];
     let leased = live ? live.lease_owner !== null : false;
     if (!live) {
-      const locked = await trx.selectFrom('outbox').select(['id', 'step_index', 'kind', 'lease_owner']).where('run_id', '=', runId).where('status', '=', 'READY').executeTakeFirst();
+      const locked = await trx
+        .selectFrom('outbox')
+        .select(['id', 'step_index', 'kind', 'lease_owner'])
+        .where('run_id', '=', runId)
+        .where('status', '=', 'READY')
+        .executeTakeFirst();
       if (locked) [live, leased] = [locked, true];
     }
 
     const decision = planCancel(run, live ? { stepIndex: live.step_index, kind: live.kind, leased } : undefined);
     if (!decision.ok) throw new ConflictError(decision.reason);
-    await trx.updateTable('workflow_runs').set({ cancel_requested_at: sql`now()` }).where('id', '=', runId).execute();
+    await trx
+      .updateTable('workflow_runs')
+      .set({ cancel_requested_at: sql`now()` })
+      .where('id', '=', runId)
+      .execute();
     await applyPlan(trx, runId, leased ? undefined : live?.id, decision.plan, { notify: true });
     const transition = describeTransition(run, decision.plan.run?.status);
     return { runId, status: transition.to, transition };

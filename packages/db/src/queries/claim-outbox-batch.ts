@@ -87,7 +87,8 @@ function claimedSnapshot(r: ClaimRow): LockedRun {
         index,
         stepId,
         status: own && r.kind === 'action' && status === 'PENDING' ? 'RUNNING' : status,
-        compensationStatus: own && r.kind === 'compensation' && compensationStatus === 'PENDING' ? 'RUNNING' : compensationStatus,
+        compensationStatus:
+          own && r.kind === 'compensation' && compensationStatus === 'PENDING' ? 'RUNNING' : compensationStatus,
         error,
       };
     }),
@@ -100,7 +101,10 @@ function claimedSnapshot(r: ClaimRow): LockedRun {
  * and return them with their run's data.
  */
 export async function claimOutboxBatch(db: Db, owner: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
-  const rows = await executePrepared(db, 'sagaflow_claim_outbox', sql<ClaimRow>`
+  const rows = await executePrepared(
+    db,
+    'sagaflow_claim_outbox',
+    sql<ClaimRow>`
     with due as (
       select id, xmin as locked_xmin from outbox
        where status = 'READY' and due_at <= now()
@@ -153,7 +157,8 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
       join run_steps s on s.run_id = c.run_id and s.step_index = c.step_index
       join due d on d.id = c.id
       left join started_runs sr on sr.id = c.run_id
-  `);
+  `,
+  );
   return rows.map((r) => ({
     id: r.id,
     runId: r.run_id,

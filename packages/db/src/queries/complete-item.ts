@@ -67,7 +67,10 @@ export async function completeItem(
         .execute();
     }
     // work due now that is not carried on (a parked item's next, a hand-back) wakes the engines
-    const { carried } = await applyPlan(trx, item.runId, item.id, plan, { notify: true, ...(options.carryOver ? { carry: options.carryOver } : {}) });
+    const { carried } = await applyPlan(trx, item.runId, item.id, plan, {
+      notify: true,
+      ...(options.carryOver ? { carry: options.carryOver } : {}),
+    });
     return { plan, before: run, after: snapshotAfter(run, plan, carried), ...(carried ? { carried } : {}) };
   });
 }

@@ -68,8 +68,12 @@ function prepare(request: CompletionRequest, index: number): Prepared | undefine
     return undefined;
   }
   if (plan.item.type === 'park' || plan.item.type === 'keep' || plan.unskip) return undefined;
-  if (plan.steps.some((c) => c.resetAttemptBudget || c.resetCompensationBudget || c.status === 'PENDING')) return undefined;
-  const carry = plan.item.type === 'move' && plan.item.next.dueAt === null && carryOver ? { stepIndex: plan.item.next.stepIndex, kind: plan.item.next.kind } : undefined;
+  if (plan.steps.some((c) => c.resetAttemptBudget || c.resetCompensationBudget || c.status === 'PENDING'))
+    return undefined;
+  const carry =
+    plan.item.type === 'move' && plan.item.next.dueAt === null && carryOver
+      ? { stepIndex: plan.item.next.stepIndex, kind: plan.item.next.kind }
+      : undefined;
   return { index, request, plan, carry };
 }
 
@@ -89,7 +93,8 @@ function stepRows(p: Prepared): StepRow[] {
     if (c.compensationAttempts !== undefined) r.compensation_attempts = c.compensationAttempts;
     if (c.output !== undefined) Object.assign(r, { set_output: true, output: c.output });
     if (c.error !== undefined) Object.assign(r, { set_error: true, error: c.error });
-    if (c.compensationError !== undefined) Object.assign(r, { set_compensation_error: true, compensation_error: c.compensationError });
+    if (c.compensationError !== undefined)
+      Object.assign(r, { set_compensation_error: true, compensation_error: c.compensationError });
     if (c.finished) r.finished = true;
     if (c.compensated) r.compensated = true;
   }
@@ -102,7 +107,8 @@ function stepRows(p: Prepared): StepRow[] {
   }
   if (p.carry) {
     const r = row(p.carry.stepIndex);
-    if (p.carry.kind === 'action') Object.assign(r, { status: r.status ?? 'RUNNING', if_status: r.if_status ?? 'PENDING', start: true });
+    if (p.carry.kind === 'action')
+      Object.assign(r, { status: r.status ?? 'RUNNING', if_status: r.if_status ?? 'PENDING', start: true });
     else Object.assign(r, { compensation_status: 'RUNNING', if_compensation_status: 'PENDING' });
   }
   return [...rows.values()];
@@ -136,23 +142,56 @@ async function completeFast(db: Db, batch: Prepared[]): Promise<Map<string, Resu
     const a = p.request.attempt;
     if (!a) return [];
     const { item } = p.request;
-    return [{ run_id: item.runId, step_index: item.stepIndex, kind: item.kind, attempt_no: a.attemptNo, outcome: a.outcome, http_status: a.httpStatus, error: a.error, started_at: a.startedAt, finished_at: a.finishedAt }];
+    return [
+      {
+        run_id: item.runId,
+        step_index: item.stepIndex,
+        kind: item.kind,
+        attempt_no: a.attemptNo,
+        outcome: a.outcome,
+        http_status: a.httpStatus,
+        error: a.error,
+        started_at: a.startedAt,
+        finished_at: a.finishedAt,
+      },
+    ];
   });
   const steps = batch.flatMap(stepRows);
   const runs = batch.flatMap((p) => {
     const change = p.plan.run;
     if (!change) return [];
-    return [{ run_id: p.request.item.runId, status: change.status, terminal: TERMINAL_RUN_STATUSES.includes(change.status), set_error: change.error !== undefined, error: change.error ?? null }];
+    return [
+      {
+        run_id: p.request.item.runId,
+        status: change.status,
+        terminal: TERMINAL_RUN_STATUSES.includes(change.status),
+        set_error: change.error !== undefined,
+        error: change.error ?? null,
+      },
+    ];
   });
   const retired = batch.filter((p) => p.plan.item.type === 'delete').map((p) => p.request.item.id);
   const moves = batch.flatMap((p) => {
     if (p.plan.item.type !== 'move') return [];
     const { next } = p.plan.item;
     const carry = p.carry ? p.request.carryOver : undefined;
-    return [{ item_id: p.request.item.id, step_index: next.stepIndex, kind: next.kind, due_at: next.dueAt, carry: carry !== undefined, owner: carry?.owner ?? null, lease_ms: carry?.leaseMs ?? null }];
+    return [
+      {
+        item_id: p.request.item.id,
+        step_index: next.stepIndex,
+        kind: next.kind,
+        due_at: next.dueAt,
+        carry: carry !== undefined,
+        owner: carry?.owner ?? null,
+        lease_ms: carry?.leaseMs ?? null,
+      },
+    ];
   });
 
-  const rows = await executePrepared(db, 'sagaflow_complete_items', sql<ResultRow>`
+  const rows = await executePrepared(
+    db,
+    'sagaflow_complete_items',
+    sql<ResultRow>`
     with req as materialized (
       select * from jsonb_to_recordset(${JSON.stringify(guards)}::jsonb)
           as t(item_id bigint, run_id uuid, token uuid, status text, cancelled boolean, next_index int, next_kind text)
@@ -225,7 +264,8 @@ async function completeFast(db: Db, batch: Prepared[]): Promise<Map<string, Resu
       from guard g
       left join moved m on m.id = g.item_id
       left join steps st on st.run_id = g.run_id and st.step_index = g.next_index
-  `);
+  `,
+  );
   return new Map(rows.map((r) => [r.item_id, r]));
 }
 
@@ -233,10 +273,21 @@ function fastOutcome(p: Prepared, row: ResultRow): CompletionOutcome {
   const before = p.request.item.snapshot;
   let carried: CarriedLease | undefined;
   if (p.carry) {
-    if (row.lease_token === null || row.step_id === null || row.attempts_made === null || row.attempts_before_retry === null) {
+    if (
+      row.lease_token === null ||
+      row.step_id === null ||
+      row.attempts_made === null ||
+      row.attempts_before_retry === null
+    ) {
       throw new Error(`carry-over of outbox item ${row.item_id} returned no lease`);
     }
-    carried = { ...p.carry, leaseToken: row.lease_token, stepId: row.step_id, attemptsMade: row.attempts_made, attemptsBeforeRetry: row.attempts_before_retry };
+    carried = {
+      ...p.carry,
+      leaseToken: row.lease_token,
+      stepId: row.step_id,
+      attemptsMade: row.attempts_made,
+      attemptsBeforeRetry: row.attempts_before_retry,
+    };
   }
   return { plan: p.plan, before, after: snapshotAfter(before, p.plan, carried), ...(carried ? { carried } : {}) };
 }

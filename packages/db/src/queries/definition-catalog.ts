@@ -21,13 +21,20 @@ export class DefinitionCatalog {
   constructor(private readonly db: Db) {}
 
   /** The known versions of a name and the chosen definition (undefined when no such version is registered). */
-  async resolve(name: string, version: string | undefined, fresh = false): Promise<{ versions: string[]; stored: StoredDefinition | undefined }> {
+  async resolve(
+    name: string,
+    version: string | undefined,
+    fresh = false,
+  ): Promise<{ versions: string[]; stored: StoredDefinition | undefined }> {
     let entry = await this.entry(name, fresh);
     // an explicit version this process has not seen may have been registered since
     if (version !== undefined && !entry.definitions.has(version) && !fresh) entry = await this.entry(name, true);
     const chosen = version ?? entry.latest;
     const definition = chosen === undefined ? undefined : entry.definitions.get(chosen);
-    return { versions: [...entry.definitions.keys()], stored: chosen && definition ? { name, version: chosen, definition } : undefined };
+    return {
+      versions: [...entry.definitions.keys()],
+      stored: chosen && definition ? { name, version: chosen, definition } : undefined,
+    };
   }
 
   private entry(name: string, fresh: boolean): Promise<Entry> {
@@ -42,7 +49,11 @@ export class DefinitionCatalog {
   }
 
   private async load(name: string): Promise<Entry> {
-    const rows = await this.db.selectFrom('workflow_definitions').select(['version', 'definition']).where('name', '=', name).execute();
+    const rows = await this.db
+      .selectFrom('workflow_definitions')
+      .select(['version', 'definition'])
+      .where('name', '=', name)
+      .execute();
     const definitions = new Map(rows.map((r) => [r.version, r.definition as WorkflowDefinition]));
     return { definitions, latest: latestVersion([...definitions.keys()]) };
   }

@@ -25,7 +25,9 @@ export async function registerDefinition(db: Db, definition: WorkflowDefinition)
     .where('version', '=', definition.version)
     .executeTakeFirstOrThrow();
   if (existing.checksum !== checksum) {
-    throw new ConflictError(`workflow ${definition.name}@${definition.version} is already registered with a different definition; register a new version`);
+    throw new ConflictError(
+      `workflow ${definition.name}@${definition.version} is already registered with a different definition; register a new version`,
+    );
   }
   return { created: false };
 }

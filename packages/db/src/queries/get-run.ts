@@ -34,7 +34,12 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 export async function getRun(db: Db, runId: string): Promise<RunView | undefined> {
   const run = await db.selectFrom('workflow_runs').selectAll().where('id', '=', runId).executeTakeFirst();
   if (!run) return undefined;
-  const steps = await db.selectFrom('run_steps').selectAll().where('run_id', '=', runId).orderBy('step_index').execute();
+  const steps = await db
+    .selectFrom('run_steps')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .orderBy('step_index')
+    .execute();
   return {
     run: {
       runId: run.id,

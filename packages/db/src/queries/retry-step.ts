@@ -10,7 +10,11 @@ import { describeTransition, type RunTransition } from './run-transition.js';
  * An operator's retry (SPEC §5): a FAILED forward step of a run that compensated nothing runs again and the run
  * goes on forward; or a FAILED compensation runs again and the unwinding resumes. Anything else is a conflict.
  */
-export async function retryStep(db: Db, runId: string, stepId: string): Promise<{ runId: string; stepId: string; status: RunStatus }> {
+export async function retryStep(
+  db: Db,
+  runId: string,
+  stepId: string,
+): Promise<{ runId: string; stepId: string; status: RunStatus }> {
   const { status } = await retryStepWithTransition(db, runId, stepId);
   return { runId, stepId, status };
 }

@@ -36,7 +36,13 @@ function toLockedRun(runId: string, row: SnapshotRow | undefined): LockedRun | u
     correlationId: row.correlation_id,
     createdAt: row.created_at,
     cancelRequested: row.cancel_requested_at !== null,
-    steps: (row.steps ?? []).map(([index, stepId, status, compensationStatus, error]) => ({ index, stepId, status, compensationStatus, error })),
+    steps: (row.steps ?? []).map(([index, stepId, status, compensationStatus, error]) => ({
+      index,
+      stepId,
+      status,
+      compensationStatus,
+      error,
+    })),
   };
 }
 
@@ -52,7 +58,12 @@ export async function lockRunSnapshot(trx: Trx, runId: string): Promise<LockedRu
  * The fencing check and the snapshot in one statement: locks the run row and the outbox item, but only while the
  * item still carries `leaseToken`. undefined means the lease was lost (another engine owns the item now).
  */
-export async function lockLeasedRunSnapshot(trx: Trx, runId: string, itemId: string, leaseToken: string): Promise<LockedRun | undefined> {
+export async function lockLeasedRunSnapshot(
+  trx: Trx,
+  runId: string,
+  itemId: string,
+  leaseToken: string,
+): Promise<LockedRun | undefined> {
   const { rows } = await sql<SnapshotRow>`
     select ${SNAPSHOT_COLUMNS}
       from workflow_runs r

@@ -13,5 +13,12 @@ export interface RunTransition {
 }
 
 export function describeTransition(run: LockedRun, to: RunStatus | undefined): RunTransition {
-  return { runId: run.runId, workflowName: run.workflowName, correlationId: run.correlationId, from: run.status, to: to ?? run.status, createdAt: run.createdAt };
+  return {
+    runId: run.runId,
+    workflowName: run.workflowName,
+    correlationId: run.correlationId,
+    from: run.status,
+    to: to ?? run.status,
+    createdAt: run.createdAt,
+  };
 }

@@ -54,7 +54,11 @@ interface PreparedStart {
   compensated: boolean[];
 }
 
-async function prepareStart(definitions: DefinitionCatalog, args: StartRunArgs, fresh: boolean): Promise<PreparedStart> {
+async function prepareStart(
+  definitions: DefinitionCatalog,
+  args: StartRunArgs,
+  fresh: boolean,
+): Promise<PreparedStart> {
   let found = await definitions.resolve(args.workflowName, args.version, fresh);
   // registered since this process looked? read the name again before saying no
   if (!found.stored && !fresh) found = await definitions.resolve(args.workflowName, args.version, true);
@@ -100,8 +104,13 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
     trace_parent: p.args.traceParent ?? null,
     trace_state: p.args.traceState ?? null,
   }));
-  const steps = batch.flatMap((p) => p.stepIds.map((stepId, i) => ({ run_id: p.runId, step_index: i, step_id: stepId, compensated: p.compensated[i] })));
-  const rows = await executePrepared(db, 'sagaflow_start_runs', sql<InsertRow>`
+  const steps = batch.flatMap((p) =>
+    p.stepIds.map((stepId, i) => ({ run_id: p.runId, step_index: i, step_id: stepId, compensated: p.compensated[i] })),
+  );
+  const rows = await executePrepared(
+    db,
+    'sagaflow_start_runs',
+    sql<InsertRow>`
     with req as materialized (
       select t.*, t.known_versions is null or not exists (
                select 1 from workflow_definitions d where d.name = t.name and d.version <> all(t.known_versions)) as known
@@ -128,7 +137,8 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
     )
     select req.id::text as id, req.known, run.id is not null as created, (select count(*) from wake) as woken
       from req left join run on run.id = req.id
-  `);
+  `,
+  );
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -148,7 +158,12 @@ async function replay(db: Db, p: PreparedStart): Promise<StartRunResult> {
 }
 
 /** One start alone, re-reading the catalog while Postgres reports versions it did not know. */
-async function startOne(db: Db, definitions: DefinitionCatalog, args: StartRunArgs, fresh: boolean): Promise<StartRunResult> {
+async function startOne(
+  db: Db,
+  definitions: DefinitionCatalog,
+  args: StartRunArgs,
+  fresh: boolean,
+): Promise<StartRunResult> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const p = await prepareStart(definitions, args, fresh || attempt > 0);
     const row = (await insertStarts(db, [p])).get(p.runId);
@@ -173,7 +188,11 @@ export async function startRun(db: Db, args: StartRunArgs, catalog?: DefinitionC
  * order. Unknown workflows settle NotFoundError; a start that met a newer version, or an idempotency key already
  * used, is finished alone after the batch. Rejects only when the batched statement itself fails.
  */
-export async function startRuns(db: Db, requests: readonly StartRunArgs[], catalog?: DefinitionCatalog): Promise<Array<Settlement<StartRunResult>>> {
+export async function startRuns(
+  db: Db,
+  requests: readonly StartRunArgs[],
+  catalog?: DefinitionCatalog,
+): Promise<Array<Settlement<StartRunResult>>> {
   const definitions = catalogFor(db, catalog);
   const settlements: Array<Settlement<StartRunResult> | undefined> = new Array(requests.length);
   const prepared: Array<{ index: number; p: PreparedStart }> = [];
@@ -184,7 +203,13 @@ export async function startRuns(db: Db, requests: readonly StartRunArgs[], catal
       settlements[i] = { ok: false, error };
     }
   }
-  const inserted = prepared.length > 0 ? await insertStarts(db, prepared.map((x) => x.p)) : new Map<string, InsertRow>();
+  const inserted =
+    prepared.length > 0
+      ? await insertStarts(
+          db,
+          prepared.map((x) => x.p),
+        )
+      : new Map<string, InsertRow>();
   for (const { index, p } of prepared) {
     const row = inserted.get(p.runId);
     if (row?.created) settlements[index] = { ok: true, value: { runId: p.runId, status: 'PENDING', created: true } };
@@ -193,7 +218,10 @@ export async function startRuns(db: Db, requests: readonly StartRunArgs[], catal
     if (settlements[index]) continue;
     try {
       const row = inserted.get(p.runId);
-      settlements[index] = { ok: true, value: row?.known ? await replay(db, p) : await startOne(db, definitions, p.args, true) };
+      settlements[index] = {
+        ok: true,
+        value: row?.known ? await replay(db, p) : await startOne(db, definitions, p.args, true),
+      };
     } catch (error) {
       settlements[index] = { ok: false, error };
     }

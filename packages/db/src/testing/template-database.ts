@@ -44,7 +44,9 @@ async function buildTemplate(admin: pg.Client, adminUrl: string, name: string): 
   const quoted = admin.escapeIdentifier(name);
   await admin.query(`drop database if exists ${quoted} with (force)`);
   await admin.query(`create database ${quoted}`);
-  const db = createDb(createPool(replaceDatabaseName(adminUrl, name), { max: 1, applicationName: 'sagaflow-test-template' }));
+  const db = createDb(
+    createPool(replaceDatabaseName(adminUrl, name), { max: 1, applicationName: 'sagaflow-test-template' }),
+  );
   try {
     await migrateToLatest(db);
   } finally {

@@ -118,7 +118,12 @@ export async function startChaosDownstream(): Promise<ChaosDownstream> {
   let closed = false;
 
   const applyEffect = (request: SeenRequest, status: number, body: unknown): Effect => {
-    const effect: Effect = { key: request.key, seq: request.seq, status, body: body ?? { ok: true, key: request.key, effectSeq: request.seq } };
+    const effect: Effect = {
+      key: request.key,
+      seq: request.seq,
+      status,
+      body: body ?? { ok: true, key: request.key, effectSeq: request.seq },
+    };
     effects.set(request.key, effect);
     request.appliedEffect = true;
     return effect;
@@ -130,7 +135,10 @@ export async function startChaosDownstream(): Promise<ChaosDownstream> {
     if (behaviour.type === 'unavailable') {
       request.fate = 'answered';
       request.status = behaviour.status;
-      if (!res.destroyed) res.writeHead(behaviour.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unavailable' }));
+      if (!res.destroyed)
+        res
+          .writeHead(behaviour.status, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'unavailable' }));
       return;
     }
     const stored = effects.get(request.key);
@@ -144,7 +152,8 @@ export async function startChaosDownstream(): Promise<ChaosDownstream> {
     }
     let answer = { status: behaviour.status, body: behaviour.body };
     if (stored) answer = { status: stored.status, body: stored.body };
-    else if (behaviour.status >= 200 && behaviour.status < 300) answer = applyEffect(request, behaviour.status, behaviour.body);
+    else if (behaviour.status >= 200 && behaviour.status < 300)
+      answer = applyEffect(request, behaviour.status, behaviour.body);
     request.fate = 'answered';
     request.status = answer.status;
     if (res.destroyed) return;
@@ -163,33 +172,36 @@ export async function startChaosDownstream(): Promise<ChaosDownstream> {
         request.abandonedAt = Date.now();
       }
     });
-    void readBody(req).then((body) => {
-      const key = header(req, 'x-idempotency-key') ?? '';
-      const count = (perKey.get(key) ?? 0) + 1;
-      perKey.set(key, count);
-      const parsed = parseIdempotencyKey(key);
-      const request: SeenRequest = {
-        seq: seen.length + 1,
-        path: new URL(req.url ?? '/', 'http://downstream').pathname,
-        key,
-        runId: parsed?.runId,
-        stepId: parsed?.stepId,
-        kind: parsed?.kind,
-        attempt: Number(header(req, 'x-sagaflow-attempt')),
-        ...identityOf(req, body),
-        arrivedAt: Date.now(),
-        body,
-        fate: 'pending',
-        appliedEffect: false,
-        replayed: false,
-        abandoned: res.destroyed,
-      };
-      seen.push(request);
-      (res as ServerResponse & { seen?: SeenRequest }).seen = request;
-      const behaviour = script(request, count);
-      if (behaviour.delayMs) setTimeout(() => act(request, req, res, behaviour), behaviour.delayMs);
-      else act(request, req, res, behaviour);
-    }, () => res.destroy());
+    void readBody(req).then(
+      (body) => {
+        const key = header(req, 'x-idempotency-key') ?? '';
+        const count = (perKey.get(key) ?? 0) + 1;
+        perKey.set(key, count);
+        const parsed = parseIdempotencyKey(key);
+        const request: SeenRequest = {
+          seq: seen.length + 1,
+          path: new URL(req.url ?? '/', 'http://downstream').pathname,
+          key,
+          runId: parsed?.runId,
+          stepId: parsed?.stepId,
+          kind: parsed?.kind,
+          attempt: Number(header(req, 'x-sagaflow-attempt')),
+          ...identityOf(req, body),
+          arrivedAt: Date.now(),
+          body,
+          fate: 'pending',
+          appliedEffect: false,
+          replayed: false,
+          abandoned: res.destroyed,
+        };
+        seen.push(request);
+        (res as ServerResponse & { seen?: SeenRequest }).seen = request;
+        const behaviour = script(request, count);
+        if (behaviour.delayMs) setTimeout(() => act(request, req, res, behaviour), behaviour.delayMs);
+        else act(request, req, res, behaviour);
+      },
+      () => res.destroy(),
+    );
   });
   server.on('connection', (socket) => socket.on('error', () => {}));
   server.keepAliveTimeout = 60_000;

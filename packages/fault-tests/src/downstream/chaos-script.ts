@@ -27,14 +27,21 @@ export interface FaultCounts {
  * effect with equal odds (after only when the business answer is a success: a rejection has no effect to lose).
  * Pure apart from `random` and the returned counters.
  */
-export function withFaults(random: Random, mix: FaultMix, business: BusinessAnswer): { script: Script; counts: FaultCounts } {
+export function withFaults(
+  random: Random,
+  mix: FaultMix,
+  business: BusinessAnswer,
+): { script: Script; counts: FaultCounts } {
   const counts: FaultCounts = { serverError: 0, hang: 0, reset: 0, afterEffect: 0 };
   const script: Script = (request, seenForKey) => {
     const answer = business(request, seenForKey);
     const roll = random.next();
     const succeeds = answer.type === 'reply' && answer.status >= 200 && answer.status < 300;
     const afterEffect = succeeds && random.next() < 0.5;
-    const effect = { afterEffect, ...(answer.type === 'reply' && answer.body !== undefined ? { body: answer.body } : {}) };
+    const effect = {
+      afterEffect,
+      ...(answer.type === 'reply' && answer.body !== undefined ? { body: answer.body } : {}),
+    };
     let fault: Behaviour | undefined;
     if (roll < mix.serverError) {
       counts.serverError++;

@@ -2,6 +2,9 @@ import type { EffectRecord, RequestRecord } from '../invariants/types.js';
 import type { ChaosDownstream } from './chaos-downstream.js';
 
 /** The downstream's log and effects in the shape the invariant checker reads. */
-export function readEvidence(downstream: ChaosDownstream): { requests: RequestRecord[]; effects: Map<string, EffectRecord> } {
+export function readEvidence(downstream: ChaosDownstream): {
+  requests: RequestRecord[];
+  effects: Map<string, EffectRecord>;
+} {
   return { requests: downstream.requests(), effects: downstream.effects() };
 }

@@ -16,13 +16,18 @@ export default function setupFigures(): () => void {
   return () => {
     let rows: ScenarioFigures[] = [];
     try {
-      rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as ScenarioFigures);
+      rows = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as ScenarioFigures);
     } catch {
       // no scenario wrote figures (e.g. only the unit tests ran)
     }
     if (rows.length > 0) {
       const minutes = ((Date.now() - startedAt) / 60_000).toFixed(1);
-      process.stdout.write(`\nFault-tolerance figures (${rows.length} scenarios, ${minutes} min):\n${formatFiguresTable(rows)}\n\n`);
+      process.stdout.write(
+        `\nFault-tolerance figures (${rows.length} scenarios, ${minutes} min):\n${formatFiguresTable(rows)}\n\n`,
+      );
     }
     rmSync(dir, { recursive: true, force: true });
   };

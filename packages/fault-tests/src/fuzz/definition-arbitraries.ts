@@ -21,8 +21,17 @@ function text(maxLength: number): fc.Arbitrary<string> {
 const slug = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/);
 
 const semver = fc
-  .tuple(fc.nat(999), fc.nat(999), fc.nat(999), fc.option(fc.stringMatching(/^(alpha|beta|rc)(\.(0|[1-9][0-9]{0,2}))?$/)), fc.option(fc.stringMatching(/^[0-9a-z]{1,8}$/)))
-  .map(([major, minor, patch, pre, build]) => `${major}.${minor}.${patch}${pre ? `-${pre}` : ''}${build ? `+${build}` : ''}`);
+  .tuple(
+    fc.nat(999),
+    fc.nat(999),
+    fc.nat(999),
+    fc.option(fc.stringMatching(/^(alpha|beta|rc)(\.(0|[1-9][0-9]{0,2}))?$/)),
+    fc.option(fc.stringMatching(/^[0-9a-z]{1,8}$/)),
+  )
+  .map(
+    ([major, minor, patch, pre, build]) =>
+      `${major}.${minor}.${patch}${pre ? `-${pre}` : ''}${build ? `+${build}` : ''}`,
+  );
 
 const retry = fc.record(
   {
@@ -37,9 +46,19 @@ const retry = fc.record(
 
 /** A template that step code may read: input, context, run fields, and the outputs of `readable` steps. */
 function templateFor(readable: readonly string[], suffix: fc.Arbitrary<string> = text(8)): fc.Arbitrary<string> {
-  const roots: Array<fc.Arbitrary<string>> = [fc.constantFrom('{{input.orderId}}', '{{context.tenant}}', '{{run.runId}}', '{{run.workflowName}}', '{{run.workflowVersion}}')];
+  const roots: Array<fc.Arbitrary<string>> = [
+    fc.constantFrom(
+      '{{input.orderId}}',
+      '{{context.tenant}}',
+      '{{run.runId}}',
+      '{{run.workflowName}}',
+      '{{run.workflowVersion}}',
+    ),
+  ];
   if (readable.length > 0) roots.push(fc.constantFrom(...readable).map((id) => `{{steps.${id}.output.value}}`));
-  return fc.tuple(fc.oneof(...roots), suffix).map(([template, tail]) => (tail === '' ? template : `${template}-${tail}`));
+  return fc
+    .tuple(fc.oneof(...roots), suffix)
+    .map(([template, tail]) => (tail === '' ? template : `${template}-${tail}`));
 }
 
 /** JSON bodies with unicode, edge numbers, nesting and templates. */
@@ -55,19 +74,35 @@ function body(earlierStepIds: readonly string[]): fc.Arbitrary<unknown> {
       fc.constant(null),
       fc.array(tie('value'), { maxLength: 3 }),
       // (__proto__ and constructor keys are refused by the API's JSON parser: the HTTP fuzzer covers them)
-      fc.dictionary(fc.oneof(text(10), fc.constantFrom('prototype', 'toString', 'hasOwnProperty', '')), tie('value'), { maxKeys: 3 }),
+      fc.dictionary(fc.oneof(text(10), fc.constantFrom('prototype', 'toString', 'hasOwnProperty', '')), tie('value'), {
+        maxKeys: 3,
+      }),
     ),
   })).value;
 }
 
 function request(earlierStepIds: readonly string[]): fc.Arbitrary<Record<string, unknown>> {
   const target = fc.oneof(
-    fc.tuple(fc.nat(65_535), templateFor(earlierStepIds, fc.stringMatching(/^[a-z0-9]{0,6}$/))).map(([port, t]) => ({ url: `http://127.0.0.1:${port}/x/${encodeURIComponent('ü')}?q=${t}` })),
+    fc
+      .tuple(fc.nat(65_535), templateFor(earlierStepIds, fc.stringMatching(/^[a-z0-9]{0,6}$/)))
+      .map(([port, t]) => ({ url: `http://127.0.0.1:${port}/x/${encodeURIComponent('ü')}?q=${t}` })),
     fc.tuple(slug, fc.stringMatching(/^(\/[a-z0-9_.-]{1,8}){1,3}\/?$/)).map(([service, path]) => ({ service, path })),
   );
-  const headers = fc.dictionary(fc.stringMatching(/^x-[a-z0-9-]{1,12}$/), fc.oneof(text(20).filter((v) => !/[\r\n\0]/.test(v)), templateFor(earlierStepIds)), { maxKeys: 3 });
+  const headers = fc.dictionary(
+    fc.stringMatching(/^x-[a-z0-9-]{1,12}$/),
+    fc.oneof(
+      text(20).filter((v) => !/[\r\n\0]/.test(v)),
+      templateFor(earlierStepIds),
+    ),
+    { maxKeys: 3 },
+  );
   return fc
-    .record({ method: fc.constantFrom(...TEMPLATE_METHODS), target, headers: fc.option(headers), body: fc.option(body(earlierStepIds)) })
+    .record({
+      method: fc.constantFrom(...TEMPLATE_METHODS),
+      target,
+      headers: fc.option(headers),
+      body: fc.option(body(earlierStepIds)),
+    })
     .map(({ method, target: t, headers: h, body: b }) => ({
       method,
       ...t,
@@ -87,21 +122,36 @@ function definitionWithSteps(count: number, unique: () => string): fc.Arbitrary<
   const ids = Array.from({ length: count }, (_, i) => `s${i}`);
   const steps = ids.map((id, i) =>
     fc
-      .record({ request: request(ids.slice(0, i)), timeoutMs: fc.option(fc.integer({ min: 1, max: 300_000 })), retry: fc.option(retry), compensation: fc.option(fc.record({ request: request(ids.slice(0, i + 1)), retry: fc.option(retry) })) })
+      .record({
+        request: request(ids.slice(0, i)),
+        timeoutMs: fc.option(fc.integer({ min: 1, max: 300_000 })),
+        retry: fc.option(retry),
+        compensation: fc.option(fc.record({ request: request(ids.slice(0, i + 1)), retry: fc.option(retry) })),
+      })
       .map(({ request: r, timeoutMs, retry: policy, compensation }) => ({
         id,
         request: r,
         ...(timeoutMs === null ? {} : { timeoutMs }),
         ...(policy === null ? {} : { retry: policy }),
-        ...(compensation === null ? {} : { compensation: { id: `undo-${id}`, request: compensation.request, ...(compensation.retry ? { retry: compensation.retry } : {}) } }),
+        ...(compensation === null
+          ? {}
+          : {
+              compensation: {
+                id: `undo-${id}`,
+                request: compensation.request,
+                ...(compensation.retry ? { retry: compensation.retry } : {}),
+              },
+            }),
       })),
   );
-  return fc.record({ name: slug, version: semver, description: fc.option(text(200)), steps: fc.tuple(...steps) }).map(({ name, version, description, steps: list }) => ({
-    name: `${name}-${unique()}`.slice(-63).replace(/^-+/, 'x'),
-    version,
-    ...(description === null ? {} : { description }),
-    steps: [...list],
-  }));
+  return fc
+    .record({ name: slug, version: semver, description: fc.option(text(200)), steps: fc.tuple(...steps) })
+    .map(({ name, version, description, steps: list }) => ({
+      name: `${name}-${unique()}`.slice(-63).replace(/^-+/, 'x'),
+      version,
+      ...(description === null ? {} : { description }),
+      steps: [...list],
+    }));
 }
 
 /** One broken rule: what to change, and where the API's 400 must point (a path prefix, or words in the message). */
@@ -115,7 +165,8 @@ export interface Mutation {
 }
 
 const stepAt = (doc: Doc, i: number): Record<string, unknown> => doc.steps[i]!;
-const requestOf = (doc: Doc, i: number): Record<string, unknown> => stepAt(doc, i)['request'] as Record<string, unknown>;
+const requestOf = (doc: Doc, i: number): Record<string, unknown> =>
+  stepAt(doc, i)['request'] as Record<string, unknown>;
 
 /** Mutations for a document with `steps` steps (some need two or more). */
 export function mutations(steps: number): Mutation[] {
@@ -124,33 +175,119 @@ export function mutations(steps: number): Mutation[] {
     { name: 'bad name', apply: (d) => void (d['name'] = 'Bad_Name'), path: ['name'] },
     { name: 'bad version', apply: (d) => void (d['version'] = '1.0'), path: ['version'] },
     { name: 'no steps', apply: (d) => void (d.steps = []), path: ['steps'] },
-    { name: '51 steps', apply: (d) => void (d.steps = Array.from({ length: 51 }, (_, n) => ({ id: `t${n}`, request: { method: 'GET', url: 'http://127.0.0.1:9/' } }))), path: ['steps'] },
+    {
+      name: '51 steps',
+      apply: (d) =>
+        void (d.steps = Array.from({ length: 51 }, (_, n) => ({
+          id: `t${n}`,
+          request: { method: 'GET', url: 'http://127.0.0.1:9/' },
+        }))),
+      path: ['steps'],
+    },
     { name: 'bad step id', apply: (d) => void (stepAt(d, i)['id'] = 'UPPER'), path: ['steps', i, 'id'] },
-    { name: 'bad method', apply: (d) => void (requestOf(d, i)['method'] = 'FETCH'), path: ['steps', i, 'request', 'method'] },
+    {
+      name: 'bad method',
+      apply: (d) => void (requestOf(d, i)['method'] = 'FETCH'),
+      path: ['steps', i, 'request', 'method'],
+    },
     { name: 'zero timeout', apply: (d) => void (stepAt(d, i)['timeoutMs'] = 0), path: ['steps', i, 'timeoutMs'] },
-    { name: 'fractional timeout', apply: (d) => void (stepAt(d, i)['timeoutMs'] = 1.5), path: ['steps', i, 'timeoutMs'] },
+    {
+      name: 'fractional timeout',
+      apply: (d) => void (stepAt(d, i)['timeoutMs'] = 1.5),
+      path: ['steps', i, 'timeoutMs'],
+    },
     { name: 'string timeout', apply: (d) => void (stepAt(d, i)['timeoutMs'] = '100'), path: ['steps', i, 'timeoutMs'] },
-    { name: 'zero attempts', apply: (d) => void (stepAt(d, i)['retry'] = { maxAttempts: 0 }), path: ['steps', i, 'retry', 'maxAttempts'] },
-    { name: 'unknown jitter', apply: (d) => void (stepAt(d, i)['retry'] = { jitter: 'random' }), path: ['steps', i, 'retry', 'jitter'] },
+    {
+      name: 'zero attempts',
+      apply: (d) => void (stepAt(d, i)['retry'] = { maxAttempts: 0 }),
+      path: ['steps', i, 'retry', 'maxAttempts'],
+    },
+    {
+      name: 'unknown jitter',
+      apply: (d) => void (stepAt(d, i)['retry'] = { jitter: 'random' }),
+      path: ['steps', i, 'retry', 'jitter'],
+    },
     { name: 'unknown field', apply: (d) => void (stepAt(d, i)['onFailure'] = 'ignore'), path: ['steps', i] },
-    { name: 'unknown template root', apply: (d) => void Object.assign(requestOf(d, i), { method: 'POST', body: { secret: '{{env.DATABASE_URL}}' } }), path: ['steps', i, 'request', 'body'] },
-    { name: 'unknown step reference', apply: (d) => void Object.assign(requestOf(d, i), { method: 'POST', body: { x: '{{steps.ghost.output.x}}' } }), path: ['steps', i, 'request', 'body'] },
-    { name: 'reserved header', apply: (d) => void (requestOf(d, i)['headers'] = { 'X-Idempotency-Key': 'mine' }), path: ['steps', i, 'request', 'headers'] },
-    { name: 'header with CRLF', apply: (d) => void (requestOf(d, i)['headers'] = { 'x-evil': 'a\r\nset-cookie: x' }), path: ['steps', i, 'request', 'headers'] },
-    { name: 'url with credentials', apply: (d) => void replaceTarget(requestOf(d, i), { url: 'http://user:secret@127.0.0.1:9/x' }), path: ['steps', i, 'request', 'url'] },
-    { name: 'url and service', apply: (d) => void Object.assign(requestOf(d, i), { url: 'http://127.0.0.1:9/x', service: 'payments', path: '/x' }), path: ['steps', i, 'request'] },
-    { name: 'relative url', apply: (d) => void replaceTarget(requestOf(d, i), { url: '/relative' }), path: ['steps', i, 'request', 'url'] },
-    { name: 'GET with a body', apply: (d) => void Object.assign(requestOf(d, i), { method: 'GET', body: { a: 1 } }), path: ['steps', i, 'request', 'body'] },
+    {
+      name: 'unknown template root',
+      apply: (d) => void Object.assign(requestOf(d, i), { method: 'POST', body: { secret: '{{env.DATABASE_URL}}' } }),
+      path: ['steps', i, 'request', 'body'],
+    },
+    {
+      name: 'unknown step reference',
+      apply: (d) => void Object.assign(requestOf(d, i), { method: 'POST', body: { x: '{{steps.ghost.output.x}}' } }),
+      path: ['steps', i, 'request', 'body'],
+    },
+    {
+      name: 'reserved header',
+      apply: (d) => void (requestOf(d, i)['headers'] = { 'X-Idempotency-Key': 'mine' }),
+      path: ['steps', i, 'request', 'headers'],
+    },
+    {
+      name: 'header with CRLF',
+      apply: (d) => void (requestOf(d, i)['headers'] = { 'x-evil': 'a\r\nset-cookie: x' }),
+      path: ['steps', i, 'request', 'headers'],
+    },
+    {
+      name: 'url with credentials',
+      apply: (d) => void replaceTarget(requestOf(d, i), { url: 'http://user:secret@127.0.0.1:9/x' }),
+      path: ['steps', i, 'request', 'url'],
+    },
+    {
+      name: 'url and service',
+      apply: (d) =>
+        void Object.assign(requestOf(d, i), { url: 'http://127.0.0.1:9/x', service: 'payments', path: '/x' }),
+      path: ['steps', i, 'request'],
+    },
+    {
+      name: 'relative url',
+      apply: (d) => void replaceTarget(requestOf(d, i), { url: '/relative' }),
+      path: ['steps', i, 'request', 'url'],
+    },
+    {
+      name: 'GET with a body',
+      apply: (d) => void Object.assign(requestOf(d, i), { method: 'GET', body: { a: 1 } }),
+      path: ['steps', i, 'request', 'body'],
+    },
     { name: 'description too long', apply: (d) => void (d['description'] = 'd'.repeat(2_001)), path: ['description'] },
     { name: 'NUL in description', apply: (d) => void (d['description'] = 'a\u0000b'), path: [], message: /NUL/ },
-    { name: 'lone surrogate in description', apply: (d) => void (d['description'] = 'a\ud800b'), path: ['description'], message: /surrogate|unicode/i },
-    { name: 'compensation id is a step id', apply: (d) => void (stepAt(d, i)['compensation'] = { id: stepAt(d, 0)['id'], request: { method: 'POST', url: 'http://127.0.0.1:9/u' } }), path: ['steps', i, 'compensation', 'id'] },
-    { name: 'steps is an object', apply: (d) => void ((d as Record<string, unknown>)['steps'] = { s0: {} }), path: ['steps'] },
+    {
+      name: 'lone surrogate in description',
+      apply: (d) => void (d['description'] = 'a\ud800b'),
+      path: ['description'],
+      message: /surrogate|unicode/i,
+    },
+    {
+      name: 'compensation id is a step id',
+      apply: (d) =>
+        void (stepAt(d, i)['compensation'] = {
+          id: stepAt(d, 0)['id'],
+          request: { method: 'POST', url: 'http://127.0.0.1:9/u' },
+        }),
+      path: ['steps', i, 'compensation', 'id'],
+    },
+    {
+      name: 'steps is an object',
+      apply: (d) => void ((d as Record<string, unknown>)['steps'] = { s0: {} }),
+      path: ['steps'],
+    },
   ];
   if (steps >= 2) {
     list.push(
-      { name: 'duplicate step id', apply: (d) => void (stepAt(d, i)['id'] = stepAt(d, 0)['id']), path: ['steps', i, 'id'] },
-      { name: 'forward reference', apply: (d) => void Object.assign(requestOf(d, 0), { method: 'POST', body: { x: `{{steps.${String(stepAt(d, i)['id'])}.output.x}}` } }), path: ['steps', 0, 'request', 'body'] },
+      {
+        name: 'duplicate step id',
+        apply: (d) => void (stepAt(d, i)['id'] = stepAt(d, 0)['id']),
+        path: ['steps', i, 'id'],
+      },
+      {
+        name: 'forward reference',
+        apply: (d) =>
+          void Object.assign(requestOf(d, 0), {
+            method: 'POST',
+            body: { x: `{{steps.${String(stepAt(d, i)['id'])}.output.x}}` },
+          }),
+        path: ['steps', 0, 'request', 'body'],
+      },
     );
   }
   return list;
@@ -164,13 +301,25 @@ function replaceTarget(request: Record<string, unknown>, target: Record<string, 
 
 /** True when an issue at `issuePath` names the problem at `expected`: its path starts with the expected one. */
 export function pointsAt(issuePath: ReadonlyArray<string | number>, expected: ReadonlyArray<string | number>): boolean {
-  return expected.length > 0 && issuePath.length >= expected.length && expected.every((segment, k) => String(segment) === String(issuePath[k]));
+  return (
+    expected.length > 0 &&
+    issuePath.length >= expected.length &&
+    expected.every((segment, k) => String(segment) === String(issuePath[k]))
+  );
 }
 
 /** Whether a 400's body names the mutation's problem (by an issue's path, or by its words). Pure. */
-export function namesProblem(body: { message?: unknown; issues?: unknown }, mutation: Pick<Mutation, 'path' | 'message'>): boolean {
-  const issues = Array.isArray(body.issues) ? (body.issues as Array<{ path?: Array<string | number>; message?: string }>) : [];
+export function namesProblem(
+  body: { message?: unknown; issues?: unknown },
+  mutation: Pick<Mutation, 'path' | 'message'>,
+): boolean {
+  const issues = Array.isArray(body.issues)
+    ? (body.issues as Array<{ path?: Array<string | number>; message?: string }>)
+    : [];
   if (issues.some((issue) => pointsAt(issue.path ?? [], mutation.path))) return true;
   const words = mutation.message;
-  return words !== undefined && [String(body.message ?? ''), ...issues.map((issue) => String(issue.message ?? ''))].some((m) => words.test(m));
+  return (
+    words !== undefined &&
+    [String(body.message ?? ''), ...issues.map((issue) => String(issue.message ?? ''))].some((m) => words.test(m))
+  );
 }

@@ -6,7 +6,18 @@ import fc from 'fast-check';
  * deep nesting, huge strings, and text that is not JSON at all.
  */
 
-export const DANGEROUS_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', '\u0000', '$where', '..'] as const;
+export const DANGEROUS_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  '\u0000',
+  '$where',
+  '..',
+] as const;
 
 /** Strings from every corner: any code point, NUL, lone surrogates, bidi overrides, template look-alikes. */
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
@@ -37,12 +48,29 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
 
 /** Numbers at the edges of what JSON and a double can say. */
 export const edgeNumber: fc.Arbitrary<number> = fc.oneof(
-  fc.constantFrom(0, -0, 1, -1, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, 2 ** 31, -(2 ** 31) - 1, 1e21, 0.1 + 0.2),
+  fc.constantFrom(
+    0,
+    -0,
+    1,
+    -1,
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER + 2,
+    2 ** 31,
+    -(2 ** 31) - 1,
+    1e21,
+    0.1 + 0.2,
+  ),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.integer(),
 );
 
-const hostileKey: fc.Arbitrary<string> = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...DANGEROUS_KEYS) }, { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) });
+const hostileKey: fc.Arbitrary<string> = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(...DANGEROUS_KEYS) },
+  { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
+);
 
 /** Any JSON value built from the hostile parts, a few levels deep. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
@@ -99,4 +127,6 @@ export const deepNesting: fc.Arbitrary<string> = fc
   });
 
 /** A JSON object with hostile keys and values (what `input` and `context` must be). */
-export const hostileObject: fc.Arbitrary<Record<string, unknown>> = fc.dictionary(hostileKey, hostileValue, { maxKeys: 5 });
+export const hostileObject: fc.Arbitrary<Record<string, unknown>> = fc.dictionary(hostileKey, hostileValue, {
+  maxKeys: 5,
+});

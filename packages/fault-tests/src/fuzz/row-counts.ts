@@ -18,7 +18,9 @@ export async function readTableState(db: Db): Promise<TableState> {
                  md5(coalesce(string_agg(t.ctid::text || ':' || t.xmin::text, '|' order by t.ctid), '')) as digest
             from ${sql.table(table)} t`,
   );
-  const { rows } = await sql<{ name: string; n: number; digest: string }>`${sql.join(parts, sql` union all `)}`.execute(db);
+  const { rows } = await sql<{ name: string; n: number; digest: string }>`${sql.join(parts, sql` union all `)}`.execute(
+    db,
+  );
   return {
     counts: Object.fromEntries(rows.map((r) => [r.name, r.n])),
     digest: rows.map((r) => r.digest).join(''),

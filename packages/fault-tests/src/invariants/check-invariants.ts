@@ -49,10 +49,16 @@ export function evaluateInvariants(input: InvariantInput): InvariantReport {
   }
   const known = new Set(snapshot.runs.map((r) => r.id));
   const missing = (input.promisedRunIds ?? []).filter((id) => !known.has(id));
-  for (const runId of missing) violations.push({ runId, invariant: 'no-lost-run', detail: 'a client got 202 for this run but it does not exist' });
+  for (const runId of missing)
+    violations.push({ runId, invariant: 'no-lost-run', detail: 'a client got 202 for this run but it does not exist' });
   const unfinished = violations.filter((v) => v.invariant === 'terminal').length;
 
-  const delivery = checkDeliveries({ snapshot, requests: input.requests, effects: input.effects, maxRedeliveries: input.maxRedeliveries });
+  const delivery = checkDeliveries({
+    snapshot,
+    requests: input.requests,
+    effects: input.effects,
+    maxRedeliveries: input.maxRedeliveries,
+  });
   violations.push(...delivery.violations);
   return {
     runs: snapshot.runs.length,

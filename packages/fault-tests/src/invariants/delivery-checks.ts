@@ -36,44 +36,80 @@ function indexSteps(steps: readonly StepRecord[]): Map<string, StepRecord> {
   return new Map(steps.map((s) => [`${s.runId}:${s.stepId}`, s]));
 }
 
-function checkEffects(input: DeliveryInput, requestedKeys: ReadonlySet<string>, fail: (runId: string, i: string, d: string) => void): void {
+function checkEffects(
+  input: DeliveryInput,
+  requestedKeys: ReadonlySet<string>,
+  fail: (runId: string, i: string, d: string) => void,
+): void {
   for (const step of input.snapshot.steps) {
     const action = formatIdempotencyKey(step.runId, step.stepId, 'action');
     const effect = input.effects.get(action);
     if (step.status === 'SUCCEEDED') {
-      if (!effect) fail(step.runId, 'one-effect-per-key', `${step.stepId} SUCCEEDED but the downstream applied no effect for ${action}`);
-      else if (!isDeepStrictEqual(step.output, effect.body)) fail(step.runId, 'one-effect-per-key', `${step.stepId} output differs from the effect's stored answer`);
+      if (!effect)
+        fail(
+          step.runId,
+          'one-effect-per-key',
+          `${step.stepId} SUCCEEDED but the downstream applied no effect for ${action}`,
+        );
+      else if (!isDeepStrictEqual(step.output, effect.body))
+        fail(step.runId, 'one-effect-per-key', `${step.stepId} output differs from the effect's stored answer`);
     } else if (effect) {
       fail(step.runId, 'one-effect-per-key', `${step.stepId} is ${step.status} but its effect was applied`);
     }
-    if (step.status === 'SKIPPED' && requestedKeys.has(action)) fail(step.runId, 'spec-4', `${step.stepId} is SKIPPED but was sent`);
+    if (step.status === 'SKIPPED' && requestedKeys.has(action))
+      fail(step.runId, 'spec-4', `${step.stepId} is SKIPPED but was sent`);
     const undo = formatIdempotencyKey(step.runId, step.stepId, 'compensation');
     const undone = input.effects.get(undo);
-    if (step.compensationStatus === 'COMPENSATED' && !undone) fail(step.runId, 'one-effect-per-key', `${step.stepId} COMPENSATED without an effect for ${undo}`);
-    if (step.compensationStatus !== 'COMPENSATED' && undone) fail(step.runId, 'one-effect-per-key', `${step.stepId} compensation is ${step.compensationStatus} but its effect was applied`);
+    if (step.compensationStatus === 'COMPENSATED' && !undone)
+      fail(step.runId, 'one-effect-per-key', `${step.stepId} COMPENSATED without an effect for ${undo}`);
+    if (step.compensationStatus !== 'COMPENSATED' && undone)
+      fail(
+        step.runId,
+        'one-effect-per-key',
+        `${step.stepId} compensation is ${step.compensationStatus} but its effect was applied`,
+      );
     if (['NONE', 'PENDING'].includes(step.compensationStatus) && requestedKeys.has(undo)) {
-      fail(step.runId, 'compensated-exactly-succeeded', `${step.stepId} compensation is ${step.compensationStatus} but was sent`);
+      fail(
+        step.runId,
+        'compensated-exactly-succeeded',
+        `${step.stepId} compensation is ${step.compensationStatus} but was sent`,
+      );
     }
   }
 }
 
-function checkCompensationOrder(input: DeliveryInput, steps: ReadonlyMap<string, StepRecord>, fail: (runId: string, i: string, d: string) => void): void {
+function checkCompensationOrder(
+  input: DeliveryInput,
+  steps: ReadonlyMap<string, StepRecord>,
+  fail: (runId: string, i: string, d: string) => void,
+): void {
   const lastIndex = new Map<string, number>();
   for (const request of [...input.requests].sort((a, b) => a.seq - b.seq)) {
     const parsed = parseIdempotencyKey(request.key);
     if (parsed?.kind !== 'compensation') continue;
     const step = steps.get(`${parsed.runId}:${parsed.stepId}`);
     if (!step) continue;
-    if (step.status !== 'SUCCEEDED') fail(parsed.runId, 'compensated-exactly-succeeded', `compensation of ${step.stepId} sent though its action is ${step.status}`);
+    if (step.status !== 'SUCCEEDED')
+      fail(
+        parsed.runId,
+        'compensated-exactly-succeeded',
+        `compensation of ${step.stepId} sent though its action is ${step.status}`,
+      );
     const last = lastIndex.get(parsed.runId);
-    if (last !== undefined && step.index > last) fail(parsed.runId, 'reverse-order', `compensation of ${step.stepId} (step ${step.index}) sent after one of step ${last}`);
+    if (last !== undefined && step.index > last)
+      fail(
+        parsed.runId,
+        'reverse-order',
+        `compensation of ${step.stepId} (step ${step.index}) sent after one of step ${last}`,
+      );
     lastIndex.set(parsed.runId, step.index);
   }
 }
 
 export function checkDeliveries(input: DeliveryInput): DeliveryResult {
   const violations: Violation[] = [];
-  const fail = (runId: string, invariant: string, detail: string): void => void violations.push({ runId, invariant, detail });
+  const fail = (runId: string, invariant: string, detail: string): void =>
+    void violations.push({ runId, invariant, detail });
   const { runs, attempts, outbox } = input.snapshot;
   const completedAt = new Map(runs.map((r) => [r.id, r.completedAt]));
   const steps = indexSteps(input.snapshot.steps);
@@ -82,18 +118,37 @@ export function checkDeliveries(input: DeliveryInput): DeliveryResult {
   const sent = new Map<string, RequestRecord[]>();
   for (const request of input.requests) {
     const identity = request.identity;
-    if (identity && formatIdempotencyKey(identity.runId, identity.stepId, identity.kind === 'compensation' ? 'compensation' : 'action') !== request.key) {
-      fail(identity.runId, 'stable-key', `request ${request.seq} for ${identity.runId}/${identity.stepId}/${identity.kind} carried the key "${request.key}"`);
+    if (
+      identity &&
+      formatIdempotencyKey(
+        identity.runId,
+        identity.stepId,
+        identity.kind === 'compensation' ? 'compensation' : 'action',
+      ) !== request.key
+    ) {
+      fail(
+        identity.runId,
+        'stable-key',
+        `request ${request.seq} for ${identity.runId}/${identity.stepId}/${identity.kind} carried the key "${request.key}"`,
+      );
       continue;
     }
     const parsed = parseIdempotencyKey(request.key);
     if (!parsed || !steps.has(`${parsed.runId}:${parsed.stepId}`)) {
-      fail(parsed?.runId ?? '?', 'known-requests', `request ${request.seq} with key "${request.key}" names no step of a known run`);
+      fail(
+        parsed?.runId ?? '?',
+        'known-requests',
+        `request ${request.seq} with key "${request.key}" names no step of a known run`,
+      );
       continue;
     }
     const done = completedAt.get(parsed.runId);
     if (done !== null && done !== undefined && request.arrivedAt > done) {
-      fail(parsed.runId, 'nothing-after-terminal', `request ${request.seq} (${request.key}, attempt ${request.attempt}) arrived ${request.arrivedAt - done} ms after the run became terminal`);
+      fail(
+        parsed.runId,
+        'nothing-after-terminal',
+        `request ${request.seq} (${request.key}, attempt ${request.attempt}) arrived ${request.arrivedAt - done} ms after the run became terminal`,
+      );
     }
     const group = groupKey(request.key, request.attempt);
     sent.set(group, [...(sent.get(group) ?? []), request]);
@@ -106,8 +161,18 @@ export function checkDeliveries(input: DeliveryInput): DeliveryResult {
     const group = groupKey(formatIdempotencyKey(attempt.runId, step.stepId, attempt.kind), attempt.attemptNo);
     recorded.add(group);
     const requests = sent.get(group)?.length ?? 0;
-    if (sendsNoRequest(attempt) && requests > 0) fail(attempt.runId, 'attempts-match-requests', `${group} failed before sending (${String(attempt.error?.['code'])}) yet ${requests} request(s) arrived`);
-    if (!sendsNoRequest(attempt) && requests === 0) fail(attempt.runId, 'attempts-match-requests', `${group} is recorded (${attempt.outcome}) but the downstream never received it`);
+    if (sendsNoRequest(attempt) && requests > 0)
+      fail(
+        attempt.runId,
+        'attempts-match-requests',
+        `${group} failed before sending (${String(attempt.error?.['code'])}) yet ${requests} request(s) arrived`,
+      );
+    if (!sendsNoRequest(attempt) && requests === 0)
+      fail(
+        attempt.runId,
+        'attempts-match-requests',
+        `${group} is recorded (${attempt.outcome}) but the downstream never received it`,
+      );
   }
 
   let redeliveries = 0;
@@ -122,12 +187,26 @@ export function checkDeliveries(input: DeliveryInput): DeliveryResult {
     const parsed = parseIdempotencyKey(requests[0]!.key)!;
     const step = steps.get(`${parsed.runId}:${parsed.stepId}`)!;
     const parked = outbox.some(
-      (o) => o.runId === parsed.runId && o.stepIndex === step.index && o.kind === parsed.kind && o.status === 'DEAD' && o.lastError?.['code'] === 'DELIVERY_EXHAUSTED',
+      (o) =>
+        o.runId === parsed.runId &&
+        o.stepIndex === step.index &&
+        o.kind === parsed.kind &&
+        o.status === 'DEAD' &&
+        o.lastError?.['code'] === 'DELIVERY_EXHAUSTED',
     );
-    if (!parked) fail(parsed.runId, 'attempts-match-requests', `${requests.length} request(s) for ${group} reached the downstream but no attempt was recorded`);
+    if (!parked)
+      fail(
+        parsed.runId,
+        'attempts-match-requests',
+        `${requests.length} request(s) for ${group} reached the downstream but no attempt was recorded`,
+      );
   }
   if (redeliveries > input.maxRedeliveries) {
-    fail('*', 'bounded-redeliveries', `${redeliveries} redeliveries exceed the bound of ${input.maxRedeliveries} the scenario's faults explain`);
+    fail(
+      '*',
+      'bounded-redeliveries',
+      `${redeliveries} redeliveries exceed the bound of ${input.maxRedeliveries} the scenario's faults explain`,
+    );
   }
 
   checkEffects(input, new Set(input.requests.map((r) => r.key)), fail);

@@ -7,11 +7,24 @@ export async function loadSnapshot(db: Db): Promise<Snapshot> {
     db.selectFrom('workflow_runs').select(['id', 'status', 'error', 'cancel_requested_at', 'completed_at']).execute(),
     db
       .selectFrom('run_steps')
-      .select(['run_id', 'step_index', 'step_id', 'status', 'attempts', 'compensation_status', 'compensation_attempts', 'output'])
+      .select([
+        'run_id',
+        'step_index',
+        'step_id',
+        'status',
+        'attempts',
+        'compensation_status',
+        'compensation_attempts',
+        'output',
+      ])
       .orderBy('run_id')
       .orderBy('step_index')
       .execute(),
-    db.selectFrom('step_attempts').select(['id', 'run_id', 'step_index', 'kind', 'attempt_no', 'outcome', 'http_status', 'error']).orderBy('id').execute(),
+    db
+      .selectFrom('step_attempts')
+      .select(['id', 'run_id', 'step_index', 'kind', 'attempt_no', 'outcome', 'http_status', 'error'])
+      .orderBy('id')
+      .execute(),
     db.selectFrom('outbox').select(['run_id', 'step_index', 'kind', 'status', 'last_error']).execute(),
   ]);
   return {
@@ -42,6 +55,12 @@ export async function loadSnapshot(db: Db): Promise<Snapshot> {
       httpStatus: a.http_status,
       error: a.error,
     })),
-    outbox: outbox.map((o) => ({ runId: o.run_id, stepIndex: o.step_index, kind: o.kind, status: o.status, lastError: o.last_error })),
+    outbox: outbox.map((o) => ({
+      runId: o.run_id,
+      stepIndex: o.step_index,
+      kind: o.kind,
+      status: o.status,
+      lastError: o.last_error,
+    })),
   };
 }

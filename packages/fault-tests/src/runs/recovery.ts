@@ -5,10 +5,16 @@ import type { SeenRequest } from '../downstream/chaos-downstream.js';
  * idempotency key arrived again (another engine took the item over). Returns the longest such gap in ms,
  * or undefined when no kill hit an attempt in flight. Pure.
  */
-export function measureRecoveryMs(requests: readonly SeenRequest[], kills: ReadonlyArray<{ at: number }>): number | undefined {
+export function measureRecoveryMs(
+  requests: readonly SeenRequest[],
+  kills: ReadonlyArray<{ at: number }>,
+): number | undefined {
   let worst: number | undefined;
   for (const kill of kills) {
-    const orphaned = requests.filter((r) => r.abandonedAt !== undefined && r.abandonedAt >= kill.at && r.abandonedAt - kill.at < 1_000 && r.fate !== 'hung');
+    const orphaned = requests.filter(
+      (r) =>
+        r.abandonedAt !== undefined && r.abandonedAt >= kill.at && r.abandonedAt - kill.at < 1_000 && r.fate !== 'hung',
+    );
     for (const request of orphaned) {
       const next = requests.find((r) => r.key === request.key && r.seq > request.seq);
       if (!next) continue;

@@ -21,7 +21,10 @@ export async function countActiveRuns(db: Db): Promise<{ total: number; active: 
  * Bounded poll until every run in the database is terminal. Never throws on timeout: the runs left over are
  * reported, and the invariant checker names each of them.
  */
-export async function waitUntilAllTerminal(db: Db, options: { since: number; timeoutMs: number; expectedRuns?: number }): Promise<DrainResult> {
+export async function waitUntilAllTerminal(
+  db: Db,
+  options: { since: number; timeoutMs: number; expectedRuns?: number },
+): Promise<DrainResult> {
   const deadline = Date.now() + options.timeoutMs;
   let last = { total: 0, active: -1 };
   for (;;) {

@@ -5,7 +5,16 @@ import { healthOutputSchema, readinessOutputSchema } from '../schemas/workflow.j
 /** Liveness (no I/O) and readiness (Postgres, Redis when configured). */
 export const healthRouter = createRouter({
   health: publicProcedure
-    .meta({ openapi: { method: 'GET', path: '/health', operationId: 'getHealth', tags: ['health'], summary: 'Liveness', protect: false } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/health',
+        operationId: 'getHealth',
+        tags: ['health'],
+        summary: 'Liveness',
+        protect: false,
+      },
+    })
     .input(z.void())
     .output(healthOutputSchema)
     .query(() => ({ status: 'ok' as const })),

@@ -45,7 +45,9 @@ export const workflowsRouter = createRouter({
     .mutation(async ({ ctx, input }) => {
       const { idempotencyKey, traceParent, traceState } = readStartHeaders(ctx);
       // the request span's context (a caller's traceparent is its parent); with tracing off, the caller's own
-      const trace = ctx.requestSpan ? { traceParent: ctx.requestSpan.traceparent, traceState: ctx.requestSpan.tracestate } : { traceParent, traceState };
+      const trace = ctx.requestSpan
+        ? { traceParent: ctx.requestSpan.traceparent, traceState: ctx.requestSpan.tracestate }
+        : { traceParent, traceState };
       const result = await ctx.startRun({
         workflowName: input.name,
         version: input.version,
@@ -58,7 +60,16 @@ export const workflowsRouter = createRouter({
       const log = ctx.runLog({ runId: result.runId, workflowName: input.name, correlationId: ctx.correlationId });
       if (result.created) {
         ctx.metrics.runsStarted.inc();
-        log.info({ to: 'PENDING', requestedVersion: input.version, input: input.input, context: input.context, traceId: parseTraceParent(trace.traceParent)?.traceId }, 'run started');
+        log.info(
+          {
+            to: 'PENDING',
+            requestedVersion: input.version,
+            input: input.input,
+            context: input.context,
+            traceId: parseTraceParent(trace.traceParent)?.traceId,
+          },
+          'run started',
+        );
       } else {
         log.info({ status: result.status }, 'run start replayed');
       }

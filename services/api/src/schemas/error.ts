@@ -3,7 +3,9 @@ import { z } from 'zod';
 /** The one error body of the API (SPEC §5): `{ code, message, issues? }`. Used to document every error response. */
 export const errorBodySchema = z
   .object({
-    code: z.string().meta({ description: 'tRPC error code, e.g. BAD_REQUEST, NOT_FOUND, CONFLICT', example: 'NOT_FOUND' }),
+    code: z
+      .string()
+      .meta({ description: 'tRPC error code, e.g. BAD_REQUEST, NOT_FOUND, CONFLICT', example: 'NOT_FOUND' }),
     message: z.string().meta({ example: 'run not found' }),
     issues: z
       .array(

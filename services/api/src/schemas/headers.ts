@@ -18,7 +18,10 @@ export const idempotencyKeySchema = headerToken.meta({
 export const traceParentSchema = z
   .string()
   .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
-  .meta({ description: 'W3C trace context of the caller', example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+  .meta({
+    description: 'W3C trace context of the caller',
+    example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  });
 
 export const traceStateSchema = z.string().max(512);
 

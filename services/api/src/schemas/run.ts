@@ -18,10 +18,11 @@ export const compensationStatusSchema = z
 /** Same charset as workflow names (SPEC §2). */
 export const slugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/);
 
-export const runIdSchema = z.uuid().meta({ description: 'Run id (UUID)', example: '0b6f1c1e-6c9f-4c55-9d8e-2a7c0f5b8f11' });
+export const runIdSchema = z
+  .uuid()
+  .meta({ description: 'Run id (UUID)', example: '0b6f1c1e-6c9f-4c55-9d8e-2a7c0f5b8f11' });
 
 const timestampSchema = z.iso.datetime({ offset: true });
-
 
 export const runErrorSchema = z
   .object({

@@ -35,7 +35,11 @@ const compensationRetryWorkflow: WorkflowDefinition = {
         retry: fastRetry,
       },
     },
-    { id: 'reserve-inventory', request: { method: 'POST', service: 'inventory', path: '/reservations' }, retry: fastRetry },
+    {
+      id: 'reserve-inventory',
+      request: { method: 'POST', service: 'inventory', path: '/reservations' },
+      retry: fastRetry,
+    },
   ],
 };
 
@@ -154,7 +158,11 @@ describe('operator actions through the SDK', () => {
       Array.from({ length: 4 }, () => stack.client.workflows.start('order-processing', body, { idempotencyKey: key })),
     );
     expect(new Set(results.map((r) => r.runId)).size).toBe(1);
-    const rows = await stack.testDb.db.selectFrom('workflow_runs').select('id').where('idempotency_key', '=', key).execute();
+    const rows = await stack.testDb.db
+      .selectFrom('workflow_runs')
+      .select('id')
+      .where('idempotency_key', '=', key)
+      .execute();
     expect(rows).toHaveLength(1);
     await expect(
       stack.client.workflows.start('order-processing', { input: { other: true } }, { idempotencyKey: key }),
@@ -166,7 +174,9 @@ describe('operator actions through the SDK', () => {
     const missing = await stack.client.runs.get(randomUUID()).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(SagaFlowError);
     expect(missing).toMatchObject({ status: 404, code: 'NOT_FOUND' });
-    await expect(stack.client.workflows.start('no-such-workflow', { input: {} })).rejects.toMatchObject({ status: 404 });
+    await expect(stack.client.workflows.start('no-such-workflow', { input: {} })).rejects.toMatchObject({
+      status: 404,
+    });
     await expect(
       stack.client.admin.workflows.register({ ...forwardRetryWorkflow, description: 'changed' }),
     ).rejects.toMatchObject({ status: 409, code: 'CONFLICT' });

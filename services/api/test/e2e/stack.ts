@@ -28,7 +28,14 @@ export async function startStack(): Promise<Stack> {
     logger: pino({ level: 'silent' }),
   });
   const api = await startServer(
-    loadConfig({ DATABASE_URL: testDb.url, PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'silent', NODE_ENV: 'test' }),
+    loadConfig({
+      DATABASE_URL: testDb.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_TOKEN,
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'test',
+    }),
   );
   const client = createClient({ baseUrl: api.url, adminToken: ADMIN_TOKEN });
   const stop = async (): Promise<void> => {

@@ -12,7 +12,11 @@ export function createLogCapture(): LogCapture {
   const lines: string[] = [];
   return {
     destination: { write: (line: string) => void lines.push(line) },
-    records: () => lines.flatMap((chunk) => chunk.split('\n')).filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
+    records: () =>
+      lines
+        .flatMap((chunk) => chunk.split('\n'))
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     text: () => lines.join(''),
   };
 }

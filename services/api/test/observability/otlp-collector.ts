@@ -26,7 +26,14 @@ interface OtlpExport {
     resource?: { attributes?: Array<{ key: string; value: OtlpValue }> };
     scopeSpans?: Array<{
       scope?: { name?: string };
-      spans?: Array<{ name: string; kind: number; traceId: string; spanId: string; parentSpanId?: string; attributes?: Array<{ key: string; value: OtlpValue }> }>;
+      spans?: Array<{
+        name: string;
+        kind: number;
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        attributes?: Array<{ key: string; value: OtlpValue }>;
+      }>;
     }>;
   }>;
 }

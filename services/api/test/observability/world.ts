@@ -47,7 +47,11 @@ const FAST = { initialIntervalMs: 10, backoffCoefficient: 1, jitter: 'none' } as
 export async function startObservedWorld(options: WorldOptions): Promise<ObservedWorld> {
   const testDb = await createTestDatabase();
   const downstream = await startRecordingDownstream(options.answering);
-  const app = buildApp({ db: testDb.db, config: testConfig(), ...(options.apiLogger ? { logger: options.apiLogger } : {}) });
+  const app = buildApp({
+    db: testDb.db,
+    config: testConfig(),
+    ...(options.apiLogger ? { logger: options.apiLogger } : {}),
+  });
   const silent = pino({ level: 'silent' });
   const engine =
     options.engine === false
@@ -77,15 +81,31 @@ export async function startObservedWorld(options: WorldOptions): Promise<Observe
           request: { method: 'POST', url: `${downstream.url}/${name}/${step.id}` },
           retry: { ...FAST, maxAttempts: step.retry?.maxAttempts ?? 3 },
           ...(step.compensation
-            ? { compensation: { id: `${step.id}-undo`, request: { method: 'POST', url: `${downstream.url}/${name}/${step.id}/undo` }, retry: { ...FAST, maxAttempts: 3 } } }
+            ? {
+                compensation: {
+                  id: `${step.id}-undo`,
+                  request: { method: 'POST', url: `${downstream.url}/${name}/${step.id}/undo` },
+                  retry: { ...FAST, maxAttempts: 3 },
+                },
+              }
             : {}),
         })),
       };
-      const response = await app.inject({ method: 'POST', url: '/v1/admin/workflows', headers: { 'x-admin-token': ADMIN_TOKEN }, payload: definition });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/workflows',
+        headers: { 'x-admin-token': ADMIN_TOKEN },
+        payload: definition,
+      });
       if (response.statusCode !== 201) throw new Error(`register ${name}: ${response.statusCode} ${response.body}`);
     },
     async start(name, input, headers = {}) {
-      const response = await app.inject({ method: 'POST', url: `/v1/workflows/${name}/start`, headers, payload: { input } });
+      const response = await app.inject({
+        method: 'POST',
+        url: `/v1/workflows/${name}/start`,
+        headers,
+        payload: { input },
+      });
       if (response.statusCode !== 202) throw new Error(`start ${name}: ${response.statusCode} ${response.body}`);
       return (JSON.parse(response.body) as { runId: string }).runId;
     },

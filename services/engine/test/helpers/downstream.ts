@@ -184,7 +184,11 @@ export async function startDownstream(): Promise<Downstream> {
       scripts.set(path, Array.isArray(script) ? queueScript(script) : script);
     },
     requests(filter = {}) {
-      return recorded.filter((r) => (filter.path === undefined || r.path === filter.path) && (filter.runId === undefined || r.runId === filter.runId));
+      return recorded.filter(
+        (r) =>
+          (filter.path === undefined || r.path === filter.path) &&
+          (filter.runId === undefined || r.runId === filter.runId),
+      );
     },
     hold(path) {
       held.add(path);

@@ -1,7 +1,20 @@
 import { Writable } from 'node:stream';
-import { getRun, registerDefinition, startRun, TERMINAL_RUN_STATUSES, type RunStatus, type RunView } from '@sagaflow/db';
+import {
+  getRun,
+  registerDefinition,
+  startRun,
+  TERMINAL_RUN_STATUSES,
+  type RunStatus,
+  type RunView,
+} from '@sagaflow/db';
 import { createTestDatabase, type TestDatabase } from '@sagaflow/db/testing';
-import { parseWorkflowDefinition, type RetryPolicyInput, type StepDefinition, type StepRequest, type WorkflowDefinition } from '@sagaflow/definitions';
+import {
+  parseWorkflowDefinition,
+  type RetryPolicyInput,
+  type StepDefinition,
+  type StepRequest,
+  type WorkflowDefinition,
+} from '@sagaflow/definitions';
 import { waitFor } from '@sagaflow/testkit';
 import pino from 'pino';
 import { startEngine, type RunningEngine, type StartEngineOptions } from '../../src/index.js';
@@ -82,9 +95,31 @@ export interface EngineHarness {
   startEngine(overrides?: Partial<StartEngineOptions>): Promise<RunningEngine>;
   stopEngine(): Promise<void>;
   /** step_attempts rows of a run in commit order */
-  attempts(runId: string): Promise<Array<{ step_index: number; kind: string; attempt_no: number; outcome: string; http_status: number | null; error: Record<string, unknown> | null }>>;
+  attempts(
+    runId: string,
+  ): Promise<
+    Array<{
+      step_index: number;
+      kind: string;
+      attempt_no: number;
+      outcome: string;
+      http_status: number | null;
+      error: Record<string, unknown> | null;
+    }>
+  >;
   /** outbox rows of a run */
-  outbox(runId: string): Promise<Array<{ id: string; step_index: number; kind: string; status: string; deliveries: number; lease_owner: string | null }>>;
+  outbox(
+    runId: string,
+  ): Promise<
+    Array<{
+      id: string;
+      step_index: number;
+      kind: string;
+      status: string;
+      deliveries: number;
+      lease_owner: string | null;
+    }>
+  >;
   /**
    * Asserts nothing more happens for a terminal run: no READY outbox item, and the downstream's request count for
    * the run stays the same across two direct engine ticks (and until whatever they claimed has finished).
@@ -98,9 +133,17 @@ function buildRequest(downstream: Downstream, path: string, override: Partial<St
 }
 
 /** The definition a compact saga spec stands for (pure apart from the downstream's address). */
-export function buildSagaDefinition(downstream: Downstream, name: string, steps: SagaStepSpec[], options: SagaOptions = {}): WorkflowDefinition {
+export function buildSagaDefinition(
+  downstream: Downstream,
+  name: string,
+  steps: SagaStepSpec[],
+  options: SagaOptions = {},
+): WorkflowDefinition {
   const stepDefinitions: StepDefinition[] = steps.map((spec) => {
-    const step: StepDefinition = { id: spec.id, request: buildRequest(downstream, `/${name}/${spec.id}`, spec.request) };
+    const step: StepDefinition = {
+      id: spec.id,
+      request: buildRequest(downstream, `/${name}/${spec.id}`, spec.request),
+    };
     const retry = spec.retry ?? options.retry;
     const timeoutMs = spec.timeoutMs ?? options.timeoutMs;
     if (retry) step.retry = retry;
@@ -119,7 +162,10 @@ export function buildSagaDefinition(downstream: Downstream, name: string, steps:
     return step;
   });
   const parsed = parseWorkflowDefinition({ name, version: options.version ?? '1.0.0', steps: stepDefinitions });
-  if (!parsed.success) throw new Error(`invalid saga ${name}: ${parsed.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `invalid saga ${name}: ${parsed.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
@@ -232,20 +278,30 @@ export async function createEngineHarness(options: HarnessOptions = {}): Promise
     },
 
     async outbox(runId) {
-      return db.selectFrom('outbox').select(['id', 'step_index', 'kind', 'status', 'deliveries', 'lease_owner']).where('run_id', '=', runId).orderBy('id').execute();
+      return db
+        .selectFrom('outbox')
+        .select(['id', 'step_index', 'kind', 'status', 'deliveries', 'lease_owner'])
+        .where('run_id', '=', runId)
+        .orderBy('id')
+        .execute();
     },
 
     async expectNoMoreWork(runId) {
       const view = await harness.getRun(runId);
-      if (!TERMINAL_RUN_STATUSES.includes(view.run.status)) throw new Error(`run ${runId} is ${view.run.status}, not terminal`);
+      if (!TERMINAL_RUN_STATUSES.includes(view.run.status))
+        throw new Error(`run ${runId} is ${view.run.status}, not terminal`);
       const ready = (await harness.outbox(runId)).filter((row) => row.status === 'READY');
-      if (ready.length > 0) throw new Error(`terminal run ${runId} still has READY outbox items: ${JSON.stringify(ready)}`);
+      if (ready.length > 0)
+        throw new Error(`terminal run ${runId} still has READY outbox items: ${JSON.stringify(ready)}`);
       const before = downstream.requests({ runId }).length;
       if (running) {
         const engine = running.engine;
         await engine.tick();
         await engine.tick();
-        await waitFor(() => engine.inFlightCount === 0, { timeoutMs: 5_000, description: 'in-flight attempts to finish' });
+        await waitFor(() => engine.inFlightCount === 0, {
+          timeoutMs: 5_000,
+          description: 'in-flight attempts to finish',
+        });
       }
       const after = downstream.requests({ runId }).length;
       if (after !== before) throw new Error(`terminal run ${runId} got ${after - before} more request(s)`);

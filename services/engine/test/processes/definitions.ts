@@ -22,7 +22,13 @@ export function buildDefinition(name: string, baseUrl: string, steps: readonly S
       ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
       ...(spec.retry ? { retry: spec.retry } : {}),
       ...(spec.compensated
-        ? { compensation: { id: `undo-${spec.id}`, request: { method: 'POST', url: `${baseUrl}/${spec.id}/compensate` }, retry: { maxAttempts: 3, initialIntervalMs: 50 } } }
+        ? {
+            compensation: {
+              id: `undo-${spec.id}`,
+              request: { method: 'POST', url: `${baseUrl}/${spec.id}/compensate` },
+              retry: { maxAttempts: 3, initialIntervalMs: 50 },
+            },
+          }
         : {}),
     })),
   };

@@ -1,5 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { readLogRecords, spawnEngine as spawnEngineProcess, type EngineProcess, type ServiceProcess } from '@sagaflow/testkit';
+import {
+  readLogRecords,
+  spawnEngine as spawnEngineProcess,
+  type EngineProcess,
+  type ServiceProcess,
+} from '@sagaflow/testkit';
 
 /** The engine's child-process entry (src/main.ts), run through tsx by spawnService. */
 export const ENGINE_ENTRY = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -8,7 +13,11 @@ export type { EngineProcess } from '@sagaflow/testkit';
 export { readLogRecords };
 
 /** Starts `src/main.ts` as a child process and resolves once it has logged "engine started" (with its port). */
-export function spawnEngine(options: { databaseUrl: string; id: string; env?: Record<string, string> }): Promise<EngineProcess> {
+export function spawnEngine(options: {
+  databaseUrl: string;
+  id: string;
+  env?: Record<string, string>;
+}): Promise<EngineProcess> {
   return spawnEngineProcess({ entry: ENGINE_ENTRY, ...options });
 }
 

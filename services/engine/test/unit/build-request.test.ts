@@ -43,19 +43,31 @@ describe('buildAttemptRequest: headers (SPEC §3)', () => {
   });
 
   it('a compensation uses the <runId>:<stepId>:compensate key', () => {
-    const req = buildAttemptRequest({ method: 'POST', service: 'payments', path: '/refunds' }, identity({ kind: 'compensation', compensationId: 'refund' }), services);
+    const req = buildAttemptRequest(
+      { method: 'POST', service: 'payments', path: '/refunds' },
+      identity({ kind: 'compensation', compensationId: 'refund' }),
+      services,
+    );
     expect(req.headers['x-idempotency-key']).toBe(`${RUN_ID}:reserve:compensate`);
   });
 
   it('starts a new trace when the run has none', () => {
-    const req = buildAttemptRequest({ method: 'GET', url: 'http://127.0.0.1:1/x' }, identity({ traceParent: null }), services);
+    const req = buildAttemptRequest(
+      { method: 'GET', url: 'http://127.0.0.1:1/x' },
+      identity({ traceParent: null }),
+      services,
+    );
     expect(req.headers['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     expect(req.headers['traceparent']).not.toContain(TRACE_ID);
   });
 
   it('renders definition headers (lower-cased), JSON-encoding non-string values', () => {
     const req = buildAttemptRequest(
-      { method: 'GET', url: 'http://127.0.0.1:1/x', headers: { 'X-Order': '{{input.orderId}}', 'X-Amount': '{{input.amount}}', 'X-Api-Version': '2' } },
+      {
+        method: 'GET',
+        url: 'http://127.0.0.1:1/x',
+        headers: { 'X-Order': '{{input.orderId}}', 'X-Amount': '{{input.amount}}', 'X-Api-Version': '2' },
+      },
       identity(),
       services,
     );
@@ -80,7 +92,11 @@ describe('buildAttemptRequest: bodies', () => {
   });
 
   it('a compensation envelope names the compensation', () => {
-    const req = buildAttemptRequest({ method: 'PUT', url: 'http://127.0.0.1:1/undo' }, identity({ kind: 'compensation', compensationId: 'release' }), services);
+    const req = buildAttemptRequest(
+      { method: 'PUT', url: 'http://127.0.0.1:1/undo' },
+      identity({ kind: 'compensation', compensationId: 'release' }),
+      services,
+    );
     expect(JSON.parse(req.body!)).toMatchObject({ kind: 'compensation', compensationId: 'release', stepId: 'reserve' });
   });
 
@@ -88,22 +104,41 @@ describe('buildAttemptRequest: bodies', () => {
     const request: StepRequest = {
       method: 'PATCH',
       url: 'http://127.0.0.1:1/x',
-      body: { amount: '{{input.amount}}', note: 'order {{input.orderId}} of {{run.workflowName}}', charge: '{{steps.charge.output.chargeId}}', ctx: '{{context}}' },
+      body: {
+        amount: '{{input.amount}}',
+        note: 'order {{input.orderId}} of {{run.workflowName}}',
+        charge: '{{steps.charge.output.chargeId}}',
+        ctx: '{{context}}',
+      },
     };
     const req = buildAttemptRequest(request, identity(), services);
-    expect(JSON.parse(req.body!)).toEqual({ amount: 42, note: 'order o-1 of order-processing', charge: 'ch_1', ctx: { tenant: 't1' } });
+    expect(JSON.parse(req.body!)).toEqual({
+      amount: 42,
+      note: 'order o-1 of order-processing',
+      charge: 'ch_1',
+      ctx: { tenant: 't1' },
+    });
     expect(req.headers['content-type']).toBe('application/json');
   });
 
   it.each(['GET', 'DELETE'] as const)('%s sends no body and no content-type', (method) => {
-    const req = buildAttemptRequest({ method, service: 'inventory', path: '/items/{{input.orderId}}' }, identity(), services);
+    const req = buildAttemptRequest(
+      { method, service: 'inventory', path: '/items/{{input.orderId}}' },
+      identity(),
+      services,
+    );
     expect(req.body).toBeUndefined();
     expect(req.headers['content-type']).toBeUndefined();
     expect(req.url).toBe('http://inventory.local:4020/base/items/o-1');
   });
 
   it('a template path missing at run time is a TemplateError naming the path', () => {
-    const run = () => buildAttemptRequest({ method: 'POST', url: 'http://127.0.0.1:1/x', body: { x: '{{input.missing.deep}}' } }, identity(), services);
+    const run = () =>
+      buildAttemptRequest(
+        { method: 'POST', url: 'http://127.0.0.1:1/x', body: { x: '{{input.missing.deep}}' } },
+        identity(),
+        services,
+      );
     expect(run).toThrow(TemplateError);
     expect(run).toThrow(/input\.missing\.deep/);
   });
@@ -111,20 +146,30 @@ describe('buildAttemptRequest: bodies', () => {
 
 describe('buildAttemptRequest: targets', () => {
   it('an unknown service is a RequestConfigError naming the variable to set', () => {
-    const run = () => buildAttemptRequest({ method: 'POST', service: 'shipping-labels', path: '/x' }, identity(), services);
+    const run = () =>
+      buildAttemptRequest({ method: 'POST', service: 'shipping-labels', path: '/x' }, identity(), services);
     expect(run).toThrow(RequestConfigError);
     expect(run).toThrow(/SAGAFLOW_SERVICE_SHIPPING_LABELS_URL/);
   });
 
   it('SAGAFLOW_ALLOWED_HOSTS refuses any other host, for urls and services alike', () => {
     const allowed = { ...services, allowedHosts: ['127.0.0.1'] };
-    expect(() => buildAttemptRequest({ method: 'GET', url: 'http://evil.example:80/x' }, identity(), allowed)).toThrow(RequestConfigError);
-    expect(() => buildAttemptRequest({ method: 'GET', service: 'inventory', path: '/x' }, identity(), allowed)).toThrow(/inventory\.local.*SAGAFLOW_ALLOWED_HOSTS/);
-    expect(buildAttemptRequest({ method: 'GET', service: 'payments', path: '/x' }, identity(), allowed).url).toBe('http://127.0.0.1:4010/x');
+    expect(() => buildAttemptRequest({ method: 'GET', url: 'http://evil.example:80/x' }, identity(), allowed)).toThrow(
+      RequestConfigError,
+    );
+    expect(() => buildAttemptRequest({ method: 'GET', service: 'inventory', path: '/x' }, identity(), allowed)).toThrow(
+      /inventory\.local.*SAGAFLOW_ALLOWED_HOSTS/,
+    );
+    expect(buildAttemptRequest({ method: 'GET', service: 'payments', path: '/x' }, identity(), allowed).url).toBe(
+      'http://127.0.0.1:4010/x',
+    );
   });
 
   it('compares allowed hosts case-insensitively', () => {
-    const req = buildAttemptRequest({ method: 'GET', url: 'http://Inventory.Local:4020/x' }, identity(), { ...services, allowedHosts: ['inventory.local'] });
+    const req = buildAttemptRequest({ method: 'GET', url: 'http://Inventory.Local:4020/x' }, identity(), {
+      ...services,
+      allowedHosts: ['inventory.local'],
+    });
     expect(req.url).toBe('http://inventory.local:4020/x');
   });
 

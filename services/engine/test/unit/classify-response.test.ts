@@ -50,10 +50,9 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(['2', '9'], now)).toBe(2_000);
   });
 
-  it.each([[undefined], [''], ['   '], ['soon'], ['-1'], ['1.5'], ['12abc'], [[]]] as Array<[string | string[] | undefined]>)(
-    'ignores %j',
-    (value) => {
-      expect(parseRetryAfter(value, now)).toBeUndefined();
-    },
-  );
+  it.each([[undefined], [''], ['   '], ['soon'], ['-1'], ['1.5'], ['12abc'], [[]]] as Array<
+    [string | string[] | undefined]
+  >)('ignores %j', (value) => {
+    expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
 });
