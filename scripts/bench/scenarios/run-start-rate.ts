@@ -106,14 +106,12 @@ export async function runStartRate(ctx: ScenarioContext, spec: StartRateScenario
           : {}),
         ...(delta.topStatements
           ? {
-              topStatements: delta.topStatements
-                .slice(0, 15)
-                .map((s) => ({
-                  ...s,
-                  query: s.query.replace(/\s+/g, ' ').slice(0, 400),
-                  totalMs: round(s.totalMs),
-                  perUnit: perStart(s.calls),
-                })),
+              topStatements: delta.topStatements.slice(0, 15).map((s) => ({
+                ...s,
+                query: s.query.replace(/\s+/g, ' ').slice(0, 400),
+                totalMs: round(s.totalMs),
+                perUnit: perStart(s.calls),
+              })),
             }
           : {}),
       },

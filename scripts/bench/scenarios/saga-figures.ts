@@ -59,14 +59,12 @@ export function computeSagaFigures(
         : {}),
       ...(delta.topStatements
         ? {
-            topStatements: delta.topStatements
-              .slice(0, 25)
-              .map((s) => ({
-                ...s,
-                query: s.query.replace(/\s+/g, ' ').slice(0, 400),
-                totalMs: round(s.totalMs),
-                perUnit: perUnit(s.calls),
-              })),
+            topStatements: delta.topStatements.slice(0, 25).map((s) => ({
+              ...s,
+              query: s.query.replace(/\s+/g, ' ').slice(0, 400),
+              totalMs: round(s.totalMs),
+              perUnit: perUnit(s.calls),
+            })),
           }
         : {}),
     },

@@ -95,9 +95,7 @@ export interface EngineHarness {
   startEngine(overrides?: Partial<StartEngineOptions>): Promise<RunningEngine>;
   stopEngine(): Promise<void>;
   /** step_attempts rows of a run in commit order */
-  attempts(
-    runId: string,
-  ): Promise<
+  attempts(runId: string): Promise<
     Array<{
       step_index: number;
       kind: string;
@@ -108,9 +106,7 @@ export interface EngineHarness {
     }>
   >;
   /** outbox rows of a run */
-  outbox(
-    runId: string,
-  ): Promise<
+  outbox(runId: string): Promise<
     Array<{
       id: string;
       step_index: number;
