@@ -82,11 +82,26 @@ describe('engine metrics', () => {
     }
   });
 
-  it('stopping an engine twice is harmless', async () => {
+  it('stopping an engine twice (also concurrently) stops it once: one "engine stopped", nothing claimed after', async () => {
     const engine = h.engine!;
+    const stoppedLines = (): number => h.logs().filter((r) => r['msg'] === 'engine stopped').length;
+    const before = stoppedLines();
     await Promise.all([engine.stop(), engine.stop()]);
     await engine.stop();
+    expect(stoppedLines()).toBe(before + 1);
+
+    // the stopped engine claims nothing: a run started now stays PENDING with its first item unleased
+    const saga = await h.defineSaga('obs-stopped', [{ id: 'a' }]);
+    const runId = await saga.start();
+    expect(await engine.engine.tick()).toBe(false);
+    expect((await h.getRun(runId)).run.status).toBe('PENDING');
+    expect(await h.outbox(runId)).toEqual([
+      expect.objectContaining({ status: 'READY', deliveries: 0, lease_owner: null }),
+    ]);
+    expect(h.downstream.requests({ runId })).toEqual([]);
+
     await h.stopEngine();
     await h.startEngine();
+    expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
   });
 });
