@@ -1,0 +1,39 @@
+import type pg from 'pg';
+import type { SentStatement } from './record-statements.js';
+
+/** A node of a plan that reads a table: how (Seq Scan, Index Scan, ...), which table, through which index. */
+export interface TableScan {
+  nodeType: string;
+  relation: string;
+  index: string | undefined;
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** Statements that read or write tables (transaction control, SET and the like are not planned). */
+export function isPlannable(statement: SentStatement): boolean {
+  return /^\s*(with|select|insert|update|delete)\b/i.test(statement.text);
+}
+
+/** The table reads of a statement's plan, as Postgres plans it with the values it was sent with. */
+export async function explainScans(client: pg.Client, statement: SentStatement): Promise<TableScan[]> {
+  const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({
+    text: `explain (format json) ${statement.text}`,
+    values: statement.values,
+  });
+  const scans: TableScan[] = [];
+  const visit = (node: PlanNode): void => {
+    // ModifyTable nodes (Update on outbox, ...) name a relation too, but read nothing themselves
+    if (node['Relation Name'] !== undefined && node['Node Type'].endsWith('Scan')) {
+      scans.push({ nodeType: node['Node Type'], relation: node['Relation Name'], index: node['Index Name'] });
+    }
+    for (const child of node.Plans ?? []) visit(child);
+  };
+  for (const entry of rows[0]!['QUERY PLAN']) visit(entry.Plan);
+  return scans;
+}
