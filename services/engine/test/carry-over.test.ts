@@ -90,7 +90,7 @@ describe('lease carry-over', () => {
 
   it('an item claimed again by the same engine after its lease expired counts as two attempts in flight until both end', async () => {
     const saga = await h.defineSaga('reclaim-own', [{ id: 'a' }]);
-    h.downstream.hold(saga.path('a'));
+    h.downstream.holdPath(saga.path('a'));
     const runId = await saga.start({});
     const agent = createDownstreamAgent(2);
     const engine = new Engine(
@@ -128,7 +128,7 @@ describe('lease carry-over', () => {
       });
       expect(engine.inFlightCount).toBe(2);
 
-      h.downstream.release(saga.path('a'));
+      h.downstream.releasePath(saga.path('a'));
       expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
       await waitFor(() => engine.inFlightCount === 0, { timeoutMs: 5_000, description: 'both slots freed' });
       expect(await h.attempts(runId)).toHaveLength(1); // the first holder's result was fenced out

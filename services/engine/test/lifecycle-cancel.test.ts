@@ -21,7 +21,7 @@ describe('lifecycle: cancel', () => {
       { id: 'c', compensation: true },
     ]);
     h.downstream.script(saga.path('b'), [{ status: 200, body: { reserved: true } }]);
-    h.downstream.hold(saga.path('b'));
+    h.downstream.holdPath(saga.path('b'));
 
     const runId = await saga.start();
     await waitFor(() => h.downstream.heldCount(saga.path('b')) === 1, {
@@ -31,7 +31,7 @@ describe('lifecycle: cancel', () => {
 
     expect(await cancelRun(h.db, runId)).toEqual({ runId, status: 'CANCELLING' });
     expect((await h.getRun(runId)).run.status).toBe('CANCELLING');
-    h.downstream.release(saga.path('b'));
+    h.downstream.releasePath(saga.path('b'));
     const view = await h.waitTerminal(runId);
 
     expect(view.run.status).toBe('CANCELLED');
@@ -49,7 +49,7 @@ describe('lifecycle: cancel', () => {
       '/cancel-inflight/b/undo',
       '/cancel-inflight/a/undo',
     ]);
-    expect(requests.slice(2).map((r) => r.idempotencyKey)).toEqual([`${runId}:b:compensate`, `${runId}:a:compensate`]);
+    expect(requests.slice(2).map((r) => r.key)).toEqual([`${runId}:b:compensate`, `${runId}:a:compensate`]);
     await h.expectNoMoreWork(runId);
   });
 

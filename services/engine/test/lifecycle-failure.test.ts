@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, retryStep } from '@sagaflow/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statusesByAttempt } from './helpers/downstream.js';
+import { statusesByAttempt } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
 /** SPEC §4 failure paths: permanent failures, exhausted retries, compensation, operator retries, template errors. */
@@ -168,7 +168,7 @@ describe('lifecycle: failures and compensation', () => {
     expect(view.steps[0]).toMatchObject({ compensationStatus: 'COMPENSATED', compensationAttempts: 3 });
     const undos = h.downstream.requests({ runId, path: saga.undoPath('a') });
     expect(undos.map((r) => r.attempt)).toEqual([1, 2, 3]);
-    expect(new Set(undos.map((r) => r.idempotencyKey))).toEqual(new Set([`${runId}:a:compensate`]));
+    expect(new Set(undos.map((r) => r.key))).toEqual(new Set([`${runId}:a:compensate`]));
     expect(await h.outbox(runId)).toEqual([]);
     await h.expectNoMoreWork(runId);
   });

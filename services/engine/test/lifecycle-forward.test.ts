@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statusesByAttempt, type RecordedRequest } from './helpers/downstream.js';
+import { statusesByAttempt, type DownstreamRequest } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
 /** SPEC §3/§4 forward paths: success, retries (status, timeout, Retry-After) and the backoff timing. */
@@ -14,7 +14,8 @@ afterAll(async () => {
 
 const fastRetry = { initialIntervalMs: 20, backoffCoefficient: 1, jitter: 'none' } as const;
 
-const gaps = (requests: RecordedRequest[]): number[] => requests.slice(1).map((r, i) => r.at - requests[i]!.at);
+const gaps = (requests: DownstreamRequest[]): number[] =>
+  requests.slice(1).map((r, i) => r.arrivedAt - requests[i]!.arrivedAt);
 
 describe('lifecycle: forward paths', () => {
   it('success: three steps complete, each request carries the SPEC §3 headers and the envelope', async () => {
@@ -115,7 +116,7 @@ describe('lifecycle: forward paths', () => {
       output: { ok: true, path: '/fwd-retry/a', nth: 3 },
     });
     const requests = h.downstream.requests({ runId, path: saga.path('a') });
-    expect(requests.map((r) => r.idempotencyKey)).toEqual([`${runId}:a`, `${runId}:a`, `${runId}:a`]);
+    expect(requests.map((r) => r.key)).toEqual([`${runId}:a`, `${runId}:a`, `${runId}:a`]);
     expect(requests.map((r) => r.headers['x-sagaflow-attempt'])).toEqual(['1', '2', '3']);
     expect(requests.map((r) => (r.body as { attempt: number }).attempt)).toEqual([1, 2, 3]);
 
@@ -132,7 +133,7 @@ describe('lifecycle: forward paths', () => {
   it('a timeout is retried: the first request hangs, the second succeeds', async () => {
     const saga = await h.defineSaga('fwd-timeout', [{ id: 'a', timeoutMs: 300, retry: fastRetry }]);
     h.downstream.script(saga.path('a'), (_req, nth) =>
-      nth === 1 ? { status: 200, hang: true } : { status: 200, body: { late: false } },
+      nth === 1 ? { type: 'hang' } : { status: 200, body: { late: false } },
     );
 
     const runId = await saga.start();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimOutboxBatch, createDb, createPool, releaseLeases } from '@sagaflow/db';
 import { createEngineMetrics } from '../src/metrics.js';
-import { statusesByAttempt } from './helpers/downstream.js';
+import { statusesByAttempt } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
 /** The engine's side of SPEC §8: what it logs about each run, and metrics that survive a dead database. */

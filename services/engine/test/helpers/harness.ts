@@ -15,10 +15,9 @@ import {
   type StepRequest,
   type WorkflowDefinition,
 } from '@sagaflow/definitions';
-import { waitFor } from '@sagaflow/testkit';
+import { startFakeDownstream, waitFor, type FakeDownstream } from '@sagaflow/testkit';
 import pino from 'pino';
 import { startEngine, type RunningEngine, type StartEngineOptions } from '../../src/index.js';
-import { startDownstream, type Downstream } from './downstream.js';
 
 /**
  * One engine test's world: a fresh migrated database, a scriptable downstream, and (optionally) an in-process
@@ -79,7 +78,7 @@ export interface HarnessOptions {
 export interface EngineHarness {
   database: TestDatabase;
   db: TestDatabase['db'];
-  downstream: Downstream;
+  downstream: FakeDownstream;
   /** the running in-process engine, if any */
   readonly engine: RunningEngine | undefined;
   /** every log line the in-process engines wrote, parsed */
@@ -124,13 +123,17 @@ export interface EngineHarness {
   close(): Promise<void>;
 }
 
-function buildRequest(downstream: Downstream, path: string, override: Partial<StepRequest> | undefined): StepRequest {
+function buildRequest(
+  downstream: FakeDownstream,
+  path: string,
+  override: Partial<StepRequest> | undefined,
+): StepRequest {
   return { method: 'POST', url: downstream.urlFor(path), ...override } as StepRequest;
 }
 
 /** The definition a compact saga spec stands for (pure apart from the downstream's address). */
 export function buildSagaDefinition(
-  downstream: Downstream,
+  downstream: FakeDownstream,
   name: string,
   steps: SagaStepSpec[],
   options: SagaOptions = {},
@@ -178,7 +181,7 @@ function captureLogs(into: Array<Record<string, unknown>>): Writable {
 
 export async function createEngineHarness(options: HarnessOptions = {}): Promise<EngineHarness> {
   const database = await createTestDatabase();
-  const downstream = await startDownstream();
+  const downstream = await startFakeDownstream();
   const db = database.db;
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'debug' }, captureLogs(lines));
