@@ -1,9 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '@sagaflow/db/testing';
-import { spawnService, waitFor, type ServiceProcess } from '@sagaflow/testkit';
+import {
+  spawnService,
+  startFakeDownstream,
+  waitFor,
+  type FakeDownstream,
+  type ServiceProcess,
+} from '@sagaflow/testkit';
 import { ADMIN_TOKEN } from './helpers.js';
-import { startRecordingDownstream, type RecordingDownstream } from './observability/downstream.js';
 import { startOtlpCollector, type ExportedSpan, type OtlpCollector } from './observability/otlp-collector.js';
 
 /**
@@ -19,7 +24,7 @@ const CALLER_SPAN = 'b7ad6b7169203331';
 
 let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
 let collector: OtlpCollector;
-let downstream: RecordingDownstream;
+let downstream: FakeDownstream;
 let api: ServiceProcess;
 let engine: ServiceProcess;
 let apiUrl: string;
@@ -27,7 +32,7 @@ let apiUrl: string;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   collector = await startOtlpCollector();
-  downstream = await startRecordingDownstream(() => ({ status: 200 }));
+  downstream = await startFakeDownstream();
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'info' };
   engine = spawnService({
     name: 'engine',
@@ -165,7 +170,7 @@ describe('spans exported over OTLP by both processes', () => {
 
   it('the downstream saw exactly one traceparent per attempt: the attempt span', () => {
     const attempts = spans.filter((s) => s.scope === '@sagaflow/engine');
-    expect(downstream.received.map((r) => r.headers['traceparent'])).toEqual(
+    expect(downstream.requests().map((r) => r.headers['traceparent'])).toEqual(
       attempts.map((s) => `00-${CALLER_TRACE}-${s.spanId}-01`),
     );
     expect(spans.filter((s) => s.scope === '@opentelemetry/instrumentation-undici')).toEqual([]);

@@ -1,9 +1,9 @@
+import type { Script } from '@sagaflow/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger as createEngineLogger } from '@sagaflow/engine';
 import { createLogger } from '@sagaflow/observability';
 import { ADMIN_TOKEN } from './helpers.js';
 import { createLogCapture, type LogCapture } from './observability/log-capture.js';
-import type { Answering } from './observability/downstream.js';
 import { startObservedWorld, type ObservedWorld } from './observability/world.js';
 
 /**
@@ -25,7 +25,7 @@ const INPUT = {
   payments: [{ card: SECRETS.card }],
 };
 
-const answering: Answering = (path, nth) => {
+const script: Script = ({ path }, nth) => {
   if (path === '/l-comp/l-b') return { status: nth === 1 ? 503 : 422 };
   if (path === '/l-fail/l-a') return { status: nth === 1 ? 422 : 200 };
   if (path === '/l-slow/l-a') return { status: 200, delayMs: 300 };
@@ -43,7 +43,7 @@ async function startLoggedWorld(sensitive: boolean): Promise<Logged> {
   const api = createLogCapture();
   const engine = createLogCapture();
   const world = await startObservedWorld({
-    answering,
+    script,
     apiLogger: createLogger({ name: 'sagaflow-api', level: 'debug', sensitive, destination: api.destination }),
     // debug: the engine logs each step's output too
     engineLogger: createEngineLogger({

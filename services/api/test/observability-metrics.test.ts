@@ -15,7 +15,7 @@ let engine: string;
 
 beforeAll(async () => {
   world = await startObservedWorld({
-    answering: (path, nth) => {
+    script: ({ path }, nth) => {
       if (path === '/m-comp/comp-b') return { status: 422 }; // permanent: compensate comp-a
       if (path === '/m-fail/fail-a') return { status: 503 }; // retryable, twice: the run FAILS (nothing to undo)
       return { status: 200, body: { ok: true, nth } };
@@ -103,7 +103,7 @@ describe('step counters', () => {
 
   it('step_latency_ms observes every request sent', () => {
     expect(sampleValue(engine, 'step_latency_ms_count')).toBe(7);
-    expect(world.downstream.received).toHaveLength(7);
+    expect(world.downstream.requests()).toHaveLength(7);
   });
 });
 
@@ -128,7 +128,7 @@ describe('database gauges with work waiting and no engine', () => {
   let idle: ObservedWorld;
 
   beforeAll(async () => {
-    idle = await startObservedWorld({ answering: () => ({ status: 200 }), engine: false });
+    idle = await startObservedWorld({ script: () => ({ status: 200 }), engine: false });
     await idle.defineSaga('m-idle', [{ id: 'only' }]);
     for (let i = 0; i < 3; i++) await idle.start('m-idle', { i });
   });

@@ -23,7 +23,7 @@ beforeAll(async () => {
   tracing = startTracing({ serviceName: 'sagaflow-test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
   world = await startObservedWorld({
     // t-b: a retryable 503, then a permanent 422 → t-a is compensated
-    answering: (path, nth) => (path === '/t-saga/t-b' ? { status: nth === 1 ? 503 : 422 } : { status: 200 }),
+    script: ({ path }, nth) => (path === '/t-saga/t-b' ? { status: nth === 1 ? 503 : 422 } : { status: 200 }),
   });
   await world.defineSaga('t-saga', [{ id: 't-a', compensation: true }, { id: 't-b' }]);
 });
@@ -107,7 +107,7 @@ describe('a run started with a caller traceparent', () => {
   });
 
   it('each downstream request carried exactly one traceparent: its attempt span', () => {
-    const received = world.downstream.received.filter((r) => r.headers['x-sagaflow-run-id'] === runId);
+    const received = world.downstream.requests().filter((r) => r.headers['x-sagaflow-run-id'] === runId);
     expect(received).toHaveLength(4);
     const sent = received.map((r) => {
       const names = r.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());

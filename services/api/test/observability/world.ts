@@ -3,20 +3,19 @@ import { pino, type Logger } from 'pino';
 import { getRun, isTerminal, type RunView } from '@sagaflow/db';
 import { createTestDatabase } from '@sagaflow/db/testing';
 import { startEngine, type RunningEngine, type StartEngineOptions } from '@sagaflow/engine';
-import { waitFor } from '@sagaflow/testkit';
+import { startFakeDownstream, waitFor, type FakeDownstream, type Script } from '@sagaflow/testkit';
 import { buildApp } from '../../src/app.js';
 import { ADMIN_TOKEN, testConfig } from '../helpers.js';
-import { startRecordingDownstream, type Answering, type RecordingDownstream } from './downstream.js';
 
 /**
  * The observability tests' world, all in this process: a fresh database, the API (buildApp, requests through
- * app.inject), an engine (startEngine, /metrics on an ephemeral port) and a recording downstream on loopback.
+ * app.inject), an engine (startEngine, /metrics on an ephemeral port) and the testkit's fake downstream.
  */
 export interface ObservedWorld {
   db: Awaited<ReturnType<typeof createTestDatabase>>['db'];
   app: FastifyInstance;
   engine: RunningEngine | undefined;
-  downstream: RecordingDownstream;
+  downstream: FakeDownstream;
   /** Registers a saga whose step `<id>` calls `<downstream>/<name>/<id>` and its compensation `.../<id>/undo`. */
   defineSaga(name: string, steps: SagaStep[]): Promise<void>;
   /** POST /v1/workflows/<name>/start; returns the runId. */
@@ -34,7 +33,8 @@ export interface SagaStep {
 }
 
 export interface WorldOptions {
-  answering: Answering;
+  /** how the downstream answers (`nth` counts requests with the same idempotency key) */
+  script: Script;
   apiLogger?: Logger;
   engineLogger?: Logger;
   /** false: no engine (the outbox fills up) */
@@ -46,7 +46,8 @@ const FAST = { initialIntervalMs: 10, backoffCoefficient: 1, jitter: 'none' } as
 
 export async function startObservedWorld(options: WorldOptions): Promise<ObservedWorld> {
   const testDb = await createTestDatabase();
-  const downstream = await startRecordingDownstream(options.answering);
+  const downstream = await startFakeDownstream();
+  downstream.setScript(options.script);
   const app = buildApp({
     db: testDb.db,
     config: testConfig(),
