@@ -1,7 +1,7 @@
 import { registerDefinition, type Db } from '@sagaflow/db';
 import { createTestDatabase } from '@sagaflow/db/testing';
 import type { WorkflowDefinition } from '@sagaflow/definitions';
-import { startChaosDownstream, type ChaosDownstream } from './downstream/chaos-downstream.js';
+import { startFakeDownstream, type FakeDownstream } from '@sagaflow/testkit';
 import { readEvidence } from './downstream/evidence.js';
 import { checkInvariants } from './invariants/check-invariants.js';
 import type { InvariantReport } from './invariants/types.js';
@@ -18,13 +18,13 @@ export interface ScenarioDatabase {
 }
 
 /**
- * One scenario's world: its own database, a chaos downstream, and the child processes it spawned (all of
+ * One scenario's world: its own database, the fake downstream (@sagaflow/testkit), and the child processes it spawned (all of
  * them SIGKILLed by close(), whatever state the test left them in).
  */
 export interface Scenario {
   readonly databaseUrl: string;
   readonly db: Db;
-  readonly downstream: ChaosDownstream;
+  readonly downstream: FakeDownstream;
   /** every engine spawned so far, dead or alive */
   readonly engines: EngineProcess[];
   register(definition: WorkflowDefinition): Promise<void>;
@@ -42,7 +42,7 @@ async function openTestDatabase(): Promise<ScenarioDatabase> {
 
 export async function createScenario(database?: ScenarioDatabase): Promise<Scenario> {
   const store = database ?? (await openTestDatabase());
-  const downstream = await startChaosDownstream();
+  const downstream = await startFakeDownstream();
   const engines: EngineProcess[] = [];
   const apis: ApiProcess[] = [];
   return {

@@ -1,5 +1,5 @@
 import type { Random } from '../random.js';
-import type { Behaviour, Script } from './chaos-downstream.js';
+import type { Behaviour, DownstreamRequest, Script } from '@sagaflow/testkit';
 
 /** Probabilities (0..1) of each fault per request; the rest get the business answer. */
 export interface FaultMix {
@@ -12,7 +12,7 @@ export interface FaultMix {
 }
 
 /** What a request would get from a healthy service: the business answer. */
-export type BusinessAnswer = Script;
+export type BusinessAnswer = (request: DownstreamRequest, nth: number) => Behaviour;
 
 export interface FaultCounts {
   serverError: number;
@@ -36,11 +36,12 @@ export function withFaults(
   const script: Script = (request, seenForKey) => {
     const answer = business(request, seenForKey);
     const roll = random.next();
-    const succeeds = answer.type === 'reply' && answer.status >= 200 && answer.status < 300;
+    const reply = answer.type === undefined || answer.type === 'reply' ? answer : undefined;
+    const succeeds = reply !== undefined && reply.status >= 200 && reply.status < 300;
     const afterEffect = succeeds && random.next() < 0.5;
     const effect = {
       afterEffect,
-      ...(answer.type === 'reply' && answer.body !== undefined ? { body: answer.body } : {}),
+      ...(reply?.body !== undefined ? { body: reply.body } : {}),
     };
     let fault: Behaviour | undefined;
     if (roll < mix.serverError) {

@@ -1,8 +1,8 @@
 import type { EffectRecord, RequestRecord } from '../invariants/types.js';
-import type { ChaosDownstream } from './chaos-downstream.js';
+import type { FakeDownstream } from '@sagaflow/testkit';
 
 /** The downstream's log and effects in the shape the invariant checker reads. */
-export function readEvidence(downstream: ChaosDownstream): {
+export function readEvidence(downstream: FakeDownstream): {
   requests: RequestRecord[];
   effects: Map<string, EffectRecord>;
 } {

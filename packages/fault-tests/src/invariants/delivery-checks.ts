@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { formatIdempotencyKey, parseIdempotencyKey } from '../downstream/request-key.js';
+import { formatIdempotencyKey, parseIdempotencyKey } from '@sagaflow/testkit';
 import type { AttemptRecord, EffectRecord, RequestRecord, Snapshot, StepRecord, Violation } from './types.js';
 
 /**
@@ -30,7 +30,7 @@ export function sendsNoRequest(attempt: AttemptRecord): boolean {
   return code === 'STEP_FAILED' && attempt.httpStatus === null && attempt.error?.['lastErrorCode'] === undefined;
 }
 
-const groupKey = (key: string, attemptNo: number): string => `${key}#${attemptNo}`;
+const groupKey = (key: string, attemptNo: number | undefined): string => `${key}#${attemptNo}`;
 
 function indexSteps(steps: readonly StepRecord[]): Map<string, StepRecord> {
   return new Map(steps.map((s) => [`${s.runId}:${s.stepId}`, s]));

@@ -52,7 +52,7 @@ export interface Snapshot {
 export interface RequestRecord {
   seq: number;
   key: string;
-  attempt: number;
+  attempt: number | undefined;
   arrivedAt: number;
   /** answered from the dedup store: the effect was not applied again */
   replayed: boolean;

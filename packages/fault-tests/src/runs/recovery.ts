@@ -1,4 +1,4 @@
-import type { SeenRequest } from '../downstream/chaos-downstream.js';
+import type { DownstreamRequest } from '@sagaflow/testkit';
 
 /**
  * Recovery after kills: for every request a killed engine abandoned, how long after the kill the same
@@ -6,7 +6,7 @@ import type { SeenRequest } from '../downstream/chaos-downstream.js';
  * or undefined when no kill hit an attempt in flight. Pure.
  */
 export function measureRecoveryMs(
-  requests: readonly SeenRequest[],
+  requests: readonly DownstreamRequest[],
   kills: ReadonlyArray<{ at: number }>,
 ): number | undefined {
   let worst: number | undefined;
