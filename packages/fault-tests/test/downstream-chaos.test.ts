@@ -2,6 +2,7 @@ import { startRun } from '@sagaflow/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withFaults, type FaultCounts } from '../src/downstream/chaos-script.js';
 import { figuresFromReport, printFigures } from '../src/figures/figures.js';
+import { countLogMessages } from '../src/processes/log-records.js';
 import { formatViolations } from '../src/invariants/check-invariants.js';
 import { createRandom, readSeed } from '../src/random.js';
 import { startPaced } from '../src/runs/paced-starts.js';
@@ -26,7 +27,7 @@ const MIX = { serverError: 0.2, hang: 0.05, reset: 0.1 };
  * Every request of every step and compensation meets the same chaos: 20% answer 5xx, 5% hang past the step's
  * timeout, 10% have their connection destroyed — half of the hangs and resets after the effect was applied, so
  * the response is lost and only the idempotency key keeps the retry from doing it twice. Nothing crashes, so
- * every request must match exactly one recorded attempt.
+ * every request must match exactly one recorded attempt, and both engines must have done part of the work.
  */
 describe('downstream chaos on every step', () => {
   const random = createRandom(readSeed());
@@ -98,6 +99,10 @@ describe('downstream chaos on every step', () => {
       expect(faults.hang).toBeGreaterThan(0);
       expect(faults.reset).toBeGreaterThan(0);
       expect(report.duplicatesPrevented).toBeGreaterThan(0);
+      // both engines shared the outbox: each committed attempts
+      for (const engine of scenario.engines) {
+        expect(countLogMessages(engine.process, 'step attempt succeeded'), engine.id).toBeGreaterThan(0);
+      }
     },
   );
 });

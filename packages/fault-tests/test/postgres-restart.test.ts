@@ -36,13 +36,15 @@ interface Outage {
 /**
  * The API and two engines run against an embedded Postgres this test owns; it is stopped (fast shutdown) and
  * started again twice while clients start 300 runs through the API with idempotency keys, retrying what failed.
- * Meanwhile /ready must say 503, a start must never be a 500, and every run a client got a 202 for must finish.
+ * Meanwhile the API's and an engine's /ready must say 503, a start must never be a 500, and every run a client got a
+ * 202 for must finish.
  */
 describe('Postgres restarted twice during 300 runs', () => {
   const random = createRandom(readSeed());
   let postgres: OwnPostgres;
   let scenario: Scenario;
   let api: ApiProcess;
+  let engineUrl: string;
 
   beforeAll(async () => {
     postgres = await startOwnPostgres();
@@ -56,7 +58,8 @@ describe('Postgres restarted twice during 300 runs', () => {
     );
     scenario.downstream.setScript(() => ({ type: 'reply', status: 200, delayMs: random.int(20, 200) }));
     const env = { ENGINE_LEASE_MS: '2000', ENGINE_CONCURRENCY: String(CONCURRENCY) };
-    await Promise.all(['pg-a', 'pg-b'].map((id) => scenario.startEngine(id, env)));
+    const [engine] = await Promise.all(['pg-a', 'pg-b'].map((id) => scenario.startEngine(id, env)));
+    engineUrl = engine!.baseUrl;
     api = await scenario.startApi();
   });
   afterAll(async () => {
@@ -69,6 +72,7 @@ describe('Postgres restarted twice during 300 runs', () => {
     async () => {
       const client = createClient({ baseUrl: api.url });
       const ready = monitorHttp(() => `${api.url}/ready`);
+      const engineReady = monitorHttp(() => `${engineUrl}/ready`);
       const outages: Outage[] = [];
       const started = Date.now();
 
@@ -99,6 +103,7 @@ describe('Postgres restarted twice during 300 runs', () => {
       await restarting;
       const drain = await waitUntilAllTerminal(scenario.db, { since: started, timeoutMs: 60_000, expectedRuns: RUNS });
       await ready.stop();
+      await engineReady.stop();
 
       const promised = outcomes.flatMap((o) => (o.runId ? [o.runId] : []));
       const report = await scenario.check({
@@ -135,6 +140,10 @@ describe('Postgres restarted twice during 300 runs', () => {
           .soft(seen.has(503), `/ready during the outage at ${outage.down - started} ms saw ${[...seen].join(',')}`)
           .toBe(true);
         expect.soft(seen.has(500)).toBe(false);
+        // the engine says so too, and is ready again by itself once Postgres is back (no restart of the engine)
+        const engineSeen = engineReady.statusesBetween(outage.down, outage.up);
+        expect.soft(engineSeen.has(503), `engine /ready during the outage saw ${[...engineSeen].join(',')}`).toBe(true);
+        expect.soft(engineReady.samples().some((s) => s.at >= outage.up && s.status === 200)).toBe(true);
       }
       const refused = failures.filter((f) => f !== 503 && f !== 'connection');
       const logged = readLogRecords(api.process).filter((r) => r['msg'] === 'request failed');

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { figuresFromReport, printFigures } from '../src/figures/figures.js';
 import { formatViolations } from '../src/invariants/check-invariants.js';
 import { loadSnapshot } from '../src/invariants/load-snapshot.js';
-import { countLogMessages } from '../src/processes/log-records.js';
+import { countLogMessages, readLogRecords } from '../src/processes/log-records.js';
 import { sampleLeases } from '../src/runs/lease-samples.js';
 import { waitUntilAllTerminal } from '../src/runs/wait-terminal.js';
 import { createScenario, type Scenario } from '../src/scenario.js';
@@ -100,6 +100,13 @@ describe('a stalled engine whose leases expired', () => {
       expect(after).toEqual(before);
       expect(after.attempts).toHaveLength(RUNS * 2);
       expect(countLogMessages(engineA.process, 'step attempt succeeded')).toBe(0);
+      // each lost lease is logged with the run, step and item it was about
+      const lost = readLogRecords(engineA.process).filter(
+        (r) => typeof r['msg'] === 'string' && r['msg'].startsWith('lease lost'),
+      );
+      expect(new Set(lost.map((r) => r['runId'])).size).toBe(RUNS);
+      for (const record of lost)
+        expect(record).toMatchObject({ stepId: 'first', runId: expect.any(String), outboxId: expect.any(String) });
       expect(report.redeliveries).toBe(RUNS);
       expect(report.duplicatesPrevented).toBe(RUNS);
     },
