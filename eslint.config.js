@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', '**/scripts/**', '**/cli/**'],
+    files: ['scripts/**', '**/scripts/**', '**/cli/**', 'packages/bench/src/**'],
     rules: { 'no-console': 'off' },
   },
   prettier,

@@ -1,16 +1,15 @@
-// Usage: node --conditions=development --import tsx scripts/bench/explain-hot-queries.ts [--postgres url|embedded] [--runs 2000] [--history 0]
+// Usage: node --conditions=development --import tsx packages/bench/src/explain-hot-queries.ts [--postgres url|embedded] [--runs 2000] [--history 0]
 // EXPLAIN (ANALYZE, BUFFERS) of the engine's hot path on a fresh database holding `runs` PENDING runs of the bench
 // workflow (and `history` COMPLETED runs, as a database that has been in use for a while has): the claim (claimOutboxBatch), and the completion (completeItem → applyPlan) of a middle step, a last
 // step and a failing step, each recorded with its real parameters, then replayed under EXPLAIN and rolled back.
 // Also lists every statement (round trip) each of those sends. Writes bench-results/explain-<stamp>.md.
-import '../dev/development-conditions.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AttemptResult } from '../../packages/db/src/index.js';
+import type { AttemptResult } from '@sagaflow/db';
 import type { RecordedStatement } from './query-recorder.js';
 
-const { claimOutboxBatch, completeItem, registerDefinition, startRun } = await import('../../packages/db/src/index.js');
+const { claimOutboxBatch, completeItem, registerDefinition, startRun } = await import('@sagaflow/db');
 const { createBenchDatabase } = await import('./bench-database.js');
 const { fillHistory } = await import('./fill-history.js');
 const { createDb, createPool } = await import('./db-access.js');

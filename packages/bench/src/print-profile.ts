@@ -1,4 +1,4 @@
-// Usage: node --import tsx scripts/bench/print-profile.ts <file.cpuprofile> [top]
+// Usage: node --import tsx packages/bench/src/print-profile.ts <file.cpuprofile> [top]
 // Prints the self time of a V8 CPU profile (node --cpu-prof) by function and by package/folder, as markdown.
 import { readFile } from 'node:fs/promises';
 import { formatProfileSummary, summarizeProfile, type CpuProfile } from './summarize-profile.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { actionKey, fnv1a32, isRejectedKey } from '../reject-rule.js';
-import { verifyRuns, type RunRow, type StepRow } from '../verify-runs.js';
+import { actionKey, fnv1a32, isRejectedKey } from '../src/reject-rule.js';
+import { verifyRuns, type RunRow, type StepRow } from '../src/verify-runs.js';
 
 const run = (id: string, status: string): RunRow => ({ id, status, createdMs: 0, completedMs: 1 });
 const step = (

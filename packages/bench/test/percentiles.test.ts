@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeDistribution, median, percentile } from '../percentiles.js';
+import { describeDistribution, median, percentile } from '../src/percentiles.js';
 
 describe('percentile (nearest rank)', () => {
   const values = Array.from({ length: 100 }, (_, i) => i + 1);

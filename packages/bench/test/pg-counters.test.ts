@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffPgCounters, type PgCounters } from '../pg-counters.js';
+import { diffPgCounters, type PgCounters } from '../src/pg-counters.js';
 
 describe('diffPgCounters', () => {
   const before: PgCounters = {

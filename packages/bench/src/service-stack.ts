@@ -8,7 +8,7 @@ import type { ServiceBundles } from './bundle-services.js';
 import { startBenchChild, type BenchChild } from './child-process.js';
 import { readMachineCpu, readPostgresCpuSeconds } from './proc-status.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const API_ENTRY = join(REPO_ROOT, 'services/api/src/server.ts');
 const ENGINE_ENTRY = join(REPO_ROOT, 'services/engine/src/main.ts');
 const DOWNSTREAM_ENTRY = fileURLToPath(new URL('./downstream.ts', import.meta.url));

@@ -1,5 +1,4 @@
-// @sagaflow/db is not a dependency of the root package, so the root scripts reach its sources by path.
-export { createDb, createPool, migrateToLatest } from '../../packages/db/src/index.js';
+export { createDb, createPool, migrateToLatest } from '@sagaflow/db';
 
 /** The same server and credentials, another database. */
 export function replaceDatabaseNameInUrl(url: string, database: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBenchOptions, USAGE } from '../options.js';
+import { parseBenchOptions, USAGE } from '../src/options.js';
 
 const URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 

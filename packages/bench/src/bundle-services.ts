@@ -6,14 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface ServiceBundles {
   api: string;
   engine: string;
 }
 
-/** esbuild's binary: the one tsx (a root devDependency) brings. */
+/** esbuild's binary: the one tsx (a devDependency) brings. */
 function resolveEsbuild(): string {
   const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'));
   return join(dirname(fromTsx.resolve('esbuild/package.json')), 'bin/esbuild');

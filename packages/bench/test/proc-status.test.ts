@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMachineCpu, parseStatCpuSeconds, parseStatusKb, readProcessMemory } from '../proc-status.js';
+import { parseMachineCpu, parseStatCpuSeconds, parseStatusKb, readProcessMemory } from '../src/proc-status.js';
 
 describe('/proc parsing', () => {
   it('reads VmHWM and VmRSS in kB', () => {

@@ -1,4 +1,4 @@
-import type { WorkflowDefinition } from '../../packages/definitions/src/index.js';
+import type { WorkflowDefinition } from '@sagaflow/definitions';
 
 /** The benchmark's workflow: charge → reserve → notify, compensations refund and release (issue "Performance"). */
 export const BENCH_WORKFLOW = { name: 'bench-saga', version: '1.0.0' } as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyUrl, summarizeProfile, type CpuProfile } from '../summarize-profile.js';
+import { classifyUrl, summarizeProfile, type CpuProfile } from '../src/summarize-profile.js';
 
 describe('summarizeProfile', () => {
   const profile: CpuProfile = {
