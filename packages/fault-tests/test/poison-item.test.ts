@@ -9,6 +9,8 @@ import { createScenario, type Scenario } from '../src/scenario.js';
 import { buildWorkflow } from '../src/workflows.js';
 
 const MAX_DELIVERIES = 2;
+/** held requests must outlast an engine start on a busy machine (13 s seen): no attempt may time out meanwhile */
+const HOLD_TIMEOUT_MS = 120_000;
 const ENV = { ENGINE_LEASE_MS: '3000', ENGINE_MAX_DELIVERIES: String(MAX_DELIVERIES) };
 
 /** An item whose worker dies on every delivery is parked after ENGINE_MAX_DELIVERIES instead of looping forever. */
@@ -30,7 +32,10 @@ describe('poison items', () => {
 
   it('parks an action whose engine is killed on every delivery, then compensates the earlier step', async () => {
     await scenario.register(
-      buildWorkflow('poison-action', scenario.downstream.url, [{ id: 'reserve', compensated: true }, { id: 'charge' }]),
+      buildWorkflow('poison-action', scenario.downstream.url, [
+        { id: 'reserve', compensated: true },
+        { id: 'charge', timeoutMs: HOLD_TIMEOUT_MS },
+      ]),
     );
     // every delivery of "charge" hangs until its engine is killed
     scenario.downstream.setScript((r) => (r.stepId === 'charge' ? { type: 'hold' } : { status: 200 }));
@@ -103,7 +108,10 @@ describe('poison items', () => {
 
   it('fails the run with COMPENSATION_FAILED when a compensation is parked', async () => {
     await scenario.register(
-      buildWorkflow('poison-undo', scenario.downstream.url, [{ id: 'book', compensated: true }, { id: 'pay' }]),
+      buildWorkflow('poison-undo', scenario.downstream.url, [
+        { id: 'book', compensated: true, timeoutMs: HOLD_TIMEOUT_MS },
+        { id: 'pay' },
+      ]),
     );
     scenario.downstream.setScript((r) => {
       if (r.stepId === 'pay') return { status: 422, body: { error: 'card declined' } };

@@ -87,7 +87,7 @@ export async function startFakeDownstream(): Promise<FakeDownstream> {
     perform(req, res, request, behaviour);
   };
 
-  const record = (req: IncomingMessage, res: ServerResponse, text: string): DownstreamRequest => {
+  const record = (req: IncomingMessage, res: ServerResponse, text: string, arrivedAt: number): DownstreamRequest => {
     const path = new URL(req.url ?? '/', 'http://downstream').pathname;
     const key = header(req, 'x-idempotency-key') ?? '';
     const counter = key === '' ? `path:${path}` : key;
@@ -115,7 +115,7 @@ export async function startFakeDownstream(): Promise<FakeDownstream> {
         ? { identity: { runId: headerRunId, stepId: headerStepId, kind: envelopeKind } }
         : {}),
       nth,
-      arrivedAt: Date.now(),
+      arrivedAt,
       fate: 'pending',
       appliedEffect: false,
       replayed: false,
@@ -127,6 +127,7 @@ export async function startFakeDownstream(): Promise<FakeDownstream> {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const arrivedAt = Date.now(); // the headers are in: before the body, so a busy test process does not date it late
     let request: DownstreamRequest | undefined;
     open.add(res);
     res.on('close', () => {
@@ -137,7 +138,7 @@ export async function startFakeDownstream(): Promise<FakeDownstream> {
       }
     });
     const text = await readText(req);
-    const seenRequest = (request = record(req, res, text));
+    const seenRequest = (request = record(req, res, text, arrivedAt));
     if (heldPaths.has(seenRequest.path)) {
       park(seenRequest, true, (reply) =>
         reply ? perform(req, res, seenRequest, reply) : void decideAndPerform(req, res, seenRequest).catch(fail(res)),

@@ -28,7 +28,7 @@ export interface DownstreamRequest {
   identity?: { runId: string; stepId: string; kind: string };
   /** 1-based count of requests with this key so far (to this path when there is no key) */
   nth: number;
-  /** Date.now() at arrival (before any hold or delay) */
+  /** Date.now() when its headers arrived (before its body, any hold or delay) */
   arrivedAt: number;
   fate: Fate;
   /** the status answered, when one was */
