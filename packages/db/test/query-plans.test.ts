@@ -76,7 +76,7 @@ beforeAll(async () => {
   const { runId } = await startRun(database.db, { workflowName: 'plans', input: ORDER, correlationId: 'plans-0' });
   await cloneRun(admin, runId, RUNS - 1);
   await admin.query('analyze');
-});
+}, 300_000); // the copies take seconds on an idle machine, minutes on a busy one
 afterAll(async () => {
   await admin?.end();
   await db?.destroy();
