@@ -7,6 +7,7 @@ import {
   type StepRequest,
 } from '@sagaflow/definitions';
 import {
+  storableText,
   TERMINAL_RUN_STATUSES,
   type AttemptError,
   type AttemptRecord,
@@ -56,8 +57,9 @@ function targetOf(step: StepDefinition, kind: 'action' | 'compensation'): Target
   return c ? { request: c.request, timeoutMs: c.timeoutMs, retry: c.retry, compensationId: c.id } : undefined;
 }
 
+/** A long text body cut to 2 KiB for an error detail; a surrogate pair cut in half becomes U+FFFD (storable). */
 const summarize = (body: unknown): unknown =>
-  typeof body === 'string' && body.length > 2048 ? `${body.slice(0, 2048)}…` : body;
+  typeof body === 'string' && body.length > 2048 ? `${storableText(body.slice(0, 2048))}…` : body;
 
 const ERROR_CODES: Record<AttemptEnd['type'], string> = {
   response: 'HTTP_ERROR',

@@ -126,6 +126,16 @@ const cases: HostileCase[] = [
     error: { lastErrorCode: 'HTTP_ERROR', httpStatus: 503, response: 'down\uFFFD' },
   },
   {
+    name: 'server-error-long-body-cut-inside-a-surrogate-pair',
+    answer: { bytes: rawResponse(500, `${'x'.repeat(2047)}😀 and more`, text) },
+    status: 'FAILED',
+    attempts: [
+      ['RETRYABLE', 500],
+      ['FAILED', 500],
+    ],
+    error: { lastErrorCode: 'HTTP_ERROR', httpStatus: 500, response: `${'x'.repeat(2047)}\uFFFD…` },
+  },
+  {
     name: 'endless-body',
     answer: {
       bytes: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{"\r\n',
