@@ -1,6 +1,7 @@
 export * from './schema.js';
 export * from './pool.js';
 export * from './uuidv7.js';
+export * from './storable-json.js';
 export * from './errors.js';
 export * from './group-commit.js';
 export * from './migrator.js';

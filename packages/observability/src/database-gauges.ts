@@ -3,8 +3,8 @@ import { readOutboxStats, type Db, type OutboxStats } from '@sagaflow/db';
 import { Gauge, type Registry } from 'prom-client';
 
 /**
- * `outbox_backlog_total`, `outbox_lag_seconds`, `workflow_active_runs`: read from Postgres when scraped (one query for
- * the three), so every API and engine instance reports the same numbers. While Postgres cannot answer they read NaN
+ * `outbox_backlog_total`, `outbox_lag_seconds`, `workflow_active_runs`, `outbox_dead_total{kind}`: read from Postgres
+ * when scraped (one query for all), so every API and engine instance reports the same numbers. While Postgres cannot answer they read NaN
  * (not a stale or zero value) and the rest of the scrape still works.
  */
 export function registerDatabaseGauges(registry: Registry, db: Db): void {
@@ -26,4 +26,15 @@ export function registerDatabaseGauges(registry: Registry, db: Db): void {
   gauge('outbox_backlog_total', 'Outbox items due now and not leased (work waiting for an engine)', (s) => s.backlog);
   gauge('outbox_lag_seconds', 'How long the oldest due outbox item has been waiting, in seconds', (s) => s.lagSeconds);
   gauge('workflow_active_runs', 'Runs not yet in a terminal state', (s) => s.activeRuns);
+  new Gauge({
+    name: 'outbox_dead_total',
+    help: 'Outbox items parked as DEAD (delivery bound reached, or a compensation that gave up): each needs an operator',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const current = await readStats();
+      for (const kind of ['action', 'compensation'] as const)
+        this.set({ kind }, current ? current.dead[kind] : Number.NaN);
+    },
+  });
 }

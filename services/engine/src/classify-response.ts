@@ -1,15 +1,30 @@
 /** How an attempt ended, as SPEC §3 classifies it. Pure. */
 export type AttemptClass = 'success' | 'retryable' | 'permanent';
 
-export type AttemptEnd = { type: 'response'; status: number } | { type: 'timeout' } | { type: 'connection-error' };
+/**
+ * `no-final-response`: the downstream sent an informational (1xx) status and then nothing else (undici refuses
+ * 100 and 101 outright when it did not ask for them); `informational` is the status when it is known.
+ */
+export type AttemptEnd =
+  | { type: 'response'; status: number }
+  | { type: 'no-final-response'; informational?: number }
+  | { type: 'timeout' }
+  | { type: 'connection-error' };
 
 const RETRYABLE_STATUSES = new Set([408, 425, 429]);
 
+/** A status outside 200–599 (undici passes on 600–999) is a permanent failure, like one with no final answer. */
 export function classifyResponse(end: AttemptEnd): AttemptClass {
+  if (end.type === 'no-final-response') return 'permanent';
   if (end.type !== 'response') return 'retryable';
   if (end.status >= 200 && end.status < 300) return 'success';
-  if (RETRYABLE_STATUSES.has(end.status) || end.status >= 500) return 'retryable';
+  if (RETRYABLE_STATUSES.has(end.status) || (end.status >= 500 && end.status <= 599)) return 'retryable';
   return 'permanent';
+}
+
+/** The status an attempt row can record (step_attempts.http_status is 100–599); null for anything else. */
+export function recordableStatus(end: AttemptEnd): number | null {
+  return end.type === 'response' && end.status >= 100 && end.status <= 599 ? end.status : null;
 }
 
 /** A Retry-After header (delta seconds or an HTTP date) in ms from `now`; undefined when absent or unreadable. */

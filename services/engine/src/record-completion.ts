@@ -44,10 +44,9 @@ export function recordCompletion(
   } else {
     // a step failing is a business outcome the saga handles; a compensation failing needs an operator
     const level = item.kind === 'compensation' ? 'error' : 'warn';
-    log[level](
-      { httpStatus, durationMs, error: result.error, parked: result.park === true },
-      `${what} failed permanently`,
-    );
+    // what the commit did with the item (an exhausted compensation is parked too), not what the attempt asked for
+    const parked = completion.plan.item.type === 'park';
+    log[level]({ httpStatus, durationMs, error: result.error, parked }, `${what} failed permanently`);
   }
 
   const next = completion.plan.run;

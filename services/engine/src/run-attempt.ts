@@ -6,11 +6,18 @@ import {
   type StepDefinition,
   type StepRequest,
 } from '@sagaflow/definitions';
-import { TERMINAL_RUN_STATUSES, type AttemptRecord, type AttemptResult, type ClaimedItem } from '@sagaflow/db';
+import {
+  storableText,
+  TERMINAL_RUN_STATUSES,
+  type AttemptError,
+  type AttemptRecord,
+  type AttemptResult,
+  type ClaimedItem,
+} from '@sagaflow/db';
 import type { Agent } from 'undici';
 import { buildAttemptRequest, RequestConfigError, type AttemptRequest } from './build-request.js';
-import { classifyResponse, parseRetryAfter } from './classify-response.js';
-import { sendAttempt } from './send-attempt.js';
+import { classifyResponse, parseRetryAfter, recordableStatus, type AttemptEnd } from './classify-response.js';
+import { sendAttempt, type AttemptResponse } from './send-attempt.js';
 import type { TraceHeaders } from '@sagaflow/observability';
 
 export interface AttemptSettings {
@@ -50,8 +57,32 @@ function targetOf(step: StepDefinition, kind: 'action' | 'compensation'): Target
   return c ? { request: c.request, timeoutMs: c.timeoutMs, retry: c.retry, compensationId: c.id } : undefined;
 }
 
+/** A long text body cut to 2 KiB for an error detail; a surrogate pair cut in half becomes U+FFFD (storable). */
 const summarize = (body: unknown): unknown =>
-  typeof body === 'string' && body.length > 2048 ? `${body.slice(0, 2048)}…` : body;
+  typeof body === 'string' && body.length > 2048 ? `${storableText(body.slice(0, 2048))}…` : body;
+
+const ERROR_CODES: Record<AttemptEnd['type'], string> = {
+  response: 'HTTP_ERROR',
+  'no-final-response': 'NO_FINAL_RESPONSE',
+  timeout: 'TIMEOUT',
+  'connection-error': 'CONNECTION_ERROR',
+};
+
+/** What went wrong with an attempt that did not succeed, from parts that are all storable (see sendAttempt). */
+function failureDetail(request: AttemptRequest, response: AttemptResponse): AttemptError {
+  const { end } = response;
+  const httpStatus = recordableStatus(end);
+  let what = response.errorMessage ?? end.type;
+  if (end.type === 'response')
+    what = httpStatus === null ? `answered ${end.status} (a status outside 200–599)` : `answered ${end.status}`;
+  return {
+    code: ERROR_CODES[end.type],
+    message: `${request.method} ${request.url} ${what}`,
+    ...(end.type === 'response'
+      ? { ...(httpStatus === null ? { status: end.status } : { httpStatus }), response: summarize(response.body) }
+      : {}),
+  };
+}
 
 /**
  * Runs one claimed item: poison check, request, classification, retry decision. No database writes:
@@ -133,7 +164,7 @@ export async function runAttempt(
 
   const response = await sendAttempt(agent, request, timeoutMs, signal);
   const durationMs = Date.now() - startedAt.getTime();
-  const httpStatus = response.end.type === 'response' ? response.end.status : null;
+  const httpStatus = recordableStatus(response.end);
   const verdict = classifyResponse(response.end);
   if (verdict === 'success') {
     return {
@@ -144,18 +175,7 @@ export async function runAttempt(
     };
   }
 
-  const what =
-    response.end.type === 'response' ? `answered ${response.end.status}` : (response.errorMessage ?? response.end.type);
-  const detail = {
-    code:
-      response.end.type === 'response'
-        ? 'HTTP_ERROR'
-        : response.end.type === 'timeout'
-          ? 'TIMEOUT'
-          : 'CONNECTION_ERROR',
-    message: `${request.method} ${request.url} ${what}`,
-    ...(httpStatus !== null ? { httpStatus, response: summarize(response.body) } : {}),
-  };
+  const detail = failureDetail(request, response);
   if (verdict === 'retryable' && budgetUsed < policy.maxAttempts) {
     const retryAfterMs = parseRetryAfter(response.retryAfter, Date.now());
     const delay =

@@ -1,14 +1,17 @@
-import { Agent, request as undiciRequest } from 'undici';
+import { storableText } from '@sagaflow/db';
+import { Agent, errors, request as undiciRequest } from 'undici';
 import type { AttemptEnd } from './classify-response.js';
 import type { AttemptRequest } from './build-request.js';
+import { storableOutput } from './storable-output.js';
 
 export const OUTPUT_CAP_BYTES = 256 * 1024;
 
 export interface AttemptResponse {
   end: AttemptEnd;
-  /** parsed JSON, or text capped at 256 KiB; undefined without a response */
+  /** parsed JSON, or text capped at 256 KiB, always storable (see storableOutput); undefined without a response */
   body?: unknown;
   retryAfter?: string | undefined;
+  /** storable text */
   errorMessage?: string;
 }
 
@@ -17,7 +20,7 @@ export function createDownstreamAgent(connectionsPerOrigin: number): Agent {
   return new Agent({ connections: connectionsPerOrigin, keepAliveTimeout: 30_000, pipelining: 1 });
 }
 
-async function readCapped(body: AsyncIterable<Buffer>): Promise<{ text: string; truncated: boolean }> {
+async function readCapped(body: AsyncIterable<Buffer>): Promise<{ bytes: Buffer; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -30,19 +33,12 @@ async function readCapped(body: AsyncIterable<Buffer>): Promise<{ text: string; 
     chunks.push(chunk);
     size += chunk.length;
   }
-  return { text: Buffer.concat(chunks).toString('utf8'), truncated };
+  return { bytes: Buffer.concat(chunks), truncated };
 }
 
-function parseOutput(text: string, truncated: boolean, contentType: string | undefined): unknown {
-  if (text === '') return null;
-  if (!truncated && (contentType?.includes('json') ?? true)) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
+/** undici's own words for a 100 or 101 it did not ask for: the downstream sent no final answer. */
+function isUnrequestedInformational(error: unknown): boolean {
+  return error instanceof errors.SocketError && (error.message === 'bad response' || error.message === 'bad upgrade');
 }
 
 /**
@@ -63,6 +59,9 @@ export async function sendAttempt(
     controller.abort(new DOMException(`no response within ${timeoutMs} ms`, 'TimeoutError'));
   }, timeoutMs);
   const onAbort = (): void => controller.abort(abort?.reason);
+  /** the last 1xx seen, until a final status arrives */
+  let informational: number | undefined;
+  let answered = false;
   if (abort?.aborted) onAbort();
   else abort?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -74,20 +73,34 @@ export async function sendAttempt(
       signal: controller.signal,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
+      onInfo: ({ statusCode }) => {
+        informational = statusCode;
+      },
     });
-    const { text, truncated } = await readCapped(res.body);
+    answered = true;
+    const { bytes, truncated } = await readCapped(res.body);
     if (truncated) res.body.destroy();
     const contentType = res.headers['content-type'];
     return {
       end: { type: 'response', status: res.statusCode },
-      body: parseOutput(text, truncated, Array.isArray(contentType) ? contentType[0] : contentType),
+      body: storableOutput(bytes, {
+        truncated,
+        contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+      }),
       retryAfter: Array.isArray(res.headers['retry-after'])
         ? res.headers['retry-after'][0]
         : res.headers['retry-after'],
     };
   } catch (error) {
     if (timedOut) return { end: { type: 'timeout' }, errorMessage: `no response within ${timeoutMs} ms` };
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const message = storableText(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    if (!answered && (informational !== undefined || isUnrequestedInformational(error))) {
+      const status = informational === undefined ? 'an informational status (1xx)' : `status ${informational}`;
+      return {
+        end: { type: 'no-final-response', ...(informational === undefined ? {} : { informational }) },
+        errorMessage: `answered ${status} and no final response (${message})`,
+      };
+    }
     return { end: { type: 'connection-error' }, errorMessage: message };
   } finally {
     clearTimeout(timer);

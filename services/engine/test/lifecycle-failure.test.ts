@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, retryStep } from '@sagaflow/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statusesByAttempt } from '@sagaflow/testkit';
+import { statusesByAttempt, waitFor } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
 /** SPEC §4 failure paths: permanent failures, exhausted retries, compensation, operator retries, template errors. */
@@ -41,6 +41,11 @@ describe('lifecycle: failures and compensation', () => {
     });
     expect(h.downstream.requests({ runId }).map((r) => r.path)).toEqual(['/fail-first/a']);
     await h.expectNoMoreWork(runId);
+    const failedLine = await waitFor(
+      () => h.logs().find((l) => l['runId'] === runId && l['msg'] === 'step failed permanently'),
+      { timeoutMs: 5_000, description: 'the step failure to be logged' },
+    );
+    expect(failedLine).toMatchObject({ parked: false, httpStatus: 422 });
   });
 
   it('a permanent 422 on step 3 compensates step 2 then step 1 and ends COMPENSATED with STEP_FAILED kept', async () => {
@@ -158,6 +163,12 @@ describe('lifecycle: failures and compensation', () => {
       [0, 'compensation', 'DEAD'],
     ]);
     await h.expectNoMoreWork(runId);
+    // the log says what happened to the item: parked (DEAD)
+    const failedLine = await waitFor(
+      () => h.logs().find((l) => l['runId'] === runId && l['msg'] === 'compensation failed permanently'),
+      { timeoutMs: 5_000, description: 'the compensation failure to be logged' },
+    );
+    expect(failedLine).toMatchObject({ parked: true, attemptNo: 2, error: { code: 'STEP_FAILED' } });
 
     h.downstream.script(saga.undoPath('a'), [{ status: 200 }]);
     expect(await retryStep(h.db, runId, 'a')).toEqual({ runId, stepId: 'a', status: 'COMPENSATING' });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimOutboxBatch, createDb, createPool, releaseLeases } from '@sagaflow/db';
+import { statusesByAttempt, waitFor } from '@sagaflow/testkit';
 import { createEngineMetrics } from '../src/metrics.js';
-import { statusesByAttempt } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
 /** The engine's side of SPEC §8: what it logs about each run, and metrics that survive a dead database. */
@@ -76,9 +76,41 @@ describe('engine metrics', () => {
       expect(text).toMatch(/^outbox_backlog_total NaN$/im);
       expect(text).toMatch(/^outbox_lag_seconds NaN$/im);
       expect(text).toMatch(/^workflow_active_runs NaN$/im);
+      expect(text).toMatch(/^outbox_dead_total\{kind="action"\} NaN$/im);
+      expect(text).toMatch(/^outbox_dead_total\{kind="compensation"\} NaN$/im);
       expect(text).toContain('process_cpu_user_seconds_total');
     } finally {
       await db.destroy();
+    }
+  });
+
+  it('outbox_dead_total counts parked items by kind, exactly, and they are not backlog', async () => {
+    const metrics = createEngineMetrics(h.db);
+    const dead = async (kind: string): Promise<number> => {
+      const text = await metrics.registry.metrics();
+      const line = text.split('\n').find((l) => l.startsWith(`outbox_dead_total{kind="${kind}"} `));
+      return Number(line?.split(' ')[1]);
+    };
+    expect([await dead('action'), await dead('compensation')]).toEqual([0, 0]);
+    await h.stopEngine();
+    try {
+      const saga = await h.defineSaga('obs-dead', [{ id: 'a' }]);
+      const runIds = [await saga.start(), await saga.start(), await saga.start()];
+      const park = (runId: string, kind: 'action' | 'compensation') =>
+        h.db.updateTable('outbox').set({ status: 'DEAD', kind }).where('run_id', '=', runId).execute();
+      await park(runIds[0]!, 'action');
+      await park(runIds[1]!, 'action');
+      await park(runIds[2]!, 'compensation');
+      // the gauges share one read for 50 ms: wait for a fresh one
+      await waitFor(async () => (await dead('compensation')) === 1, { timeoutMs: 2_000, description: 'a fresh read' });
+      expect([await dead('action'), await dead('compensation')]).toEqual([2, 1]);
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('# TYPE outbox_dead_total gauge');
+      expect(text).toMatch(/^outbox_backlog_total 0$/m);
+      await h.db.deleteFrom('outbox').where('run_id', 'in', runIds).execute();
+      await h.db.deleteFrom('workflow_runs').where('id', 'in', runIds).execute();
+    } finally {
+      await h.startEngine();
     }
   });
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../pool.js';
+import type { AttemptKind } from '../schema.js';
 
 export interface OutboxStats {
   /** items due now and not leased */
@@ -8,15 +9,35 @@ export interface OutboxStats {
   lagSeconds: number;
   /** runs not yet terminal */
   activeRuns: number;
+  /** items parked as DEAD (they need an operator), by kind */
+  dead: Record<AttemptKind, number>;
 }
 
-/** The database-wide gauges, read with index-only friendly queries (outbox_claim, workflow_runs_active). */
+/**
+ * The database-wide gauges, read with index-only friendly queries (outbox_claim, workflow_runs_active). Dead items are
+ * counted by a scan of the outbox, which holds one row per run in flight plus the parked ones: small.
+ */
 export async function readOutboxStats(db: Db): Promise<OutboxStats> {
-  const { rows } = await sql<{ backlog: number; lag: number | null; active: number }>`
+  const { rows } = await sql<{
+    backlog: number;
+    lag: number | null;
+    active: number;
+    dead_actions: number;
+    dead_compensations: number;
+  }>`
     select (select count(*)::int from outbox where status = 'READY' and due_at <= now()) as backlog,
            (select extract(epoch from now() - min(due_at))::float8 from outbox where status = 'READY' and due_at <= now()) as lag,
-           (select count(*)::int from workflow_runs where completed_at is null) as active
+           (select count(*)::int from workflow_runs where completed_at is null) as active,
+           dead.actions as dead_actions, dead.compensations as dead_compensations
+      from (select (count(*) filter (where kind = 'action'))::int as actions,
+                   (count(*) filter (where kind = 'compensation'))::int as compensations
+              from outbox where status = 'DEAD') as dead
   `.execute(db);
   const row = rows[0];
-  return { backlog: row?.backlog ?? 0, lagSeconds: row?.lag ?? 0, activeRuns: row?.active ?? 0 };
+  return {
+    backlog: row?.backlog ?? 0,
+    lagSeconds: row?.lag ?? 0,
+    activeRuns: row?.active ?? 0,
+    dead: { action: row?.dead_actions ?? 0, compensation: row?.dead_compensations ?? 0 },
+  };
 }

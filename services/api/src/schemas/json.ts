@@ -1,40 +1,7 @@
+import { findUnstorableJson } from '@sagaflow/db';
 import { z } from 'zod';
 
-/** Deeper JSON is refused: real payloads never need it, and recursive code downstream must not blow the stack. */
-export const MAX_JSON_DEPTH = 100;
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function badString(text: string): string | undefined {
-  if (text.includes('\u0000')) return 'must not contain the NUL character (\\u0000)';
-  if (LONE_SURROGATE.test(text)) return 'must not contain a lone UTF-16 surrogate (invalid Unicode)';
-  return undefined;
-}
-
-/**
- * Why Postgres jsonb (or our own recursive code) could not take this value: a NUL character, a lone surrogate,
- * or nesting deeper than MAX_JSON_DEPTH — checked iteratively, so any depth is safe to inspect. undefined when fine.
- */
-export function findUnstorableJson(value: unknown): string | undefined {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (typeof item === 'string') {
-      const problem = badString(item);
-      if (problem) return problem;
-    } else if (item !== null && typeof item === 'object') {
-      if (depth >= MAX_JSON_DEPTH) return `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
-      for (const [key, child] of Array.isArray(item) ? item.entries() : Object.entries(item)) {
-        if (typeof key === 'string') {
-          const problem = badString(key);
-          if (problem) return `keys ${problem}`;
-        }
-        stack.push([child, depth + 1]);
-      }
-    }
-  }
-  return undefined;
-}
+export { findUnstorableJson, MAX_JSON_DEPTH } from '@sagaflow/db';
 
 /** A JSON object the database can store: bad input is a 400 here rather than a 500 from Postgres. */
 export const jsonObjectSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { classifyResponse, parseRetryAfter, type AttemptClass, type AttemptEnd } from '../../src/classify-response.js';
+import {
+  classifyResponse,
+  parseRetryAfter,
+  recordableStatus,
+  type AttemptClass,
+  type AttemptEnd,
+} from '../../src/classify-response.js';
 
 describe('classifyResponse (SPEC §3)', () => {
   const cases: Array<[string, AttemptEnd, AttemptClass]> = [
@@ -19,6 +25,10 @@ describe('classifyResponse (SPEC §3)', () => {
     ['599', { type: 'response', status: 599 }, 'retryable'],
     ['timeout', { type: 'timeout' }, 'retryable'],
     ['connection error', { type: 'connection-error' }, 'retryable'],
+    ['600', { type: 'response', status: 600 }, 'permanent'],
+    ['999', { type: 'response', status: 999 }, 'permanent'],
+    ['1xx and nothing else', { type: 'no-final-response', informational: 199 }, 'permanent'],
+    ['100/101 refused by undici', { type: 'no-final-response' }, 'permanent'],
   ];
 
   it.each(cases)('%s is %s', (_name, end, expected) => {
@@ -54,5 +64,22 @@ describe('parseRetryAfter', () => {
     [string | string[] | undefined]
   >)('ignores %j', (value) => {
     expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+});
+
+describe('recordableStatus: what step_attempts.http_status (100–599) can hold', () => {
+  it.each([
+    [{ type: 'response', status: 100 }, 100],
+    [{ type: 'response', status: 200 }, 200],
+    [{ type: 'response', status: 599 }, 599],
+    [{ type: 'response', status: 600 }, null],
+    [{ type: 'response', status: 999 }, null],
+    [{ type: 'response', status: 99 }, null],
+    [{ type: 'response', status: 0 }, null],
+    [{ type: 'no-final-response', informational: 103 }, null],
+    [{ type: 'timeout' }, null],
+    [{ type: 'connection-error' }, null],
+  ] satisfies Array<[AttemptEnd, number | null]>)('%j → %s', (end, expected) => {
+    expect(recordableStatus(end)).toBe(expected);
   });
 });
