@@ -1,4 +1,11 @@
-import { renderTemplate, type StepRequest, type TemplateScope } from '@sagaflow/definitions';
+import {
+  describeHeaderValueProblem,
+  renderTemplate,
+  renderUrlTemplate,
+  TemplateError,
+  type StepRequest,
+  type TemplateScope,
+} from '@sagaflow/definitions';
 import type { AttemptKind } from '@sagaflow/db';
 import { childTraceParent, parseTraceParent, type TraceHeaders } from '@sagaflow/observability';
 
@@ -78,13 +85,14 @@ export function envelope(a: AttemptIdentity): Record<string, unknown> {
 }
 
 function resolveUrl(request: StepRequest, scope: TemplateScope, serviceUrls: Record<string, string>): URL {
-  if (request.url) return new URL(String(renderTemplate(request.url, scope)));
+  // template values are percent-encoded: they cannot add path segments, a query or parameters (SPEC §9)
+  if (request.url) return new URL(renderUrlTemplate(request.url, scope));
   const base = serviceUrls[request.service ?? ''];
   if (!base)
     throw new RequestConfigError(
       `no URL configured for service "${request.service}" (set SAGAFLOW_SERVICE_${String(request.service).toUpperCase().replaceAll('-', '_')}_URL)`,
     );
-  const path = String(renderTemplate(request.path ?? '/', scope));
+  const path = renderUrlTemplate(request.path ?? '/', scope);
   return new URL(base.replace(/\/+$/, '') + path);
 }
 
@@ -102,7 +110,11 @@ export function buildAttemptRequest(
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers ?? {})) {
     const rendered = renderTemplate(value, scope);
-    headers[name.toLowerCase()] = typeof rendered === 'string' ? rendered : JSON.stringify(rendered);
+    const text = typeof rendered === 'string' ? rendered : JSON.stringify(rendered);
+    // undici refuses such a value before sending: no retry can fix it (SPEC §9)
+    const problem = describeHeaderValueProblem(text);
+    if (problem) throw new TemplateError(`header "${name}" after rendering: ${problem}`, name);
+    headers[name.toLowerCase()] = text;
   }
   let body: string | undefined;
   if (BODY_METHODS.has(request.method)) {

@@ -20,6 +20,8 @@ export interface RecordedRequest {
   method: string;
   /** path without the query string */
   path: string;
+  /** the request target as sent: path and query, still percent-encoded */
+  target: string;
   headers: IncomingHttpHeaders;
   /** parsed JSON, the raw text when it is not JSON, undefined when empty */
   body: unknown;
@@ -135,6 +137,7 @@ export async function startDownstream(): Promise<Downstream> {
     const record: RecordedRequest = {
       method: req.method ?? 'GET',
       path,
+      target: req.url ?? '/',
       headers: req.headers,
       body: parseBody(text),
       at: Date.now(),

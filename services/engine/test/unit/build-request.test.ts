@@ -132,6 +132,27 @@ describe('buildAttemptRequest: bodies', () => {
     expect(req.url).toBe('http://inventory.local:4020/base/items/o-1');
   });
 
+  it('template values in a service path and query are percent-encoded', () => {
+    const req = buildAttemptRequest(
+      { method: 'GET', service: 'inventory', path: '/items/{{input.orderId}}?tenant={{context.tenant}}' },
+      identity({ input: { orderId: '../admin?x=' }, context: { tenant: 'a&b=c' } }),
+      services,
+    );
+    expect(req.url).toBe('http://inventory.local:4020/base/items/..%2Fadmin%3Fx%3D?tenant=a%26b%3Dc');
+  });
+
+  it('a header value that renders CR/LF or a character outside Latin-1 is a TemplateError naming the header', () => {
+    for (const tenant of ['a\r\nx-evil: 1', 'snow \u2603']) {
+      expect(() =>
+        buildAttemptRequest(
+          { method: 'GET', url: 'http://127.0.0.1:1/x', headers: { 'x-tenant': '{{input.tenant}}' } },
+          identity({ input: { tenant } }),
+          services,
+        ),
+      ).toThrow(expect.objectContaining({ code: 'TEMPLATE_ERROR', message: expect.stringContaining('x-tenant') }));
+    }
+  });
+
   it('a template path missing at run time is a TemplateError naming the path', () => {
     const run = () =>
       buildAttemptRequest(
