@@ -47,10 +47,11 @@ export function idempotencyKey(runId: string, stepId: string, kind: AttemptKind)
   return kind === 'action' ? `${runId}:${stepId}` : `${runId}:${stepId}:compensate`;
 }
 
-/** The attempt span's trace headers; without tracing, the run's trace id with a fresh span id. */
+/** The attempt span's trace headers; without tracing, the run's trace id with a fresh span id (SPEC §8). */
 function traceHeadersOf(a: AttemptIdentity): TraceHeaders {
   if (a.traceHeaders) return a.traceHeaders;
-  const traceparent = childTraceParent(a.traceParent);
+  // a run stored without a trace context (started before the API minted one for every run): its id as trace id
+  const traceparent = childTraceParent(a.traceParent, a.runId.replaceAll('-', ''));
   // the vendor state belongs to the run's trace: passed on only when that trace is continued
   return a.traceState && parseTraceParent(a.traceParent) ? { traceparent, tracestate: a.traceState } : { traceparent };
 }

@@ -48,6 +48,9 @@ describe('childTraceParent (tracing off)', () => {
     expect(child).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
     expect(child).not.toContain(SPAN);
     expect(childTraceParent(null)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(childTraceParent(null, TRACE)).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
+    expect(childTraceParent(`00-${TRACE}-${SPAN}-01`, 'f'.repeat(32))).toContain(TRACE);
+    expect(childTraceParent(null, 'not-hex')).not.toContain('not-hex');
   });
 });
 

@@ -51,14 +51,15 @@ describe('buildAttemptRequest: headers (SPEC §3)', () => {
     expect(req.headers['x-idempotency-key']).toBe(`${RUN_ID}:reserve:compensate`);
   });
 
-  it('starts a new trace when the run has none', () => {
-    const req = buildAttemptRequest(
-      { method: 'GET', url: 'http://127.0.0.1:1/x' },
-      identity({ traceParent: null }),
-      services,
-    );
-    expect(req.headers['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    expect(req.headers['traceparent']).not.toContain(TRACE_ID);
+  it('a run stored without a trace context: its id is the trace id of every attempt', () => {
+    const send = () =>
+      buildAttemptRequest({ method: 'GET', url: 'http://127.0.0.1:1/x' }, identity({ traceParent: null }), services)
+        .headers['traceparent'];
+    const [first, second] = [send(), send()];
+    const runTraceId = RUN_ID.replaceAll('-', '');
+    expect(first).toMatch(new RegExp(`^00-${runTraceId}-[0-9a-f]{16}-01$`));
+    expect(second).toMatch(new RegExp(`^00-${runTraceId}-[0-9a-f]{16}-01$`));
+    expect(first).not.toBe(second);
   });
 
   it('renders definition headers (lower-cased), JSON-encoding non-string values', () => {
