@@ -34,3 +34,13 @@ export type { JsonValue } from './json-value.js';
 export { SEMVER_PATTERN, compareVersions, latestVersion } from './semver.js';
 export { canonicalJson, definitionChecksum } from './canonical-json.js';
 export { DEMO_DEFINITIONS_DIR, loadDemoDefinitions } from './demo-definitions.js';
+export {
+  describeAddressProblem,
+  describeDestinationProblem,
+  effectivePort,
+  isSpecialAddress,
+  parseAllowedHosts,
+  type AllowedHost,
+} from './destination-policy.js';
+export { DEVELOPMENT_SERVICE_URLS, readServiceUrls, serviceUrlVariable } from './service-urls.js';
+export { findDestinationIssues, type DestinationIssue, type DestinationSettings } from './destination-checks.js';

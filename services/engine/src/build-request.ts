@@ -1,8 +1,11 @@
 import {
+  describeDestinationProblem,
   describeHeaderValueProblem,
   renderTemplate,
   renderUrlTemplate,
+  serviceUrlVariable,
   TemplateError,
+  type AllowedHost,
   type StepRequest,
   type TemplateScope,
 } from '@sagaflow/definitions';
@@ -36,7 +39,7 @@ export interface AttemptIdentity {
   outputs: Record<string, unknown>;
 }
 
-/** A configuration problem that no retry can fix (unknown service, host not allowed). */
+/** A configuration problem that no retry can fix (unknown service, destination refused by the policy). */
 export class RequestConfigError extends Error {
   readonly code = 'STEP_FAILED';
 }
@@ -91,7 +94,7 @@ function resolveUrl(request: StepRequest, scope: TemplateScope, serviceUrls: Rec
   const base = serviceUrls[request.service ?? ''];
   if (!base)
     throw new RequestConfigError(
-      `no URL configured for service "${request.service}" (set SAGAFLOW_SERVICE_${String(request.service).toUpperCase().replaceAll('-', '_')}_URL)`,
+      `no URL configured for service "${request.service}" (set ${serviceUrlVariable(String(request.service))})`,
     );
   const path = renderUrlTemplate(request.path ?? '/', scope);
   return new URL(base.replace(/\/+$/, '') + path);
@@ -101,13 +104,14 @@ function resolveUrl(request: StepRequest, scope: TemplateScope, serviceUrls: Rec
 export function buildAttemptRequest(
   request: StepRequest,
   attempt: AttemptIdentity,
-  options: { serviceUrls: Record<string, string>; allowedHosts?: string[] | undefined },
+  options: { serviceUrls: Record<string, string>; allowedHosts?: AllowedHost[] | undefined },
 ): AttemptRequest {
   const scope = templateScope(attempt);
   const url = resolveUrl(request, scope, options.serviceUrls);
-  if (options.allowedHosts && !options.allowedHosts.includes(url.hostname.toLowerCase())) {
-    throw new RequestConfigError(`host "${url.hostname}" is not in SAGAFLOW_ALLOWED_HOSTS`);
-  }
+  // SAGAFLOW_ALLOWED_HOSTS (host or host:port) and literal link-local/metadata addresses; names are checked again
+  // at connect time, on the addresses they resolve to (downstream-agent.ts)
+  const refused = describeDestinationProblem(url, options.allowedHosts);
+  if (refused) throw new RequestConfigError(refused);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers ?? {})) {
     const rendered = renderTemplate(value, scope);

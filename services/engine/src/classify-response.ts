@@ -1,11 +1,14 @@
 /** How an attempt ended, as SPEC §3 classifies it. Pure. */
 export type AttemptClass = 'success' | 'retryable' | 'permanent';
 
-export type AttemptEnd = { type: 'response'; status: number } | { type: 'timeout' } | { type: 'connection-error' };
+/** `refused`: the destination policy refused the resolved address before connecting (SPEC §9). */
+export type AttemptEnd =
+  { type: 'response'; status: number } | { type: 'timeout' } | { type: 'connection-error' } | { type: 'refused' };
 
 const RETRYABLE_STATUSES = new Set([408, 425, 429]);
 
 export function classifyResponse(end: AttemptEnd): AttemptClass {
+  if (end.type === 'refused') return 'permanent';
   if (end.type !== 'response') return 'retryable';
   if (end.status >= 200 && end.status < 300) return 'success';
   if (RETRYABLE_STATUSES.has(end.status) || end.status >= 500) return 'retryable';

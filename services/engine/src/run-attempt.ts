@@ -3,6 +3,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   resolveRetryPolicy,
   TemplateError,
+  type AllowedHost,
   type StepDefinition,
   type StepRequest,
 } from '@sagaflow/definitions';
@@ -15,7 +16,8 @@ import type { TraceHeaders } from '@sagaflow/observability';
 
 export interface AttemptSettings {
   serviceUrls: Record<string, string>;
-  allowedHosts?: string[] | undefined;
+  /** SAGAFLOW_ALLOWED_HOSTS, parsed; undefined = every host (link-local and metadata addresses still refused) */
+  allowedHosts?: AllowedHost[] | undefined;
   maxDeliveries: number;
 }
 
@@ -152,7 +154,9 @@ export async function runAttempt(
         ? 'HTTP_ERROR'
         : response.end.type === 'timeout'
           ? 'TIMEOUT'
-          : 'CONNECTION_ERROR',
+          : response.end.type === 'refused'
+            ? 'DESTINATION_REFUSED'
+            : 'CONNECTION_ERROR',
     message: `${request.method} ${request.url} ${what}`,
     ...(httpStatus !== null ? { httpStatus, response: summarize(response.body) } : {}),
   };

@@ -1,6 +1,7 @@
-import { Agent, request as undiciRequest } from 'undici';
+import { request as undiciRequest, type Agent } from 'undici';
 import type { AttemptEnd } from './classify-response.js';
 import type { AttemptRequest } from './build-request.js';
+import { isDestinationRefused } from './downstream-agent.js';
 
 export const OUTPUT_CAP_BYTES = 256 * 1024;
 
@@ -10,11 +11,6 @@ export interface AttemptResponse {
   body?: unknown;
   retryAfter?: string | undefined;
   errorMessage?: string;
-}
-
-/** One keep-alive agent for all downstream origins (undici pools connections per origin inside it). */
-export function createDownstreamAgent(connectionsPerOrigin: number): Agent {
-  return new Agent({ connections: connectionsPerOrigin, keepAliveTimeout: 30_000, pipelining: 1 });
 }
 
 async function readCapped(body: AsyncIterable<Buffer>): Promise<{ text: string; truncated: boolean }> {
@@ -87,6 +83,7 @@ export async function sendAttempt(
     };
   } catch (error) {
     if (timedOut) return { end: { type: 'timeout' }, errorMessage: `no response within ${timeoutMs} ms` };
+    if (isDestinationRefused(error)) return { end: { type: 'refused' }, errorMessage: error.message };
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { end: { type: 'connection-error' }, errorMessage: message };
   } finally {

@@ -8,7 +8,7 @@ import { buildEngineHttp } from './http-server.js';
 import { createLogger } from '@sagaflow/observability';
 import { createEngineMetrics } from './metrics.js';
 import { OutboxListener } from './outbox-listener.js';
-import { createDownstreamAgent } from './send-attempt.js';
+import { createDownstreamAgent } from './downstream-agent.js';
 
 export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'serviceUrls'>> {
   databaseUrl: string;
@@ -50,7 +50,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
   });
   const db = createDb(pool);
   const metrics = createEngineMetrics(db);
-  const agent = createDownstreamAgent(concurrency);
+  const agent = createDownstreamAgent({ connectionsPerOrigin: concurrency, allowedHosts: opts.allowedHosts });
   const log = logger.child({ engineId: options.id });
   const engine = new Engine(db, new DefinitionCache(db), agent, options, log, metrics);
   const listener = new OutboxListener(opts.databaseUrl, () => engine.notify(), log);

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefinitionCache } from '../src/definition-cache.js';
 import { Engine } from '../src/engine.js';
-import { createDownstreamAgent } from '../src/send-attempt.js';
+import { createDownstreamAgent } from '../src/downstream-agent.js';
 import { waitFor } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 function engineWithoutLoop(id: string): { engine: Engine; close: () => Promise<void> } {
-  const agent = createDownstreamAgent(1);
+  const agent = createDownstreamAgent({ connectionsPerOrigin: 1 });
   const engine = new Engine(
     h.db,
     new DefinitionCache(h.db),
@@ -92,7 +92,7 @@ describe('lease carry-over', () => {
     const saga = await h.defineSaga('reclaim-own', [{ id: 'a' }]);
     h.downstream.hold(saga.path('a'));
     const runId = await saga.start({});
-    const agent = createDownstreamAgent(2);
+    const agent = createDownstreamAgent({ connectionsPerOrigin: 2 });
     const engine = new Engine(
       h.db,
       new DefinitionCache(h.db),

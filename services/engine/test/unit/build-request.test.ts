@@ -1,4 +1,4 @@
-import { TemplateError, type StepRequest } from '@sagaflow/definitions';
+import { parseAllowedHosts, TemplateError, type StepRequest } from '@sagaflow/definitions';
 import { describe, expect, it } from 'vitest';
 import { buildAttemptRequest, RequestConfigError, type AttemptIdentity } from '../../src/build-request.js';
 
@@ -175,7 +175,7 @@ describe('buildAttemptRequest: targets', () => {
   });
 
   it('SAGAFLOW_ALLOWED_HOSTS refuses any other host, for urls and services alike', () => {
-    const allowed = { ...services, allowedHosts: ['127.0.0.1'] };
+    const allowed = { ...services, allowedHosts: parseAllowedHosts('127.0.0.1') };
     expect(() => buildAttemptRequest({ method: 'GET', url: 'http://evil.example:80/x' }, identity(), allowed)).toThrow(
       RequestConfigError,
     );
@@ -190,9 +190,31 @@ describe('buildAttemptRequest: targets', () => {
   it('compares allowed hosts case-insensitively', () => {
     const req = buildAttemptRequest({ method: 'GET', url: 'http://Inventory.Local:4020/x' }, identity(), {
       ...services,
-      allowedHosts: ['inventory.local'],
+      allowedHosts: parseAllowedHosts('inventory.local'),
     });
     expect(req.url).toBe('http://inventory.local:4020/x');
+  });
+
+  it('a host:port entry allows that port only', () => {
+    const allowed = { ...services, allowedHosts: parseAllowedHosts('127.0.0.1:4010') };
+    expect(buildAttemptRequest({ method: 'GET', url: 'http://127.0.0.1:4010/x' }, identity(), allowed).url).toBe(
+      'http://127.0.0.1:4010/x',
+    );
+    expect(() => buildAttemptRequest({ method: 'GET', url: 'http://127.0.0.1:4011/x' }, identity(), allowed)).toThrow(
+      'host "127.0.0.1:4011" is not in SAGAFLOW_ALLOWED_HOSTS',
+    );
+  });
+
+  it('a link-local or metadata address is refused even without SAGAFLOW_ALLOWED_HOSTS', () => {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://[fd00:ec2::254]/',
+      'http://[fe80::1]:8080/',
+    ]) {
+      expect(() => buildAttemptRequest({ method: 'GET', url }, identity(), services), url).toThrow(
+        /link-local or cloud metadata/,
+      );
+    }
   });
 
   it('RequestConfigError fails the step permanently (code STEP_FAILED)', () => {

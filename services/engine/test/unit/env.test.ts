@@ -14,3 +14,21 @@ describe('engine env', () => {
     expect(() => parseEnv({ ...base, ENGINE_HEAP_GROWING_PERCENT: '-1' })).toThrow(/ENGINE_HEAP_GROWING_PERCENT/);
   });
 });
+
+describe('engine env: destinations', () => {
+  it('parses SAGAFLOW_ALLOWED_HOSTS with ports, naming the variable on a bad entry', () => {
+    expect(parseEnv({ ...base, SAGAFLOW_ALLOWED_HOSTS: 'a.internal,127.0.0.1:4010' }).allowedHosts).toEqual([
+      { host: 'a.internal' },
+      { host: '127.0.0.1', port: 4010 },
+    ]);
+    expect(() => parseEnv({ ...base, SAGAFLOW_ALLOWED_HOSTS: 'a:99999' })).toThrow(/SAGAFLOW_ALLOWED_HOSTS/);
+  });
+
+  it('has the demo mocks as service URLs outside production only', () => {
+    expect(parseEnv(base).serviceUrls).toMatchObject({ payments: 'http://127.0.0.1:3001' });
+    expect(parseEnv({ ...base, NODE_ENV: 'production' }).serviceUrls).toEqual({});
+    expect(
+      parseEnv({ ...base, NODE_ENV: 'production', SAGAFLOW_SERVICE_PAYMENTS_URL: 'http://pay:80' }).serviceUrls,
+    ).toEqual({ payments: 'http://pay:80' });
+  });
+});
