@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
 import { parseRedactFields } from '@sagaflow/observability';
 
+/** 64 MiB: 200 typical items use a few MiB; at ~14 MiB an item (1 MiB input and context, 50 × 256 KiB outputs) about 4. */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
+
 /** Engine configuration, parsed once at start; nothing else reads process.env. */
 const envSchema = z.object({
   /** production: no demo-mock defaults for SAGAFLOW_SERVICE_<NAME>_URL */
@@ -12,6 +15,8 @@ const envSchema = z.object({
   ENGINE_ID: z.string().min(1).max(100).optional(),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(200),
   ENGINE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(64),
+  /** payload bytes (input, context, outputs) the in-flight items may hold before claims stop; default 64 MiB */
+  ENGINE_MAX_INFLIGHT_BYTES: z.coerce.number().int().min(1).default(DEFAULT_MAX_INFLIGHT_BYTES),
   ENGINE_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
   ENGINE_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   ENGINE_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),

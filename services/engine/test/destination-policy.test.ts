@@ -164,5 +164,6 @@ function claimedItem(): ClaimedItem {
       steps: [{ index: 0, stepId: 'a', status: 'RUNNING', compensationStatus: 'NONE', error: null }],
     },
     snapshotStale: false,
+    payloadBytes: 2048,
   };
 }

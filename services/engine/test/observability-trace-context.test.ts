@@ -102,6 +102,7 @@ describe('startAttemptSpan without a registered tracer', () => {
         steps: [{ index: 0, stepId: 'charge', status: 'RUNNING', compensationStatus: 'NONE', error: null }],
       },
       snapshotStale: false,
+      payloadBytes: 2048,
     }) satisfies ClaimedItem;
 
   it('has no headers of its own to send (the request builder falls back), but knows the run\u2019s trace id', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/env.js';
 
@@ -30,5 +31,17 @@ describe('engine env: destinations', () => {
     expect(
       parseEnv({ ...base, NODE_ENV: 'production', SAGAFLOW_SERVICE_PAYMENTS_URL: 'http://pay:80' }).serviceUrls,
     ).toEqual({ payments: 'http://pay:80' });
+  });
+});
+
+describe('.env.example shows the engine defaults the code uses', () => {
+  it('every commented ENGINE_* (and shared log/trace) line holds the parsed default', () => {
+    const example = readFileSync(new URL('../../../../.env.example', import.meta.url), 'utf8');
+    const defaults = parseEnv(base) as unknown as Record<string, unknown>;
+    const shown = [...example.matchAll(/^# ((?:ENGINE|LOG|OTEL_BSP)_[A-Z_]+)=(.*)$/gm)].filter(
+      ([, key]) => key !== 'ENGINE_ID' && key !== 'LOG_REDACT_FIELDS',
+    );
+    expect(shown.length).toBeGreaterThan(10);
+    for (const [, key, value] of shown) expect(String(defaults[key!]), key).toBe(value);
   });
 });
