@@ -31,6 +31,15 @@ const SAGA = definition({
   steps: [{ id: 's0', request: { method: 'POST', url: 'http://127.0.0.1:9/s0' } }],
 });
 
+const TWO_STEPS = definition({
+  name: 'two',
+  version: '1.0.0',
+  steps: [
+    { id: 's0', request: { method: 'POST', url: 'http://127.0.0.1:9/s0' } },
+    { id: 's1', request: { method: 'POST', url: 'http://127.0.0.1:9/s1' } },
+  ],
+});
+
 /** Starts runs in order (their items become due in that order); a run with `bytes` carries that much input. */
 async function startRuns(sizes: number[]): Promise<string[]> {
   const ids: string[] = [];
@@ -93,9 +102,12 @@ describe('claimOutboxBatchWithin: a byte budget', () => {
   });
 
   it('counts the outputs of the run\u2019s succeeded steps', async () => {
-    const [runId] = await startRuns([0]);
+    await registerDefinition(db, TWO_STEPS);
+    const { runId } = await startRun(db, { workflowName: 'two', input: {}, correlationId: 'c-two' });
+    // as if s0 had succeeded with a large output and s1 were due
     await sql`update run_steps set status = 'SUCCEEDED', started_at = now(), finished_at = now(), output = ${JSON.stringify({ big: 'b'.repeat(MiB) })}::jsonb
-               where run_id = ${runId}`.execute(db);
+               where run_id = ${runId} and step_index = 0`.execute(db);
+    await sql`update outbox set step_index = 1 where run_id = ${runId}`.execute(db);
     const { items } = await claimOutboxBatchWithin(db, 'engine-a', 10, 60_000, 64 * MiB);
     expect(items[0]!.payloadBytes).toBeGreaterThan(MiB);
   });

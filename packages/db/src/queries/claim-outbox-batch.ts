@@ -120,9 +120,12 @@ function claimedSnapshot(r: ClaimRow): LockedRun {
 const jsonBytes = (column: string): string =>
   `case when pg_column_size(${column}) > 2000 then octet_length(${column}::text) else pg_column_size(${column}) end`;
 
+/** A run's first action has no outputs yet (steps run in order): most claims skip the outputs lookup. */
 const PAYLOAD_BYTES = sql.raw(
-  `${ITEM_OVERHEAD_BYTES} + ${jsonBytes('r.input')} + ${jsonBytes('r.context')} + coalesce((select sum(${jsonBytes('x.output')})
-     from run_steps x where x.run_id = r.id and x.status = 'SUCCEEDED'), 0)`,
+  `${ITEM_OVERHEAD_BYTES} + ${jsonBytes('r.input')} + ${jsonBytes('r.context')} +
+   case when c.step_index = 0 and c.kind = 'action' then 0
+        else coalesce((select sum(${jsonBytes('x.output')})
+                         from run_steps x where x.run_id = r.id and x.status = 'SUCCEEDED'), 0) end`,
 );
 
 /**
@@ -143,7 +146,7 @@ export async function claimOutboxBatchWithin(
     'sagaflow_claim_outbox',
     sql<ClaimRow>`
     with candidates as (
-      select id, run_id, due_at, xmin as locked_xmin from outbox
+      select id, run_id, step_index, kind, due_at, xmin as locked_xmin from outbox
        where status = 'READY' and due_at <= now()
        order by due_at, id
        limit ${limit}
