@@ -21,6 +21,7 @@ export {
   type RetryPolicy,
 } from './retry-policy.js';
 export { TemplateError, listTemplatePaths, renderTemplate, type TemplateScope } from './templates.js';
+export { renderUrlTemplate } from './url-template.js';
 export {
   RUN_TEMPLATE_FIELDS,
   TEMPLATE_ROOTS,
@@ -28,8 +29,18 @@ export {
   type ParsedTemplatePath,
   type TemplateRoot,
 } from './template-path.js';
-export { NAME_PATTERN, RESERVED_HEADER_NAMES } from './request-rules.js';
+export { NAME_PATTERN, RESERVED_HEADER_NAMES, describeHeaderValueProblem } from './request-rules.js';
 export type { JsonValue } from './json-value.js';
 export { SEMVER_PATTERN, compareVersions, latestVersion } from './semver.js';
 export { canonicalJson, definitionChecksum } from './canonical-json.js';
 export { DEMO_DEFINITIONS_DIR, loadDemoDefinitions } from './demo-definitions.js';
+export {
+  describeAddressProblem,
+  describeDestinationProblem,
+  effectivePort,
+  isSpecialAddress,
+  parseAllowedHosts,
+  type AllowedHost,
+} from './destination-policy.js';
+export { DEVELOPMENT_SERVICE_URLS, readServiceUrls, serviceUrlVariable } from './service-urls.js';
+export { findDestinationIssues, type DestinationIssue, type DestinationSettings } from './destination-checks.js';

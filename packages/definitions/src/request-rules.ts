@@ -32,9 +32,18 @@ export function describeHeaderNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** A reason the header value is not allowed (CR, LF or NUL would split or break the request), or undefined. */
+/** What an HTTP header value may hold (RFC 9110 field-vchar, SP, HTAB, obs-text): the rule undici enforces. */
+const HEADER_VALUE_PATTERN = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * A reason the header value is not allowed, or undefined: CR, LF, NUL or another control character would split or
+ * break the request, and a character outside Latin-1 cannot be sent at all.
+ */
 export function describeHeaderValueProblem(value: string): string | undefined {
-  return /[\r\n\0]/.test(value) ? 'header values must not contain CR, LF or NUL' : undefined;
+  if (/[\r\n\0]/.test(value)) return 'header values must not contain CR, LF or NUL';
+  if (!HEADER_VALUE_PATTERN.test(value))
+    return 'header values may hold only tab, visible ASCII and Latin-1 characters (no control characters)';
+  return undefined;
 }
 
 /** A reason the service-relative path is not allowed, or undefined. Templates are allowed. */

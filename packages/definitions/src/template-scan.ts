@@ -42,3 +42,19 @@ export function collectTemplateReferences(value: unknown, location: (string | nu
   }
   return [];
 }
+
+/** A piece of a string: literal text, or one template. */
+export type TemplatePiece = { literal: string } | TemplateMatch;
+
+/** `text` cut into literal text and templates, in order (empty literals left out). */
+export function splitTemplates(text: string): TemplatePiece[] {
+  const pieces: TemplatePiece[] = [];
+  let at = 0;
+  for (const match of text.matchAll(TEMPLATE_PATTERN)) {
+    if (match.index > at) pieces.push({ literal: text.slice(at, match.index) });
+    pieces.push({ raw: match[0], path: (match[1] ?? '').trim() });
+    at = match.index + match[0].length;
+  }
+  if (at < text.length) pieces.push({ literal: text.slice(at) });
+  return pieces;
+}

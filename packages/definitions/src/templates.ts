@@ -57,6 +57,11 @@ function toText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** The value at a template path as text (strings as-is, other values JSON.stringify'd). @throws TemplateError */
+export function renderTemplateText(path: string, raw: string, scope: TemplateScope): string {
+  return toText(resolvePath(path, raw, scope));
+}
+
 function renderString(text: string, scope: TemplateScope): unknown {
   const wholePath = matchWholeTemplate(text);
   if (wholePath !== undefined) return structuredClone(resolvePath(wholePath, text, scope));

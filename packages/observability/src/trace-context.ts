@@ -38,12 +38,23 @@ export function formatTraceHeaders(context: SpanContext): TraceHeaders {
 }
 
 /**
- * Without a tracer (tracing off): a traceparent that keeps the run's trace id (or starts a fresh one) with a fresh
- * span id each time, so a downstream can still group a run's attempts by trace id.
+ * A new trace context (fresh trace id and span id, sampled): what a run is started under when neither a caller's
+ * `traceparent` nor a request span gives it one, so every attempt of the run shares one trace id.
  */
-export function childTraceParent(parent: string | null | undefined): string {
+export function newTraceParent(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
+
+/**
+ * Without a tracer (tracing off): a traceparent that keeps the run's trace id with a fresh span id each time, so a
+ * downstream can still group a run's attempts by trace id. Without a valid parent, `fallbackTraceId` (32 hex digits,
+ * e.g. the run id's) keeps the attempts of one run together; a fresh trace id only when there is neither.
+ */
+export function childTraceParent(parent: string | null | undefined, fallbackTraceId?: string): string {
   const match = parent ? TRACE_PARENT.exec(parent) : null;
-  const traceId = match && match[1] !== ZERO_TRACE_ID ? match[1]! : randomBytes(16).toString('hex');
+  const fallback = fallbackTraceId && /^[0-9a-f]{32}$/.test(fallbackTraceId) && fallbackTraceId !== ZERO_TRACE_ID;
+  const traceId =
+    match && match[1] !== ZERO_TRACE_ID ? match[1]! : fallback ? fallbackTraceId : randomBytes(16).toString('hex');
   return `00-${traceId}-${randomBytes(8).toString('hex')}-${match?.[3] ?? '01'}`;
 }
 

@@ -30,7 +30,7 @@ import { appRouter } from './router.js';
 import { createRequestContext, resolveCorrelationId, type ApiServices } from './trpc.js';
 
 export type AppConfig = Pick<ApiConfig, 'adminToken' | 'logLevel' | 'adminRateLimit' | 'bodyLimit'> &
-  Partial<Pick<ApiConfig, 'logSensitive' | 'logRedactFields'>>;
+  Partial<Pick<ApiConfig, 'logSensitive' | 'logRedactFields' | 'nodeEnv' | 'allowedHosts' | 'serviceUrls'>>;
 
 export interface AppDeps {
   db: Db;
@@ -106,6 +106,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       timeoutMs: deps.readinessTimeoutMs ?? 2000,
     }),
     metrics,
+    destinations: {
+      allowedHosts: config.allowedHosts,
+      serviceUrls: config.serviceUrls ?? {},
+      production: config.nodeEnv === 'production',
+    },
   };
 
   app.addHook('onRequest', (request, reply, done) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
 import { parseRedactFields } from '@sagaflow/observability';
 
 /**
@@ -25,6 +26,8 @@ const envSchema = z.object({
   LOG_REDACT_FIELDS: z.string().optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /** comma list of host / host:port the engine may call; checked at registration too (SPEC §9) */
+  SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
 });
 
 export interface ApiConfig {
@@ -46,6 +49,10 @@ export interface ApiConfig {
   otlpEndpoint: string | undefined;
   /** OTEL_BSP_SCHEDULE_DELAY: how long finished spans wait to be exported in a batch, ms */
   otlpExportDelayMs: number;
+  /** SAGAFLOW_ALLOWED_HOSTS, parsed (the engine reads the same variable); undefined = every host */
+  allowedHosts: AllowedHost[] | undefined;
+  /** SAGAFLOW_SERVICE_<NAME>_URL values; the demo mocks fill in outside production */
+  serviceUrls: Record<string, string>;
 }
 
 /** Thrown by `loadConfig`; the message names every offending variable. */
@@ -77,6 +84,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
   const tokenProblem = checkProductionToken(values);
   if (tokenProblem) problems.push(tokenProblem);
+  let allowedHosts: AllowedHost[] | undefined;
+  let serviceUrls: Record<string, string> = {};
+  try {
+    allowedHosts = parseAllowedHosts(values.SAGAFLOW_ALLOWED_HOSTS);
+    serviceUrls = readServiceUrls(values, { production: values.NODE_ENV === 'production' });
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -95,5 +110,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logRedactFields: parseRedactFields(env.LOG_REDACT_FIELDS),
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     otlpExportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
+    allowedHosts,
+    serviceUrls,
   };
 }

@@ -11,6 +11,7 @@ import type { ReadinessReport } from './readiness.js';
 import { requestSpanHeaders } from './request-tracing.js';
 import { correlationIdSchema } from './schemas/headers.js';
 import type { TraceHeaders } from '@sagaflow/observability';
+import type { DestinationSettings } from '@sagaflow/definitions';
 
 /** What every request's context is built from: the app's long-lived dependencies. */
 export interface ApiServices {
@@ -21,6 +22,8 @@ export interface ApiServices {
   adminRateLimiter: RateLimiter;
   checkReadiness: () => Promise<ReadinessReport>;
   metrics: Pick<ApiMetrics, 'runsStarted' | 'runDuration'>;
+  /** where registered steps may go (SAGAFLOW_ALLOWED_HOSTS, service URLs, production) */
+  destinations: DestinationSettings;
 }
 
 /** The ids every log line about a run carries. */

@@ -19,7 +19,28 @@ describe('loadConfig', () => {
       logRedactFields: ['email', 'card', 'password', 'token'],
       otlpEndpoint: undefined,
       otlpExportDelayMs: 5_000,
+      allowedHosts: undefined,
+      serviceUrls: {
+        payments: 'http://127.0.0.1:3001',
+        inventory: 'http://127.0.0.1:3002',
+        notifications: 'http://127.0.0.1:3003',
+      },
     });
+  });
+
+  it('reads SAGAFLOW_ALLOWED_HOSTS and SAGAFLOW_SERVICE_<NAME>_URL as the engine does (no mock defaults in production)', () => {
+    expect(
+      loadConfig({ ...base, SAGAFLOW_ALLOWED_HOSTS: 'a.internal,[::1]:8080', SAGAFLOW_SERVICE_X_Y_URL: 'http://x:1' }),
+    ).toMatchObject({
+      allowedHosts: [{ host: 'a.internal' }, { host: '::1', port: 8080 }],
+      serviceUrls: expect.objectContaining({ 'x-y': 'http://x:1', payments: 'http://127.0.0.1:3001' }),
+    });
+    const production = { ...base, NODE_ENV: 'production', ADMIN_TOKEN: 'sixteen-chars-xx' };
+    expect(loadConfig(production).serviceUrls).toEqual({});
+    expect(() => loadConfig({ ...base, SAGAFLOW_ALLOWED_HOSTS: 'a:0' })).toThrow(/SAGAFLOW_ALLOWED_HOSTS/);
+    expect(() => loadConfig({ ...base, SAGAFLOW_SERVICE_PAYMENTS_URL: 'payments' })).toThrow(
+      /SAGAFLOW_SERVICE_PAYMENTS_URL/,
+    );
   });
 
   it('reads the logging and tracing settings', () => {

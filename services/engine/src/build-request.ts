@@ -1,4 +1,14 @@
-import { renderTemplate, type StepRequest, type TemplateScope } from '@sagaflow/definitions';
+import {
+  describeDestinationProblem,
+  describeHeaderValueProblem,
+  renderTemplate,
+  renderUrlTemplate,
+  serviceUrlVariable,
+  TemplateError,
+  type AllowedHost,
+  type StepRequest,
+  type TemplateScope,
+} from '@sagaflow/definitions';
 import type { AttemptKind } from '@sagaflow/db';
 import { childTraceParent, parseTraceParent, type TraceHeaders } from '@sagaflow/observability';
 
@@ -29,7 +39,7 @@ export interface AttemptIdentity {
   outputs: Record<string, unknown>;
 }
 
-/** A configuration problem that no retry can fix (unknown service, host not allowed). */
+/** A configuration problem that no retry can fix (unknown service, destination refused by the policy). */
 export class RequestConfigError extends Error {
   readonly code = 'STEP_FAILED';
 }
@@ -40,10 +50,11 @@ export function idempotencyKey(runId: string, stepId: string, kind: AttemptKind)
   return kind === 'action' ? `${runId}:${stepId}` : `${runId}:${stepId}:compensate`;
 }
 
-/** The attempt span's trace headers; without tracing, the run's trace id with a fresh span id. */
+/** The attempt span's trace headers; without tracing, the run's trace id with a fresh span id (SPEC §8). */
 function traceHeadersOf(a: AttemptIdentity): TraceHeaders {
   if (a.traceHeaders) return a.traceHeaders;
-  const traceparent = childTraceParent(a.traceParent);
+  // a run stored without a trace context (started before the API minted one for every run): its id as trace id
+  const traceparent = childTraceParent(a.traceParent, a.runId.replaceAll('-', ''));
   // the vendor state belongs to the run's trace: passed on only when that trace is continued
   return a.traceState && parseTraceParent(a.traceParent) ? { traceparent, tracestate: a.traceState } : { traceparent };
 }
@@ -78,13 +89,14 @@ export function envelope(a: AttemptIdentity): Record<string, unknown> {
 }
 
 function resolveUrl(request: StepRequest, scope: TemplateScope, serviceUrls: Record<string, string>): URL {
-  if (request.url) return new URL(String(renderTemplate(request.url, scope)));
+  // template values are percent-encoded: they cannot add path segments, a query or parameters (SPEC §9)
+  if (request.url) return new URL(renderUrlTemplate(request.url, scope));
   const base = serviceUrls[request.service ?? ''];
   if (!base)
     throw new RequestConfigError(
-      `no URL configured for service "${request.service}" (set SAGAFLOW_SERVICE_${String(request.service).toUpperCase().replaceAll('-', '_')}_URL)`,
+      `no URL configured for service "${request.service}" (set ${serviceUrlVariable(String(request.service))})`,
     );
-  const path = String(renderTemplate(request.path ?? '/', scope));
+  const path = renderUrlTemplate(request.path ?? '/', scope);
   return new URL(base.replace(/\/+$/, '') + path);
 }
 
@@ -92,17 +104,22 @@ function resolveUrl(request: StepRequest, scope: TemplateScope, serviceUrls: Rec
 export function buildAttemptRequest(
   request: StepRequest,
   attempt: AttemptIdentity,
-  options: { serviceUrls: Record<string, string>; allowedHosts?: string[] | undefined },
+  options: { serviceUrls: Record<string, string>; allowedHosts?: AllowedHost[] | undefined },
 ): AttemptRequest {
   const scope = templateScope(attempt);
   const url = resolveUrl(request, scope, options.serviceUrls);
-  if (options.allowedHosts && !options.allowedHosts.includes(url.hostname.toLowerCase())) {
-    throw new RequestConfigError(`host "${url.hostname}" is not in SAGAFLOW_ALLOWED_HOSTS`);
-  }
+  // SAGAFLOW_ALLOWED_HOSTS (host or host:port) and literal link-local/metadata addresses; names are checked again
+  // at connect time, on the addresses they resolve to (downstream-agent.ts)
+  const refused = describeDestinationProblem(url, options.allowedHosts);
+  if (refused) throw new RequestConfigError(refused);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers ?? {})) {
     const rendered = renderTemplate(value, scope);
-    headers[name.toLowerCase()] = typeof rendered === 'string' ? rendered : JSON.stringify(rendered);
+    const text = typeof rendered === 'string' ? rendered : JSON.stringify(rendered);
+    // undici refuses such a value before sending: no retry can fix it (SPEC §9)
+    const problem = describeHeaderValueProblem(text);
+    if (problem) throw new TemplateError(`header "${name}" after rendering: ${problem}`, name);
+    headers[name.toLowerCase()] = text;
   }
   let body: string | undefined;
   if (BODY_METHODS.has(request.method)) {

@@ -2,6 +2,7 @@
 export type AttemptClass = 'success' | 'retryable' | 'permanent';
 
 /**
+ * `refused`: the destination policy refused the resolved address before connecting (SPEC §9).
  * `no-final-response`: the downstream sent an informational (1xx) status and then nothing else (undici refuses
  * 100 and 101 outright when it did not ask for them); `informational` is the status when it is known.
  */
@@ -9,13 +10,14 @@ export type AttemptEnd =
   | { type: 'response'; status: number }
   | { type: 'no-final-response'; informational?: number }
   | { type: 'timeout' }
-  | { type: 'connection-error' };
+  | { type: 'connection-error' }
+  | { type: 'refused' };
 
 const RETRYABLE_STATUSES = new Set([408, 425, 429]);
 
 /** A status outside 200–599 (undici passes on 600–999) is a permanent failure, like one with no final answer. */
 export function classifyResponse(end: AttemptEnd): AttemptClass {
-  if (end.type === 'no-final-response') return 'permanent';
+  if (end.type === 'no-final-response' || end.type === 'refused') return 'permanent';
   if (end.type !== 'response') return 'retryable';
   if (end.status >= 200 && end.status < 300) return 'success';
   if (RETRYABLE_STATUSES.has(end.status) || (end.status >= 500 && end.status <= 599)) return 'retryable';

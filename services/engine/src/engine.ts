@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { context } from '@opentelemetry/api';
 import {
-  claimOutboxBatch,
+  claimOutboxBatchWithin,
   completeItems,
   extendLeases,
   GroupCommitter,
@@ -32,6 +32,11 @@ export interface EngineOptions extends AttemptSettings {
   heartbeatIntervalMs?: number;
   /** at most this many completions share one commit (group commit); default 64 */
   completionBatchSize?: number;
+  /**
+   * Payload bytes (input, context, outputs: ClaimedItem.payloadBytes) the in-flight items may hold before the engine
+   * stops claiming; the item that crosses it is still taken, so one item larger than this runs alone.
+   */
+  maxInflightBytes: number;
 }
 
 interface InFlight {
@@ -40,6 +45,8 @@ interface InFlight {
   log: Logger;
   abort: AbortController;
   done: Promise<void>;
+  /** the payload bytes counted for this slot (its current item's) */
+  bytes: number;
 }
 
 /**
@@ -50,6 +57,8 @@ export class Engine {
   /** by launch, not by outbox id: the same item can be in flight twice (its lease expired and this engine claimed it again) */
   private readonly inFlight = new Map<number, InFlight>();
   private launches = 0;
+  /** sum of the in-flight slots' bytes */
+  private inFlightBytes = 0;
   private readonly released = new Set<string>();
   private readonly wake = new WakeSignal();
   private stopping = false;
@@ -116,19 +125,31 @@ export class Engine {
     return Math.max(0, Math.min(poll, until));
   }
 
-  /** One claim: takes as many due items as there are free slots (up to the batch size) and starts them. True when a full batch came back, so more may be due. */
+  get inFlightPayloadBytes(): number {
+    return this.inFlightBytes;
+  }
+
+  /**
+   * One claim: takes as many due items as there are free slots (up to the batch size) and room in the byte budget, and
+   * starts them. True when a full batch came back and there is room left, so more may be due.
+   */
   async tick(): Promise<boolean> {
     const free = this.options.concurrency - this.inFlight.size;
+    const room = this.options.maxInflightBytes - this.inFlightBytes;
     if (this.stopping) return false;
-    if (free <= 0) {
+    if (free <= 0 || room <= 0) {
       this.maybeMoreDue = true;
       return false;
     }
     const want = Math.min(this.options.batchSize, free);
-    const items = await claimOutboxBatch(this.db, this.options.id, want, this.options.leaseMs);
-    this.maybeMoreDue = items.length === want;
+    const { items, leftOut } = await claimOutboxBatchWithin(this.db, this.options.id, want, this.options.leaseMs, room);
+    this.maybeMoreDue = items.length === want || leftOut > 0;
     for (const item of items) this.launch(item);
-    return items.length === want && this.inFlight.size < this.options.concurrency;
+    return (
+      items.length === want &&
+      this.inFlight.size < this.options.concurrency &&
+      this.inFlightBytes < this.options.maxInflightBytes
+    );
   }
 
   /**
@@ -138,7 +159,8 @@ export class Engine {
   private launch(item: ClaimedItem): void {
     const slot = this.launches++;
     const abort = new AbortController();
-    const entry = { item, log: this.logger, abort } as InFlight;
+    const entry = { item, log: this.logger, abort, bytes: item.payloadBytes } as InFlight;
+    this.inFlightBytes += entry.bytes;
     entry.done = (async () => {
       for (let current: ClaimedItem | undefined = item; current;) {
         const attemptTrace = startAttemptSpan(current);
@@ -153,6 +175,8 @@ export class Engine {
         });
         entry.item = current;
         entry.log = log;
+        this.inFlightBytes += current.payloadBytes - entry.bytes;
+        entry.bytes = current.payloadBytes;
         try {
           current = await this.process(current, abort.signal, log, attemptTrace);
         } catch (error) {
@@ -162,6 +186,7 @@ export class Engine {
       }
     })().finally(() => {
       this.inFlight.delete(slot);
+      this.inFlightBytes -= entry.bytes;
       this.released.delete(item.id);
       // a slot is free: claim again at once only if the last claim may have left due work behind (otherwise new work
       // announces itself by NOTIFY, a retry time of ours, or the poll)
@@ -322,5 +347,13 @@ function continueWith(
     snapshot: completion.after,
     // written by this completion, under its checks: exact
     snapshotStale: false,
+    payloadBytes:
+      outputs === item.outputs ? item.payloadBytes : item.payloadBytes + approximateJsonBytes(outputs[item.stepId]),
   };
+}
+
+/** About the bytes of a value as JSON text (string length for strings): what a new output adds to a carried item. */
+function approximateJsonBytes(value: unknown): number {
+  if (typeof value === 'string') return value.length + 2;
+  return JSON.stringify(value ?? null).length;
 }

@@ -1,14 +1,22 @@
 import { z } from 'zod';
+import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
 import { parseRedactFields } from '@sagaflow/observability';
+
+/** 64 MiB: 200 typical items use a few MiB; at ~14 MiB an item (1 MiB input and context, 50 × 256 KiB outputs) about 4. */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
 
 /** Engine configuration, parsed once at start; nothing else reads process.env. */
 const envSchema = z.object({
+  /** production: no demo-mock defaults for SAGAFLOW_SERVICE_<NAME>_URL */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.string().min(1, 'DATABASE_URL is required'),
   ENGINE_HOST: z.string().default('0.0.0.0'),
   ENGINE_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
   ENGINE_ID: z.string().min(1).max(100).optional(),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(200),
   ENGINE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(64),
+  /** payload bytes (input, context, outputs) the in-flight items may hold before claims stop; default 64 MiB */
+  ENGINE_MAX_INFLIGHT_BYTES: z.coerce.number().int().min(1).default(DEFAULT_MAX_INFLIGHT_BYTES),
   ENGINE_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
   ENGINE_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   ENGINE_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
@@ -36,26 +44,9 @@ const envSchema = z.object({
 
 export type EngineEnv = z.infer<typeof envSchema>;
 
-/** SAGAFLOW_SERVICE_<NAME>_URL → { name: url } (NAME lower-cased, '_' read as '-'), with the demo mocks as defaults. */
-export function readServiceUrls(env: Record<string, string | undefined>): Record<string, string> {
-  const urls: Record<string, string> = {
-    payments: 'http://127.0.0.1:3001',
-    inventory: 'http://127.0.0.1:3002',
-    notifications: 'http://127.0.0.1:3003',
-  };
-  for (const [key, value] of Object.entries(env)) {
-    const match = /^SAGAFLOW_SERVICE_([A-Z0-9_]+)_URL$/.exec(key);
-    if (!match || !value) continue;
-    const url = z.url({ protocol: /^https?$/ }).safeParse(value);
-    if (!url.success) throw new Error(`${key} must be an absolute http(s) URL, got "${value}"`);
-    urls[match[1]!.toLowerCase().replaceAll('_', '-')] = value;
-  }
-  return urls;
-}
-
 export type ParsedEngineEnv = EngineEnv & {
   serviceUrls: Record<string, string>;
-  allowedHosts: string[] | undefined;
+  allowedHosts: AllowedHost[] | undefined;
   redactFields: string[];
 };
 
@@ -65,12 +56,17 @@ export function parseEnv(env: Record<string, string | undefined>): ParsedEngineE
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid engine configuration: ${problems}`);
   }
-  const allowedHosts = parsed.data.SAGAFLOW_ALLOWED_HOSTS?.split(',')
-    .map((h) => h.trim().toLowerCase())
-    .filter(Boolean);
+  let serviceUrls: Record<string, string>;
+  let allowedHosts: AllowedHost[] | undefined;
+  try {
+    serviceUrls = readServiceUrls(env, { production: parsed.data.NODE_ENV === 'production' });
+    allowedHosts = parseAllowedHosts(parsed.data.SAGAFLOW_ALLOWED_HOSTS);
+  } catch (error) {
+    throw new Error(`invalid engine configuration: ${(error as Error).message}`, { cause: error });
+  }
   return {
     ...parsed.data,
-    serviceUrls: readServiceUrls(env),
+    serviceUrls,
     allowedHosts,
     redactFields: parseRedactFields(parsed.data.LOG_REDACT_FIELDS),
   };

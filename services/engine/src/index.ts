@@ -2,7 +2,8 @@ export { startEngine, type RunningEngine, type StartEngineOptions } from './star
 export { Engine, type EngineOptions } from './engine.js';
 export { classifyResponse, parseRetryAfter, type AttemptClass, type AttemptEnd } from './classify-response.js';
 export { buildAttemptRequest, envelope, idempotencyKey, type AttemptRequest } from './build-request.js';
-export { parseEnv, readServiceUrls } from './env.js';
+export { parseEnv } from './env.js';
+export { readServiceUrls } from '@sagaflow/definitions';
 export { createLogger, type LoggerOptions } from '@sagaflow/observability';
 export { DEFAULT_REDACT_FIELDS, parseRedactFields, redactionKeys, redactLogRecord } from '@sagaflow/observability';
 export { startTracing, type Tracing, type TracingOptions } from '@sagaflow/observability';

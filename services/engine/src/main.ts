@@ -41,6 +41,7 @@ const running = await startEngine({
   host: env.ENGINE_HOST,
   concurrency: env.ENGINE_CONCURRENCY,
   batchSize: env.ENGINE_BATCH_SIZE,
+  maxInflightBytes: env.ENGINE_MAX_INFLIGHT_BYTES,
   leaseMs: env.ENGINE_LEASE_MS,
   pollIntervalMs: env.ENGINE_POLL_INTERVAL_MS,
   maxDeliveries: env.ENGINE_MAX_DELIVERIES,

@@ -3,6 +3,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   resolveRetryPolicy,
   TemplateError,
+  type AllowedHost,
   type StepDefinition,
   type StepRequest,
 } from '@sagaflow/definitions';
@@ -22,7 +23,8 @@ import type { TraceHeaders } from '@sagaflow/observability';
 
 export interface AttemptSettings {
   serviceUrls: Record<string, string>;
-  allowedHosts?: string[] | undefined;
+  /** SAGAFLOW_ALLOWED_HOSTS, parsed; undefined = every host (link-local and metadata addresses still refused) */
+  allowedHosts?: AllowedHost[] | undefined;
   maxDeliveries: number;
 }
 
@@ -66,6 +68,7 @@ const ERROR_CODES: Record<AttemptEnd['type'], string> = {
   'no-final-response': 'NO_FINAL_RESPONSE',
   timeout: 'TIMEOUT',
   'connection-error': 'CONNECTION_ERROR',
+  refused: 'DESTINATION_REFUSED',
 };
 
 /** What went wrong with an attempt that did not succeed, from parts that are all storable (see sendAttempt). */

@@ -1,7 +1,8 @@
 import { storableText } from '@sagaflow/db';
-import { Agent, errors, request as undiciRequest } from 'undici';
+import { errors, request as undiciRequest, type Agent } from 'undici';
 import type { AttemptEnd } from './classify-response.js';
 import type { AttemptRequest } from './build-request.js';
+import { isDestinationRefused } from './downstream-agent.js';
 import { storableOutput } from './storable-output.js';
 
 export const OUTPUT_CAP_BYTES = 256 * 1024;
@@ -13,11 +14,6 @@ export interface AttemptResponse {
   retryAfter?: string | undefined;
   /** storable text */
   errorMessage?: string;
-}
-
-/** One keep-alive agent for all downstream origins (undici pools connections per origin inside it). */
-export function createDownstreamAgent(connectionsPerOrigin: number): Agent {
-  return new Agent({ connections: connectionsPerOrigin, keepAliveTimeout: 30_000, pipelining: 1 });
 }
 
 async function readCapped(body: AsyncIterable<Buffer>): Promise<{ bytes: Buffer; truncated: boolean }> {
@@ -93,6 +89,7 @@ export async function sendAttempt(
     };
   } catch (error) {
     if (timedOut) return { end: { type: 'timeout' }, errorMessage: `no response within ${timeoutMs} ms` };
+    if (isDestinationRefused(error)) return { end: { type: 'refused' }, errorMessage: storableText(error.message) };
     const message = storableText(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     if (!answered && (informational !== undefined || isUnrequestedInformational(error))) {
       const status = informational === undefined ? 'an informational status (1xx)' : `status ${informational}`;

@@ -8,7 +8,8 @@ import { buildEngineHttp } from './http-server.js';
 import { createLogger } from '@sagaflow/observability';
 import { createEngineMetrics } from './metrics.js';
 import { OutboxListener } from './outbox-listener.js';
-import { createDownstreamAgent } from './send-attempt.js';
+import { createDownstreamAgent } from './downstream-agent.js';
+import { DEFAULT_MAX_INFLIGHT_BYTES } from './env.js';
 
 export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'serviceUrls'>> {
   databaseUrl: string;
@@ -39,6 +40,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
     pollIntervalMs: opts.pollIntervalMs ?? 1_000,
     shutdownGraceMs: opts.shutdownGraceMs ?? 10_000,
     maxDeliveries: opts.maxDeliveries ?? 5,
+    maxInflightBytes: opts.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES,
     serviceUrls: opts.serviceUrls,
     allowedHosts: opts.allowedHosts,
     ...(opts.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
@@ -50,7 +52,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
   });
   const db = createDb(pool);
   const metrics = createEngineMetrics(db);
-  const agent = createDownstreamAgent(concurrency);
+  const agent = createDownstreamAgent({ connectionsPerOrigin: concurrency, allowedHosts: opts.allowedHosts });
   const log = logger.child({ engineId: options.id });
   const engine = new Engine(db, new DefinitionCache(db), agent, options, log, metrics);
   const listener = new OutboxListener(opts.databaseUrl, () => engine.notify(), log);
@@ -65,7 +67,16 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
     const address = http.server.address();
     port = typeof address === 'object' && address ? address.port : undefined;
   }
-  log.info({ port, concurrency, batchSize: options.batchSize, leaseMs: options.leaseMs }, 'engine started');
+  log.info(
+    {
+      port,
+      concurrency,
+      batchSize: options.batchSize,
+      leaseMs: options.leaseMs,
+      maxInflightBytes: options.maxInflightBytes,
+    },
+    'engine started',
+  );
 
   let stopped: Promise<void> | undefined;
   const stop = async (): Promise<void> => {

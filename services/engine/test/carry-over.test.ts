@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefinitionCache } from '../src/definition-cache.js';
 import { Engine } from '../src/engine.js';
-import { createDownstreamAgent } from '../src/send-attempt.js';
+import { createDownstreamAgent } from '../src/downstream-agent.js';
 import { waitFor } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 function engineWithoutLoop(id: string): { engine: Engine; close: () => Promise<void> } {
-  const agent = createDownstreamAgent(1);
+  const agent = createDownstreamAgent({ connectionsPerOrigin: 1 });
   const engine = new Engine(
     h.db,
     new DefinitionCache(h.db),
@@ -33,6 +33,7 @@ function engineWithoutLoop(id: string): { engine: Engine; close: () => Promise<v
       leaseMs: 30_000,
       pollIntervalMs: 60_000,
       shutdownGraceMs: 1_000,
+      maxInflightBytes: 64 * 1024 * 1024,
       maxDeliveries: 5,
       serviceUrls: {},
     },
@@ -92,7 +93,7 @@ describe('lease carry-over', () => {
     const saga = await h.defineSaga('reclaim-own', [{ id: 'a' }]);
     h.downstream.holdPath(saga.path('a'));
     const runId = await saga.start({});
-    const agent = createDownstreamAgent(2);
+    const agent = createDownstreamAgent({ connectionsPerOrigin: 2 });
     const engine = new Engine(
       h.db,
       new DefinitionCache(h.db),
@@ -104,6 +105,7 @@ describe('lease carry-over', () => {
         leaseMs: 30_000,
         pollIntervalMs: 60_000,
         shutdownGraceMs: 1_000,
+        maxInflightBytes: 64 * 1024 * 1024,
         maxDeliveries: 5,
         serviceUrls: {},
       },

@@ -48,6 +48,9 @@ describe('childTraceParent (tracing off)', () => {
     expect(child).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
     expect(child).not.toContain(SPAN);
     expect(childTraceParent(null)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(childTraceParent(null, TRACE)).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
+    expect(childTraceParent(`00-${TRACE}-${SPAN}-01`, 'f'.repeat(32))).toContain(TRACE);
+    expect(childTraceParent(null, 'not-hex')).not.toContain('not-hex');
   });
 });
 
@@ -99,6 +102,7 @@ describe('startAttemptSpan without a registered tracer', () => {
         steps: [{ index: 0, stepId: 'charge', status: 'RUNNING', compensationStatus: 'NONE', error: null }],
       },
       snapshotStale: false,
+      payloadBytes: 2048,
     }) satisfies ClaimedItem;
 
   it('has no headers of its own to send (the request builder falls back), but knows the run\u2019s trace id', () => {

@@ -42,7 +42,22 @@ export interface ClaimedItem {
    * change, so the completion re-reads the run under lock instead of trusting it.
    */
   snapshotStale: boolean;
+  /**
+   * Estimated bytes this item holds in memory: its run's input, context and succeeded outputs (their JSON size) plus
+   * a fixed overhead; what the engine counts against ENGINE_MAX_INFLIGHT_BYTES.
+   */
+  payloadBytes: number;
 }
+
+/** What one claim returned, and whether the byte budget left due items behind. */
+export interface ClaimResult {
+  items: ClaimedItem[];
+  /** due items this claim locked but did not take because they would have gone past `maxBytes` */
+  leftOut: number;
+}
+
+/** Counted for every claimed item on top of its payload: the item, its snapshot and its request. */
+export const ITEM_OVERHEAD_BYTES = 2048;
 
 interface ClaimRow {
   id: string;
@@ -69,6 +84,8 @@ interface ClaimRow {
   created_at: Date;
   steps: Array<[number, string, StepStatus, CompensationStatus, Record<string, unknown> | null]>;
   snapshot_fresh: boolean;
+  payload_bytes: string;
+  left_out: string;
 }
 
 /** The snapshot as the claim (or a carry-over) left it: the item's step or compensation is RUNNING now. */
@@ -96,21 +113,52 @@ function claimedSnapshot(r: ClaimRow): LockedRun {
 }
 
 /**
- * The claim, one statement: lock up to `limit` due items (SKIP LOCKED, in the outbox_claim index order), lease them
- * to `owner` by moving their due time to the end of the lease, mark their step (or compensation) and run as started,
- * and return them with their run's data.
+ * Bytes a jsonb value stands for. Values under ~2 KB are stored inline and uncompressed, so their stored size is their
+ * size; larger ones may be compressed in TOAST (a 12 MiB run of one letter is stored in a few KiB), so they are
+ * measured as text: they are being loaded by this claim anyway.
  */
-export async function claimOutboxBatch(db: Db, owner: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
+const jsonBytes = (column: string): string =>
+  `case when pg_column_size(${column}) > 2000 then octet_length(${column}::text) else pg_column_size(${column}) end`;
+
+/** A run's first action has no outputs yet (steps run in order): most claims skip the outputs lookup. */
+const PAYLOAD_BYTES = sql.raw(
+  `${ITEM_OVERHEAD_BYTES} + ${jsonBytes('r.input')} + ${jsonBytes('r.context')} +
+   case when c.step_index = 0 and c.kind = 'action' then 0
+        else coalesce((select sum(${jsonBytes('x.output')})
+                         from run_steps x where x.run_id = r.id and x.status = 'SUCCEEDED'), 0) end`,
+);
+
+/**
+ * The claim, one statement: lock up to `limit` due items (SKIP LOCKED, in the outbox_claim index order), keep them in
+ * that order while the bytes of the ones before stay under `maxBytes` (so the first is always taken, however large),
+ * lease those to `owner` by moving their due time to the end of the lease, mark their step (or compensation) and run
+ * as started, and return them with their run's data. The locked items not taken are left as they were.
+ */
+export async function claimOutboxBatchWithin(
+  db: Db,
+  owner: string,
+  limit: number,
+  leaseMs: number,
+  maxBytes: number,
+): Promise<ClaimResult> {
   const rows = await executePrepared(
     db,
     'sagaflow_claim_outbox',
     sql<ClaimRow>`
-    with due as (
-      select id, xmin as locked_xmin from outbox
+    with candidates as (
+      select id, run_id, step_index, kind, due_at, xmin as locked_xmin from outbox
        where status = 'READY' and due_at <= now()
        order by due_at, id
        limit ${limit}
          for update skip locked
+    ), sized as (
+      select c.id, c.locked_xmin, b.bytes,
+             coalesce(sum(b.bytes) over (order by c.due_at, c.id rows between unbounded preceding and 1 preceding), 0)
+               as bytes_before
+        from candidates c
+        cross join lateral (select ${PAYLOAD_BYTES} as bytes from workflow_runs r where r.id = c.run_id) b
+    ), due as (
+      select id, locked_xmin, bytes from sized where bytes_before < ${maxBytes}::bigint
     ), claimed as (
       update outbox o
          set lease_owner = ${owner}, lease_token = gen_random_uuid(),
@@ -151,7 +199,9 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
               from run_steps x where x.run_id = c.run_id) as steps,
            -- the item as this statement's snapshot saw it is the version the lock took: nothing committed in between
            coalesce((select x.xmin = d.locked_xmin from outbox x where x.id = c.id), false) as snapshot_fresh,
-           (select count(*) from started_steps) + (select count(*) from started_compensations) as _started
+           (select count(*) from started_steps) + (select count(*) from started_compensations) as _started,
+           d.bytes as payload_bytes,
+           (select count(*) from sized) - (select count(*) from due) as left_out
       from claimed c
       join workflow_runs r on r.id = c.run_id
       join run_steps s on s.run_id = c.run_id and s.step_index = c.step_index
@@ -159,7 +209,7 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
       left join started_runs sr on sr.id = c.run_id
   `,
   );
-  return rows.map((r) => ({
+  const items = rows.map((r) => ({
     id: r.id,
     runId: r.run_id,
     stepIndex: r.step_index,
@@ -183,5 +233,12 @@ export async function claimOutboxBatch(db: Db, owner: string, limit: number, lea
     outputs: r.outputs,
     snapshot: claimedSnapshot(r),
     snapshotStale: !r.snapshot_fresh,
+    payloadBytes: Number(r.payload_bytes),
   }));
+  return { items, leftOut: rows.length > 0 ? Number(rows[0]!.left_out) : 0 };
+}
+
+/** The claim without a byte budget (tests, tools): up to `limit` due items. */
+export async function claimOutboxBatch(db: Db, owner: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
+  return (await claimOutboxBatchWithin(db, owner, limit, leaseMs, Number.MAX_SAFE_INTEGER)).items;
 }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { describeHeaderValueProblem } from '@sagaflow/definitions';
 
 /**
  * Workflow definitions for registration fuzzing: documents valid by SPEC §2 (names, semver, 1–6 steps,
@@ -17,6 +18,16 @@ function text(maxLength: number): fc.Arbitrary<string> {
   if (!arbitrary) texts.set(maxLength, (arbitrary = fc.string({ unit: 'grapheme', maxLength })));
   return arbitrary;
 }
+
+/** What a header value can carry (the registration rule): tab, visible ASCII and Latin-1. */
+const headerValue = fc
+  .string({
+    unit: fc
+      .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }), fc.constant(0x09))
+      .map((code) => String.fromCharCode(code)),
+    maxLength: 20,
+  })
+  .filter((v) => describeHeaderValueProblem(v) === undefined);
 
 const slug = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/);
 
@@ -74,9 +85,15 @@ function body(earlierStepIds: readonly string[]): fc.Arbitrary<unknown> {
       fc.constant(null),
       fc.array(tie('value'), { maxLength: 3 }),
       // (__proto__ and constructor keys are refused by the API's JSON parser: the HTTP fuzzer covers them)
-      fc.dictionary(fc.oneof(text(10), fc.constantFrom('prototype', 'toString', 'hasOwnProperty', '')), tie('value'), {
-        maxKeys: 3,
-      }),
+      fc.dictionary(
+        fc
+          .oneof(text(10), fc.constantFrom('prototype', 'toString', 'hasOwnProperty', ''))
+          .filter((key) => key !== '__proto__' && key !== 'constructor'),
+        tie('value'),
+        {
+          maxKeys: 3,
+        },
+      ),
     ),
   })).value;
 }
@@ -90,10 +107,7 @@ function request(earlierStepIds: readonly string[]): fc.Arbitrary<Record<string,
   );
   const headers = fc.dictionary(
     fc.stringMatching(/^x-[a-z0-9-]{1,12}$/),
-    fc.oneof(
-      text(20).filter((v) => !/[\r\n\0]/.test(v)),
-      templateFor(earlierStepIds),
-    ),
+    fc.oneof(headerValue, templateFor(earlierStepIds, headerValue)),
     { maxKeys: 3 },
   );
   return fc
@@ -227,6 +241,17 @@ export function mutations(steps: number): Mutation[] {
       name: 'header with CRLF',
       apply: (d) => void (requestOf(d, i)['headers'] = { 'x-evil': 'a\r\nset-cookie: x' }),
       path: ['steps', i, 'request', 'headers'],
+    },
+    {
+      name: 'header outside Latin-1',
+      apply: (d) => void (requestOf(d, i)['headers'] = { 'x-snow': 'snow \u2603' }),
+      path: ['steps', i, 'request', 'headers'],
+    },
+    {
+      name: 'cloud metadata address',
+      apply: (d) => void replaceTarget(requestOf(d, i), { url: 'http://169.254.169.254/latest/meta-data' }),
+      path: ['steps', i, 'request'],
+      message: /link-local or cloud metadata/,
     },
     {
       name: 'url with credentials',

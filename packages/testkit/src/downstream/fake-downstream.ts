@@ -103,6 +103,7 @@ export async function startFakeDownstream(): Promise<FakeDownstream> {
       seq: seen.length + 1,
       method: req.method ?? 'GET',
       path,
+      target: req.url ?? '/',
       headers: req.headers,
       rawHeaders: req.rawHeaders,
       body,

@@ -11,6 +11,8 @@ export interface DownstreamRequest {
   method: string;
   /** the path without the query string */
   path: string;
+  /** the request target as sent: path and query, still percent-encoded */
+  target: string;
   headers: IncomingHttpHeaders;
   /** raw header lines (name, value, name, value, ...): shows a header sent twice */
   rawHeaders: string[];

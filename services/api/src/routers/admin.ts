@@ -1,4 +1,5 @@
-import { definitionChecksum, workflowDefinitionSchema } from '@sagaflow/definitions';
+import { TRPCError } from '@trpc/server';
+import { definitionChecksum, findDestinationIssues, workflowDefinitionSchema } from '@sagaflow/definitions';
 import { registerDefinition } from '@sagaflow/db';
 import { adminProcedure, createRouter } from '../trpc.js';
 import { findUnstorableJson } from '../schemas/json.js';
@@ -28,6 +29,12 @@ export const adminRouter = createRouter({
     .input(registerWorkflowInputSchema)
     .output(registerWorkflowOutputSchema)
     .mutation(async ({ ctx, input }) => {
+      // SPEC §9: only destinations the engine will call (same settings as the engine), before any write
+      const refused = findDestinationIssues(input, ctx.destinations);
+      if (refused.length > 0) {
+        const message = refused.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+        throw new TRPCError({ code: 'BAD_REQUEST', message });
+      }
       const { created } = await registerDefinition(ctx.db, input);
       ctx.log.info({ workflowName: input.name, workflowVersion: input.version, created }, 'workflow registered');
       ctx.status = created ? 201 : 200;

@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { parseTraceParent } from '@sagaflow/observability';
+import { newTraceParent, parseTraceParent } from '@sagaflow/observability';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
 import { startRunInputSchema, startRunOutputSchema } from '../schemas/run.js';
 import {
@@ -44,10 +44,13 @@ export const workflowsRouter = createRouter({
     .output(startRunOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const { idempotencyKey, traceParent, traceState } = readStartHeaders(ctx);
-      // the request span's context (a caller's traceparent is its parent); with tracing off, the caller's own
+      // the request span's context (a caller's traceparent is its parent); with tracing off, the caller's own, or
+      // a new one: every attempt of the run then carries this trace id (SPEC §8)
       const trace = ctx.requestSpan
         ? { traceParent: ctx.requestSpan.traceparent, traceState: ctx.requestSpan.tracestate }
-        : { traceParent, traceState };
+        : traceParent
+          ? { traceParent, traceState }
+          : { traceParent: newTraceParent() };
       const result = await ctx.startRun({
         workflowName: input.name,
         version: input.version,

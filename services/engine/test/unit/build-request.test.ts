@@ -1,4 +1,4 @@
-import { TemplateError, type StepRequest } from '@sagaflow/definitions';
+import { parseAllowedHosts, TemplateError, type StepRequest } from '@sagaflow/definitions';
 import { describe, expect, it } from 'vitest';
 import { buildAttemptRequest, RequestConfigError, type AttemptIdentity } from '../../src/build-request.js';
 
@@ -51,14 +51,15 @@ describe('buildAttemptRequest: headers (SPEC §3)', () => {
     expect(req.headers['x-idempotency-key']).toBe(`${RUN_ID}:reserve:compensate`);
   });
 
-  it('starts a new trace when the run has none', () => {
-    const req = buildAttemptRequest(
-      { method: 'GET', url: 'http://127.0.0.1:1/x' },
-      identity({ traceParent: null }),
-      services,
-    );
-    expect(req.headers['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    expect(req.headers['traceparent']).not.toContain(TRACE_ID);
+  it('a run stored without a trace context: its id is the trace id of every attempt', () => {
+    const send = () =>
+      buildAttemptRequest({ method: 'GET', url: 'http://127.0.0.1:1/x' }, identity({ traceParent: null }), services)
+        .headers['traceparent'];
+    const [first, second] = [send(), send()];
+    const runTraceId = RUN_ID.replaceAll('-', '');
+    expect(first).toMatch(new RegExp(`^00-${runTraceId}-[0-9a-f]{16}-01$`));
+    expect(second).toMatch(new RegExp(`^00-${runTraceId}-[0-9a-f]{16}-01$`));
+    expect(first).not.toBe(second);
   });
 
   it('renders definition headers (lower-cased), JSON-encoding non-string values', () => {
@@ -132,6 +133,27 @@ describe('buildAttemptRequest: bodies', () => {
     expect(req.url).toBe('http://inventory.local:4020/base/items/o-1');
   });
 
+  it('template values in a service path and query are percent-encoded', () => {
+    const req = buildAttemptRequest(
+      { method: 'GET', service: 'inventory', path: '/items/{{input.orderId}}?tenant={{context.tenant}}' },
+      identity({ input: { orderId: '../admin?x=' }, context: { tenant: 'a&b=c' } }),
+      services,
+    );
+    expect(req.url).toBe('http://inventory.local:4020/base/items/..%2Fadmin%3Fx%3D?tenant=a%26b%3Dc');
+  });
+
+  it('a header value that renders CR/LF or a character outside Latin-1 is a TemplateError naming the header', () => {
+    for (const tenant of ['a\r\nx-evil: 1', 'snow \u2603']) {
+      expect(() =>
+        buildAttemptRequest(
+          { method: 'GET', url: 'http://127.0.0.1:1/x', headers: { 'x-tenant': '{{input.tenant}}' } },
+          identity({ input: { tenant } }),
+          services,
+        ),
+      ).toThrow(expect.objectContaining({ code: 'TEMPLATE_ERROR', message: expect.stringContaining('x-tenant') }));
+    }
+  });
+
   it('a template path missing at run time is a TemplateError naming the path', () => {
     const run = () =>
       buildAttemptRequest(
@@ -153,7 +175,7 @@ describe('buildAttemptRequest: targets', () => {
   });
 
   it('SAGAFLOW_ALLOWED_HOSTS refuses any other host, for urls and services alike', () => {
-    const allowed = { ...services, allowedHosts: ['127.0.0.1'] };
+    const allowed = { ...services, allowedHosts: parseAllowedHosts('127.0.0.1') };
     expect(() => buildAttemptRequest({ method: 'GET', url: 'http://evil.example:80/x' }, identity(), allowed)).toThrow(
       RequestConfigError,
     );
@@ -168,9 +190,31 @@ describe('buildAttemptRequest: targets', () => {
   it('compares allowed hosts case-insensitively', () => {
     const req = buildAttemptRequest({ method: 'GET', url: 'http://Inventory.Local:4020/x' }, identity(), {
       ...services,
-      allowedHosts: ['inventory.local'],
+      allowedHosts: parseAllowedHosts('inventory.local'),
     });
     expect(req.url).toBe('http://inventory.local:4020/x');
+  });
+
+  it('a host:port entry allows that port only', () => {
+    const allowed = { ...services, allowedHosts: parseAllowedHosts('127.0.0.1:4010') };
+    expect(buildAttemptRequest({ method: 'GET', url: 'http://127.0.0.1:4010/x' }, identity(), allowed).url).toBe(
+      'http://127.0.0.1:4010/x',
+    );
+    expect(() => buildAttemptRequest({ method: 'GET', url: 'http://127.0.0.1:4011/x' }, identity(), allowed)).toThrow(
+      'host "127.0.0.1:4011" is not in SAGAFLOW_ALLOWED_HOSTS',
+    );
+  });
+
+  it('a link-local or metadata address is refused even without SAGAFLOW_ALLOWED_HOSTS', () => {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://[fd00:ec2::254]/',
+      'http://[fe80::1]:8080/',
+    ]) {
+      expect(() => buildAttemptRequest({ method: 'GET', url }, identity(), services), url).toThrow(
+        /link-local or cloud metadata/,
+      );
+    }
   });
 
   it('RequestConfigError fails the step permanently (code STEP_FAILED)', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/env.js';
 
@@ -12,5 +13,35 @@ describe('engine env', () => {
   it('takes 0 (V8 decides) and rejects a negative heap growing percent, naming the variable', () => {
     expect(parseEnv({ ...base, ENGINE_HEAP_GROWING_PERCENT: '0' }).ENGINE_HEAP_GROWING_PERCENT).toBe(0);
     expect(() => parseEnv({ ...base, ENGINE_HEAP_GROWING_PERCENT: '-1' })).toThrow(/ENGINE_HEAP_GROWING_PERCENT/);
+  });
+});
+
+describe('engine env: destinations', () => {
+  it('parses SAGAFLOW_ALLOWED_HOSTS with ports, naming the variable on a bad entry', () => {
+    expect(parseEnv({ ...base, SAGAFLOW_ALLOWED_HOSTS: 'a.internal,127.0.0.1:4010' }).allowedHosts).toEqual([
+      { host: 'a.internal' },
+      { host: '127.0.0.1', port: 4010 },
+    ]);
+    expect(() => parseEnv({ ...base, SAGAFLOW_ALLOWED_HOSTS: 'a:99999' })).toThrow(/SAGAFLOW_ALLOWED_HOSTS/);
+  });
+
+  it('has the demo mocks as service URLs outside production only', () => {
+    expect(parseEnv(base).serviceUrls).toMatchObject({ payments: 'http://127.0.0.1:3001' });
+    expect(parseEnv({ ...base, NODE_ENV: 'production' }).serviceUrls).toEqual({});
+    expect(
+      parseEnv({ ...base, NODE_ENV: 'production', SAGAFLOW_SERVICE_PAYMENTS_URL: 'http://pay:80' }).serviceUrls,
+    ).toEqual({ payments: 'http://pay:80' });
+  });
+});
+
+describe('.env.example shows the engine defaults the code uses', () => {
+  it('every commented ENGINE_* (and shared log/trace) line holds the parsed default', () => {
+    const example = readFileSync(new URL('../../../../.env.example', import.meta.url), 'utf8');
+    const defaults = parseEnv(base) as unknown as Record<string, unknown>;
+    const shown = [...example.matchAll(/^# ((?:ENGINE|LOG|OTEL_BSP)_[A-Z_]+)=(.*)$/gm)].filter(
+      ([, key]) => key !== 'ENGINE_ID' && key !== 'LOG_REDACT_FIELDS',
+    );
+    expect(shown.length).toBeGreaterThan(10);
+    for (const [, key, value] of shown) expect(String(defaults[key!]), key).toBe(value);
   });
 });

@@ -1,0 +1,104 @@
+import { BlockList, isIP } from 'node:net';
+
+/**
+ * Which destinations a step may call (SPEC §9): SAGAFLOW_ALLOWED_HOSTS, and the link-local and cloud-metadata
+ * addresses that are refused unless listed there. Used by the API at registration and by the engine before
+ * every attempt (the URL) and at connect time (each resolved address). Pure apart from node:net's parsers.
+ */
+
+/** One SAGAFLOW_ALLOWED_HOSTS entry: a host name or IP address, and a port when the entry names one. */
+export interface AllowedHost {
+  host: string;
+  port?: number;
+}
+
+/** Link-local (IPv4 169.254.0.0/16, IPv6 fe80::/10) and the EC2 IPv6 metadata address: where cloud metadata lives. */
+const SPECIAL_ADDRESSES = new BlockList();
+SPECIAL_ADDRESSES.addSubnet('169.254.0.0', 16, 'ipv4');
+SPECIAL_ADDRESSES.addSubnet('fe80::', 10, 'ipv6');
+SPECIAL_ADDRESSES.addAddress('fd00:ec2::254', 'ipv6');
+
+/** `[::1]` → `::1`, lower case. */
+function bareHost(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+}
+
+/** `::ffff:169.254.169.254` (IPv4-mapped IPv6) → `169.254.169.254`; anything else unchanged. */
+function unmapped(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? mapped[1]! : address;
+}
+
+/** True for a link-local or cloud-metadata IP address (IPv4, IPv6, IPv4-mapped IPv6); false for names. */
+export function isSpecialAddress(address: string): boolean {
+  const ip = unmapped(bareHost(address));
+  const family = isIP(ip);
+  if (family === 0) return false;
+  return SPECIAL_ADDRESSES.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Parses SAGAFLOW_ALLOWED_HOSTS: a comma list of `host`, `host:port`, `[ipv6]` or `[ipv6]:port` (a bare IPv6
+ * address is read as a host without port). Unset or blank → undefined (every host allowed).
+ * @throws Error naming the bad entry
+ */
+export function parseAllowedHosts(text: string | undefined): AllowedHost[] | undefined {
+  const entries = (text ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (entries.length === 0) return undefined;
+  return entries.map((entry) => {
+    const match = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d+))?$/.exec(entry);
+    const host = match ? bareHost(match[1]!) : isIP(entry) === 6 ? entry.toLowerCase() : undefined;
+    const port = match?.[2] === undefined ? undefined : Number(match[2]);
+    if (host === undefined || /\s|\//.test(host) || (port !== undefined && (port < 1 || port > 65_535))) {
+      throw new Error(`SAGAFLOW_ALLOWED_HOSTS: "${entry}" is not a host, host:port or [ipv6]:port entry`);
+    }
+    return port === undefined ? { host } : { host, port };
+  });
+}
+
+/** The port a URL connects to (its explicit port, else 80/443). */
+export function effectivePort(url: URL): number {
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
+}
+
+/** `host:port` as written in SAGAFLOW_ALLOWED_HOSTS (IPv6 in brackets). */
+export function formatHostPort(host: string, port: number): string {
+  const bare = bareHost(host);
+  return `${isIP(bare) === 6 ? `[${bare}]` : bare}:${port}`;
+}
+
+function isListed(allowed: AllowedHost[] | undefined, host: string, port: number): boolean {
+  const bare = unmapped(bareHost(host));
+  return (allowed ?? []).some((entry) => unmapped(entry.host) === bare && (entry.port ?? port) === port);
+}
+
+/**
+ * Why the engine may not call `url`, or undefined: its host:port is not in SAGAFLOW_ALLOWED_HOSTS (when set), or it is
+ * a link-local/metadata IP address that SAGAFLOW_ALLOWED_HOSTS does not list explicitly.
+ */
+export function describeDestinationProblem(url: URL, allowed: AllowedHost[] | undefined): string | undefined {
+  const port = effectivePort(url);
+  const where = formatHostPort(url.hostname, port);
+  if (allowed && !isListed(allowed, url.hostname, port)) return `host "${where}" is not in SAGAFLOW_ALLOWED_HOSTS`;
+  return describeAddressProblem(url.hostname, port, allowed);
+}
+
+/**
+ * Why the engine may not connect to `address` (a resolved IP) on `port`, or undefined: link-local and cloud-metadata
+ * addresses need their own SAGAFLOW_ALLOWED_HOSTS entry (a listed host name does not cover them).
+ */
+export function describeAddressProblem(
+  address: string,
+  port: number,
+  allowed: AllowedHost[] | undefined,
+): string | undefined {
+  if (!isSpecialAddress(address) || isListed(allowed, address, port)) return undefined;
+  return (
+    `address ${formatHostPort(address, port)} is link-local or cloud metadata: refused unless SAGAFLOW_ALLOWED_HOSTS ` +
+    'lists it'
+  );
+}
