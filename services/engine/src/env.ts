@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { parseRedactFields } from '@sagaflow/observability';
+import { parseRedactKeys } from '@sagaflow/observability';
 
 /** Engine configuration, parsed once at start; nothing else reads process.env. */
 const envSchema = z.object({
   DATABASE_URL: z.string().min(1, 'DATABASE_URL is required'),
-  ENGINE_HOST: z.string().default('0.0.0.0'),
+  // loopback unless told otherwise; containers set ENGINE_HOST=0.0.0.0 (Dockerfile, docker-compose.yml)
+  ENGINE_HOST: z.string().default('127.0.0.1'),
   ENGINE_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
   ENGINE_ID: z.string().min(1).max(100).optional(),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(200),
@@ -23,7 +24,8 @@ const envSchema = z.object({
   SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),
-  /** comma list of field names redacted at any depth of a log record (default email,card,password,token) */
+  /** comma lists of key substrings redacted at any depth of a log record, on top of the built-in list */
+  LOG_REDACT_KEYS: z.string().optional(),
   LOG_REDACT_FIELDS: z.string().optional(),
   /** OTLP/HTTP base URL (…/v1/traces is appended); unset = tracing off */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
@@ -56,7 +58,7 @@ export function readServiceUrls(env: Record<string, string | undefined>): Record
 export type ParsedEngineEnv = EngineEnv & {
   serviceUrls: Record<string, string>;
   allowedHosts: string[] | undefined;
-  redactFields: string[];
+  redactKeys: string[];
 };
 
 export function parseEnv(env: Record<string, string | undefined>): ParsedEngineEnv {
@@ -72,6 +74,6 @@ export function parseEnv(env: Record<string, string | undefined>): ParsedEngineE
     ...parsed.data,
     serviceUrls: readServiceUrls(env),
     allowedHosts,
-    redactFields: parseRedactFields(parsed.data.LOG_REDACT_FIELDS),
+    redactKeys: parseRedactKeys(parsed.data.LOG_REDACT_KEYS, parsed.data.LOG_REDACT_FIELDS),
   };
 }

@@ -4,6 +4,6 @@ export { classifyResponse, parseRetryAfter, type AttemptClass, type AttemptEnd }
 export { buildAttemptRequest, envelope, idempotencyKey, type AttemptRequest } from './build-request.js';
 export { parseEnv, readServiceUrls } from './env.js';
 export { createLogger, type LoggerOptions } from '@sagaflow/observability';
-export { DEFAULT_REDACT_FIELDS, parseRedactFields, redactionKeys, redactLogRecord } from '@sagaflow/observability';
+export { BUILT_IN_REDACT_KEYS, parseRedactKeys, redactionMatcher, redactLogRecord } from '@sagaflow/observability';
 export { startTracing, type Tracing, type TracingOptions } from '@sagaflow/observability';
 export { createEngineMetrics, type EngineMetrics } from './metrics.js';
