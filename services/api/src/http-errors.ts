@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { codeOfStatus, toErrorBody } from './errors.js';
 import { findUnstorableJson } from './schemas/json.js';
 
@@ -10,6 +10,7 @@ export function registerHttpErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status === 413) discardRefusedBody(request, reply);
     const message =
       status === 413 ? `request body exceeds the limit of ${app.initialConfig.bodyLimit} bytes` : error.message;
     return reply.code(status).send(toErrorBody(codeOfStatus(status), message));
@@ -18,6 +19,31 @@ export function registerHttpErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(toErrorBody('NOT_FOUND', `route ${request.method} ${request.url} not found`)),
   );
+}
+
+/** How much of a refused body is read and thrown away after its 413 before the connection is dropped. */
+export const REFUSED_BODY_DISCARD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * A 413 must reach a client that is still sending its body. Fastify answers it with `connection: close`, and
+ * closing a socket that still has unread data makes the kernel send a reset, which can destroy the 413 before
+ * the client reads it (EPIPE/ECONNRESET in curl and the SDK). Instead the connection stays open: Node reads the
+ * rest of the body and throws it away, then the connection serves the next request. Bounded twice: past
+ * REFUSED_BODY_DISCARD_LIMIT bytes the socket is dropped, and the whole request must still arrive within
+ * HTTP_REQUEST_TIMEOUT_MS.
+ */
+function discardRefusedBody(request: FastifyRequest, reply: FastifyReply): void {
+  reply.removeHeader('connection');
+  const raw = request.raw;
+  if (raw.complete) return;
+  reply.raw.once('finish', () => {
+    let discarded = 0;
+    raw.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > REFUSED_BODY_DISCARD_LIMIT) raw.socket.destroy();
+    });
+    raw.resume();
+  });
 }
 
 /**
