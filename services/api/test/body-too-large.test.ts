@@ -49,7 +49,7 @@ function isCompleteResponse(text: string): boolean {
  * Sends headers + body over a raw socket as fast as the socket takes it, and hangs up once the body is out and a
  * whole response is in; resolves with what came back and the socket error, if any.
  */
-function rawPost(body: Buffer): Promise<{ response: string; error?: string }> {
+function rawPost(body: Buffer, extraHeaders = ''): Promise<{ response: string; error?: string }> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -70,7 +70,7 @@ function rawPost(body: Buffer): Promise<{ response: string; error?: string }> {
     socket.on('connect', () => {
       socket.write(
         `POST /v1/workflows/demo/start HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
-          `Content-Length: ${body.length}\r\n\r\n`,
+          `Content-Length: ${body.length}\r\n${extraHeaders}\r\n`,
       );
       let offset = 0;
       const pump = (): void => {
@@ -96,6 +96,15 @@ describe('413 for a body over the limit', () => {
     const body = jsonBody(FIVE_MIB);
     for (let i = 0; i < 40; i++) {
       const { response, error } = await rawPost(body);
+      expect({ i, error, status: response.slice(0, 12) }).toEqual({ i, error: undefined, status: 'HTTP/1.1 413' });
+      expect(response).toContain('"code":"PAYLOAD_TOO_LARGE"');
+    }
+  });
+
+  it('also when the client asked for Connection: close (20 times)', async () => {
+    const body = jsonBody(FIVE_MIB);
+    for (let i = 0; i < 20; i++) {
+      const { response, error } = await rawPost(body, 'Connection: close\r\n');
       expect({ i, error, status: response.slice(0, 12) }).toEqual({ i, error: undefined, status: 'HTTP/1.1 413' });
       expect(response).toContain('"code":"PAYLOAD_TOO_LARGE"');
     }

@@ -22,8 +22,8 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-/** Writes `text` and never finishes the request; resolves when the server closes, with what it answered and when. */
-function stall(text: string): Promise<{ response: string; ms: number }> {
+/** Writes `text` (then `body`, when given) and never finishes the request; resolves when the server closes, with what it answered and when. */
+function stall(text: string, body?: Buffer): Promise<{ response: string; ms: number }> {
   return new Promise((resolve) => {
     const started = Date.now();
     const socket = connect(port, '127.0.0.1');
@@ -32,6 +32,7 @@ function stall(text: string): Promise<{ response: string; ms: number }> {
     socket.on('error', () => {});
     socket.on('close', () => resolve({ response: Buffer.concat(chunks).toString('latin1'), ms: Date.now() - started }));
     socket.write(text);
+    if (body) socket.write(body);
   });
 }
 
@@ -50,6 +51,15 @@ describe('HTTP timeouts', () => {
     expect(response.startsWith('HTTP/1.1 408')).toBe(true);
     expect(ms).toBeGreaterThanOrEqual(1_400);
     expect(ms).toBeLessThan(5_000);
+  });
+
+  it('a refused body (413) is discarded only until the request timeout: a client that stalls is dropped', async () => {
+    const { response, ms } = await stall(
+      'POST /v1/workflows/demo/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5242880\r\n\r\n',
+      Buffer.alloc(2 * 1024 * 1024, 'x'),
+    );
+    expect(response.startsWith('HTTP/1.1 413')).toBe(true);
+    expect(ms).toBeLessThan(6_000);
   });
 
   it('the server carries the configured settings', () => {
