@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toErrorBody } from './errors.js';
+import { discardRefusedBody } from './refused-body.js';
 
 /**
  * SPEC §9, cross-site requests. A web page can make a browser send a POST to an internal deployment, but it
@@ -68,6 +69,7 @@ export function registerCrossSiteGuard(app: FastifyInstance, allowedOrigins: rea
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const refusal = crossSiteRefusal(request, allowedOrigins);
     if (!refusal) return;
+    discardRefusedBody(request, reply);
     return reply.code(refusal.status).send(toErrorBody(refusal.code, refusal.message));
   });
 }

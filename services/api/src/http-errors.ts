@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import { codeOfStatus, toErrorBody } from './errors.js';
 import { findUnstorableJson } from './schemas/json.js';
+import { discardRefusedBody } from './refused-body.js';
 
 /**
  * Errors raised by Fastify itself, before any procedure runs (body too large, unsupported media type,
@@ -10,7 +11,7 @@ export function registerHttpErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    if (status === 413) discardRefusedBody(request, reply, app.server.requestTimeout || 30_000);
+    if (status === 413) discardRefusedBody(request, reply);
     const message =
       status === 413 ? `request body exceeds the limit of ${app.initialConfig.bodyLimit} bytes` : error.message;
     return reply.code(status).send(toErrorBody(codeOfStatus(status), message));
@@ -19,48 +20,6 @@ export function registerHttpErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(toErrorBody('NOT_FOUND', `route ${request.method} ${request.url} not found`)),
   );
-}
-
-/** How much of a refused body is read and thrown away after its 413 before the connection is dropped. */
-export const REFUSED_BODY_DISCARD_LIMIT = 64 * 1024 * 1024;
-const DISCARD_CHECK_MS = 50;
-
-/**
- * A 413 must reach a client that is still sending its body. Closing a socket that still has unread data makes
- * the kernel send a reset, which can destroy the 413 before the client reads it (EPIPE/ECONNRESET in curl and
- * the SDK). So the rest of the body is read and thrown away after the answer (Node reads it off the wire):
- * - normally the connection stays open and serves the next request once the body has arrived;
- * - when the client asked for `Connection: close`, it is a lingering close (as nginx does): the write side is
- *   shut after the 413 is flushed, the body is read to its end, then the socket is closed.
- * Bounded: past REFUSED_BODY_DISCARD_LIMIT bytes, or after the request timeout, the socket is dropped.
- */
-function discardRefusedBody(request: FastifyRequest, reply: FastifyReply, timeoutMs: number): void {
-  reply.removeHeader('connection');
-  const raw = request.raw;
-  if (raw.complete) return;
-  const socket = raw.socket;
-  const startBytes = socket.bytesRead;
-  const deadline = Date.now() + timeoutMs;
-  let lingering = false;
-  const destroySoon = socket.destroySoon.bind(socket);
-  // Node calls this right after a response that closes the connection: half-close instead, keep reading
-  socket.destroySoon = () => {
-    lingering = true;
-    socket.end();
-  };
-  const watch = setInterval(() => {
-    if (socket.destroyed) {
-      clearInterval(watch);
-    } else if (socket.bytesRead - startBytes > REFUSED_BODY_DISCARD_LIMIT || Date.now() > deadline) {
-      clearInterval(watch);
-      socket.destroy();
-    } else if (raw.complete) {
-      clearInterval(watch);
-      socket.destroySoon = destroySoon;
-      if (lingering) socket.destroy(); // everything was read: closing now sends no reset
-    }
-  }, DISCARD_CHECK_MS);
-  watch.unref();
 }
 
 /**

@@ -49,7 +49,11 @@ function isCompleteResponse(text: string): boolean {
  * Sends headers + body over a raw socket as fast as the socket takes it, and hangs up once the body is out and a
  * whole response is in; resolves with what came back and the socket error, if any.
  */
-function rawPost(body: Buffer, extraHeaders = ''): Promise<{ response: string; error?: string }> {
+function rawPost(
+  body: Buffer,
+  extraHeaders = '',
+  contentType = 'application/json',
+): Promise<{ response: string; error?: string }> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -69,7 +73,7 @@ function rawPost(body: Buffer, extraHeaders = ''): Promise<{ response: string; e
     socket.on('close', () => resolve({ response: response(), error }));
     socket.on('connect', () => {
       socket.write(
-        `POST /v1/workflows/demo/start HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+        `POST /v1/workflows/demo/start HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${contentType}\r\n` +
           `Content-Length: ${body.length}\r\n${extraHeaders}\r\n`,
       );
       let offset = 0;
@@ -107,6 +111,16 @@ describe('413 for a body over the limit', () => {
       const { response, error } = await rawPost(body, 'Connection: close\r\n');
       expect({ i, error, status: response.slice(0, 12) }).toEqual({ i, error: undefined, status: 'HTTP/1.1 413' });
       expect(response).toContain('"code":"PAYLOAD_TOO_LARGE"');
+    }
+  });
+
+  it('a 415 refused before the body is read reaches the client too (10 times each way)', async () => {
+    const body = Buffer.alloc(FIVE_MIB, 'x');
+    for (const extra of ['', 'Connection: close\r\n']) {
+      for (let i = 0; i < 10; i++) {
+        const { response, error } = await rawPost(body, extra, 'text/plain');
+        expect({ i, error, status: response.slice(0, 12) }).toEqual({ i, error: undefined, status: 'HTTP/1.1 415' });
+      }
     }
   });
 
