@@ -47,10 +47,13 @@ RUN --mount=type=cache,id=sagaflow-pnpm-store,target=/pnpm/store \
 
 # ---- runtime: node + compiled JS + production node_modules, run as the unprivileged `node` user ----
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
-# MOCK_HOST: the mocks must listen on every interface inside a container, not only on loopback.
+# HOST, ENGINE_HOST, MOCK_HOST: inside a container the services listen on every interface (their default
+# outside one is loopback only).
 # MALLOC_ARENA_MAX: fewer glibc malloc arenas for the threads of a Node process (engine RSS under load −15 %; docs/performance.md).
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
+    HOST=0.0.0.0 \
+    ENGINE_HOST=0.0.0.0 \
     MOCK_HOST=0.0.0.0
 WORKDIR /app
 # Files stay owned by root: the service user can read the code but not change it.

@@ -36,27 +36,31 @@ export function readDevSettings(env: NodeJS.ProcessEnv): DevSettings {
   const apiPort = parsePort(env.PORT, 3000, 'PORT');
   const enginePort = parsePort(env.ENGINE_PORT, 3100, 'ENGINE_PORT');
   const adminToken = env.ADMIN_TOKEN || `dev-${randomBytes(16).toString('hex')}`;
+  // what the services bind (their own defaults: loopback); the banner says exactly that
+  const apiHost = env.HOST || '127.0.0.1';
+  const engineHost = env.ENGINE_HOST || '127.0.0.1';
+  const mockHost = env.MOCK_HOST || '127.0.0.1';
   const all: DevServiceSpec[] = [
     {
       name: 'mocks',
       dir: 'services/mocks',
       entry: 'src/main.ts',
-      healthUrl: 'http://127.0.0.1:3001/health',
-      listens: 'payments http://127.0.0.1:3001, inventory http://127.0.0.1:3002, notifications http://127.0.0.1:3003',
+      healthUrl: `${probeUrl(mockHost, 3001)}/health`,
+      listens: `payments ${listenUrl(mockHost, 3001)}, inventory ${listenUrl(mockHost, 3002)}, notifications ${listenUrl(mockHost, 3003)}`,
     },
     {
       name: 'api',
       dir: 'services/api',
       entry: 'src/server.ts',
-      healthUrl: `http://127.0.0.1:${apiPort}/health`,
-      listens: `http://127.0.0.1:${apiPort}  (docs /docs, OpenAPI /openapi.json)`,
+      healthUrl: `${probeUrl(apiHost, apiPort)}/health`,
+      listens: `${listenUrl(apiHost, apiPort)}  (docs /docs, OpenAPI /openapi.json)`,
     },
     {
       name: 'engine',
       dir: 'services/engine',
       entry: 'src/main.ts',
-      healthUrl: `http://127.0.0.1:${enginePort}/health`,
-      listens: `http://127.0.0.1:${enginePort}  (/health, /ready, /metrics)`,
+      healthUrl: `${probeUrl(engineHost, enginePort)}/health`,
+      listens: `${listenUrl(engineHost, enginePort)}  (/health, /ready, /metrics)`,
     },
   ];
   const exists = (spec: DevServiceSpec): boolean => existsSync(`${REPO_ROOT}${spec.dir}/${spec.entry}`);
@@ -76,6 +80,19 @@ export function readDevSettings(env: NodeJS.ProcessEnv): DevSettings {
       NODE_ENV: 'development',
     },
   };
+}
+
+/** Where a service listens, as the banner shows it; a wildcard address is called out (reachable from the network). */
+export function listenUrl(host: string, port: number): string {
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const shown = host.includes(':') && !wildcard ? `[${host}]` : host;
+  return wildcard ? `http://${shown}:${port} (every interface)` : `http://${shown}:${port}`;
+}
+
+/** Where this script reaches a service bound to `host` (a wildcard address answers on loopback). */
+function probeUrl(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '::') return `http://127.0.0.1:${port}`;
+  return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
 }
 
 function parsePort(value: string | undefined, fallback: number, name: string): number {

@@ -1,30 +1,46 @@
-// Kept identical in services/api/src and services/engine/src (services/api/test/observability-shared.test.ts compares them).
 /**
  * What `LOG_SENSITIVE=false` hides from log lines. Pure: `redactLogRecord` returns a copy and never mutates.
  *
- * Secrets (the admin token, authorization headers, cookies) are always on the list. The configurable fields
- * (`LOG_REDACT_FIELDS`, default email, card, password, token) are matched against object keys at any depth —
- * inside `input`, `context`, `output`, a request or response `body`, an `error`'s downstream response —
- * case-insensitively and by the whole key (`Email` matches `email`; `emailVerified` does not).
+ * A key is redacted when its lower-cased name CONTAINS one of the redaction keys, at any depth of the record
+ * (`input`, `context`, `output`, a request or response `body`, an `error`'s downstream response, headers):
+ * `accessToken`, `X-Api-Key`, `customer_email`, `cardNumber`, `Set-Cookie` are all hidden. The built-in list
+ * always applies; LOG_REDACT_KEYS (and LOG_REDACT_FIELDS, its older name) add substrings to it.
  */
 
-export const DEFAULT_REDACT_FIELDS: readonly string[] = ['email', 'card', 'password', 'token'];
-export const SECRET_FIELDS: readonly string[] = [
-  'x-admin-token',
-  'admintoken',
+export const BUILT_IN_REDACT_KEYS: readonly string[] = [
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'passphrase',
+  'apikey',
+  'api_key',
+  'api-key',
   'authorization',
-  'proxy-authorization',
+  'credential',
+  'privatekey',
+  'private_key',
+  'card',
+  'cvv',
   'cookie',
-  'set-cookie',
+  'session',
+  'email',
 ];
 export const REDACTED = '[redacted]';
 
 /** Nesting deeper than this is cut (log records are data, not arbitrary graphs). */
 const MAX_DEPTH = 32;
 
-/** The key set `redactLogRecord` matches: the secrets plus the configured fields, lower-cased. */
-export function redactionKeys(fields: readonly string[] = DEFAULT_REDACT_FIELDS): ReadonlySet<string> {
-  return new Set([...SECRET_FIELDS, ...fields].map((f) => f.trim().toLowerCase()).filter(Boolean));
+/** Says whether a key's value is hidden. */
+export type RedactionMatcher = (key: string) => boolean;
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The matcher `redactLogRecord` uses: the built-in substrings plus `extra`, case-insensitive. */
+export function redactionMatcher(extra: readonly string[] = []): RedactionMatcher {
+  const keys = [...new Set([...BUILT_IN_REDACT_KEYS, ...extra].map((k) => k.trim().toLowerCase()).filter(Boolean))];
+  const pattern = new RegExp(keys.map(escapeRegExp).join('|'), 'i');
+  return (key) => pattern.test(key);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -33,30 +49,30 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function redactValue(value: unknown, keys: ReadonlySet<string>, depth: number): unknown {
+function redactValue(value: unknown, matches: RedactionMatcher, depth: number): unknown {
   if (Array.isArray(value)) {
-    return depth >= MAX_DEPTH ? '[too deep]' : value.map((v) => redactValue(v, keys, depth + 1));
+    return depth >= MAX_DEPTH ? '[too deep]' : value.map((v) => redactValue(v, matches, depth + 1));
   }
   // Errors, Dates, Buffers... keep their own serializers (pino's err serializer needs the Error)
   if (!isPlainObject(value)) return value;
   if (depth >= MAX_DEPTH) return '[too deep]';
   const copy: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    copy[key] = keys.has(key.toLowerCase()) ? REDACTED : redactValue(inner, keys, depth + 1);
+    copy[key] = matches(key) ? REDACTED : redactValue(inner, matches, depth + 1);
   }
   return copy;
 }
 
-/** A copy of a log record with every matching key's value replaced by `[redacted]`, at any depth. */
-export function redactLogRecord<T extends Record<string, unknown>>(record: T, keys: ReadonlySet<string>): T {
-  return redactValue(record, keys, 0) as T;
+/** A copy of a log record with the value of every matching key replaced by `[redacted]`, at any depth. */
+export function redactLogRecord<T extends Record<string, unknown>>(record: T, matches: RedactionMatcher): T {
+  return redactValue(record, matches, 0) as T;
 }
 
-/** `LOG_REDACT_FIELDS` ("email,card , Password") → field names; empty or unset → the defaults. */
-export function parseRedactFields(value: string | undefined): string[] {
-  const fields = (value ?? '')
-    .split(',')
-    .map((f) => f.trim())
+/** LOG_REDACT_KEYS, LOG_REDACT_FIELDS ("iban, Ssn") → the extra substrings, lower-cased; unset → none. */
+export function parseRedactKeys(...values: Array<string | undefined>): string[] {
+  const keys = values
+    .flatMap((value) => (value ?? '').split(','))
+    .map((k) => k.trim().toLowerCase())
     .filter(Boolean);
-  return fields.length > 0 ? fields : [...DEFAULT_REDACT_FIELDS];
+  return [...new Set(keys)];
 }

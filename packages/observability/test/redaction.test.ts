@@ -1,58 +1,48 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import {
-  DEFAULT_REDACT_FIELDS,
-  parseRedactFields,
-  REDACTED,
-  redactionKeys,
-  redactLogRecord,
-} from '../src/log-redaction.js';
+import { parseRedactKeys, REDACTED, redactionMatcher, redactLogRecord } from '../src/log-redaction.js';
 
-const keys = redactionKeys();
+const matches = redactionMatcher();
 
 describe('redactLogRecord', () => {
-  it('hides the default fields at any depth of input, context, output, body and errors', () => {
+  it('hides keys containing a built-in substring, at any depth of input, context, output, body and errors', () => {
     const record = {
       runId: 'r-1',
-      input: { orderId: 'o-1', customer: { profile: { email: 'a@b.c' } }, payments: [{ card: '4111', last4: '1111' }] },
-      context: { password: 'p' },
-      output: { session: { token: 't' } },
-      body: { nested: [[{ email: 'x@y.z' }]] },
-      error: { code: 'HTTP_ERROR', response: { email: 'e@f.g' } },
+      input: {
+        orderId: 'o-1',
+        customer: { profile: { email: 'a@b.c' } },
+        payments: [{ cardNumber: '4111', last4: '1' }],
+      },
+      context: { userPassword: 'p', client_secret: 's', 'X-Api-Key': 'k', apiKey: 'k2' },
+      output: { session: { accessToken: 't' } },
+      body: { nested: [[{ customer_email: 'x@y.z' }]] },
+      error: { code: 'HTTP_ERROR', response: { sessionId: 'sid', Authorization: 'Bearer x' } },
+      headers: { 'set-cookie': 'c', 'x-admin-token': 'a', accept: '*/*' },
     };
-    expect(redactLogRecord(record, keys)).toEqual({
+    expect(redactLogRecord(record, matches)).toEqual({
       runId: 'r-1',
       input: {
         orderId: 'o-1',
         customer: { profile: { email: REDACTED } },
-        payments: [{ card: REDACTED, last4: '1111' }],
+        payments: [{ cardNumber: REDACTED, last4: '1' }],
       },
-      context: { password: REDACTED },
-      output: { session: { token: REDACTED } },
-      body: { nested: [[{ email: REDACTED }]] },
-      error: { code: 'HTTP_ERROR', response: { email: REDACTED } },
+      context: { userPassword: REDACTED, client_secret: REDACTED, 'X-Api-Key': REDACTED, apiKey: REDACTED },
+      output: { session: REDACTED },
+      body: { nested: [[{ customer_email: REDACTED }]] },
+      error: { code: 'HTTP_ERROR', response: { sessionId: REDACTED, Authorization: REDACTED } },
+      headers: { 'set-cookie': REDACTED, 'x-admin-token': REDACTED, accept: '*/*' },
     });
   });
 
-  it('matches whole keys case-insensitively', () => {
-    expect(
-      redactLogRecord({ input: { Email: 1, EMAIL: 2, emailVerified: true, customerEmail: 'kept' } }, keys),
-    ).toEqual({
-      input: { Email: REDACTED, EMAIL: REDACTED, emailVerified: true, customerEmail: 'kept' },
-    });
+  it('leaves the ids a run line carries alone', () => {
+    const ids = { correlationId: 'c', runId: 'r', workflowName: 'w', stepId: 's', requestId: 'q', outboxId: 1 };
+    expect(redactLogRecord(ids, matches)).toEqual(ids);
   });
 
-  it('always hides the admin token and authorization headers, whatever the field list', () => {
-    const only = redactionKeys(['ssn']);
-    const record = {
-      req: { headers: { 'X-Admin-Token': 'secret', authorization: 'Bearer x', cookie: 'c', accept: '*/*' } },
-      adminToken: 'secret',
-      input: { ssn: '1', email: 'kept@x.y' },
-    };
-    expect(redactLogRecord(record, only)).toEqual({
-      req: { headers: { 'X-Admin-Token': REDACTED, authorization: REDACTED, cookie: REDACTED, accept: '*/*' } },
-      adminToken: REDACTED,
-      input: { ssn: REDACTED, email: 'kept@x.y' },
+  it('adds configured substrings to the built-in list (they cannot be removed)', () => {
+    const more = redactionMatcher(['ssn', 'IBAN']);
+    expect(redactLogRecord({ input: { ssn: '1', payoutIban: 'x', email: 'e', name: 'n' } }, more)).toEqual({
+      input: { ssn: REDACTED, payoutIban: REDACTED, email: REDACTED, name: 'n' },
     });
   });
 
@@ -61,21 +51,20 @@ describe('redactLogRecord', () => {
     const when = new Date(0);
     const input: Record<string, unknown> = { email: 'a@b.c' };
     const record = { input, err: error, at: when };
-    const out = redactLogRecord(record, keys);
+    const out = redactLogRecord(record, matches);
     expect(input['email']).toBe('a@b.c');
     expect(out.err).toBe(error);
     expect(out.at).toBe(when);
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic['self'] = cyclic;
-    expect(JSON.stringify(redactLogRecord({ cyclic }, keys))).toContain('[too deep]');
+    expect(JSON.stringify(redactLogRecord({ cyclic }, matches))).toContain('[too deep]');
   });
 });
 
-describe('parseRedactFields (LOG_REDACT_FIELDS)', () => {
-  it('reads a comma list; empty or unset means the defaults', () => {
-    expect(parseRedactFields('ssn, Iban ,,')).toEqual(['ssn', 'Iban']);
-    expect(parseRedactFields('')).toEqual(DEFAULT_REDACT_FIELDS);
-    expect(parseRedactFields(undefined)).toEqual(['email', 'card', 'password', 'token']);
+describe('parseRedactKeys (LOG_REDACT_KEYS, LOG_REDACT_FIELDS)', () => {
+  it('reads comma lists, lower-cased and deduplicated; unset adds nothing', () => {
+    expect(parseRedactKeys('ssn, Iban ,,', 'iban,pin')).toEqual(['ssn', 'iban', 'pin']);
+    expect(parseRedactKeys('', undefined)).toEqual([]);
   });
 });
 
@@ -117,16 +106,34 @@ describe('createLogger', () => {
     expect(out.text()).toContain('a@b.c');
   });
 
-  it('a configured list replaces the default fields', () => {
+  it('configured keys add to the built-in ones', () => {
     const out = capture();
     const logger = createLogger({
       name: 'sagaflow-engine',
       level: 'info',
       sensitive: false,
-      redactFields: ['ssn'],
+      redactKeys: ['ssn'],
       destination: out.destination,
     });
-    logger.info({ input: { ssn: '123-45', email: 'a@b.c' } }, 'run started');
-    expect(JSON.parse(out.text())).toMatchObject({ input: { ssn: REDACTED, email: 'a@b.c' } });
+    logger.info({ input: { ssn: '123-45', email: 'a@b.c', city: 'x' } }, 'run started');
+    expect(JSON.parse(out.text())).toMatchObject({ input: { ssn: REDACTED, email: REDACTED, city: 'x' } });
+  });
+
+  it('caps every field at about 2 KiB, sensitive or not, and still redacts what it keeps', () => {
+    for (const sensitive of [false, true]) {
+      const out = capture();
+      const logger = createLogger({ name: 'sagaflow-engine', level: 'info', sensitive, destination: out.destination });
+      const huge = 'x'.repeat(256 * 1024);
+      logger.warn(
+        { error: { code: 'HTTP_ERROR', response: { password: 'p', data: huge } }, body: huge },
+        'step attempt failed; retry scheduled',
+      );
+      const line = out.text();
+      expect(line.length).toBeLessThan(5 * 1024);
+      const record = JSON.parse(line) as { error: { code: string; response: Record<string, string> }; body: string };
+      expect(record.error.code).toBe('HTTP_ERROR');
+      expect(record.error.response.password).toBe(sensitive ? 'p' : REDACTED);
+      expect(record.body).toMatch(/…\[\d+ more chars\]$/);
+    }
   });
 });

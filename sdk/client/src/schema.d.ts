@@ -337,6 +337,16 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description Cross-site request refused: `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the API's own nor listed in SAGAFLOW_ALLOWED_ORIGINS */
+        Forbidden: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description Unexpected error (details are logged, never returned) */
         InternalError: {
             headers: {
@@ -367,7 +377,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Rate limited */
+        /** @description Rate limited (failed admin-token checks count too) */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -388,7 +398,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The body is not application/json */
+        /** @description A content type other than application/json (forms and text are refused even without a body) */
         UnsupportedMediaType: {
             headers: {
                 "x-correlation-id": components["headers"]["CorrelationId"];
@@ -402,7 +412,7 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description The correlation id: the request header echoed back, or a generated UUID */
+        /** @description The correlation id: the request header echoed back, or a generated UUID; a replayed start answers with the run's own */
         CorrelationId: string;
         /** @description Seconds until the rate limit window resets */
         RetryAfter: number;
@@ -500,6 +510,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -557,6 +568,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -589,6 +601,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -627,6 +640,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];

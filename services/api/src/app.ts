@@ -5,7 +5,6 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import {
@@ -16,21 +15,34 @@ import {
   type StartRunArgs,
   type StartRunResult,
 } from '@sagaflow/db';
-import type { ApiConfig } from './env.js';
+import { DEFAULT_HTTP_TIMEOUTS, type ApiConfig } from './env.js';
 import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
 import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
 import { createLogger } from '@sagaflow/observability';
 import { createApiMetrics, registerMetricsRoute } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { registerOpenApiRoutes } from './openapi-adapter.js';
-import { createMemoryRateLimiter, createRedisRateLimiter } from './rate-limit.js';
+import { createOpenApiHandler, registerOpenApiRoutes } from './openapi-adapter.js';
+import { registerAdminRateLimit } from './rate-limit.js';
+import { registerCrossSiteGuard } from './cross-site-guard.js';
 import { createReadinessCheck } from './readiness.js';
 import { registerRequestTracing } from './request-tracing.js';
 import { appRouter } from './router.js';
-import { createRequestContext, resolveCorrelationId, type ApiServices } from './trpc.js';
+import { resolveCorrelationId, type ApiServices } from './trpc.js';
 
 export type AppConfig = Pick<ApiConfig, 'adminToken' | 'logLevel' | 'adminRateLimit' | 'bodyLimit'> &
-  Partial<Pick<ApiConfig, 'logSensitive' | 'logRedactFields' | 'nodeEnv' | 'allowedHosts' | 'serviceUrls'>>;
+  Partial<
+    Pick<
+      ApiConfig,
+      | 'logSensitive'
+      | 'logRedactKeys'
+      | 'trustProxy'
+      | 'httpTimeouts'
+      | 'allowedOrigins'
+      | 'nodeEnv'
+      | 'allowedHosts'
+      | 'serviceUrls'
+    >
+  >;
 
 export interface AppDeps {
   db: Db;
@@ -62,11 +74,26 @@ class OneLineRequestLog extends LogController {
   }
 }
 
+/** TRUST_PROXY as Fastify takes it (a hop count n trusts the n proxies nearest to the API). */
+function toFastifyTrustProxy(
+  value: boolean | number | string[],
+): boolean | string[] | ((a: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
 /** Builds the API (routes, error handling, docs, metrics) without listening. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { config } = deps;
+  const timeouts = config.httpTimeouts ?? DEFAULT_HTTP_TIMEOUTS;
   const common = {
     bodyLimit: config.bodyLimit,
+    trustProxy: toFastifyTrustProxy(config.trustProxy ?? false),
+    // a client gets headersMs to send its headers and requestMs for the whole request (body included); an idle
+    // keep-alive connection is closed after keepAliveMs, any socket idle for connectionMs (a stuck reader)
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: 1_000 },
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionTimeout: timeouts.connectionMs,
     rewriteUrl: (req: { url?: string }) => rewriteDocsUrl(req.url ?? '/'),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       resolveCorrelationId(req.headers['x-correlation-id']),
@@ -78,7 +105,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       name: 'sagaflow-api',
       level: config.logLevel,
       sensitive: config.logSensitive ?? false,
-      ...(config.logRedactFields ? { redactFields: config.logRedactFields } : {}),
+      ...(config.logRedactKeys ? { redactKeys: config.logRedactKeys } : {}),
     });
   const app = Fastify({ ...common, loggerInstance: logger }) as FastifyInstance;
   // first, so every route registered below gets its request span
@@ -93,13 +120,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     db: deps.db,
     startRun: (args) => starts.submit(args),
     adminToken: config.adminToken,
-    adminRateLimiter: deps.redis
-      ? createRedisRateLimiter(
-          deps.redis,
-          config.adminRateLimit,
-          deps.rateLimitKeyPrefix ?? 'sagaflow:rate-limit:admin:',
-        )
-      : createMemoryRateLimiter(config.adminRateLimit),
     checkReadiness: createReadinessCheck({
       db: deps.db,
       redis: deps.redis,
@@ -117,29 +137,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     void reply.header('x-correlation-id', request.id);
     done();
   });
+  registerCrossSiteGuard(app, config.allowedOrigins ?? []);
   registerHttpErrorHandlers(app);
   allowEmptyJsonBodies(app);
-  registerOpenApiRoutes(app, {
-    router: appRouter,
-    services,
-    urls: ['/v1/*', '/health', '/ready'],
-    quietUrls: ['/health', '/ready'],
-  });
-  void app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
-    trpcOptions: {
-      router: appRouter,
-      createContext: ({
-        req,
-        res,
-      }: {
-        req: Parameters<typeof createRequestContext>[1];
-        res: Parameters<typeof createRequestContext>[2];
-      }) => createRequestContext(services, req, res),
-      onError: ({ error, req }: { error: { code: string; cause?: unknown }; req: FastifyRequest }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error }, 'request failed');
-      },
-    },
+  const handleApi = createOpenApiHandler({ router: appRouter, services });
+  registerOpenApiRoutes(app, handleApi, { urls: ['/v1/*', '/health', '/ready'], quietUrls: ['/health', '/ready'] });
+  // the admin routes in their own scope: only they are rate limited, counted before the token is checked
+  void app.register(async (admin) => {
+    await registerAdminRateLimit(admin, {
+      policy: config.adminRateLimit,
+      redis: deps.redis,
+      nameSpace: deps.rateLimitKeyPrefix,
+    });
+    registerOpenApiRoutes(admin, handleApi, { urls: ['/v1/admin/*'] });
   });
 
   const openApiDocument = buildOpenApiDocument();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
-import { parseRedactFields } from '@sagaflow/observability';
+import { parseRedactKeys } from '@sagaflow/observability';
 
 /**
  * The API's configuration, parsed once from the environment with zod.
@@ -9,12 +9,17 @@ import { parseRedactFields } from '@sagaflow/observability';
 
 const MIN_PRODUCTION_TOKEN_LENGTH = 16;
 
+/** The public default ADMIN_TOKEN that docker-compose.yml shipped: refused with NODE_ENV=production. */
+export const PUBLIC_DEFAULT_ADMIN_TOKENS: readonly string[] = ['sagaflow-local-admin-token'];
+
 const positiveInt = z.coerce.number().int().positive();
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // loopback unless told otherwise; containers set HOST=0.0.0.0 (Dockerfile, docker-compose.yml)
+  HOST: z.string().min(1).default('127.0.0.1'),
+  TRUST_PROXY: z.string().optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   ADMIN_TOKEN: z.string().min(1).optional(),
@@ -22,8 +27,14 @@ const envSchema = z.object({
   ADMIN_RATE_LIMIT_MAX: positiveInt.default(60),
   ADMIN_RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
   BODY_LIMIT: positiveInt.default(1_048_576),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.optional(),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.optional(),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.optional(),
+  HTTP_CONNECTION_TIMEOUT_MS: positiveInt.optional(),
+  SAGAFLOW_ALLOWED_ORIGINS: z.string().optional(),
   LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),
   LOG_REDACT_FIELDS: z.string().optional(),
+  LOG_REDACT_KEYS: z.string().optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** comma list of host / host:port the engine may call; checked at registration too (SPEC §9) */
@@ -41,10 +52,16 @@ export interface ApiConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   adminRateLimit: { max: number; windowMs: number };
   bodyLimit: number;
+  /** TRUST_PROXY: Fastify's `trustProxy` (false, true, a hop count, or a comma list of proxy addresses/CIDRs) */
+  trustProxy: boolean | number | string[];
+  /** HTTP_*_TIMEOUT_MS: how long a client may take to send headers / a whole request, idle keep-alive, idle socket */
+  httpTimeouts: HttpTimeouts;
+  /** SAGAFLOW_ALLOWED_ORIGINS: browser origins (besides the API's own) allowed to send mutating requests */
+  allowedOrigins: string[];
   /** LOG_SENSITIVE=true: secrets and sensitive fields are logged as they are (local debugging only) */
   logSensitive: boolean;
-  /** LOG_REDACT_FIELDS: field names redacted at any depth of a log record (default email, card, password, token) */
-  logRedactFields: string[];
+  /** LOG_REDACT_KEYS (+ LOG_REDACT_FIELDS, its older name): key substrings redacted on top of the built-in list */
+  logRedactKeys: string[];
   /** OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP base URL for spans; undefined = tracing off */
   otlpEndpoint: string | undefined;
   /** OTEL_BSP_SCHEDULE_DELAY: how long finished spans wait to be exported in a batch, ms */
@@ -53,6 +70,40 @@ export interface ApiConfig {
   allowedHosts: AllowedHost[] | undefined;
   /** SAGAFLOW_SERVICE_<NAME>_URL values; the demo mocks fill in outside production */
   serviceUrls: Record<string, string>;
+}
+
+export interface HttpTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+  connectionMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  keepAliveMs: 72_000,
+  connectionMs: 90_000,
+};
+
+/** TRUST_PROXY → Fastify's trustProxy: true/false, a hop count, or a comma list of addresses and CIDRs. */
+export function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  const text = (value ?? '').trim();
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+/** SAGAFLOW_ALLOWED_ORIGINS → origins (scheme://host[:port]), lower-cased, without a trailing slash. */
+export function parseAllowedOrigins(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase().replace(/\/+$/, ''))
+    .filter(Boolean);
 }
 
 /** Thrown by `loadConfig`; the message names every offending variable. */
@@ -71,6 +122,9 @@ function dropEmpty(source: Record<string, string | undefined>): Record<string, s
 function checkProductionToken(values: Record<string, string>): string | undefined {
   const token = values.ADMIN_TOKEN;
   if (values.NODE_ENV !== 'production') return undefined;
+  if (token !== undefined && PUBLIC_DEFAULT_ADMIN_TOKENS.includes(token)) {
+    return 'ADMIN_TOKEN: the public default token of docker-compose.yml is refused when NODE_ENV=production; set your own';
+  }
   if (token !== undefined && token.length >= MIN_PRODUCTION_TOKEN_LENGTH) return undefined;
   return `ADMIN_TOKEN: must be set to at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters when NODE_ENV=production`;
 }
@@ -106,8 +160,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     adminRateLimit: { max: env.ADMIN_RATE_LIMIT_MAX, windowMs: env.ADMIN_RATE_LIMIT_WINDOW_MS },
     bodyLimit: env.BODY_LIMIT,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    httpTimeouts: {
+      headersMs: env.HTTP_HEADERS_TIMEOUT_MS ?? DEFAULT_HTTP_TIMEOUTS.headersMs,
+      requestMs: env.HTTP_REQUEST_TIMEOUT_MS ?? DEFAULT_HTTP_TIMEOUTS.requestMs,
+      keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? DEFAULT_HTTP_TIMEOUTS.keepAliveMs,
+      connectionMs: env.HTTP_CONNECTION_TIMEOUT_MS ?? DEFAULT_HTTP_TIMEOUTS.connectionMs,
+    },
+    allowedOrigins: parseAllowedOrigins(env.SAGAFLOW_ALLOWED_ORIGINS),
     logSensitive: env.LOG_SENSITIVE === 'true',
-    logRedactFields: parseRedactFields(env.LOG_REDACT_FIELDS),
+    logRedactKeys: parseRedactKeys(env.LOG_REDACT_KEYS, env.LOG_REDACT_FIELDS),
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     otlpExportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
     allowedHosts,

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { codeOfStatus, toErrorBody } from './errors.js';
 import { findUnstorableJson } from './schemas/json.js';
+import { discardRefusedBody } from './refused-body.js';
 
 /**
  * Errors raised by Fastify itself, before any procedure runs (body too large, unsupported media type,
@@ -10,6 +11,7 @@ export function registerHttpErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status === 413) discardRefusedBody(request, reply);
     const message =
       status === 413 ? `request body exceeds the limit of ${app.initialConfig.bodyLimit} bytes` : error.message;
     return reply.code(status).send(toErrorBody(codeOfStatus(status), message));

@@ -4,12 +4,7 @@ export { startServer, type RunningApi } from './start-server.js';
 export { appRouter, type AppRouter } from './router.js';
 export { buildOpenApiDocument, serializeOpenApiDocument } from './openapi.js';
 export { createMetricsRegistry } from './metrics.js';
-export {
-  createMemoryRateLimiter,
-  createRedisRateLimiter,
-  type RateLimiter,
-  type RateLimitDecision,
-} from './rate-limit.js';
+export { registerAdminRateLimit, type RateLimitPolicy } from './rate-limit.js';
 export { createApiMetrics, type ApiMetrics } from './metrics.js';
 export { createLogger, type LoggerOptions } from '@sagaflow/observability';
 export { startTracing, type Tracing, type TracingOptions } from '@sagaflow/observability';

@@ -78,10 +78,10 @@ function reshapeErrorBody(body: string | undefined): object {
   return toErrorBody(parsed.code ?? 'INTERNAL_SERVER_ERROR', parsed.message ?? 'error', parsed.issues);
 }
 
-export function registerOpenApiRoutes(
-  app: FastifyInstance,
-  opts: { router: AppRouter; services: ApiServices; urls: string[]; quietUrls?: string[] },
-): void {
+export type OpenApiHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** One Fastify handler that serves every OpenAPI path of the router (routed by trpc-to-openapi). */
+export function createOpenApiHandler(opts: { router: AppRouter; services: ApiServices }): OpenApiHandler {
   pinRouterInputs(opts.router as never);
   const handler = createOpenApiNodeHttpHandler({
     router: opts.router,
@@ -97,7 +97,7 @@ export function registerOpenApiRoutes(
     },
   });
 
-  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  return async (request, reply) => {
     const captured: CapturedResponse = { statusCode: 200, headers: {}, body: undefined };
     const req: AdapterRequest = {
       ...toAdapterRequest(request),
@@ -113,7 +113,14 @@ export function registerOpenApiRoutes(
       .type('application/json; charset=utf-8')
       .send(req.failed ? reshapeErrorBody(captured.body) : (captured.body ?? 'null'));
   };
+}
 
+/** Routes `urls` (Fastify wildcards allowed) of `app` to `handle`; `quietUrls` log their requests only at warn. */
+export function registerOpenApiRoutes(
+  app: FastifyInstance,
+  handle: OpenApiHandler,
+  opts: { urls: string[]; quietUrls?: string[] },
+): void {
   for (const url of opts.urls) {
     // health checks come every few seconds: their request logs only at warn
     const quiet = opts.quietUrls?.includes(url) ?? false;

@@ -13,13 +13,21 @@ type Json = Record<string, unknown>;
 const ERROR_RESPONSES: Record<number, { name: string; description: string; headers?: Json }> = {
   400: { name: 'BadRequest', description: 'Invalid input (zod issues in `issues`) or invalid JSON' },
   401: { name: 'Unauthorized', description: 'Missing or wrong `x-admin-token`' },
+  403: {
+    name: 'Forbidden',
+    description:
+      "Cross-site request refused: `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the API's own nor listed in SAGAFLOW_ALLOWED_ORIGINS",
+  },
   404: { name: 'NotFound', description: 'Unknown workflow, run or step' },
   409: { name: 'Conflict', description: 'State conflict; `message` gives the reason' },
   413: { name: 'PayloadTooLarge', description: 'Request body over the limit (1 MiB)' },
-  415: { name: 'UnsupportedMediaType', description: 'The body is not application/json' },
+  415: {
+    name: 'UnsupportedMediaType',
+    description: 'A content type other than application/json (forms and text are refused even without a body)',
+  },
   429: {
     name: 'TooManyRequests',
-    description: 'Rate limited',
+    description: 'Rate limited (failed admin-token checks count too)',
     headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
   },
   500: { name: 'InternalError', description: 'Unexpected error (details are logged, never returned)' },
@@ -32,7 +40,7 @@ interface OperationContract {
   requestSchemaName?: string;
 }
 
-const POST_ERRORS = [400, 404, 409, 413, 415];
+const POST_ERRORS = [400, 403, 404, 409, 413, 415];
 
 /** What each operation really answers (SPEC §5). Every operation may also answer 500. */
 const CONTRACT: Record<string, OperationContract> = {
@@ -46,7 +54,7 @@ const CONTRACT: Record<string, OperationContract> = {
   retryStep: { success: { 202: 'Retry accepted' }, errors: POST_ERRORS },
   registerWorkflow: {
     success: { 200: 'Identical definition already registered (no-op)', 201: 'Definition registered' },
-    errors: [400, 401, 409, 413, 415, 429],
+    errors: [400, 401, 403, 409, 413, 415, 429],
     requestSchemaName: 'WorkflowDefinition',
   },
   getHealth: { success: { 200: 'Alive' }, errors: [] },
@@ -72,7 +80,8 @@ function buildComponents(generated: Json, namedSchemas: Json): Json {
   const headers = {
     RetryAfter: { description: 'Seconds until the rate limit window resets', schema: { type: 'integer', minimum: 1 } },
     CorrelationId: {
-      description: 'The correlation id: the request header echoed back, or a generated UUID',
+      description:
+        "The correlation id: the request header echoed back, or a generated UUID; a replayed start answers with the run's own",
       schema: { type: 'string' },
     },
   };

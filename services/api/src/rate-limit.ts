@@ -1,76 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import fastifyRateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 
 /**
- * Fixed-window rate limits for the admin endpoints. With Redis, every API process counts against one
- * budget (an atomic INCR + PEXPIRE in a Lua script); without it, each process keeps its own in memory.
+ * The admin rate limit: @fastify/rate-limit, a fixed window per client address. With Redis every API process
+ * counts against one budget (the plugin's Redis store); without it each process counts in memory. It runs in
+ * `onRequest`, before the body is read and before the admin token is checked, so wrong-token guesses count too.
+ * Behind a proxy the client address comes from `X-Forwarded-For` only when TRUST_PROXY says so (Fastify's
+ * `trustProxy`); otherwise every caller behind the proxy shares the proxy's budget.
  */
-
-export interface RateLimitDecision {
-  allowed: boolean;
-  /** Requests left in the current window (0 when refused). */
-  remaining: number;
-  /** Whole seconds until the window resets (≥ 1); the `Retry-After` value when refused. */
-  retryAfterSeconds: number;
-}
-
-export interface RateLimiter {
-  /** Counts one request for `clientKey` and says whether it may proceed. */
-  hit(clientKey: string): Promise<RateLimitDecision>;
-}
 
 export interface RateLimitPolicy {
   max: number;
   windowMs: number;
 }
 
-/** The pure decision: given the count after this hit and the ms left in the window. */
-export function decideRateLimit(policy: RateLimitPolicy, count: number, msLeft: number): RateLimitDecision {
-  const retryAfterSeconds = Math.max(1, Math.ceil(msLeft / 1000));
-  const allowed = count <= policy.max;
-  return { allowed, remaining: allowed ? policy.max - count : 0, retryAfterSeconds };
+export const DEFAULT_ADMIN_RATE_LIMIT_NAMESPACE = 'sagaflow:rate-limit:admin:';
+
+export interface AdminRateLimitOptions {
+  policy: RateLimitPolicy;
+  /** shared budget across API instances; in memory per process without it */
+  redis?: Redis;
+  /** Redis key prefix (tests use a unique one) */
+  nameSpace?: string;
 }
 
-/** In-process limiter: one fixed window per client key, expired windows swept as they are met. */
-export function createMemoryRateLimiter(policy: RateLimitPolicy, now: () => number = Date.now): RateLimiter {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  const sweep = (at: number): void => {
-    for (const [key, window] of windows) if (window.resetAt <= at) windows.delete(key);
-  };
-  return {
-    hit(clientKey) {
-      const at = now();
-      let window = windows.get(clientKey);
-      if (!window || window.resetAt <= at) {
-        if (windows.size > 10_000) sweep(at);
-        window = { count: 0, resetAt: at + policy.windowMs };
-        windows.set(clientKey, window);
-      }
-      window.count += 1;
-      return Promise.resolve(decideRateLimit(policy, window.count, window.resetAt - at));
-    },
-  };
+/** A 429 for the app's error handler, which answers `{ code: 'TOO_MANY_REQUESTS', message }`. */
+function rateLimitedError(retryAfterSeconds: number): Error {
+  const error = new Error(`admin rate limit exceeded, retry in ${retryAfterSeconds} s`);
+  return Object.assign(error, { statusCode: 429 });
 }
 
-/** KEYS[1] = window key, ARGV[1] = window ms. Returns { count, ms left }. */
-const FIXED_WINDOW_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return { count, ttl }
-`;
-
-/** Shared limiter: all processes using the same Redis and `keyPrefix` draw from one budget per client key. */
-export function createRedisRateLimiter(redis: Redis, policy: RateLimitPolicy, keyPrefix: string): RateLimiter {
-  return {
-    async hit(clientKey) {
-      const reply = (await redis.eval(FIXED_WINDOW_SCRIPT, 1, `${keyPrefix}${clientKey}`, policy.windowMs)) as [
-        number,
-        number,
-      ];
-      return decideRateLimit(policy, Number(reply[0]), Number(reply[1]));
-    },
-  };
+/** Limits every route registered in `scope` after this call (register it in the admin routes' own scope). */
+export async function registerAdminRateLimit(scope: FastifyInstance, options: AdminRateLimitOptions): Promise<void> {
+  await scope.register(fastifyRateLimit, {
+    global: true,
+    hook: 'onRequest',
+    max: options.policy.max,
+    timeWindow: options.policy.windowMs,
+    ...(options.redis
+      ? { redis: options.redis, nameSpace: options.nameSpace ?? DEFAULT_ADMIN_RATE_LIMIT_NAMESPACE }
+      : {}),
+    errorResponseBuilder: (_request, context) => rateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
 }

@@ -4,7 +4,7 @@ import { healthRouter } from './routers/health.js';
 import { runsRouter } from './routers/runs.js';
 import { workflowsRouter } from './routers/workflows.js';
 
-/** The API: composition only. Served as REST (OpenAPI paths) and at /trpc. */
+/** The API: composition only. Served as REST (the OpenAPI paths, openapi-adapter.ts). */
 export const appRouter = createRouter({
   workflows: workflowsRouter,
   runs: runsRouter,

@@ -6,7 +6,6 @@ import type { Db, StartRunArgs, StartRunResult } from '@sagaflow/db';
 import { isAdminTokenValid } from './admin-token.js';
 import { INTERNAL_ERROR_MESSAGE, mapDomainError } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
-import type { RateLimiter } from './rate-limit.js';
 import type { ReadinessReport } from './readiness.js';
 import { requestSpanHeaders } from './request-tracing.js';
 import { correlationIdSchema } from './schemas/headers.js';
@@ -19,7 +18,6 @@ export interface ApiServices {
   /** starts a run; concurrent starts share one statement and commit (group commit) */
   startRun: (args: StartRunArgs) => Promise<StartRunResult>;
   adminToken: string | undefined;
-  adminRateLimiter: RateLimiter;
   checkReadiness: () => Promise<ReadinessReport>;
   metrics: Pick<ApiMetrics, 'runsStarted' | 'runDuration'>;
   /** where registered steps may go (SAGAFLOW_ALLOWED_HOSTS, service URLs, production) */
@@ -47,8 +45,6 @@ export interface Context extends ApiServices {
   headers: RequestHeaders;
   /** The header's value when valid, otherwise a fresh UUID; sent back as `x-correlation-id`. */
   correlationId: string;
-  /** Rate-limit identity of the caller (its IP address). */
-  clientKey: string;
   log: FastifyBaseLogger;
   /** A logger for lines about a run: the run's correlationId, runId and workflowName, and this request's id. */
   runLog(run: RunIds): FastifyBaseLogger;
@@ -70,7 +66,7 @@ function readHeader(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Builds the per-request context; shared by the REST (OpenAPI) and the /trpc mounts. */
+/** Builds the per-request context of the REST (OpenAPI) routes. */
 export function createRequestContext(services: ApiServices, request: FastifyRequest, reply: FastifyReply): Context {
   const headers: RequestHeaders = {
     adminToken: readHeader(request, 'x-admin-token'),
@@ -85,7 +81,6 @@ export function createRequestContext(services: ApiServices, request: FastifyRequ
     // app.ts makes the request id the correlation id (`resolveCorrelationId`): every log line carries it,
     // and every response sends it back as x-correlation-id.
     correlationId: request.id,
-    clientKey: request.ip,
     log: request.log,
     // the app's logger, not the request's: the request's binds its own correlationId (the request id)
     runLog: (run) =>
@@ -124,15 +119,13 @@ const mapErrors = t.middleware(async ({ next }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors);
 
-/** Admin: constant-time token check (401), then the per-client rate limit (429 with Retry-After). */
+/**
+ * Admin: constant-time token check (401). The per-client rate limit (429 with Retry-After) runs before it, in
+ * Fastify's onRequest (rate-limit.ts), so failed guesses are counted too.
+ */
 export const adminProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!isAdminTokenValid(ctx.adminToken, ctx.headers.adminToken)) {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'missing or invalid x-admin-token' });
-  }
-  const decision = await ctx.adminRateLimiter.hit(ctx.clientKey);
-  if (!decision.allowed) {
-    ctx.setHeader('retry-after', String(decision.retryAfterSeconds));
-    throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'admin rate limit exceeded, retry later' });
   }
   return next();
 });

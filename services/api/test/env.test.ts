@@ -8,15 +8,18 @@ describe('loadConfig', () => {
     expect(loadConfig(base)).toEqual({
       nodeEnv: 'development',
       port: 3000,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       databaseUrl: base.DATABASE_URL,
       redisUrl: undefined,
       adminToken: undefined,
       logLevel: 'info',
       adminRateLimit: { max: 60, windowMs: 60_000 },
       bodyLimit: 1_048_576,
+      trustProxy: false,
+      httpTimeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000, connectionMs: 90_000 },
+      allowedOrigins: [],
       logSensitive: false,
-      logRedactFields: ['email', 'card', 'password', 'token'],
+      logRedactKeys: [],
       otlpEndpoint: undefined,
       otlpExportDelayMs: 5_000,
       allowedHosts: undefined,
@@ -48,12 +51,13 @@ describe('loadConfig', () => {
       ...base,
       LOG_SENSITIVE: 'true',
       LOG_REDACT_FIELDS: 'ssn, Iban',
+      LOG_REDACT_KEYS: 'pin,ssn',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
       OTEL_BSP_SCHEDULE_DELAY: '200',
     });
     expect(config).toMatchObject({
       logSensitive: true,
-      logRedactFields: ['ssn', 'Iban'],
+      logRedactKeys: ['pin', 'ssn', 'iban'],
       otlpEndpoint: 'http://jaeger:4318',
       otlpExportDelayMs: 200,
     });
@@ -79,6 +83,31 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, NODE_ENV: 'production', ADMIN_TOKEN: 'sixteen-chars-xx' }).adminToken).toBe(
       'sixteen-chars-xx',
     );
+  });
+
+  it('refuses the public default token of docker-compose.yml in production only', () => {
+    const compose = { ...base, ADMIN_TOKEN: 'sagaflow-local-admin-token' };
+    expect(() => loadConfig({ ...compose, NODE_ENV: 'production' })).toThrow(/public default token/);
+    expect(loadConfig({ ...compose, NODE_ENV: 'development' }).adminToken).toBe('sagaflow-local-admin-token');
+  });
+
+  it('reads HOST, TRUST_PROXY, the HTTP timeouts and SAGAFLOW_ALLOWED_ORIGINS', () => {
+    expect(loadConfig({ ...base, HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ ...base, TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ ...base, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ ...base, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ ...base, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+    ]);
+    expect(
+      loadConfig({ ...base, HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '1000' }).httpTimeouts,
+    ).toMatchObject({ headersMs: 500, requestMs: 1000 });
+    expect(() => loadConfig({ ...base, HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
+    expect(
+      loadConfig({ ...base, SAGAFLOW_ALLOWED_ORIGINS: 'https://Console.example.com/, http://localhost:5173' })
+        .allowedOrigins,
+    ).toEqual(['https://console.example.com', 'http://localhost:5173']);
   });
 
   it('treats empty values as unset', () => {

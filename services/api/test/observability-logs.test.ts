@@ -18,7 +18,10 @@ const SECRETS = {
   card: '4111111111111111',
   receipt: 'receipt@example.com',
   bearer: 'bearer-s3cr3t-value',
+  downstreamKey: 'downstream-api-key-value',
 };
+/** A downstream error body of 100 KiB with a secret in it: logged capped (~2 KiB a field) and redacted. */
+const BIG_ERROR_BODY = { apiKey: SECRETS.downstreamKey, detail: 'd'.repeat(100_000) };
 const INPUT = {
   orderId: 'o-1',
   customer: { email: SECRETS.email, Password: SECRETS.password },
@@ -26,7 +29,7 @@ const INPUT = {
 };
 
 const script: Script = ({ path }, nth) => {
-  if (path === '/l-comp/l-b') return { status: nth === 1 ? 503 : 422 };
+  if (path === '/l-comp/l-b') return { status: nth === 1 ? 503 : 422, body: BIG_ERROR_BODY };
   if (path === '/l-fail/l-a') return { status: nth === 1 ? 422 : 200 };
   if (path === '/l-slow/l-a') return { status: 200, delayMs: 300 };
   return { status: 200, body: { receipt: { to: { Email: SECRETS.receipt } } } };
@@ -138,6 +141,13 @@ describe('LOG_SENSITIVE=false (the default)', () => {
     ]);
     const retry = linesOf('l-comp').find((r) => r['msg'] === 'step attempt failed; retry scheduled');
     expect(retry).toMatchObject({ retryInMs: 10, httpStatus: 503 });
+    // downstream bodies on retry/failure lines are capped at ~2 KiB (not 100 KiB)
+    for (const msg of ['step attempt failed; retry scheduled', 'step failed permanently']) {
+      const line = linesOf('l-comp').find((r) => r['msg'] === msg)!;
+      expect(JSON.stringify(line).length).toBeLessThan(4 * 1024);
+      expect(JSON.stringify(line)).toMatch(/d+…\[\d+ more chars\]/);
+      expect(JSON.stringify(line)).toContain('"apiKey":"[redacted]"');
+    }
     const failed = linesOf('l-comp').find((r) => r['to'] === 'COMPENSATING');
     expect(failed?.['level']).toBe(40);
   });

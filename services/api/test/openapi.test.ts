@@ -31,7 +31,7 @@ describe('the generated OpenAPI document', () => {
       expect(responses['200']).toBeUndefined();
     }
     const register = op('/v1/admin/workflows', 'post').responses as Json;
-    expect(Object.keys(register)).toEqual(['200', '201', '400', '401', '409', '413', '415', '429', '500']);
+    expect(Object.keys(register)).toEqual(['200', '201', '400', '401', '403', '409', '413', '415', '429', '500']);
     expect(register['429'].$ref).toBe('#/components/responses/TooManyRequests');
     expect(doc.components.responses.TooManyRequests.headers['Retry-After']).toBeDefined();
   });

@@ -145,16 +145,12 @@ describe('health, readiness, metrics', () => {
   });
 });
 
-describe('/trpc for TypeScript callers', () => {
-  it('serves the same router, with errors that carry no stack trace', async () => {
-    const health = await app.inject({ method: 'GET', url: '/trpc/health.health' });
-    expect(health.statusCode).toBe(200);
-    expect(json(health)).toEqual({ result: { data: { status: 'ok' } } });
-    const input = encodeURIComponent(JSON.stringify({ runId: randomUUID() }));
-    const missing = await app.inject({ method: 'GET', url: `/trpc/runs.get?input=${input}` });
-    expect(missing.statusCode).toBe(404);
-    expect(json<{ error: { data: { code: string } } }>(missing).error.data.code).toBe('NOT_FOUND');
-    expect(missing.body).not.toContain('stack');
+describe('no /trpc mount', () => {
+  it('only the documented REST paths are served: /trpc (and its unbounded batches) is a 404', async () => {
+    const single = await app.inject({ method: 'GET', url: '/trpc/health.health' });
+    expect(single.statusCode).toBe(404);
+    const batch = await app.inject({ method: 'GET', url: '/trpc/health.health,health.health?batch=1' });
+    expect(batch.statusCode).toBe(404);
   });
 });
 

@@ -1,52 +1,86 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createMemoryRateLimiter, createRedisRateLimiter, decideRateLimit } from '../src/rate-limit.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { createTestDatabase } from '@sagaflow/db/testing';
 import { isAdminTokenValid } from '../src/admin-token.js';
+import { ADMIN_TOKEN, buildTestApp, json, makeDefinition } from './helpers.js';
 
-describe('decideRateLimit', () => {
-  it('allows up to max, then refuses with whole seconds to wait (at least 1)', () => {
-    const policy = { max: 2, windowMs: 10_000 };
-    expect(decideRateLimit(policy, 1, 9_500)).toEqual({ allowed: true, remaining: 1, retryAfterSeconds: 10 });
-    expect(decideRateLimit(policy, 2, 9_500)).toEqual({ allowed: true, remaining: 0, retryAfterSeconds: 10 });
-    expect(decideRateLimit(policy, 3, 1_001)).toEqual({ allowed: false, remaining: 0, retryAfterSeconds: 2 });
-    expect(decideRateLimit(policy, 3, 0)).toMatchObject({ retryAfterSeconds: 1 });
-  });
+let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
+const apps: FastifyInstance[] = [];
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
 });
 
-describe('createMemoryRateLimiter', () => {
-  it('counts per client key in fixed windows', async () => {
-    let now = 1_000;
-    const limiter = createMemoryRateLimiter({ max: 1, windowMs: 1_000 }, () => now);
-    expect((await limiter.hit('a')).allowed).toBe(true);
-    expect((await limiter.hit('b')).allowed).toBe(true);
-    expect(await limiter.hit('a')).toEqual({ allowed: false, remaining: 0, retryAfterSeconds: 1 });
-    now += 1_000;
-    expect((await limiter.hit('a')).allowed).toBe(true);
-  });
+afterAll(async () => {
+  await Promise.all(apps.map((app) => app.close()));
+  await testDb?.drop();
 });
 
-describe('createRedisRateLimiter', () => {
-  const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-  const prefix = `sagaflow-test:${randomUUID()}:`;
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+function limitedApp(env: Record<string, string> = {}): FastifyInstance {
+  const app = buildTestApp(testDb.db, {}, { ADMIN_RATE_LIMIT_MAX: '3', ADMIN_RATE_LIMIT_WINDOW_MS: '60000', ...env });
+  apps.push(app);
+  return app;
+}
+
+function register(app: FastifyInstance, token: string, headers: Record<string, string> = {}) {
+  return app.inject({
+    method: 'POST',
+    url: '/v1/admin/workflows',
+    headers: { 'x-admin-token': token, ...headers },
+    payload: makeDefinition(),
+  });
+}
+
+describe('admin rate limit (in memory, @fastify/rate-limit)', () => {
+  it('counts wrong-token guesses: after the budget even the right token gets 429 with Retry-After', async () => {
+    const app = limitedApp();
+    for (let i = 0; i < 3; i++) expect((await register(app, `wrong-guess-${i}`)).statusCode).toBe(401);
+    const refused = await register(app, ADMIN_TOKEN);
+    expect(refused.statusCode).toBe(429);
+    expect(json(refused)).toEqual({ code: 'TOO_MANY_REQUESTS', message: expect.stringMatching(/rate limit/) });
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
   });
 
-  it('shares one budget between limiters with the same prefix and sets the window expiry', async () => {
-    const policy = { max: 2, windowMs: 5_000 };
-    const one = createRedisRateLimiter(redis, policy, prefix);
-    const two = createRedisRateLimiter(redis, policy, prefix);
-    expect((await one.hit('client')).allowed).toBe(true);
-    expect((await two.hit('client')).allowed).toBe(true);
-    const refused = await one.hit('client');
-    expect(refused.allowed).toBe(false);
-    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(5);
-    expect(await redis.pttl(`${prefix}client`)).toBeGreaterThan(0);
-    expect((await two.hit('other-client')).allowed).toBe(true);
+  it('limits only the admin routes', async () => {
+    const app = limitedApp();
+    for (let i = 0; i < 4; i++) await register(app, 'wrong');
+    for (let i = 0; i < 5; i++) expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    const unknownRun = await app.inject({ method: 'GET', url: '/v1/runs/00000000-0000-4000-8000-000000000000' });
+    expect(unknownRun.statusCode).toBe(404);
+  });
+
+  it('without TRUST_PROXY, X-Forwarded-For is ignored: one budget for the proxy address', async () => {
+    const app = limitedApp();
+    for (let i = 0; i < 3; i++) await register(app, 'wrong', { 'x-forwarded-for': `203.0.113.${i}` });
+    expect((await register(app, ADMIN_TOKEN, { 'x-forwarded-for': '203.0.113.99' })).statusCode).toBe(429);
+  });
+
+  it('with TRUST_PROXY=true, each client behind the proxy has its own budget', async () => {
+    const app = limitedApp({ TRUST_PROXY: 'true' });
+    for (let i = 0; i < 3; i++) await register(app, 'wrong', { 'x-forwarded-for': '203.0.113.1' });
+    expect((await register(app, 'wrong', { 'x-forwarded-for': '203.0.113.1' })).statusCode).toBe(429);
+    expect((await register(app, ADMIN_TOKEN, { 'x-forwarded-for': '203.0.113.2' })).statusCode).toBe(201);
+  });
+
+  it('TRUST_PROXY as a proxy address list trusts X-Forwarded-For only from those proxies', async () => {
+    const app = limitedApp({ TRUST_PROXY: '10.0.0.0/8' });
+    const viaProxy = { remoteAddress: '10.1.2.3' };
+    const send = (client: string, remoteAddress: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/admin/workflows',
+        headers: { 'x-admin-token': 'wrong', 'x-forwarded-for': client },
+        payload: makeDefinition(),
+        remoteAddress,
+      });
+    for (let i = 0; i < 3; i++) await send('203.0.113.7', viaProxy.remoteAddress);
+    expect((await send('203.0.113.7', viaProxy.remoteAddress)).statusCode).toBe(429);
+    expect((await send('203.0.113.8', viaProxy.remoteAddress)).statusCode).toBe(401);
+    // not a trusted proxy: its own address counts, whatever it forwards
+    for (let i = 0; i < 3; i++) await send(`198.51.100.${i}`, '192.0.2.50');
+    expect((await send('198.51.100.200', '192.0.2.50')).statusCode).toBe(429);
   });
 });
 

@@ -58,6 +58,26 @@ describe('admin rate limit with REDIS_URL', () => {
     }
   });
 
+  it('counts wrong-token guesses in Redis, under the configured key prefix, before the token check', async () => {
+    const [a, b] = apps as [FastifyInstance, FastifyInstance];
+    const guess = (app: FastifyInstance) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/admin/workflows',
+        headers: { 'x-admin-token': 'wrong-guess' },
+        payload: makeDefinition(),
+        remoteAddress: '198.51.100.77',
+      });
+    expect((await guess(a)).statusCode).toBe(401);
+    expect((await guess(b)).statusCode).toBe(401);
+    expect((await guess(a)).statusCode).toBe(401);
+    const refused = await guess(b);
+    expect(refused.statusCode).toBe(429);
+    expect(JSON.parse(refused.body)).toEqual({ code: 'TOO_MANY_REQUESTS', message: expect.any(String) });
+    expect(await clients[0]!.get(`${prefix}198.51.100.77`)).toBe('4');
+    expect(await clients[0]!.pttl(`${prefix}198.51.100.77`)).toBeGreaterThan(0);
+  });
+
   it('/ready names the Redis check', async () => {
     const response = await apps[0]!.inject({ method: 'GET', url: '/ready' });
     expect(response.statusCode).toBe(200);

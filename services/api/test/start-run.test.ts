@@ -60,6 +60,26 @@ describe('POST /v1/workflows/{name}/start', () => {
     expect(Number(count.n)).toBe(1);
   });
 
+  it('a replay echoes the run own x-correlation-id, not a new one', async () => {
+    const headers = { 'idempotency-key': 'idem-corr' };
+    const first = await startRun(app, definition.name, { input: { orderId: 'c' } }, headers);
+    const runCorrelationId = first.headers['x-correlation-id'];
+    expect(runCorrelationId).toMatch(/^[0-9a-f-]{36}$/);
+    const replayed = await startRun(app, definition.name, { input: { orderId: 'c' } }, headers);
+    expect(json(replayed).runId).toBe(json(first).runId);
+    expect(replayed.headers['x-correlation-id']).toBe(runCorrelationId);
+    const otherId = await startRun(
+      app,
+      definition.name,
+      { input: { orderId: 'c' } },
+      {
+        ...headers,
+        'x-correlation-id': 'a-different-request',
+      },
+    );
+    expect(otherId.headers['x-correlation-id']).toBe(runCorrelationId);
+  });
+
   it('409 when an idempotency key is reused with a different body', async () => {
     const headers = { 'idempotency-key': 'idem-diff' };
     expect((await startRun(app, definition.name, { input: { orderId: 'a' } }, headers)).statusCode).toBe(202);

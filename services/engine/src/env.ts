@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
-import { parseRedactFields } from '@sagaflow/observability';
+import { parseRedactKeys } from '@sagaflow/observability';
 
 /** 64 MiB: 200 typical items use a few MiB; at ~14 MiB an item (1 MiB input and context, 50 × 256 KiB outputs) about 4. */
 export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
@@ -10,7 +10,8 @@ const envSchema = z.object({
   /** production: no demo-mock defaults for SAGAFLOW_SERVICE_<NAME>_URL */
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.string().min(1, 'DATABASE_URL is required'),
-  ENGINE_HOST: z.string().default('0.0.0.0'),
+  // loopback unless told otherwise; containers set ENGINE_HOST=0.0.0.0 (Dockerfile, docker-compose.yml)
+  ENGINE_HOST: z.string().default('127.0.0.1'),
   ENGINE_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
   ENGINE_ID: z.string().min(1).max(100).optional(),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(200),
@@ -31,7 +32,8 @@ const envSchema = z.object({
   SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),
-  /** comma list of field names redacted at any depth of a log record (default email,card,password,token) */
+  /** comma lists of key substrings redacted at any depth of a log record, on top of the built-in list */
+  LOG_REDACT_KEYS: z.string().optional(),
   LOG_REDACT_FIELDS: z.string().optional(),
   /** OTLP/HTTP base URL (…/v1/traces is appended); unset = tracing off */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
@@ -47,7 +49,7 @@ export type EngineEnv = z.infer<typeof envSchema>;
 export type ParsedEngineEnv = EngineEnv & {
   serviceUrls: Record<string, string>;
   allowedHosts: AllowedHost[] | undefined;
-  redactFields: string[];
+  redactKeys: string[];
 };
 
 export function parseEnv(env: Record<string, string | undefined>): ParsedEngineEnv {
@@ -68,6 +70,6 @@ export function parseEnv(env: Record<string, string | undefined>): ParsedEngineE
     ...parsed.data,
     serviceUrls,
     allowedHosts,
-    redactFields: parseRedactFields(parsed.data.LOG_REDACT_FIELDS),
+    redactKeys: parseRedactKeys(parsed.data.LOG_REDACT_KEYS, parsed.data.LOG_REDACT_FIELDS),
   };
 }

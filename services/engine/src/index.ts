@@ -5,6 +5,6 @@ export { buildAttemptRequest, envelope, idempotencyKey, type AttemptRequest } fr
 export { parseEnv } from './env.js';
 export { readServiceUrls } from '@sagaflow/definitions';
 export { createLogger, type LoggerOptions } from '@sagaflow/observability';
-export { DEFAULT_REDACT_FIELDS, parseRedactFields, redactionKeys, redactLogRecord } from '@sagaflow/observability';
+export { BUILT_IN_REDACT_KEYS, parseRedactKeys, redactionMatcher, redactLogRecord } from '@sagaflow/observability';
 export { startTracing, type Tracing, type TracingOptions } from '@sagaflow/observability';
 export { createEngineMetrics, type EngineMetrics } from './metrics.js';

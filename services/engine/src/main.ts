@@ -24,7 +24,7 @@ const logger = createLogger({
   name: 'sagaflow-engine',
   level: env.LOG_LEVEL,
   sensitive: env.LOG_SENSITIVE === 'true',
-  redactFields: env.redactFields,
+  redactKeys: env.redactKeys,
 });
 const tracing = startTracing({
   serviceName: 'sagaflow-engine',

@@ -26,6 +26,8 @@ export interface StartRunResult {
   status: RunStatus;
   /** false when an idempotency key replayed an existing run */
   created: boolean;
+  /** the run's own correlation id (a replay's request may have brought another one) */
+  correlationId: string;
 }
 
 function hashRequest(args: StartRunArgs): string {
@@ -146,7 +148,7 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
 async function replay(db: Db, p: PreparedStart): Promise<StartRunResult> {
   const existing = await db
     .selectFrom('workflow_runs')
-    .select(['id', 'status', 'request_hash'])
+    .select(['id', 'status', 'request_hash', 'correlation_id'])
     .where('workflow_name', '=', p.name)
     .where('idempotency_key', '=', p.args.idempotencyKey ?? '')
     .executeTakeFirst();
@@ -154,7 +156,7 @@ async function replay(db: Db, p: PreparedStart): Promise<StartRunResult> {
   if (existing.request_hash !== p.requestHash) {
     throw new ConflictError(`idempotency key "${p.args.idempotencyKey}" was already used with a different request`);
   }
-  return { runId: existing.id, status: existing.status, created: false };
+  return { runId: existing.id, status: existing.status, created: false, correlationId: existing.correlation_id };
 }
 
 /** One start alone, re-reading the catalog while Postgres reports versions it did not know. */
@@ -167,7 +169,7 @@ async function startOne(
   for (let attempt = 0; attempt < 5; attempt++) {
     const p = await prepareStart(definitions, args, fresh || attempt > 0);
     const row = (await insertStarts(db, [p])).get(p.runId);
-    if (row?.created) return { runId: p.runId, status: 'PENDING', created: true };
+    if (row?.created) return { runId: p.runId, status: 'PENDING', created: true, correlationId: p.args.correlationId };
     if (row?.known) return replay(db, p);
   }
   throw new Error(`workflow ${args.workflowName} keeps getting new versions; start not inserted`);
@@ -212,7 +214,10 @@ export async function startRuns(
       : new Map<string, InsertRow>();
   for (const { index, p } of prepared) {
     const row = inserted.get(p.runId);
-    if (row?.created) settlements[index] = { ok: true, value: { runId: p.runId, status: 'PENDING', created: true } };
+    if (row?.created) {
+      const value = { runId: p.runId, status: 'PENDING' as const, created: true, correlationId: p.args.correlationId };
+      settlements[index] = { ok: true, value };
+    }
   }
   for (const { index, p } of prepared) {
     if (settlements[index]) continue;

@@ -1,4 +1,5 @@
 import { TRPCError } from '@trpc/server';
+import type { FastifyBaseLogger } from 'fastify';
 import { newTraceParent, parseTraceParent } from '@sagaflow/observability';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
 import { startRunInputSchema, startRunOutputSchema } from '../schemas/run.js';
@@ -21,6 +22,29 @@ function readStartHeaders(ctx: Context): { idempotencyKey?: string; traceParent?
   const traceParent = traceParentSchema.safeParse(ctx.headers.traceParent).data;
   const traceState = traceParent ? traceStateSchema.safeParse(ctx.headers.traceState).data : undefined;
   return { idempotencyKey: parsed.data['idempotency-key'], traceParent, traceState };
+}
+
+const MAX_LOGGED_KEYS = 50;
+
+/** Whether `log` writes debug lines (Fastify's logger type does not expose pino's isLevelEnabled). */
+function isDebugEnabled(log: FastifyBaseLogger): boolean {
+  return (
+    (log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? false
+  );
+}
+
+/** `input` → `{ inputKeys, inputBytes }`, plus `input` itself when `withValue` (debug). */
+function describePayload(
+  name: 'input' | 'context',
+  value: Record<string, unknown> | undefined,
+  withValue: boolean,
+): Record<string, unknown> {
+  if (value === undefined) return {};
+  return {
+    [`${name}Keys`]: Object.keys(value).slice(0, MAX_LOGGED_KEYS),
+    [`${name}Bytes`]: Buffer.byteLength(JSON.stringify(value)),
+    ...(withValue ? { [name]: value } : {}),
+  };
 }
 
 export const workflowsRouter = createRouter({
@@ -60,15 +84,18 @@ export const workflowsRouter = createRouter({
         idempotencyKey,
         ...trace,
       });
-      const log = ctx.runLog({ runId: result.runId, workflowName: input.name, correlationId: ctx.correlationId });
+      // a replay answers with the run's own correlation id, not this request's
+      if (result.correlationId !== ctx.correlationId) ctx.setHeader('x-correlation-id', result.correlationId);
+      const log = ctx.runLog({ runId: result.runId, workflowName: input.name, correlationId: result.correlationId });
       if (result.created) {
         ctx.metrics.runsStarted.inc();
         log.info(
           {
             to: 'PENDING',
             requestedVersion: input.version,
-            input: input.input,
-            context: input.context,
+            // keys and sizes at info; the values (capped and redacted by the logger) only at debug
+            ...describePayload('input', input.input, isDebugEnabled(log)),
+            ...describePayload('context', input.context, isDebugEnabled(log)),
             traceId: parseTraceParent(trace.traceParent)?.traceId,
           },
           'run started',

@@ -14,6 +14,20 @@ describe('engine env', () => {
     expect(parseEnv({ ...base, ENGINE_HEAP_GROWING_PERCENT: '0' }).ENGINE_HEAP_GROWING_PERCENT).toBe(0);
     expect(() => parseEnv({ ...base, ENGINE_HEAP_GROWING_PERCENT: '-1' })).toThrow(/ENGINE_HEAP_GROWING_PERCENT/);
   });
+
+  it('listens on loopback unless ENGINE_HOST says otherwise (containers set 0.0.0.0)', () => {
+    expect(parseEnv(base).ENGINE_HOST).toBe('127.0.0.1');
+    expect(parseEnv({ ...base, ENGINE_HOST: '0.0.0.0' }).ENGINE_HOST).toBe('0.0.0.0');
+  });
+
+  it('LOG_REDACT_KEYS and LOG_REDACT_FIELDS add key substrings to the built-in redaction list', () => {
+    expect(parseEnv(base).redactKeys).toEqual([]);
+    expect(parseEnv({ ...base, LOG_REDACT_KEYS: 'IBAN, ssn', LOG_REDACT_FIELDS: 'pin' }).redactKeys).toEqual([
+      'iban',
+      'ssn',
+      'pin',
+    ]);
+  });
 });
 
 describe('engine env: destinations', () => {
