@@ -4,7 +4,7 @@ import { createClient, SagaFlowError, type RunStatus, type RunView, type SagaFlo
 /** A demo step failed: the message is printed and the script exits 1. */
 export class DemoFailure extends Error {}
 
-export interface DemoSettings {
+interface DemoSettings {
   apiUrl: string;
   paymentsUrl: string;
   inventoryUrl: string;
@@ -15,7 +15,7 @@ export interface DemoSettings {
  * SAGAFLOW_URL (API, default http://localhost:3000), SAGAFLOW_SERVICE_PAYMENTS_URL and
  * SAGAFLOW_SERVICE_INVENTORY_URL (mocks, default :3001 / :3002), DEMO_TIMEOUT_S (default 60).
  */
-export function readDemoSettings(env: NodeJS.ProcessEnv): DemoSettings {
+function readDemoSettings(env: NodeJS.ProcessEnv): DemoSettings {
   const timeoutSeconds = Number(env.DEMO_TIMEOUT_S || 60);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
     throw new DemoFailure(`DEMO_TIMEOUT_S must be a positive number, got "${env.DEMO_TIMEOUT_S}"`);

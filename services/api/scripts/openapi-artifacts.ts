@@ -43,7 +43,7 @@ const GENERATED_JSON_VALUE = `        JsonValue: string | number | boolean | nul
  * rejects (TS2502, openapi-ts/openapi-typescript#1603) in any project that type-checks libraries
  * (`skipLibCheck: false`). The member becomes a reference to a recursive type alias, which TypeScript accepts.
  */
-export function nameRecursiveJsonValue(schema: string): string {
+function nameRecursiveJsonValue(schema: string): string {
   if (!schema.includes(GENERATED_JSON_VALUE))
     throw new Error('openapi: the generated JsonValue type changed; update nameRecursiveJsonValue');
   return `${schema.replace(GENERATED_JSON_VALUE, '        JsonValue: JsonValue;\n')}

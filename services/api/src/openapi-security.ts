@@ -5,7 +5,7 @@
  */
 
 export const ADMIN_TOKEN_SCHEME = 'adminToken';
-export const API_KEY_SCHEME = 'apiKey';
+const API_KEY_SCHEME = 'apiKey';
 
 export const SECURITY_SCHEMES = {
   [ADMIN_TOKEN_SCHEME]: {
