@@ -35,8 +35,13 @@ npx tsc -p tsconfig.json
 
 echo "running the README example against a running stack"
 cd "$repo"
-output=$(bash scripts/lib/with-stack.sh sagaflow_ci_sdk node "$project/example.mjs")
+status=0
+output=$(bash scripts/lib/with-stack.sh sagaflow_ci_sdk node "$project/example.mjs") || status=$?
 echo "$output"
+if [ "$status" -ne 0 ]; then
+  echo "check-sdk-pack: the README example failed (exit $status)" >&2
+  exit 1
+fi
 if ! grep -qE '^run [0-9a-f-]+ COMPLETED$' <<<"$output"; then
   echo "check-sdk-pack: the README example did not print a COMPLETED run" >&2
   exit 1
