@@ -16,7 +16,8 @@ export interface ChildService {
 
 /**
  * Runs `node --conditions=development --import tsx <entry>`, output through write. The child stays in
- * the terminal's process group, so a Ctrl-C reaches it directly, and it holds an IPC channel to this
+ * this script's process group (a SIGINT sent to the whole group reaches it directly; a Ctrl-C typed in the
+ * terminal is read by this script, which stops the children), and it holds an IPC channel to this
  * script, so it gets SIGTERM if this script dies (even by SIGKILL). Postgres is the one started in its
  * own group, so it goes last.
  */

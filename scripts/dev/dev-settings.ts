@@ -35,6 +35,10 @@ export function readDevSettings(env: NodeJS.ProcessEnv): DevSettings {
   const postgresPort = parsePort(env.SAGAFLOW_DEV_PG_PORT, 54329, 'SAGAFLOW_DEV_PG_PORT');
   const apiPort = parsePort(env.PORT, 3000, 'PORT');
   const enginePort = parsePort(env.ENGINE_PORT, 3100, 'ENGINE_PORT');
+  // The mocks read the same variables (services/mocks/src/env.ts).
+  const paymentsPort = parsePort(env.MOCK_PAYMENTS_PORT, 3001, 'MOCK_PAYMENTS_PORT');
+  const inventoryPort = parsePort(env.MOCK_INVENTORY_PORT, 3002, 'MOCK_INVENTORY_PORT');
+  const notificationsPort = parsePort(env.MOCK_NOTIFICATIONS_PORT, 3003, 'MOCK_NOTIFICATIONS_PORT');
   const adminToken = env.ADMIN_TOKEN || `dev-${randomBytes(16).toString('hex')}`;
   // what the services bind (their own defaults: loopback); the banner says exactly that
   const apiHost = env.HOST || '127.0.0.1';
@@ -45,8 +49,8 @@ export function readDevSettings(env: NodeJS.ProcessEnv): DevSettings {
       name: 'mocks',
       dir: 'services/mocks',
       entry: 'src/main.ts',
-      healthUrl: `${probeUrl(mockHost, 3001)}/health`,
-      listens: `payments ${listenUrl(mockHost, 3001)}, inventory ${listenUrl(mockHost, 3002)}, notifications ${listenUrl(mockHost, 3003)}`,
+      healthUrl: `${probeUrl(mockHost, paymentsPort)}/health`,
+      listens: `payments ${listenUrl(mockHost, paymentsPort)}, inventory ${listenUrl(mockHost, inventoryPort)}, notifications ${listenUrl(mockHost, notificationsPort)}`,
     },
     {
       name: 'api',
@@ -74,9 +78,10 @@ export function readDevSettings(env: NodeJS.ProcessEnv): DevSettings {
     missingServices: all.filter((spec) => !exists(spec)),
     childEnv: {
       ADMIN_TOKEN: adminToken,
-      SAGAFLOW_SERVICE_PAYMENTS_URL: env.SAGAFLOW_SERVICE_PAYMENTS_URL ?? 'http://127.0.0.1:3001',
-      SAGAFLOW_SERVICE_INVENTORY_URL: env.SAGAFLOW_SERVICE_INVENTORY_URL ?? 'http://127.0.0.1:3002',
-      SAGAFLOW_SERVICE_NOTIFICATIONS_URL: env.SAGAFLOW_SERVICE_NOTIFICATIONS_URL ?? 'http://127.0.0.1:3003',
+      SAGAFLOW_SERVICE_PAYMENTS_URL: env.SAGAFLOW_SERVICE_PAYMENTS_URL ?? `http://127.0.0.1:${paymentsPort}`,
+      SAGAFLOW_SERVICE_INVENTORY_URL: env.SAGAFLOW_SERVICE_INVENTORY_URL ?? `http://127.0.0.1:${inventoryPort}`,
+      SAGAFLOW_SERVICE_NOTIFICATIONS_URL:
+        env.SAGAFLOW_SERVICE_NOTIFICATIONS_URL ?? `http://127.0.0.1:${notificationsPort}`,
       NODE_ENV: 'development',
     },
   };

@@ -6,6 +6,7 @@ import { killChildService, startChildService, stopChildService, type ChildServic
 import { createDevPostgres, migrateAndSeed } from './dev-database.js';
 import { readDevSettings, REPO_ROOT } from './dev-settings.js';
 import { createPrefixedWriter } from './log-lines.js';
+import { captureCtrlC } from './terminal-keys.js';
 
 const CHILD_STOP_GRACE_MS = 10_000;
 const HEALTH_WAIT_MS = 60_000;
@@ -21,8 +22,9 @@ function say(text: string): void {
 
 /**
  * `pnpm dev`: Postgres (local and persistent unless DATABASE_URL is set), migrations and demo
- * workflows, then mocks, API and engine as child processes sharing this terminal. Ctrl-C stops the
- * children (SIGTERM, SIGKILL after 10 s), then Postgres; a child that dies stops the whole stack.
+ * workflows, then mocks, API and engine as child processes sharing this terminal. Ctrl-C (or SIGINT,
+ * SIGTERM, SIGHUP) stops the children (SIGTERM, SIGKILL after 10 s), then Postgres, and exits 0; a child
+ * that dies stops the whole stack and exits 1. A second Ctrl-C kills the children at once.
  */
 export async function runDev(): Promise<void> {
   const settings = readDevSettings(process.env);
@@ -30,6 +32,7 @@ export async function runDev(): Promise<void> {
   let postgres: LocalPostgres | undefined;
   let stopping: Promise<never> | undefined;
   let firstSignalAt = 0;
+  let releaseTerminal = (): void => {};
 
   const shutdown = (reason: string, exitCode: number): Promise<never> => {
     if (stopping) return stopping;
@@ -45,6 +48,7 @@ export async function runDev(): Promise<void> {
         await postgres.stop().catch((error: unknown) => say(`stopping postgres failed: ${errorText(error)}`));
         say('postgres stopped');
       }
+      releaseTerminal();
       process.exit(exitCode);
     })();
     return stopping;
@@ -60,6 +64,15 @@ export async function runDev(): Promise<void> {
     }
   };
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal);
+  releaseTerminal = captureCtrlC(() => {
+    if (!stopping) {
+      void shutdown('Ctrl-C: stopping the stack', 0);
+    } else {
+      say('Ctrl-C again: killing the services now');
+      children.forEach(killChildService);
+    }
+  });
+  process.once('exit', () => releaseTerminal());
 
   try {
     let databaseUrl = settings.databaseUrl;

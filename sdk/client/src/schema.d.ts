@@ -162,9 +162,7 @@ export interface components {
             /** @constant */
             status: "ok";
         };
-        JsonValue: string | number | boolean | null | components["schemas"]["JsonValue"][] | {
-            [key: string]: components["schemas"]["JsonValue"];
-        };
+        JsonValue: JsonValue;
         Readiness: {
             checks: {
                 /** @enum {string} */
@@ -649,3 +647,6 @@ export interface operations {
         };
     };
 }
+
+/** Any JSON value (a step's templated request body). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

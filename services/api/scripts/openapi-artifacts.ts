@@ -27,10 +27,29 @@ export function renderArtifacts(): Artifacts {
     const schemaPath = join(dir, 'schema.d.ts');
     writeFileSync(documentPath, openapi);
     execFileSync(process.execPath, [OPENAPI_TYPESCRIPT_CLI, documentPath, '-o', schemaPath], { stdio: 'pipe' });
-    return { openapi, sdkSchema: readFileSync(schemaPath, 'utf8') };
+    return { openapi, sdkSchema: nameRecursiveJsonValue(readFileSync(schemaPath, 'utf8')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const GENERATED_JSON_VALUE = `        JsonValue: string | number | boolean | null | components["schemas"]["JsonValue"][] | {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
+`;
+
+/**
+ * openapi-typescript writes the recursive JsonValue schema as a member that indexes itself, which TypeScript
+ * rejects (TS2502, openapi-ts/openapi-typescript#1603) in any project that type-checks libraries
+ * (`skipLibCheck: false`). The member becomes a reference to a recursive type alias, which TypeScript accepts.
+ */
+function nameRecursiveJsonValue(schema: string): string {
+  if (!schema.includes(GENERATED_JSON_VALUE))
+    throw new Error('openapi: the generated JsonValue type changed; update nameRecursiveJsonValue');
+  return `${schema.replace(GENERATED_JSON_VALUE, '        JsonValue: JsonValue;\n')}
+/** Any JSON value (a step's templated request body). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+`;
 }
 
 export function readCommitted(path: string): string | undefined {

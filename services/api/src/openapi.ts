@@ -1,11 +1,13 @@
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import { appRouter } from './router.js';
+import { ADMIN_TOKEN_SCHEME, SECURITY_SCHEMES } from './openapi-security.js';
 import { errorBodySchema } from './schemas/error.js';
 
 /**
  * The OpenAPI 3.1 document, generated from the routers, then corrected where trpc-to-openapi cannot
  * know the truth: success statuses (202, 201 + 200, 503), the real error body on every error response,
- * the response headers (`x-correlation-id`, `Retry-After`). Keys are sorted so the output is stable.
+ * the response headers (`x-correlation-id`, `Retry-After`), the security schemes (openapi-security.ts).
+ * Keys are sorted so the output is stable.
  */
 
 type Json = Record<string, unknown>;
@@ -85,7 +87,7 @@ function buildComponents(generated: Json, namedSchemas: Json): Json {
       schema: { type: 'string' },
     },
   };
-  return { ...generated, schemas, responses, headers };
+  return { ...generated, schemas, responses, headers, securitySchemes: SECURITY_SCHEMES };
 }
 
 function rewriteOperation(operation: Json, namedSchemas: Json): Json {
@@ -168,7 +170,8 @@ export function buildOpenApiDocument(): Json {
     version: '1.0.0',
     baseUrl: '/',
     tags: ['runs', 'admin', 'health'],
-    securitySchemes: { adminToken: { type: 'apiKey', in: 'header', name: 'x-admin-token' } },
+    // Protected operations (the admin ones) get every scheme named here: only the admin token.
+    securitySchemes: { [ADMIN_TOKEN_SCHEME]: { ...SECURITY_SCHEMES[ADMIN_TOKEN_SCHEME] } },
     defs: { Error: errorBodySchema },
   });
   return postProcessDocument(document);

@@ -57,8 +57,21 @@ describe('the generated OpenAPI document', () => {
     expect(headers).toEqual(expect.arrayContaining(['idempotency-key', 'x-correlation-id', 'traceparent']));
     expect(start.responses['202'].headers['x-correlation-id']).toBeDefined();
     expect(op('/v1/admin/workflows', 'post').security).toEqual([{ adminToken: [] }]);
-    expect(doc.components.securitySchemes.adminToken).toEqual({ type: 'apiKey', in: 'header', name: 'x-admin-token' });
+    expect(doc.components.securitySchemes.adminToken).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'x-admin-token',
+    });
     expect(op('/v1/runs/{runId}', 'get').security).toBeUndefined();
+  });
+
+  it('declares an HTTP bearer scheme for API keys, required by no operation yet', () => {
+    expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const item of Object.values(doc.paths) as Json[]) {
+      for (const operation of Object.values(item) as Json[]) {
+        expect(operation.security ?? []).not.toContainEqual({ apiKey: [] });
+      }
+    }
   });
 
   it('says 200 and 503 for /ready', () => {

@@ -177,4 +177,17 @@ describe('OpenAPI document and docs page', () => {
     expect(script.statusCode).toBe(200);
     expect(script.headers['content-type']).toMatch(/javascript/);
   });
+
+  it("GET /docs turns Scalar's promotions off and selects the admin token scheme", async () => {
+    const page = await app.inject({ method: 'GET', url: '/docs' });
+    const configuration = /createApiReference\('#app', (\{[\s\S]*?\})\)\s*<\/script>/.exec(page.body)?.[1];
+    expect(configuration).toBeDefined();
+    expect(JSON.parse(configuration!)).toMatchObject({
+      showDeveloperTools: 'never',
+      hideClientButton: true,
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      authentication: { preferredSecurityScheme: 'adminToken' },
+    });
+  });
 });
