@@ -16,7 +16,7 @@ let baseUrl: string;
 beforeAll(async () => {
   world = await startObservedWorld({
     // step b: a retryable 503 first, then 200
-    answering: (path, nth) => ({ status: path === '/trace-off/b' && nth === 1 ? 503 : 200 }),
+    script: ({ path }, nth) => ({ status: path === '/trace-off/b' && nth === 1 ? 503 : 200 }),
   });
   await world.defineSaga('trace-off', [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
   await world.app.listen({ port: 0, host: '127.0.0.1' });
@@ -39,13 +39,11 @@ async function startOverHttp(headers: Record<string, string> = {}): Promise<stri
 
 /** [traceId, parentId] of each attempt the downstream received for the run, in arrival order. */
 function attemptTraces(runId: string): Array<[string, string]> {
-  return world.downstream.received
-    .filter((r) => r.headers['x-sagaflow-run-id'] === runId)
-    .map((r) => {
-      const match = TRACE_PARENT.exec(String(r.headers['traceparent']));
-      expect(match, String(r.headers['traceparent'])).not.toBeNull();
-      return [match![1]!, match![2]!];
-    });
+  return world.downstream.requests({ runId }).map((r) => {
+    const match = TRACE_PARENT.exec(String(r.headers['traceparent']));
+    expect(match, String(r.headers['traceparent'])).not.toBeNull();
+    return [match![1]!, match![2]!];
+  });
 }
 
 async function storedTraceId(runId: string): Promise<string | undefined> {

@@ -17,7 +17,7 @@ afterAll(async () => {
 describe('the in-flight byte budget', () => {
   it('claims only as many large items as fit the budget; the rest wait until bytes are freed, and all complete', async () => {
     const saga = await h.defineSaga('large', [{ id: 'a' }]);
-    h.downstream.hold(saga.path('a'));
+    h.downstream.holdPath(saga.path('a'));
     const runIds: string[] = [];
     for (let i = 0; i < 5; i++) runIds.push(await saga.start({ i, blob: 'x'.repeat(MiB) }));
     const { engine } = await h.startEngine({ concurrency: 10, batchSize: 10, maxInflightBytes: 2.5 * MiB });
@@ -33,7 +33,7 @@ describe('the in-flight byte budget', () => {
     expect(engine.inFlightPayloadBytes).toBeGreaterThan(3 * MiB);
     expect(h.downstream.heldCount(saga.path('a'))).toBe(3);
 
-    h.downstream.release(saga.path('a'));
+    h.downstream.releasePath(saga.path('a'));
     for (const runId of runIds) expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
     expect(h.downstream.requests({ path: saga.path('a') })).toHaveLength(5);
     await waitFor(() => engine.inFlightCount === 0, { timeoutMs: 5_000, description: 'slots to free' });
