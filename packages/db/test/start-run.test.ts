@@ -97,7 +97,7 @@ describe('startRun with a definition catalog', () => {
     const args = { workflowName: 'cat-c', input: { a: 1 }, correlationId: 'c', idempotencyKey: 'k-1' };
     const first = await startRun(db, args, catalog);
     const again = await startRun(db, args, catalog);
-    expect(again).toEqual({ runId: first.runId, status: 'PENDING', created: false });
+    expect(again).toEqual({ runId: first.runId, status: 'PENDING', created: false, correlationId: 'c' });
   });
 });
 
@@ -123,9 +123,15 @@ describe('startRuns (a batch of concurrent starts in one statement)', () => {
       catalog,
     );
     const [first, replay, conflict, missing, newer, plain] = settled;
-    expect(first).toEqual({ ok: true, value: { runId: expect.any(String), status: 'PENDING', created: true } });
+    expect(first).toEqual({
+      ok: true,
+      value: { runId: expect.any(String), status: 'PENDING', created: true, correlationId: 'c1' },
+    });
     const firstId = first?.ok ? first.value.runId : '';
-    expect(replay).toEqual({ ok: true, value: { runId: firstId, status: 'PENDING', created: false } });
+    expect(replay).toEqual({
+      ok: true,
+      value: { runId: firstId, status: 'PENDING', created: false, correlationId: 'c1' },
+    });
     expect(conflict?.ok === false && conflict.error).toBeInstanceOf(ConflictError);
     expect(missing?.ok === false && missing.error).toBeInstanceOf(NotFoundError);
     expect(newer?.ok && (await runOf(newer.value.runId))).toEqual({ version: '2.0.0', steps: ['one', 'two'] });

@@ -53,7 +53,7 @@ describe('.env.example shows the engine defaults the code uses', () => {
     const example = readFileSync(new URL('../../../../.env.example', import.meta.url), 'utf8');
     const defaults = parseEnv(base) as unknown as Record<string, unknown>;
     const shown = [...example.matchAll(/^# ((?:ENGINE|LOG|OTEL_BSP)_[A-Z_]+)=(.*)$/gm)].filter(
-      ([, key]) => key !== 'ENGINE_ID' && key !== 'LOG_REDACT_FIELDS',
+      ([, key]) => key !== 'ENGINE_ID' && key !== 'LOG_REDACT_FIELDS' && key !== 'LOG_REDACT_KEYS',
     );
     expect(shown.length).toBeGreaterThan(10);
     for (const [, key, value] of shown) expect(String(defaults[key!]), key).toBe(value);
