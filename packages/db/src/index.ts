@@ -1,3 +1,5 @@
+/** The saga core's types that this package's functions take and return. */
+export type { AttemptRecord, AttemptResult, RunState, StepState } from '@sagaflow/saga';
 export * from './schema.js';
 export * from './pool.js';
 export * from './uuidv7.js';
@@ -5,8 +7,6 @@ export * from './storable-json.js';
 export * from './errors.js';
 export * from './group-commit.js';
 export * from './migrator.js';
-export * from './state-machine.js';
-export * from './saga-plan.js';
 export * from './queries/definitions.js';
 export * from './queries/definition-catalog.js';
 export * from './queries/start-run.js';
@@ -17,7 +17,7 @@ export * from './queries/claim-outbox-batch.js';
 export * from './queries/complete-item.js';
 export * from './queries/complete-items.js';
 export * from './queries/leases.js';
-export type { LockedRun } from './queries/run-snapshot.js';
+export * from './queries/apply-row-writes.js';
+export * from './carried-item.js';
 export type { RunTransition } from './queries/run-transition.js';
 export * from './queries/outbox-stats.js';
-export type { CarriedLease } from './queries/apply-plan.js';

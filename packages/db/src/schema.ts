@@ -1,4 +1,16 @@
+import type {
+  AttemptKind,
+  AttemptOutcome,
+  CompensationStatus,
+  RunError,
+  RunErrorCode,
+  RunStatus,
+  StepStatus,
+} from '@sagaflow/saga';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** The columns hold the saga core's values; re-exported for the code that reads rows. */
+export type { AttemptKind, AttemptOutcome, CompensationStatus, RunError, RunErrorCode, RunStatus, StepStatus };
 
 /**
  * Kysely types for migrations/sql/001_init.sql, column for column.
@@ -9,21 +21,7 @@ export type Json = ColumnType<unknown, string, string>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
-export type RunStatus =
-  'PENDING' | 'RUNNING' | 'COMPENSATING' | 'CANCELLING' | 'COMPLETED' | 'COMPENSATED' | 'FAILED' | 'CANCELLED';
-export type StepStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
-export type CompensationStatus = 'NONE' | 'PENDING' | 'RUNNING' | 'COMPENSATED' | 'FAILED';
-export type AttemptKind = 'action' | 'compensation';
-export type AttemptOutcome = 'SUCCEEDED' | 'RETRYABLE' | 'FAILED';
 export type OutboxStatus = 'READY' | 'DEAD';
-export type RunErrorCode =
-  'STEP_FAILED' | 'COMPENSATION_FAILED' | 'CANCELLED' | 'DELIVERY_EXHAUSTED' | 'TEMPLATE_ERROR';
-
-export interface RunError {
-  code: RunErrorCode;
-  message: string;
-  stepId?: string;
-}
 
 export interface WorkflowDefinitionsTable {
   name: string;

@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
-import { cancelRunWithTransition, getRun, isTerminal, retryStepWithTransition, type RunTransition } from '@sagaflow/db';
+import { cancelRunWithTransition, getRun, retryStepWithTransition, type RunTransition } from '@sagaflow/db';
+import { isTerminal } from '@sagaflow/saga';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
 import {
   retryStepInputSchema,
