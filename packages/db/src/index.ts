@@ -9,6 +9,7 @@ export * from './group-commit.js';
 export * from './migrator.js';
 export * from './queries/definitions.js';
 export * from './queries/definition-catalog.js';
+export * from './queries/channels.js';
 export * from './queries/start-run.js';
 export * from './queries/get-run.js';
 export * from './queries/cancel-run.js';

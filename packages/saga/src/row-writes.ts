@@ -5,7 +5,7 @@ import {
   assertStepTransition,
   TERMINAL_RUN_STATUSES,
 } from './state-machine.js';
-import type { AttemptKind, AttemptRecord, RunError, RunState, RunStatus, StepState } from './types.js';
+import type { AttemptKind, AttemptRecord, RunError, RunEventType, RunState, RunStatus, StepState } from './types.js';
 
 /**
  * The one writer's pure half: a plan, applied to the run state it was planned from, becomes explicit row writes (every
@@ -18,6 +18,8 @@ export interface WriteGuard {
   runId: string;
   status: RunStatus;
   cancelRequested: boolean;
+  /** the run's last history seq: nothing was appended since the state was read */
+  eventSeq: number;
   /** the item acted on must still carry this lease (fencing); null: no lease to check (the run row is locked) */
   itemId: string | null;
   leaseToken: string | null;
@@ -27,10 +29,24 @@ export interface RunWrite {
   runId: string;
   status: RunStatus;
   error: RunError | null;
-  /** completed_at = now() when terminal, null otherwise */
+  /** the status, error or cancel flag changes: updated_at = now(), completed_at = now() when terminal, else null */
+  changed: boolean;
   terminal: boolean;
   /** cancel_requested_at = now() */
   cancel: boolean;
+  /** the run's last history seq after these writes */
+  eventSeq: number;
+}
+
+/** A run_events row (its `at` is the database's clock when the statement writes it). */
+export interface EventWrite {
+  runId: string;
+  seq: number;
+  type: RunEventType;
+  stepId: string | null;
+  kind: AttemptKind | null;
+  attempt: number | null;
+  data: Record<string, unknown>;
 }
 
 export interface StepWrite {
@@ -92,6 +108,8 @@ export interface RowWrites {
   steps: StepWrite[];
   attempts: AttemptWrite[];
   outbox: OutboxWrite[];
+  /** the history this change appends, cause first, seq contiguous after the state's eventSeq */
+  events: EventWrite[];
   /** an unleased item became due now: wake the engines (NOTIFY) at commit */
   wake: boolean;
   /** the run as these writes leave it */
@@ -102,11 +120,16 @@ export interface RowWrites {
 
 export interface WriteContext {
   /** the run's outbox item the change acts on: the one a completion holds (with its lease), or cancel's unleased one */
-  item?: { id: string; stepIndex: number; kind: AttemptKind; leaseToken: string | null } | undefined;
+  item?:
+    { id: string; stepIndex: number; kind: AttemptKind; leaseToken: string | null; deliveries?: number } | undefined;
   /** the attempt of `item` whose result this is */
   attempt?: AttemptRecord | undefined;
   /** keep the lease on work that becomes due now, for this owner, under a token the caller minted */
   carry?: { owner: string; leaseMs: number; leaseToken: string } | undefined;
+  /** an operator's request behind the change (OPERATOR_ACTION), e.g. retry-step */
+  operator?: { action: string; reason: string | null; operationId: string | null } | undefined;
+  /** why a cancel was requested (CANCEL_REQUESTED) */
+  cancelReason?: string | null | undefined;
 }
 
 /** The one rule "a leased item's step (or compensation) becomes RUNNING": used by the writer and by the claim. */
@@ -240,6 +263,70 @@ function nextItemWrites(
   return { outbox, wake: change.next?.dueAt === null, carried: undefined };
 }
 
+type EventDraft = Omit<EventWrite, 'runId' | 'seq'>;
+
+/** The events of a change, cause first (SPEC §12): the request, the attempt, a parking, the run's status change. */
+function eventsOf(run: RunState, plan: Plan, context: WriteContext, after: RunState): EventDraft[] {
+  const events: EventDraft[] = [];
+  const none = { stepId: null, kind: null, attempt: null };
+  const stepId = (index: number): string | null => run.steps[index]?.stepId ?? null;
+  if (context.operator) {
+    const next = plan.item.type === 'move' ? plan.item.next : undefined;
+    events.push({
+      type: 'OPERATOR_ACTION',
+      ...none,
+      ...(next ? { stepId: stepId(next.stepIndex), kind: next.kind } : {}),
+      data: {
+        action: context.operator.action,
+        reason: context.operator.reason,
+        operationId: context.operator.operationId,
+      },
+    });
+  }
+  if (plan.cancel && !run.cancelRequested)
+    events.push({ type: 'CANCEL_REQUESTED', ...none, data: { reason: context.cancelReason ?? null } });
+  const { item, attempt } = context;
+  if (item && attempt) {
+    const step = after.steps[item.stepIndex];
+    const next = plan.item.type === 'move' ? plan.item.next : undefined;
+    const retryAt =
+      attempt.outcome === 'RETRYABLE' && next?.dueAt && next.stepIndex === item.stepIndex ? next.dueAt : null;
+    events.push({
+      type: 'ATTEMPT_FINISHED',
+      stepId: stepId(item.stepIndex),
+      kind: item.kind,
+      attempt: attempt.attemptNo,
+      data: {
+        outcome: attempt.outcome,
+        httpStatus: attempt.httpStatus,
+        startedAt: attempt.startedAt.toISOString(),
+        durationMs: attempt.finishedAt.getTime() - attempt.startedAt.getTime(),
+        error: attempt.error,
+        nextAttemptAt: retryAt ? retryAt.toISOString() : null,
+        stepStatus: step?.status ?? null,
+        compensationStatus: step?.compensationStatus ?? null,
+      },
+    });
+  }
+  if (item && plan.item.type === 'park') {
+    events.push({
+      type: 'DELIVERY_PARKED',
+      stepId: stepId(item.stepIndex),
+      kind: item.kind,
+      attempt: null,
+      data: { deliveries: item.deliveries ?? null },
+    });
+  }
+  if (after.status !== run.status) {
+    events.push({
+      type: 'RUN_STATUS_CHANGED',
+      ...none,
+      data: { from: run.status, to: after.status, error: after.error },
+    });
+  }
+  return events;
+}
+
 /**
  * The writes that apply `plan` to `run`, and the state they leave. Throws IllegalTransitionError when any run, step or
  * compensation move would leave the state machine (nothing is written then).
@@ -276,18 +363,28 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
     steps.push({ runId: run.runId, stepIndex: d.state.index, ...columns, ...d.write });
   });
 
-  let runWrite: RunWrite | undefined;
   const status = plan.run?.status ?? run.status;
   const error = plan.run && plan.run.error !== undefined ? plan.run.error : run.error;
   const cancelRequested = run.cancelRequested || plan.cancel === true;
   assertRunTransition(run.status, status);
-  if (plan.run || plan.cancel) {
+  const after: RunState = { ...run, status, error, cancelRequested, steps: drafts.map((d) => d.state) };
+  const events = eventsOf(run, plan, context, after).map((e, i) => ({
+    runId: run.runId,
+    seq: run.eventSeq + 1 + i,
+    ...e,
+  }));
+  after.eventSeq = run.eventSeq + events.length;
+
+  let runWrite: RunWrite | undefined;
+  if (plan.run || plan.cancel || events.length > 0) {
     runWrite = {
       runId: run.runId,
       status,
       error,
+      changed: plan.run !== undefined || plan.cancel === true,
       terminal: TERMINAL_RUN_STATUSES.includes(status),
       cancel: plan.cancel === true && !run.cancelRequested,
+      eventSeq: after.eventSeq,
     };
   }
 
@@ -300,6 +397,7 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
       runId: run.runId,
       status: run.status,
       cancelRequested: run.cancelRequested,
+      eventSeq: run.eventSeq,
       itemId: item?.leaseToken ? item.id : null,
       leaseToken: item?.leaseToken ?? null,
     },
@@ -307,8 +405,9 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
     steps,
     attempts,
     outbox,
+    events,
     wake,
-    after: { ...run, status, error, cancelRequested, steps: drafts.map((d) => d.state) },
+    after,
     carried,
   };
 }

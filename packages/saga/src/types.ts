@@ -9,6 +9,30 @@ export type AttemptOutcome = 'SUCCEEDED' | 'RETRYABLE' | 'FAILED';
 export type RunErrorCode =
   'STEP_FAILED' | 'COMPENSATION_FAILED' | 'CANCELLED' | 'DELIVERY_EXHAUSTED' | 'TEMPLATE_ERROR';
 
+/** The history's event types (SPEC §12). */
+export type RunEventType =
+  | 'RUN_CREATED'
+  | 'RUN_STATUS_CHANGED'
+  | 'ATTEMPT_FINISHED'
+  | 'DELIVERY_PARKED'
+  | 'CANCEL_REQUESTED'
+  | 'OPERATOR_ACTION'
+  | 'STEP_WAITING'
+  | 'SIGNAL_RECEIVED'
+  | 'STEP_WOKEN';
+
+/** One entry of a run's history, as the API serves it. */
+export interface RunEvent {
+  seq: number;
+  /** ISO 8601 */
+  at: string;
+  type: RunEventType;
+  stepId: string | null;
+  kind: AttemptKind | null;
+  attempt: number | null;
+  data: Record<string, unknown>;
+}
+
 export interface RunError {
   code: RunErrorCode;
   message: string;
@@ -38,6 +62,8 @@ export interface RunState {
   status: RunStatus;
   error: RunError | null;
   cancelRequested: boolean;
+  /** the seq of the run's last history event (0: none) */
+  eventSeq: number;
   workflowName: string;
   correlationId: string;
   createdAt: Date;

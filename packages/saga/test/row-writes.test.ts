@@ -31,15 +31,59 @@ describe('rowWrites', () => {
       ['PENDING', 'NONE'],
     ]);
     const plan = planCompletion(run, item, 1, { outcome: 'SUCCEEDED', output: { ok: true } });
-    const writes = rowWrites(run, plan, { item, carry: { owner: 'e', leaseMs: 500, leaseToken: 'next' } });
+    const startedAt = new Date('2030-01-01T00:00:00Z');
+    const attempt = {
+      attemptNo: 1,
+      outcome: 'SUCCEEDED' as const,
+      httpStatus: 200,
+      error: null,
+      startedAt,
+      finishedAt: new Date(startedAt.getTime() + 40),
+    };
+    const writes = rowWrites(run, plan, {
+      item,
+      attempt,
+      carry: { owner: 'e', leaseMs: 500, leaseToken: 'next' },
+    });
     expect(writes.guard).toEqual({
       runId: run.runId,
       status: 'RUNNING',
       cancelRequested: false,
+      eventSeq: 2,
       itemId: '7',
       leaseToken: 'held',
     });
-    expect(writes.run).toBeUndefined();
+    // the attempt is history: the run row only advances its last seq
+    expect(writes.run).toEqual({
+      runId: run.runId,
+      status: 'RUNNING',
+      error: null,
+      changed: false,
+      terminal: false,
+      cancel: false,
+      eventSeq: 3,
+    });
+    expect(writes.events).toEqual([
+      {
+        runId: run.runId,
+        seq: 3,
+        type: 'ATTEMPT_FINISHED',
+        stepId: 's1',
+        kind: 'action',
+        attempt: 1,
+        data: {
+          outcome: 'SUCCEEDED',
+          httpStatus: 200,
+          startedAt: '2030-01-01T00:00:00.000Z',
+          durationMs: 40,
+          error: null,
+          nextAttemptAt: null,
+          stepStatus: 'SUCCEEDED',
+          compensationStatus: 'NONE',
+        },
+      },
+    ]);
+    expect(writes.after.eventSeq).toBe(3);
     expect(writes.steps).toEqual([
       expect.objectContaining({
         stepIndex: 1,
@@ -88,7 +132,7 @@ describe('rowWrites', () => {
     const decision = planRetry(run, 1);
     if (!decision.ok) throw new Error(decision.reason);
     const writes = rowWrites(run, decision.plan);
-    expect(writes.guard).toMatchObject({ status: 'FAILED', itemId: null, leaseToken: null });
+    expect(writes.guard).toMatchObject({ status: 'FAILED', eventSeq: 2, itemId: null, leaseToken: null });
     expect(writes.steps).toEqual([
       expect.objectContaining({
         stepIndex: 1,
@@ -100,7 +144,25 @@ describe('rowWrites', () => {
       }),
       expect.objectContaining({ stepIndex: 2, status: 'PENDING', finishedAt: 'keep' }),
     ]);
-    expect(writes.run).toEqual({ runId: run.runId, status: 'RUNNING', error: null, terminal: false, cancel: false });
+    expect(writes.run).toEqual({
+      runId: run.runId,
+      status: 'RUNNING',
+      error: null,
+      changed: true,
+      terminal: false,
+      cancel: false,
+      eventSeq: 3,
+    });
+    expect(writes.events.map((e) => [e.seq, e.type, e.data])).toEqual([
+      [3, 'RUN_STATUS_CHANGED', { from: 'FAILED', to: 'RUNNING', error: null }],
+    ]);
+    const asOperator = rowWrites(run, decision.plan, {
+      operator: { action: 'retry-step', reason: 'fixed', operationId: null },
+    });
+    expect(asOperator.events.map((e) => [e.seq, e.type, e.stepId, e.kind])).toEqual([
+      [3, 'OPERATOR_ACTION', 's1', 'action'],
+      [4, 'RUN_STATUS_CHANGED', null, null],
+    ]);
     expect(writes.outbox).toEqual([
       { op: 'deleteParked', runId: run.runId },
       { op: 'insert', runId: run.runId, stepIndex: 1, kind: 'action', dueAt: null },

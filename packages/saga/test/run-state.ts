@@ -10,6 +10,7 @@ export function runState(status: RunState['status'], rows: StepRow[], cancelRequ
     status,
     error: null,
     cancelRequested,
+    eventSeq: 2,
     workflowName: 'w',
     correlationId: 'c',
     createdAt: new Date('2030-01-01T00:00:00Z'),

@@ -98,6 +98,7 @@ describe('startAttemptSpan without a registered tracer', () => {
         correlationId: 'c',
         createdAt: new Date(0),
         cancelRequested: false,
+        eventSeq: 2,
         steps: [
           {
             index: 0,

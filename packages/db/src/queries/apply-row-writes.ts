@@ -1,7 +1,7 @@
 import type { RowWrites } from '@sagaflow/saga';
 import { sql } from 'kysely';
 import { executePrepared, type Db } from '../pool.js';
-import { OUTBOX_CHANNEL } from './start-run.js';
+import { EVENTS_CHANNEL, OUTBOX_CHANNEL } from './channels.js';
 
 const rows = (value: unknown[]): string => JSON.stringify(value);
 
@@ -10,8 +10,9 @@ const rows = (value: unknown[]): string => JSON.stringify(value);
  * (or inside the caller's). Each run's writes are guarded on their own: its run row still has the status and cancel
  * flag they were planned from, and, when they act on a leased item, that item still carries the lease (fencing). The
  * runs that pass are locked (run before item, runs in id order: the order of the heartbeat), and all their rows are
- * written: attempts recorded, steps and runs set, outbox items updated, deleted or inserted, the engines woken at commit
- * when unleased work became due now. Returns the ids of the runs whose writes were applied; the others wrote nothing.
+ * written: attempts recorded, steps and runs set, history appended (seq contiguous: the guard also checks the run's
+ * last seq), outbox items updated, deleted or inserted, the engines woken at commit when unleased work became due now,
+ * and the runs with new history announced on EVENTS_CHANNEL. Returns the ids of the runs whose writes were applied; the others wrote nothing.
  */
 export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promise<Set<string>> {
   if (batch.length === 0) return new Set();
@@ -19,6 +20,7 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
     run_id: w.guard.runId,
     status: w.guard.status,
     cancelled: w.guard.cancelRequested,
+    event_seq: w.guard.eventSeq,
     item_id: w.guard.itemId,
     token: w.guard.leaseToken,
     wake: w.wake,
@@ -63,11 +65,24 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
             run_id: w.run.runId,
             status: w.run.status,
             error: w.run.error,
+            changed: w.run.changed,
             terminal: w.run.terminal,
             cancel: w.run.cancel,
+            event_seq: w.run.eventSeq,
           },
         ]
       : [],
+  );
+  const events = batch.flatMap((w) =>
+    w.events.map((e) => ({
+      run_id: e.runId,
+      seq: e.seq,
+      type: e.type,
+      step_id: e.stepId,
+      kind: e.kind,
+      attempt: e.attempt,
+      data: e.data,
+    })),
   );
   const updates: object[] = [];
   const inserts: object[] = [];
@@ -104,11 +119,12 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
     sql<{ run_id: string }>`
     with req as materialized (
       select * from jsonb_to_recordset(${rows(guards)}::jsonb)
-          as t(run_id uuid, status text, cancelled boolean, item_id bigint, token uuid, wake boolean)
+          as t(run_id uuid, status text, cancelled boolean, event_seq int, item_id bigint, token uuid, wake boolean)
     ), leased as materialized (
       select req.run_id, req.wake
         from req
         join workflow_runs r on r.id = req.run_id and r.status = req.status and (r.cancel_requested_at is not null) = req.cancelled
+                          and r.event_seq = req.event_seq
         join outbox o on o.id = req.item_id and o.run_id = req.run_id and o.lease_token = req.token and o.status = 'READY'
        where req.token is not null
        order by req.run_id
@@ -117,6 +133,7 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
       select req.run_id, req.wake
         from req
         join workflow_runs r on r.id = req.run_id and r.status = req.status and (r.cancel_requested_at is not null) = req.cancelled
+                          and r.event_seq = req.event_seq
        where req.token is null
        order by req.run_id
          for update of r
@@ -150,13 +167,21 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
        where s.run_id = v.run_id and s.step_index = v.step_index
     ), runs as (
       update workflow_runs r
-         set status = v.status, error = v.error, updated_at = now(),
-             completed_at = case when v.terminal then now() end,
+         set status = v.status, error = v.error, event_seq = v.event_seq,
+             updated_at = case when v.changed then now() else r.updated_at end,
+             completed_at = case when not v.changed then r.completed_at when v.terminal then now() end,
              cancel_requested_at = case when v.cancel then now() else r.cancel_requested_at end
         from jsonb_to_recordset(${rows(runs)}::jsonb)
-          as v(run_id uuid, status text, error jsonb, terminal boolean, cancel boolean)
+          as v(run_id uuid, status text, error jsonb, changed boolean, terminal boolean, cancel boolean, event_seq int)
         join guard g on g.run_id = v.run_id
        where r.id = v.run_id
+    ), events as (
+      insert into run_events (run_id, seq, type, step_id, kind, attempt, data)
+      select e.run_id, e.seq, e.type, e.step_id, e.kind, e.attempt, e.data
+        from jsonb_to_recordset(${rows(events)}::jsonb)
+          as e(run_id uuid, seq int, type text, step_id text, kind text, attempt int, data jsonb)
+        join guard g on g.run_id = e.run_id
+      returning run_id
     ), deleted as (
       delete from outbox o using guard g
        where o.run_id = g.run_id
@@ -187,8 +212,11 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
        where (select count(*) from updated) + (select count(*) from deleted) >= 0
     ), wake as (
       select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from guard where wake limit 1) due_now
+    ), history as (
+      -- the runs with new history, for the API's long polls and streams (delivered at commit)
+      select pg_notify(${EVENTS_CHANNEL}, string_agg(distinct run_id::text, ',')) from events having count(*) > 0
     )
-    select g.run_id::text as run_id, (select count(*) from wake) as woken from guard g
+    select g.run_id::text as run_id, (select count(*) from wake) + (select count(*) from history) as woken from guard g
   `,
   );
   return new Set(result.map((r) => r.run_id));

@@ -2,6 +2,7 @@ import { leaseStep, type RunState } from '@sagaflow/saga';
 import { sql } from 'kysely';
 import { executePrepared, type Db } from '../pool.js';
 import type { AttemptKind, RunError, RunStatus } from '../schema.js';
+import { EVENTS_CHANNEL } from './channels.js';
 import { STEP_TUPLES, stepStates, type StepTuple } from './run-state.js';
 
 /** An outbox item an engine now holds, with everything its attempt needs and the run state its completion plans from. */
@@ -81,6 +82,7 @@ interface ClaimRow {
   outputs: Record<string, unknown>;
   run_error: RunError | null;
   cancel_requested: boolean;
+  event_seq: number;
   created_at: Date;
   steps: StepTuple[];
   snapshot_fresh: boolean;
@@ -98,6 +100,7 @@ function claimedState(r: ClaimRow): RunState {
     correlationId: r.correlation_id,
     createdAt: r.created_at,
     cancelRequested: r.cancel_requested,
+    eventSeq: r.event_seq,
     steps: stepStates(r.steps).map((step) => (step.index === r.step_index ? leaseStep(step, r.kind) : step)),
   };
 }
@@ -170,10 +173,18 @@ export async function claimOutboxBatchWithin(
       returning s.run_id
     ), started_runs as (
       update workflow_runs r
-         set status = 'RUNNING', updated_at = now()
+         set status = 'RUNNING', updated_at = now(), event_seq = r.event_seq + 1
         from claimed c
        where r.id = c.run_id and r.status = 'PENDING'
-      returning r.id
+      returning r.id, r.event_seq
+    ), started_events as (
+      -- the start of the run is history too (SPEC §12)
+      insert into run_events (run_id, seq, type, data)
+      select id, event_seq, 'RUN_STATUS_CHANGED', '{"from": "PENDING", "to": "RUNNING", "error": null}'::jsonb
+        from started_runs
+      returning run_id
+    ), history as (
+      select pg_notify(${EVENTS_CHANNEL}, string_agg(run_id::text, ',')) from started_events having count(*) > 0
     )
     select c.id, c.run_id, c.step_index, c.kind, c.lease_token, c.deliveries, s.step_id,
            case when c.kind = 'action' then s.attempts else s.compensation_attempts end as attempts_made,
@@ -185,10 +196,12 @@ export async function claimOutboxBatchWithin(
            (select coalesce(jsonb_object_agg(x.step_id, x.output), '{}'::jsonb)
               from run_steps x where x.run_id = c.run_id and x.status = 'SUCCEEDED') as outputs,
            r.error as run_error, r.cancel_requested_at is not null as cancel_requested, r.created_at,
+           coalesce(sr.event_seq, r.event_seq) as event_seq,
            ${STEP_TUPLES} as steps,
            -- the item as this statement's snapshot saw it is the version the lock took: nothing committed in between
            coalesce((select x.xmin = d.locked_xmin from outbox x where x.id = c.id), false) as snapshot_fresh,
-           (select count(*) from started_steps) + (select count(*) from started_compensations) as _started,
+           (select count(*) from started_steps) + (select count(*) from started_compensations)
+             + (select count(*) from history) as _started,
            d.bytes as payload_bytes,
            (select count(*) from sized) - (select count(*) from due) as left_out
       from claimed c

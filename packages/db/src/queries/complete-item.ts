@@ -14,7 +14,10 @@ import type { ClaimedItem } from './claim-outbox-batch.js';
 import { lockLeasedRunState } from './run-state.js';
 
 /** What a completion needs of the item it completes. */
-export type CompletedItem = Pick<ClaimedItem, 'id' | 'runId' | 'stepIndex' | 'kind' | 'leaseToken'>;
+export type CompletedItem = Pick<ClaimedItem, 'id' | 'runId' | 'stepIndex' | 'kind' | 'leaseToken'> & {
+  /** the item's delivery count, for the history when it is parked */
+  deliveries?: number;
+};
 
 export interface CarryOver {
   owner: string;

@@ -34,7 +34,8 @@ export async function retryStepWithTransition(
     const decision = planRetry(run, step.index);
     if (!decision.ok) throw new ConflictError(`cannot retry step ${stepId}: ${decision.reason}`);
     // the plan resolves (deletes) the run's parked items and enqueues the retried work
-    await applyRowWrites(trx, [rowWrites(run, decision.plan)]);
+    const operator = { action: 'retry-step', reason: null, operationId: null };
+    await applyRowWrites(trx, [rowWrites(run, decision.plan, { operator })]);
     const transition = describeTransition(run, decision.plan.run?.status);
     return { runId, stepId, status: transition.to, transition };
   });

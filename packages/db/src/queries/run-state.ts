@@ -52,13 +52,14 @@ interface StateRow {
   status: RunStatus;
   error: RunError | null;
   cancel_requested_at: Date | null;
+  event_seq: number;
   workflow_name: string;
   correlation_id: string;
   created_at: Date;
   steps: StepTuple[] | null;
 }
 
-const STATE_COLUMNS = sql`r.status, r.error, r.cancel_requested_at, r.workflow_name, r.correlation_id, r.created_at,
+const STATE_COLUMNS = sql`r.status, r.error, r.cancel_requested_at, r.event_seq, r.workflow_name, r.correlation_id, r.created_at,
   ${STEP_TUPLES} as steps`;
 
 function toRunState(runId: string, row: StateRow | undefined): RunState | undefined {
@@ -71,6 +72,7 @@ function toRunState(runId: string, row: StateRow | undefined): RunState | undefi
     correlationId: row.correlation_id,
     createdAt: row.created_at,
     cancelRequested: row.cancel_requested_at !== null,
+    eventSeq: row.event_seq,
     steps: stepStates(row.steps),
   };
 }
