@@ -12,6 +12,7 @@ export * from './queries/definition-catalog.js';
 export * from './queries/channels.js';
 export * from './queries/start-run.js';
 export * from './queries/get-run.js';
+export * from './queries/run-events.js';
 export * from './queries/cancel-run.js';
 export * from './queries/retry-step.js';
 export * from './queries/claim-outbox-batch.js';

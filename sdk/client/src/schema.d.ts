@@ -95,6 +95,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{runId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of a run's history, optionally waiting for the next event (long poll)
+         * @description Events with seq > `after`, in order. With none and `waitMs` > 0, answers as soon as one commits (on any API instance), or empty after `waitMs`; a terminal run with nothing newer answers at once.
+         */
+        get: operations["listRunEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{runId}/steps/{stepId}/retry": {
         parameters: {
             query?: never;
@@ -210,6 +230,29 @@ export interface components {
             code: "STEP_FAILED" | "COMPENSATION_FAILED" | "CANCELLED" | "DELIVERY_EXHAUSTED" | "TEMPLATE_ERROR";
             message: string;
             stepId?: string;
+        };
+        RunEvent: {
+            /** Format: date-time */
+            at: string;
+            attempt: number | null;
+            /** @description Per type, every key present (SPEC §12) */
+            data: {
+                [key: string]: unknown;
+            };
+            kind: ("action" | "compensation") | null;
+            seq: number;
+            stepId: string | null;
+            /** @enum {string} */
+            type: "RUN_CREATED" | "RUN_STATUS_CHANGED" | "ATTEMPT_FINISHED" | "DELIVERY_PARKED" | "CANCEL_REQUESTED" | "OPERATOR_ACTION" | "STEP_WAITING" | "SIGNAL_RECEIVED" | "STEP_WOKEN";
+        };
+        RunEventsPage: {
+            events: components["schemas"]["RunEvent"][];
+            /** @description The last seq returned, or `after` */
+            nextAfter: number;
+            /** Format: uuid */
+            runId: string;
+            /** @description The run is terminal now */
+            terminal: boolean;
         };
         /** @enum {string} */
         RunStatus: "PENDING" | "RUNNING" | "COMPENSATING" | "CANCELLING" | "COMPLETED" | "COMPENSATED" | "FAILED" | "CANCELLED";
@@ -571,6 +614,37 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listRunEvents: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: string;
+                waitMs?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the run history */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunEventsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };

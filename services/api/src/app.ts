@@ -26,6 +26,7 @@ import { registerAdminRateLimit } from './rate-limit.js';
 import { registerCrossSiteGuard } from './cross-site-guard.js';
 import { createReadinessCheck } from './readiness.js';
 import { registerRequestTracing } from './request-tracing.js';
+import { RunEventsHub } from './run-events-hub.js';
 import { appRouter } from './router.js';
 import { resolveCorrelationId, type ApiServices } from './trpc.js';
 
@@ -131,7 +132,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       serviceUrls: config.serviceUrls ?? {},
       production: config.nodeEnv === 'production',
     },
+    runEvents: new RunEventsHub(deps.db, app.log),
   };
+  app.addHook('onClose', async () => services.runEvents.close());
 
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-correlation-id', request.id);

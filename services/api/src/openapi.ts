@@ -52,6 +52,7 @@ const CONTRACT: Record<string, OperationContract> = {
     requestSchemaName: 'StartRunRequest',
   },
   getRun: { success: { 200: 'The run and its steps' }, errors: [400, 404] },
+  listRunEvents: { success: { 200: 'A page of the run history' }, errors: [400, 404] },
   cancelRun: { success: { 202: 'Cancellation accepted' }, errors: POST_ERRORS },
   retryStep: { success: { 202: 'Retry accepted' }, errors: POST_ERRORS },
   registerWorkflow: {
