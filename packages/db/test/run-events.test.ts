@@ -8,6 +8,7 @@ import {
   completeItems,
   continueWith,
   EVENTS_CHANNEL,
+  getRun,
   registerDefinition,
   retryStep,
   startRun,
@@ -197,6 +198,19 @@ describe('run history', () => {
       [3, 'RUN_STATUS_CHANGED', null, null, null],
     ]);
     await expectContiguous(cancelled);
+  });
+
+  it("the run view shows a scheduled retry's due time as the step's nextAttemptAt, and null otherwise", async () => {
+    const { runId } = await startRun(db, { workflowName: 'history', input: {}, correlationId: 'h-6' });
+    const retryAt = new Date(Date.now() + 60_000);
+    const error = { code: 'HTTP_ERROR', message: 'answered 503' };
+    const item = await claimOne();
+    expect((await getRun(db, runId))!.steps.map((s) => s.nextAttemptAt)).toEqual([null, null, null]);
+    await complete(item, { outcome: 'RETRYABLE', retryAt, error }, 503);
+    const view = await getRun(db, runId);
+    expect(view!.steps.map((s) => s.nextAttemptAt)).toEqual([retryAt.toISOString(), null, null]);
+    const events = await history(runId);
+    expect(events.at(-1)!.data).toMatchObject({ outcome: 'RETRYABLE', nextAttemptAt: retryAt.toISOString() });
   });
 
   it('announces the runs with new history on EVENTS_CHANNEL at commit', async () => {

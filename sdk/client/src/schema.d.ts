@@ -283,6 +283,8 @@ export interface components {
             /** @description The last permanent error of the action, or null */
             error: unknown;
             finishedAt: string | null;
+            /** @description When the scheduled retry of this step (or its compensation) is due, else null */
+            nextAttemptAt: string | null;
             /** @description The action's response body (JSON, or text), null until it succeeds */
             output: unknown;
             startedAt: string | null;
