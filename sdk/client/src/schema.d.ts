@@ -115,6 +115,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{runId}/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run's history as Server-Sent Events: replayed from `Last-Event-ID` / `after`, then live
+         * @description Each event as `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>` (the same JSON as the list). A `: ping` comment every 15 s of silence; after the terminal run's last event, `event: end` with `data: {}` and the stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream.
+         */
+        get: operations["streamRunEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{runId}/steps/{stepId}/retry": {
         parameters: {
             query?: never;
@@ -643,6 +663,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunEventsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    streamRunEvents: {
+        parameters: {
+            query?: {
+                /** @description Start after this seq (default 0); the Last-Event-ID header wins when both are sent */
+                after?: string;
+            };
+            header?: {
+                /** @description The last seq the client has (EventSource sends it when it reconnects) */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             400: components["responses"]["BadRequest"];

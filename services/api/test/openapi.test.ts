@@ -16,6 +16,7 @@ describe('the generated OpenAPI document', () => {
       '/v1/runs/{runId}',
       '/v1/runs/{runId}/cancel',
       '/v1/runs/{runId}/events',
+      '/v1/runs/{runId}/events/stream',
       '/v1/runs/{runId}/steps/{stepId}/retry',
       '/v1/workflows/{name}/start',
     ]);
