@@ -1,6 +1,6 @@
 // Usage: node --conditions=development --import tsx packages/bench/src/explain-hot-queries.ts [--postgres url|embedded] [--runs 2000] [--history 0]
 // EXPLAIN (ANALYZE, BUFFERS) of the engine's hot path on a fresh database holding `runs` PENDING runs of the bench
-// workflow (and `history` COMPLETED runs, as a database that has been in use for a while has): the claim (claimOutboxBatch), and the completion (completeItem → applyPlan) of a middle step, a last
+// workflow (and `history` COMPLETED runs, as a database that has been in use for a while has): the claim (claimOutboxBatch), and the completion (completeItem → applyRowWrites) of a middle step, a last
 // step and a failing step, each recorded with its real parameters, then replayed under EXPLAIN and rolled back.
 // Also lists every statement (round trip) each of those sends. Writes bench-results/explain-<stamp>.md.
 import { mkdir, writeFile } from 'node:fs/promises';

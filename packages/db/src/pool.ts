@@ -38,6 +38,11 @@ export function createDb(pool: pg.Pool): Db {
   return db;
 }
 
+/** The pool behind a handle made by createDb (for a dedicated connection, e.g. LISTEN). */
+export function poolOf(db: Db): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 /**
  * Runs one of the hot statements (start, claim, completion) as a named prepared statement: each pooled connection
  * parses and plans it once instead of on every call. `name` must always go with the same SQL text. Falls back to a

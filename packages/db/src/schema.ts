@@ -1,7 +1,29 @@
+import type {
+  AttemptKind,
+  AttemptOutcome,
+  CompensationStatus,
+  RunError,
+  RunErrorCode,
+  RunEventType,
+  RunStatus,
+  StepStatus,
+} from '@sagaflow/saga';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
+/** The columns hold the saga core's values; re-exported for the code that reads rows. */
+export type {
+  AttemptKind,
+  AttemptOutcome,
+  CompensationStatus,
+  RunError,
+  RunErrorCode,
+  RunEventType,
+  RunStatus,
+  StepStatus,
+};
+
 /**
- * Kysely types for migrations/sql/001_init.sql, column for column.
+ * Kysely types for migrations/sql/001_init.sql and 002_run_events.sql, column for column.
  * Timestamps come back from pg as Date; json columns as parsed values.
  */
 
@@ -9,21 +31,7 @@ export type Json = ColumnType<unknown, string, string>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
-export type RunStatus =
-  'PENDING' | 'RUNNING' | 'COMPENSATING' | 'CANCELLING' | 'COMPLETED' | 'COMPENSATED' | 'FAILED' | 'CANCELLED';
-export type StepStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
-export type CompensationStatus = 'NONE' | 'PENDING' | 'RUNNING' | 'COMPENSATED' | 'FAILED';
-export type AttemptKind = 'action' | 'compensation';
-export type AttemptOutcome = 'SUCCEEDED' | 'RETRYABLE' | 'FAILED';
 export type OutboxStatus = 'READY' | 'DEAD';
-export type RunErrorCode =
-  'STEP_FAILED' | 'COMPENSATION_FAILED' | 'CANCELLED' | 'DELIVERY_EXHAUSTED' | 'TEMPLATE_ERROR';
-
-export interface RunError {
-  code: RunErrorCode;
-  message: string;
-  stepId?: string;
-}
 
 export interface WorkflowDefinitionsTable {
   name: string;
@@ -50,6 +58,19 @@ export interface WorkflowRunsTable {
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
   completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** the run's last history seq (002_run_events.sql) */
+  event_seq: ColumnType<number, number | undefined, number>;
+}
+
+export interface RunEventsTable {
+  run_id: string;
+  seq: number;
+  at: DefaultTimestamp;
+  type: RunEventType;
+  step_id: string | null;
+  kind: AttemptKind | null;
+  attempt: number | null;
+  data: ColumnType<Record<string, unknown>, string, string>;
 }
 
 export interface RunStepsTable {
@@ -103,6 +124,7 @@ export interface Database {
   run_steps: RunStepsTable;
   step_attempts: StepAttemptsTable;
   outbox: OutboxTable;
+  run_events: RunEventsTable;
 }
 
 export type WorkflowRunRow = Selectable<WorkflowRunsTable>;

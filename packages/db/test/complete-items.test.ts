@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as completeItemModule from '../src/queries/complete-item.js';
+import type { AttemptRecord, AttemptResult, RunState } from '@sagaflow/saga';
 import {
   cancelRun,
   claimOutboxBatch,
@@ -12,23 +13,19 @@ import {
   registerDefinition,
   releaseLeases,
   startRun,
-  type AttemptRecord,
-  type AttemptResult,
-  type CarriedLease,
   type ClaimedItem,
   type CompletionOutcome,
   type CompletionRequest,
   type CompletionSettlement,
   type Db,
-  type HeldItem,
-  type LockedRun,
+  continueWith,
 } from '../src/index.js';
-import { lockRunSnapshot } from '../src/queries/run-snapshot.js';
+import { lockRunState } from '../src/queries/run-state.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
 /**
  * completeItems (group commit of completions) against a real Postgres: the fast path (one guarded statement for the
- * batch, planned from the held snapshots) and its fallbacks to the locked path (completeItem), which is wrapped in a
+ * batch, planned from the held states) and its fallbacks to the locked path (completeItem), which is wrapped in a
  * spy so a test can tell which path an item took.
  */
 
@@ -90,29 +87,14 @@ async function startAndClaim(n: number, owner = OWNER): Promise<ClaimedItem[]> {
   return runIds.map((id) => claimed.find((c) => c.runId === id)!);
 }
 
-function held(c: ClaimedItem): HeldItem {
-  return {
-    id: c.id,
-    runId: c.runId,
-    stepIndex: c.stepIndex,
-    kind: c.kind,
-    leaseToken: c.leaseToken,
-    snapshot: c.snapshot,
-  };
-}
+/** The item as its holder completes it: the claim's ClaimedItem as it is. */
+const held = (c: ClaimedItem): ClaimedItem => c;
 
 /** The next item as the engine holds it after a completion carried the lease on. */
-function heldNext(previous: HeldItem, outcome: CompletionOutcome): HeldItem {
-  const carried = outcome.carried;
-  if (!carried) throw new Error('nothing was carried');
-  return {
-    id: previous.id,
-    runId: previous.runId,
-    stepIndex: carried.stepIndex,
-    kind: carried.kind,
-    leaseToken: carried.leaseToken,
-    snapshot: outcome.after,
-  };
+function heldNext(previous: ClaimedItem, outcome: CompletionOutcome): ClaimedItem {
+  const next = continueWith(previous, { outcome: 'SUCCEEDED', output: null }, outcome);
+  if (!next) throw new Error('nothing was carried');
+  return next;
 }
 
 function attempt(attemptNo: number, result: AttemptResult): AttemptRecord {
@@ -132,7 +114,7 @@ function attempt(attemptNo: number, result: AttemptResult): AttemptRecord {
 
 /** With carryOver unless `carry` is false (then what comes next is handed back to the outbox). */
 function request(
-  item: HeldItem,
+  item: ClaimedItem,
   attemptNo: number | undefined,
   result: AttemptResult,
   carry = true,
@@ -161,8 +143,8 @@ const succeeded = (output: unknown): AttemptResult => ({ outcome: 'SUCCEEDED', o
 
 // --- reading the rows back -------------------------------------------------------------------------------------------
 
-async function freshSnapshot(runId: string): Promise<LockedRun> {
-  const run = await db.transaction().execute((trx) => lockRunSnapshot(trx, runId));
+async function freshSnapshot(runId: string): Promise<RunState> {
+  const run = await db.transaction().execute((trx) => lockRunState(trx, runId));
   if (!run) throw new Error(`run ${runId} not found`);
   return run;
 }
@@ -210,14 +192,19 @@ describe('completeItems: the fast path', () => {
       expect(outcome.before.runId).toBe(c.runId);
 
       const carried = outcome.carried;
-      expect(carried).toEqual({
+      expect(carried).toEqual({ stepIndex: 1, kind: 'action', leaseToken: expect.any(String) });
+      expect(continueWith(c, requests[k]!.result, outcome)).toMatchObject({
         stepIndex: 1,
         kind: 'action',
-        leaseToken: expect.any(String),
+        leaseToken: carried!.leaseToken,
         stepId: 's1',
         attemptsMade: 0,
         attemptsBeforeRetry: 0,
-      } satisfies Record<keyof CarriedLease, unknown>);
+        deliveries: 1,
+        outputs: { s0: { n: i } },
+        state: outcome.after,
+        stateStale: false,
+      });
       expect(carried!.leaseToken).not.toBe(c.leaseToken);
       tokens.add(carried!.leaseToken);
 
@@ -320,7 +307,8 @@ describe('completeItems: the fast path', () => {
 
     const failure: AttemptResult = { outcome: 'FAILED', error: { code: 'STEP_FAILED', message: 'x' } };
     const failed = await completeOne(request(step1, 1, failure));
-    expect(failed.carried).toMatchObject({ stepIndex: 0, kind: 'compensation', stepId: 's0', attemptsMade: 0 });
+    expect(failed.carried).toMatchObject({ stepIndex: 0, kind: 'compensation' });
+    expect(heldNext(step1, failed)).toMatchObject({ stepId: 's0', attemptsMade: 0 });
     expect(failed.after).toEqual(await freshSnapshot(c!.runId));
 
     const run = await runRow(c!.runId);
@@ -491,7 +479,7 @@ describe('completeItems: fencing and guards', () => {
     const [a, b] = await startAndClaim(2);
     expect(await cancelRun(db, a!.runId)).toEqual({ runId: a!.runId, status: 'CANCELLING' });
     // the held snapshot predates the cancel
-    expect(a!.snapshot).toMatchObject({ status: 'RUNNING', cancelRequested: false });
+    expect(a!.state).toMatchObject({ status: 'RUNNING', cancelRequested: false });
 
     const settlements = await completeItems(db, [
       request(held(a!), 1, succeeded({ made: true })),
@@ -502,7 +490,7 @@ describe('completeItems: fencing and guards', () => {
 
     const cancelled = ok(settlements[0]);
     expect(cancelled.before).toMatchObject({ status: 'CANCELLING', cancelRequested: true });
-    expect(cancelled.carried).toMatchObject({ stepIndex: 0, kind: 'compensation', stepId: 's0' });
+    expect(cancelled.carried).toMatchObject({ stepIndex: 0, kind: 'compensation' });
     expect(cancelled.after).toMatchObject({ status: 'CANCELLING', cancelRequested: true });
     expect(cancelled.after).toEqual(await freshSnapshot(a!.runId));
 
@@ -547,13 +535,13 @@ describe('completeItems: fencing and guards', () => {
   it('a claim reports its snapshot stale only when the item changed under it; a stale one takes the locked path', async () => {
     const [a, b] = await startAndClaim(2);
     // nothing committed between these claims' snapshots and their locks
-    expect([a!.snapshotStale, b!.snapshotStale]).toEqual([false, false]);
+    expect([a!.stateStale, b!.stateStale]).toEqual([false, false]);
 
     // a stale snapshot may be wrong in any way (here: it missed that step 0 had started): it must not be trusted
-    const stale: HeldItem = {
+    const stale: ClaimedItem = {
       ...held(a!),
-      snapshotStale: true,
-      snapshot: { ...a!.snapshot, steps: a!.snapshot.steps.map((st) => ({ ...st, status: 'PENDING' as const })) },
+      stateStale: true,
+      state: { ...a!.state, steps: a!.state.steps.map((st) => ({ ...st, status: 'PENDING' as const })) },
     };
     const settlements = await completeItems(db, [
       request(stale, 1, succeeded({ a: 1 })),
@@ -622,7 +610,7 @@ describe('completeItems: fencing and guards', () => {
     const reclaimed = await claimOutboxBatch(db, 'engine-b', 10, LEASE_MS);
     expect(reclaimed).toHaveLength(2);
     const [ra, rb] = [a!, b!].map((x) => reclaimed.find((r) => r.runId === x.runId)!);
-    expect(ra!.snapshot).toMatchObject({ status: 'CANCELLING', cancelRequested: true });
+    expect(ra!.state).toMatchObject({ status: 'CANCELLING', cancelRequested: true });
 
     const retryAt = new Date(Date.now() + 3_600_000);
     const settlements = await completeItems(db, [
@@ -633,7 +621,7 @@ describe('completeItems: fencing and guards', () => {
 
     // a: its step succeeded, so it is compensated (the same step's compensation carried on)
     const unwinding = ok(settlements[0]);
-    expect(unwinding.carried).toMatchObject({ stepIndex: 0, kind: 'compensation', stepId: 's0' });
+    expect(unwinding.carried).toMatchObject({ stepIndex: 0, kind: 'compensation' });
     expect(unwinding.after).toEqual(await freshSnapshot(a!.runId));
     expect((await runRow(a!.runId)).status).toBe('CANCELLING');
     expect((await stepRows(a!.runId)).map((s) => [s.status, s.compensation_status])).toEqual([
@@ -664,7 +652,7 @@ describe('completeItems: fencing and guards', () => {
     expect(await outboxRows(b!.runId)).toEqual([]);
   });
 
-  it('a failed compensation parks through the locked path and fails the run', async () => {
+  it('a failed compensation parks (on the fast path, like any plan) and fails the run', async () => {
     const [c] = await startAndClaim(1);
     const first = await completeOne(request(held(c!), 1, succeeded({ a: 1 })));
     const step1 = heldNext(held(c!), first);
@@ -678,7 +666,7 @@ describe('completeItems: fencing and guards', () => {
       error: { code: 'HTTP_ERROR', message: 'undo answered 500' },
     };
     const outcome = await completeOne(request(heldNext(step1, failed), 1, compFailure));
-    expect(lockedPath).toHaveBeenCalledTimes(1);
+    expect(lockedPath).not.toHaveBeenCalled();
     expect(outcome.carried).toBeUndefined();
     expect(outcome.after).toEqual(await freshSnapshot(c!.runId));
     const run = await runRow(c!.runId);
@@ -707,7 +695,7 @@ describe('completeItems: fencing and guards', () => {
     expect(await outboxRows(c!.runId)).toMatchObject([{ step_index: 0, lease_token: c!.leaseToken }]);
   });
 
-  it('parking goes through the locked path: the item is left DEAD and a new compensation item is enqueued', async () => {
+  it('parking is an ordinary write of the fast path: the item is left DEAD and a new compensation item is enqueued', async () => {
     const [c] = await startAndClaim(1);
     const first = await completeOne(request(held(c!), 1, succeeded({ a: 1 })));
     expect(lockedPath).not.toHaveBeenCalled();
@@ -715,7 +703,7 @@ describe('completeItems: fencing and guards', () => {
 
     const park: AttemptResult = { outcome: 'FAILED', park: true, error: { code: 'DELIVERY_EXHAUSTED', message: 'm' } };
     const parked = await completeOne(request(step1, undefined, park));
-    expect(lockedPath).toHaveBeenCalledTimes(1);
+    expect(lockedPath).not.toHaveBeenCalled();
     expect(parked.plan.item.type).toBe('park');
     expect(parked.carried).toBeUndefined();
     expect(parked.after).toEqual(await freshSnapshot(c!.runId));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateInvariants, type InvariantInput } from '../src/invariants/check-invariants.js';
-import type { AttemptRecord, EffectRecord, RequestRecord, StepRecord } from '../src/invariants/types.js';
+import type { AttemptRecord, EffectRecord, EventRecord, RequestRecord, StepRecord } from '../src/invariants/types.js';
 
 /** The checker's input with mutable parts, so each case can break one thing. */
 interface World extends InvariantInput {
@@ -273,5 +273,71 @@ describe('invariant checker', () => {
     world.snapshot.outbox.push({ runId: A, stepIndex: 1, kind: 'action', status: 'READY', lastError: null });
     world.snapshot.steps[0] = { ...world.snapshot.steps[0]!, attempts: 2 };
     expect(invariantsOf(world)).toEqual(['a:attempts-recorded-once', 'a:nothing-claimable']);
+  });
+});
+
+/** The world's history as the writer appends it (SPEC §12). */
+function withHistory(world: World): World {
+  const failure = { code: 'STEP_FAILED', message: 'rejected', stepId: 'ship' };
+  const none = { stepId: null, kind: null, attempt: null };
+  const run = (runId: string, list: Array<Omit<EventRecord, 'runId' | 'seq'>>): EventRecord[] =>
+    list.map((e, i) => ({ runId, seq: i + 1, ...e }));
+  const created = { type: 'RUN_CREATED', ...none, data: {} };
+  const status = (from: string, to: string, error: unknown) => ({
+    type: 'RUN_STATUS_CHANGED',
+    ...none,
+    data: { from, to, error },
+  });
+  const finished = (stepId: string, kind: 'action' | 'compensation' = 'action') => ({
+    type: 'ATTEMPT_FINISHED',
+    stepId,
+    kind,
+    attempt: 1,
+    data: {},
+  });
+  world.snapshot.events = [
+    ...run(A, [
+      created,
+      status('PENDING', 'RUNNING', null),
+      finished('one'),
+      finished('two'),
+      status('RUNNING', 'COMPLETED', null),
+    ]),
+    ...run(B, [
+      created,
+      status('PENDING', 'RUNNING', null),
+      finished('book'),
+      finished('pay'),
+      finished('ship'),
+      status('RUNNING', 'COMPENSATING', failure),
+      finished('pay', 'compensation'),
+      finished('book', 'compensation'),
+      status('COMPENSATING', 'COMPENSATED', failure),
+    ]),
+  ];
+  return world;
+}
+
+describe('invariant checker: history', () => {
+  it('finds nothing wrong with a consistent history', () => {
+    expect(evaluateInvariants(withHistory(consistentWorld())).violations).toEqual([]);
+  });
+
+  it('catches a gap in seq', () => {
+    const world = withHistory(consistentWorld());
+    world.snapshot.events = world.snapshot.events!.filter((e) => !(e.runId === A && e.seq === 3));
+    expect(invariantsOf(world)).toEqual(['a:history-attempts', 'a:history-seq']);
+  });
+
+  it('catches an event for an attempt that was never committed, and a committed attempt without one', () => {
+    const world = withHistory(consistentWorld());
+    world.snapshot.events!.find((e) => e.runId === B && e.stepId === 'ship')!.attempt = 2;
+    expect(invariantsOf(world)).toEqual(['b:history-attempts']);
+  });
+
+  it('catches a history that does not replay to the run status or its final error', () => {
+    const world = withHistory(consistentWorld());
+    world.snapshot.events!.at(-1)!.data = { from: 'COMPENSATING', to: 'FAILED', error: null };
+    expect(invariantsOf(world)).toEqual(['b:history-replay']);
   });
 });

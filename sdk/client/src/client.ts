@@ -2,8 +2,11 @@ import createFetchClient from 'openapi-fetch';
 import { SagaFlowTimeoutError, toSagaFlowError } from './errors.js';
 import { adaptFetch } from './fetch-adapter.js';
 import type { paths } from './schema.js';
+import { watchRunEvents, type WatchOptions } from './watch.js';
 import {
   isTerminalRunStatus,
+  type RunEvent,
+  type RunEventsPage,
   type RunStatus,
   type RunView,
   type StartRunRequest,
@@ -57,8 +60,9 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** A typed client for the SagaFlow REST API. Every non-2xx answer rejects with `SagaFlowError`. */
 export function createClient(options: ClientOptions) {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const http = createFetchClient<paths>({
-    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    baseUrl,
     ...(options.fetch ? { fetch: adaptFetch(options.fetch) } : {}),
   });
   const adminHeaders = options.adminToken ? { 'x-admin-token': options.adminToken } : undefined;
@@ -77,6 +81,31 @@ export function createClient(options: ClientOptions) {
     /** `POST /v1/runs/{runId}/steps/{stepId}/retry`: re-run a FAILED action or a FAILED compensation (else 409). */
     async retryStep(runId: string, stepId: string): Promise<{ runId: string; stepId: string; status: RunStatus }> {
       return unwrap(await http.POST('/v1/runs/{runId}/steps/{stepId}/retry', { params: { path: { runId, stepId } } }));
+    },
+
+    /**
+     * `GET /v1/runs/{runId}/events`: a page of the run's history after `after` (seq). With `waitMs`, waits up to that
+     * long for the next event when there is none yet (long poll). Page on with `nextAfter`.
+     */
+    async events(
+      runId: string,
+      page: { after?: number; limit?: number; waitMs?: number } = {},
+    ): Promise<RunEventsPage> {
+      const query = {
+        ...(page.after !== undefined ? { after: String(page.after) } : {}),
+        ...(page.limit !== undefined ? { limit: String(page.limit) } : {}),
+        ...(page.waitMs !== undefined ? { waitMs: String(page.waitMs) } : {}),
+      };
+      return unwrap(await http.GET('/v1/runs/{runId}/events', { params: { path: { runId }, query } }));
+    },
+
+    /**
+     * The run's history as it happens (`GET /v1/runs/{runId}/events/stream`): an async iterator over its events,
+     * replayed from `after`, then live, ending after the terminal run's last event. Resumes by itself after a
+     * dropped connection (Last-Event-ID): `for await (const event of client.runs.watch(runId)) …`.
+     */
+    watch(runId: string, watch: WatchOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
+      return watchRunEvents(options.fetch ?? globalThis.fetch, baseUrl, runId, watch);
     },
 
     /** Polls `runs.get` until the run is terminal; resolves with that view, rejects after `timeoutMs`. */

@@ -7,5 +7,6 @@ export {
   type WaitOptions,
 } from './client.js';
 export { SagaFlowError, SagaFlowTimeoutError } from './errors.js';
+export type { WatchOptions } from './watch.js';
 export * from './types.js';
 export type { paths, components, operations } from './schema.js';

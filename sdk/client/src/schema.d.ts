@@ -95,6 +95,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{runId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of a run's history, optionally waiting for the next event (long poll)
+         * @description Events with seq > `after`, in order. With none and `waitMs` > 0, answers as soon as one commits (on any API instance), or empty after `waitMs`; a terminal run with nothing newer answers at once.
+         */
+        get: operations["listRunEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{runId}/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run's history as Server-Sent Events: replayed from `Last-Event-ID` / `after`, then live
+         * @description Each event as `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>` (the same JSON as the list). A `: ping` comment every 15 s of silence; after the terminal run's last event, `event: end` with `data: {}` and the stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream.
+         */
+        get: operations["streamRunEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{runId}/steps/{stepId}/retry": {
         parameters: {
             query?: never;
@@ -211,6 +251,29 @@ export interface components {
             message: string;
             stepId?: string;
         };
+        RunEvent: {
+            /** Format: date-time */
+            at: string;
+            attempt: number | null;
+            /** @description Per type, every key present (SPEC §12) */
+            data: {
+                [key: string]: unknown;
+            };
+            kind: ("action" | "compensation") | null;
+            seq: number;
+            stepId: string | null;
+            /** @enum {string} */
+            type: "RUN_CREATED" | "RUN_STATUS_CHANGED" | "ATTEMPT_FINISHED" | "DELIVERY_PARKED" | "CANCEL_REQUESTED" | "OPERATOR_ACTION" | "STEP_WAITING" | "SIGNAL_RECEIVED" | "STEP_WOKEN";
+        };
+        RunEventsPage: {
+            events: components["schemas"]["RunEvent"][];
+            /** @description The last seq returned, or `after` */
+            nextAfter: number;
+            /** Format: uuid */
+            runId: string;
+            /** @description The run is terminal now */
+            terminal: boolean;
+        };
         /** @enum {string} */
         RunStatus: "PENDING" | "RUNNING" | "COMPENSATING" | "CANCELLING" | "COMPLETED" | "COMPENSATED" | "FAILED" | "CANCELLED";
         RunView: {
@@ -240,6 +303,8 @@ export interface components {
             /** @description The last permanent error of the action, or null */
             error: unknown;
             finishedAt: string | null;
+            /** @description When the scheduled retry of this step (or its compensation) is due, else null */
+            nextAttemptAt: string | null;
             /** @description The action's response body (JSON, or text), null until it succeeds */
             output: unknown;
             startedAt: string | null;
@@ -571,6 +636,69 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listRunEvents: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: string;
+                waitMs?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the run history */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunEventsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    streamRunEvents: {
+        parameters: {
+            query?: {
+                /** @description Start after this seq (default 0); the Last-Event-ID header wins when both are sent */
+                after?: string;
+            };
+            header?: {
+                /** @description The last seq the client has (EventSource sends it when it reconnects) */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };

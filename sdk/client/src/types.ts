@@ -12,6 +12,8 @@ export type WorkflowDefinition = components['schemas']['WorkflowDefinition'];
 export type StartRunRequest = components['schemas']['StartRunRequest'];
 export type WorkflowRegistered = components['schemas']['WorkflowRegistered'];
 export type ErrorBody = components['schemas']['Error'];
+export type RunEvent = components['schemas']['RunEvent'];
+export type RunEventsPage = components['schemas']['RunEventsPage'];
 
 /** Statuses after which a run never changes again (SPEC §4). */
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED', 'CANCELLED'];

@@ -26,6 +26,8 @@ import { registerAdminRateLimit } from './rate-limit.js';
 import { registerCrossSiteGuard } from './cross-site-guard.js';
 import { createReadinessCheck } from './readiness.js';
 import { registerRequestTracing } from './request-tracing.js';
+import { RunEventsHub } from './run-events-hub.js';
+import { registerRunEventsStream } from './run-events-stream.js';
 import { appRouter } from './router.js';
 import { resolveCorrelationId, type ApiServices } from './trpc.js';
 
@@ -57,6 +59,8 @@ export interface AppDeps {
   rateLimitKeyPrefix?: string;
   /** Per-check timeout of /ready. */
   readinessTimeoutMs?: number;
+  /** `: ping` interval of event streams (default 15 s; tests shorten it). */
+  streamPingMs?: number;
 }
 
 /**
@@ -131,7 +135,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       serviceUrls: config.serviceUrls ?? {},
       production: config.nodeEnv === 'production',
     },
+    runEvents: new RunEventsHub(deps.db, app.log),
   };
+  app.addHook('onClose', async () => services.runEvents.close());
 
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-correlation-id', request.id);
@@ -140,6 +146,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerCrossSiteGuard(app, config.allowedOrigins ?? []);
   registerHttpErrorHandlers(app);
   allowEmptyJsonBodies(app);
+  registerRunEventsStream(app, {
+    db: deps.db,
+    hub: services.runEvents,
+    ...(deps.streamPingMs ? { pingIntervalMs: deps.streamPingMs } : {}),
+  });
   const handleApi = createOpenApiHandler({ router: appRouter, services });
   registerOpenApiRoutes(app, handleApi, { urls: ['/v1/*', '/health', '/ready'], quietUrls: ['/health', '/ready'] });
   // the admin routes in their own scope: only they are rate limited, counted before the token is checked

@@ -52,6 +52,7 @@ const CONTRACT: Record<string, OperationContract> = {
     requestSchemaName: 'StartRunRequest',
   },
   getRun: { success: { 200: 'The run and its steps' }, errors: [400, 404] },
+  listRunEvents: { success: { 200: 'A page of the run history' }, errors: [400, 404] },
   cancelRun: { success: { 202: 'Cancellation accepted' }, errors: POST_ERRORS },
   retryStep: { success: { 202: 'Retry accepted' }, errors: POST_ERRORS },
   registerWorkflow: {
@@ -141,6 +142,53 @@ function nameAnonymousSchemas(document: Json): Json {
   return JSON.parse(text) as Json;
 }
 
+/** The SSE stream is a Fastify route (trpc-to-openapi does not stream): described here, by hand. */
+function streamOperation(): Json {
+  const error = (status: number) => ({ $ref: `#/components/responses/${ERROR_RESPONSES[status]!.name}` });
+  return {
+    get: {
+      operationId: 'streamRunEvents',
+      tags: ['runs'],
+      summary: "A run's history as Server-Sent Events: replayed from `Last-Event-ID` / `after`, then live",
+      description:
+        'Each event as `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>` (the same JSON as the list). A `: ping` ' +
+        "comment every 15 s of silence; after the terminal run's last event, `event: end` with `data: {}` and the " +
+        'stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream.',
+      parameters: [
+        { name: 'runId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+        {
+          name: 'after',
+          in: 'query',
+          required: false,
+          description: 'Start after this seq (default 0); the Last-Event-ID header wins when both are sent',
+          schema: { type: 'string', pattern: '^\\d{1,9}$' },
+        },
+        {
+          name: 'Last-Event-ID',
+          in: 'header',
+          required: false,
+          description: 'The last seq the client has (EventSource sends it when it reconnects)',
+          schema: { type: 'string', pattern: '^\\d{1,9}$' },
+        },
+      ],
+      responses: {
+        '200': {
+          description: 'The event stream',
+          headers: { 'x-correlation-id': { $ref: '#/components/headers/CorrelationId' } },
+          content: {
+            'text/event-stream': {
+              schema: { type: 'string', description: 'SSE frames; each `data` line is a RunEvent' },
+            },
+          },
+        },
+        '400': error(400),
+        '404': error(404),
+        '500': error(500),
+      },
+    },
+  };
+}
+
 export function postProcessDocument(document: OpenAPIObject): Json {
   const paths: Json = {};
   const namedSchemas: Json = {};
@@ -151,6 +199,7 @@ export function postProcessDocument(document: OpenAPIObject): Json {
     }
     paths[path] = methods;
   }
+  paths['/v1/runs/{runId}/events/stream'] = streamOperation();
   const components = buildComponents((document.components ?? {}) as Json, namedSchemas);
   const processed = nameAnonymousSchemas({ ...document, paths, components });
   const sorted = sortKeys(processed) as Json;

@@ -8,6 +8,7 @@ import { INTERNAL_ERROR_MESSAGE, mapDomainError } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
 import type { ReadinessReport } from './readiness.js';
 import { requestSpanHeaders } from './request-tracing.js';
+import type { RunEventsHub } from './run-events-hub.js';
 import { correlationIdSchema } from './schemas/headers.js';
 import type { TraceHeaders } from '@sagaflow/observability';
 import type { DestinationSettings } from '@sagaflow/definitions';
@@ -22,6 +23,8 @@ export interface ApiServices {
   metrics: Pick<ApiMetrics, 'runsStarted' | 'runDuration'>;
   /** where registered steps may go (SAGAFLOW_ALLOWED_HOSTS, service URLs, production) */
   destinations: DestinationSettings;
+  /** wakes requests waiting for a run's next history event */
+  runEvents: RunEventsHub;
 }
 
 /** The ids every log line about a run carries. */
@@ -53,6 +56,8 @@ export interface Context extends ApiServices {
   /** Success status for this response (the adapter's `responseMeta` reads it); 200 when unset. */
   status: number | undefined;
   setHeader(name: string, value: string): void;
+  /** Aborts when the client goes away before the response is sent (long polls stop waiting). */
+  readonly signal: AbortSignal;
 }
 
 /** The request's correlation id: a valid `x-correlation-id` header, otherwise a fresh UUID. */
@@ -93,6 +98,15 @@ export function createRequestContext(services: ApiServices, request: FastifyRequ
     requestSpan: requestSpanHeaders(request),
     status: undefined,
     setHeader: (name, value) => void reply.header(name, value),
+    // made on first use: only waiting procedures need it
+    get signal() {
+      const abort = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableEnded) abort.abort();
+      });
+      Object.defineProperty(this, 'signal', { value: abort.signal });
+      return abort.signal;
+    },
   };
 }
 

@@ -7,7 +7,7 @@ const doc = buildOpenApiDocument() as Json;
 const op = (path: string, method: string): Json => doc.paths[path][method];
 
 describe('the generated OpenAPI document', () => {
-  it('is OpenAPI 3.1 with every SPEC §5 path', () => {
+  it('is OpenAPI 3.1 with every SPEC §5 and §12 path', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/health',
@@ -15,6 +15,8 @@ describe('the generated OpenAPI document', () => {
       '/v1/admin/workflows',
       '/v1/runs/{runId}',
       '/v1/runs/{runId}/cancel',
+      '/v1/runs/{runId}/events',
+      '/v1/runs/{runId}/events/stream',
       '/v1/runs/{runId}/steps/{stepId}/retry',
       '/v1/workflows/{name}/start',
     ]);

@@ -3,6 +3,7 @@ import { context } from '@opentelemetry/api';
 import {
   claimOutboxBatchWithin,
   completeItems,
+  continueWith,
   extendLeases,
   GroupCommitter,
   type CompletionRequest,
@@ -252,7 +253,7 @@ export class Engine {
       }
     });
     if (outcome.result.outcome === 'RETRYABLE') this.noteRetry(outcome.result.retryAt.getTime());
-    return continueWith(item, outcome, completion);
+    return continueWith(item, outcome.result, completion);
   }
 
   /** Commits an outcome, retrying transient database errors while the lease can still be ours. */
@@ -317,43 +318,4 @@ export class Engine {
     }
     if (this.heartbeat) clearInterval(this.heartbeat);
   }
-}
-
-/** The run's next item as the engine holds it after a completion that carried the lease on (see completeItem). */
-function continueWith(
-  item: ClaimedItem,
-  outcome: AttemptOutcome,
-  completion: CompletionOutcome,
-): ClaimedItem | undefined {
-  const next = completion.carried;
-  if (!next) return undefined;
-  const { result } = outcome;
-  const outputs =
-    result.outcome === 'SUCCEEDED' && item.kind === 'action'
-      ? { ...item.outputs, [item.stepId]: result.output }
-      : item.outputs;
-  return {
-    ...item,
-    stepIndex: next.stepIndex,
-    kind: next.kind,
-    leaseToken: next.leaseToken,
-    deliveries: 1,
-    stepId: next.stepId,
-    attemptsMade: next.attemptsMade,
-    attemptsBeforeRetry: next.attemptsBeforeRetry,
-    started: false,
-    run: { ...item.run, status: completion.after.status },
-    outputs,
-    snapshot: completion.after,
-    // written by this completion, under its checks: exact
-    snapshotStale: false,
-    payloadBytes:
-      outputs === item.outputs ? item.payloadBytes : item.payloadBytes + approximateJsonBytes(outputs[item.stepId]),
-  };
-}
-
-/** About the bytes of a value as JSON text (string length for strings): what a new output adds to a carried item. */
-function approximateJsonBytes(value: unknown): number {
-  if (typeof value === 'string') return value.length + 2;
-  return JSON.stringify(value ?? null).length;
 }

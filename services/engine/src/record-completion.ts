@@ -1,4 +1,5 @@
-import { TERMINAL_RUN_STATUSES, type ClaimedItem, type CompletionOutcome, type RunStatus } from '@sagaflow/db';
+import type { ClaimedItem, CompletionOutcome } from '@sagaflow/db';
+import { TERMINAL_RUN_STATUSES, type RunStatus } from '@sagaflow/saga';
 import type { Level, Logger } from 'pino';
 import type { EngineMetrics } from './metrics.js';
 import type { AttemptOutcome } from './run-attempt.js';

@@ -7,14 +7,8 @@ import {
   type StepDefinition,
   type StepRequest,
 } from '@sagaflow/definitions';
-import {
-  storableText,
-  TERMINAL_RUN_STATUSES,
-  type AttemptError,
-  type AttemptRecord,
-  type AttemptResult,
-  type ClaimedItem,
-} from '@sagaflow/db';
+import { storableText, type ClaimedItem } from '@sagaflow/db';
+import { TERMINAL_RUN_STATUSES, type AttemptError, type AttemptRecord, type AttemptResult } from '@sagaflow/saga';
 import type { Agent } from 'undici';
 import { buildAttemptRequest, RequestConfigError, type AttemptRequest } from './build-request.js';
 import { classifyResponse, parseRetryAfter, recordableStatus, type AttemptEnd } from './classify-response.js';
@@ -99,11 +93,11 @@ export async function runAttempt(
   options: RunAttemptOptions = {},
 ): Promise<AttemptOutcome> {
   const { signal, random = Math.random } = options;
-  if (TERMINAL_RUN_STATUSES.includes(item.run.status)) {
+  if (TERMINAL_RUN_STATUSES.includes(item.state.status)) {
     // defensive: a terminal run never gets another request; completing this retires the stray item
     return {
       attempt: undefined,
-      result: { outcome: 'FAILED', error: { code: 'RUN_TERMINAL', message: `run is ${item.run.status}` } },
+      result: { outcome: 'FAILED', error: { code: 'RUN_TERMINAL', message: `run is ${item.state.status}` } },
     };
   }
   if (item.deliveries > settings.maxDeliveries) {

@@ -145,7 +145,6 @@ function claimedItem(): ClaimedItem {
     run: {
       workflowName: 'w',
       workflowVersion: '1.0.0',
-      status: 'RUNNING',
       input: {},
       context: {},
       correlationId: 'c',
@@ -153,7 +152,7 @@ function claimedItem(): ClaimedItem {
       traceState: null,
     },
     outputs: {},
-    snapshot: {
+    state: {
       runId: '0b6f7c1e-4a43-4c1e-9d6a-1f2e3d4c5b6a',
       status: 'RUNNING',
       error: null,
@@ -161,9 +160,22 @@ function claimedItem(): ClaimedItem {
       correlationId: 'c',
       createdAt: new Date(0),
       cancelRequested: false,
-      steps: [{ index: 0, stepId: 'a', status: 'RUNNING', compensationStatus: 'NONE', error: null }],
+      eventSeq: 2,
+      steps: [
+        {
+          index: 0,
+          stepId: 'a',
+          status: 'RUNNING',
+          compensationStatus: 'NONE',
+          error: null,
+          attempts: 0,
+          attemptsBeforeRetry: 0,
+          compensationAttempts: 0,
+          compensationAttemptsBeforeRetry: 0,
+        },
+      ],
     },
-    snapshotStale: false,
+    stateStale: false,
     payloadBytes: 2048,
   };
 }

@@ -56,10 +56,10 @@ describe('claimOutboxBatch reports the claim that started the run', () => {
       const saga = await h.defineSaga('obs-claim', [{ id: 'a' }]);
       const runId = await saga.start();
       const [first] = (await claimOutboxBatch(h.db, 'test-owner', 10, 60_000)).filter((i) => i.runId === runId);
-      expect(first).toMatchObject({ started: true, run: { status: 'RUNNING' } });
+      expect(first).toMatchObject({ started: true, state: { status: 'RUNNING' } });
       await releaseLeases(h.db, [{ id: first!.id, leaseToken: first!.leaseToken }]);
       const [again] = (await claimOutboxBatch(h.db, 'test-owner', 10, 60_000)).filter((i) => i.runId === runId);
-      expect(again).toMatchObject({ id: first!.id, started: false, run: { status: 'RUNNING' } });
+      expect(again).toMatchObject({ id: first!.id, started: false, state: { status: 'RUNNING' } });
       await releaseLeases(h.db, [{ id: again!.id, leaseToken: again!.leaseToken }]);
     } finally {
       await h.startEngine();

@@ -83,7 +83,6 @@ describe('startAttemptSpan without a registered tracer', () => {
       run: {
         workflowName: 'w',
         workflowVersion: '1.0.0',
-        status: 'RUNNING',
         input: {},
         context: {},
         correlationId: 'c',
@@ -91,7 +90,7 @@ describe('startAttemptSpan without a registered tracer', () => {
         traceState: null,
       },
       outputs: {},
-      snapshot: {
+      state: {
         runId: 'r-1',
         status: 'RUNNING',
         error: null,
@@ -99,9 +98,22 @@ describe('startAttemptSpan without a registered tracer', () => {
         correlationId: 'c',
         createdAt: new Date(0),
         cancelRequested: false,
-        steps: [{ index: 0, stepId: 'charge', status: 'RUNNING', compensationStatus: 'NONE', error: null }],
+        eventSeq: 2,
+        steps: [
+          {
+            index: 0,
+            stepId: 'charge',
+            status: 'RUNNING',
+            compensationStatus: 'NONE',
+            error: null,
+            attempts: 0,
+            attemptsBeforeRetry: 0,
+            compensationAttempts: 0,
+            compensationAttemptsBeforeRetry: 0,
+          },
+        ],
       },
-      snapshotStale: false,
+      stateStale: false,
       payloadBytes: 2048,
     }) satisfies ClaimedItem;
 

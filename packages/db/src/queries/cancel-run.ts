@@ -1,10 +1,10 @@
+import { planCancel, rowWrites } from '@sagaflow/saga';
 import { sql } from 'kysely';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Db } from '../pool.js';
-import { planCancel } from '../saga-plan.js';
 import type { AttemptKind, RunStatus } from '../schema.js';
-import { applyPlan } from './apply-plan.js';
-import { lockRunSnapshot } from './run-snapshot.js';
+import { applyRowWrites } from './apply-row-writes.js';
+import { lockRunState } from './run-state.js';
 import { describeTransition, type RunTransition } from './run-transition.js';
 
 /**
@@ -23,7 +23,7 @@ export async function cancelRunWithTransition(
   runId: string,
 ): Promise<{ runId: string; status: RunStatus; transition: RunTransition }> {
   return db.transaction().execute(async (trx) => {
-    const run = await lockRunSnapshot(trx, runId);
+    const run = await lockRunState(trx, runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
 
     // SKIP LOCKED: a row locked right now is being claimed by an engine, so it counts as leased.
@@ -46,12 +46,10 @@ export async function cancelRunWithTransition(
 
     const decision = planCancel(run, live ? { stepIndex: live.step_index, kind: live.kind, leased } : undefined);
     if (!decision.ok) throw new ConflictError(decision.reason);
-    await trx
-      .updateTable('workflow_runs')
-      .set({ cancel_requested_at: sql`now()` })
-      .where('id', '=', runId)
-      .execute();
-    await applyPlan(trx, runId, leased ? undefined : live?.id, decision.plan, { notify: true });
+    // a leased item is its holder's: the plan keeps it; an unleased one is withdrawn or moved on by the writes
+    const item =
+      live && !leased ? { id: live.id, stepIndex: live.step_index, kind: live.kind, leaseToken: null } : undefined;
+    await applyRowWrites(trx, [rowWrites(run, decision.plan, { item })]);
     const transition = describeTransition(run, decision.plan.run?.status);
     return { runId, status: transition.to, transition };
   });

@@ -1,9 +1,11 @@
+import { leaseStep, type RunState } from '@sagaflow/saga';
 import { sql } from 'kysely';
 import { executePrepared, type Db } from '../pool.js';
-import type { AttemptKind, CompensationStatus, RunError, RunStatus, StepStatus } from '../schema.js';
-import type { LockedRun } from './run-snapshot.js';
+import type { AttemptKind, RunError, RunStatus } from '../schema.js';
+import { EVENTS_CHANNEL } from './channels.js';
+import { STEP_TUPLES, stepStates, type StepTuple } from './run-state.js';
 
-/** An outbox item an engine now holds, with everything its attempt needs. */
+/** An outbox item an engine now holds, with everything its attempt needs and the run state its completion plans from. */
 export interface ClaimedItem {
   id: string;
   runId: string;
@@ -21,7 +23,6 @@ export interface ClaimedItem {
   run: {
     workflowName: string;
     workflowVersion: string;
-    status: RunStatus;
     input: Record<string, unknown>;
     context: Record<string, unknown>;
     correlationId: string;
@@ -35,13 +36,13 @@ export interface ClaimedItem {
    * live item moves its steps, so the engine plans the completion from this and commits it guarded on the lease, the
    * run status and the cancel flag being unchanged (completeItems); anything else takes the locked path.
    */
-  snapshot: LockedRun;
+  state: RunState;
   /**
    * true when another transaction changed the item between the start of the claim statement and its row lock (the
-   * previous holder's completion, committed just then): the snapshot, read as of the statement start, may miss that
+   * previous holder's completion, committed just then): the state, read as of the statement start, may miss that
    * change, so the completion re-reads the run under lock instead of trusting it.
    */
-  snapshotStale: boolean;
+  stateStale: boolean;
   /**
    * Estimated bytes this item holds in memory: its run's input, context and succeeded outputs (their JSON size) plus
    * a fixed overhead; what the engine counts against ENGINE_MAX_INFLIGHT_BYTES.
@@ -81,15 +82,16 @@ interface ClaimRow {
   outputs: Record<string, unknown>;
   run_error: RunError | null;
   cancel_requested: boolean;
+  event_seq: number;
   created_at: Date;
-  steps: Array<[number, string, StepStatus, CompensationStatus, Record<string, unknown> | null]>;
+  steps: StepTuple[];
   snapshot_fresh: boolean;
   payload_bytes: string;
   left_out: string;
 }
 
-/** The snapshot as the claim (or a carry-over) left it: the item's step or compensation is RUNNING now. */
-function claimedSnapshot(r: ClaimRow): LockedRun {
+/** The run state as the claim left it: the claim's SQL leased the item's step (or compensation) as leaseStep says. */
+function claimedState(r: ClaimRow): RunState {
   return {
     runId: r.run_id,
     status: r.run_status,
@@ -98,17 +100,8 @@ function claimedSnapshot(r: ClaimRow): LockedRun {
     correlationId: r.correlation_id,
     createdAt: r.created_at,
     cancelRequested: r.cancel_requested,
-    steps: r.steps.map(([index, stepId, status, compensationStatus, error]) => {
-      const own = index === r.step_index;
-      return {
-        index,
-        stepId,
-        status: own && r.kind === 'action' && status === 'PENDING' ? 'RUNNING' : status,
-        compensationStatus:
-          own && r.kind === 'compensation' && compensationStatus === 'PENDING' ? 'RUNNING' : compensationStatus,
-        error,
-      };
-    }),
+    eventSeq: r.event_seq,
+    steps: stepStates(r.steps).map((step) => (step.index === r.step_index ? leaseStep(step, r.kind) : step)),
   };
 }
 
@@ -180,10 +173,18 @@ export async function claimOutboxBatchWithin(
       returning s.run_id
     ), started_runs as (
       update workflow_runs r
-         set status = 'RUNNING', updated_at = now()
+         set status = 'RUNNING', updated_at = now(), event_seq = r.event_seq + 1
         from claimed c
        where r.id = c.run_id and r.status = 'PENDING'
-      returning r.id
+      returning r.id, r.event_seq
+    ), started_events as (
+      -- the start of the run is history too (SPEC §12)
+      insert into run_events (run_id, seq, type, data)
+      select id, event_seq, 'RUN_STATUS_CHANGED', '{"from": "PENDING", "to": "RUNNING", "error": null}'::jsonb
+        from started_runs
+      returning run_id
+    ), history as (
+      select pg_notify(${EVENTS_CHANNEL}, string_agg(run_id::text, ',')) from started_events having count(*) > 0
     )
     select c.id, c.run_id, c.step_index, c.kind, c.lease_token, c.deliveries, s.step_id,
            case when c.kind = 'action' then s.attempts else s.compensation_attempts end as attempts_made,
@@ -195,11 +196,12 @@ export async function claimOutboxBatchWithin(
            (select coalesce(jsonb_object_agg(x.step_id, x.output), '{}'::jsonb)
               from run_steps x where x.run_id = c.run_id and x.status = 'SUCCEEDED') as outputs,
            r.error as run_error, r.cancel_requested_at is not null as cancel_requested, r.created_at,
-           (select json_agg(json_build_array(x.step_index, x.step_id, x.status, x.compensation_status, x.error) order by x.step_index)
-              from run_steps x where x.run_id = c.run_id) as steps,
+           coalesce(sr.event_seq, r.event_seq) as event_seq,
+           ${STEP_TUPLES} as steps,
            -- the item as this statement's snapshot saw it is the version the lock took: nothing committed in between
            coalesce((select x.xmin = d.locked_xmin from outbox x where x.id = c.id), false) as snapshot_fresh,
-           (select count(*) from started_steps) + (select count(*) from started_compensations) as _started,
+           (select count(*) from started_steps) + (select count(*) from started_compensations)
+             + (select count(*) from history) as _started,
            d.bytes as payload_bytes,
            (select count(*) from sized) - (select count(*) from due) as left_out
       from claimed c
@@ -223,7 +225,6 @@ export async function claimOutboxBatchWithin(
     run: {
       workflowName: r.workflow_name,
       workflowVersion: r.workflow_version,
-      status: r.run_status,
       input: r.input,
       context: r.context,
       correlationId: r.correlation_id,
@@ -231,8 +232,8 @@ export async function claimOutboxBatchWithin(
       traceState: r.trace_state,
     },
     outputs: r.outputs,
-    snapshot: claimedSnapshot(r),
-    snapshotStale: !r.snapshot_fresh,
+    state: claimedState(r),
+    stateStale: !r.snapshot_fresh,
     payloadBytes: Number(r.payload_bytes),
   }));
   return { items, leftOut: rows.length > 0 ? Number(rows[0]!.left_out) : 0 };

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../pool.js';
 import type { CompensationStatus, RunError, RunStatus, StepStatus } from '../schema.js';
 
@@ -26,6 +27,8 @@ export interface RunView {
     error: Record<string, unknown> | null;
     startedAt: string | null;
     finishedAt: string | null;
+    /** when the scheduled retry of this step (or of its compensation) is due; null when none is scheduled */
+    nextAttemptAt: string | null;
   }>;
 }
 
@@ -40,6 +43,15 @@ export async function getRun(db: Db, runId: string): Promise<RunView | undefined
     .where('run_id', '=', runId)
     .orderBy('step_index')
     .execute();
+  // a retry is the run's live item waiting, unleased, for a later due time
+  const retry = await db
+    .selectFrom('outbox')
+    .select(['step_index', 'due_at'])
+    .where('run_id', '=', runId)
+    .where('status', '=', 'READY')
+    .where('lease_token', 'is', null)
+    .where('due_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
   return {
     run: {
       runId: run.id,
@@ -64,6 +76,7 @@ export async function getRun(db: Db, runId: string): Promise<RunView | undefined
       error: s.error,
       startedAt: iso(s.started_at),
       finishedAt: iso(s.finished_at),
+      nextAttemptAt: retry?.step_index === s.step_index ? retry.due_at.toISOString() : null,
     })),
   };
 }

@@ -1,9 +1,9 @@
+import { planRetry, rowWrites } from '@sagaflow/saga';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Db } from '../pool.js';
-import { planRetry } from '../saga-plan.js';
 import type { RunStatus } from '../schema.js';
-import { applyPlan } from './apply-plan.js';
-import { lockRunSnapshot } from './run-snapshot.js';
+import { applyRowWrites } from './apply-row-writes.js';
+import { lockRunState } from './run-state.js';
 import { describeTransition, type RunTransition } from './run-transition.js';
 
 /**
@@ -26,16 +26,16 @@ export async function retryStepWithTransition(
   stepId: string,
 ): Promise<{ runId: string; stepId: string; status: RunStatus; transition: RunTransition }> {
   return db.transaction().execute(async (trx) => {
-    const run = await lockRunSnapshot(trx, runId);
+    const run = await lockRunState(trx, runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
     const step = run.steps.find((s) => s.stepId === stepId);
     if (!step) throw new NotFoundError(`run ${runId} has no step ${stepId}`);
 
     const decision = planRetry(run, step.index);
     if (!decision.ok) throw new ConflictError(`cannot retry step ${stepId}: ${decision.reason}`);
-    // parked items of this run are resolved by the retry
-    await trx.deleteFrom('outbox').where('run_id', '=', runId).where('status', '=', 'DEAD').execute();
-    await applyPlan(trx, runId, undefined, decision.plan, { notify: true });
+    // the plan resolves (deletes) the run's parked items and enqueues the retried work
+    const operator = { action: 'retry-step', reason: null, operationId: null };
+    await applyRowWrites(trx, [rowWrites(run, decision.plan, { operator })]);
     const transition = describeTransition(run, decision.plan.run?.status);
     return { runId, stepId, status: transition.to, transition };
   });

@@ -1,5 +1,5 @@
+import type { RunState } from '@sagaflow/saga';
 import type { RunStatus } from '../schema.js';
-import type { LockedRun } from './run-snapshot.js';
 
 /** A run status change made by an operator's request (cancel, retry), reported once it has committed. */
 export interface RunTransition {
@@ -12,7 +12,7 @@ export interface RunTransition {
   createdAt: Date;
 }
 
-export function describeTransition(run: LockedRun, to: RunStatus | undefined): RunTransition {
+export function describeTransition(run: RunState, to: RunStatus | undefined): RunTransition {
   return {
     runId: run.runId,
     workflowName: run.workflowName,

@@ -6,9 +6,8 @@ import type { Settlement } from '../group-commit.js';
 import { executePrepared, type Db } from '../pool.js';
 import { uuidv7 } from '../uuidv7.js';
 import type { RunStatus } from '../schema.js';
+import { EVENTS_CHANNEL, OUTBOX_CHANNEL } from './channels.js';
 import { DefinitionCatalog } from './definition-catalog.js';
-
-export const OUTBOX_CHANNEL = 'sagaflow_outbox';
 
 export interface StartRunArgs {
   workflowName: string;
@@ -121,11 +120,11 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
                idempotency_key text, request_hash text, trace_parent text, trace_state text)
     ), run as (
       insert into workflow_runs (id, workflow_name, workflow_version, input, context, correlation_id,
-                                 idempotency_key, request_hash, trace_parent, trace_state)
-      select id, name, version, input, context, correlation_id, idempotency_key, request_hash, trace_parent, trace_state
+                                 idempotency_key, request_hash, trace_parent, trace_state, event_seq)
+      select id, name, version, input, context, correlation_id, idempotency_key, request_hash, trace_parent, trace_state, 1
         from req where known
       on conflict (workflow_name, idempotency_key) where idempotency_key is not null do nothing
-      returning id
+      returning id, workflow_name, workflow_version, correlation_id, idempotency_key
     ), steps as (
       insert into run_steps (run_id, step_index, step_id, compensation_status)
       select s.run_id, s.step_index, s.step_id, case when s.compensated then 'PENDING' else 'NONE' end
@@ -134,10 +133,20 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
     ), item as (
       insert into outbox (run_id, step_index, kind)
       select id, 0, 'action' from run
+    ), created as (
+      -- history seq 1 (SPEC §12)
+      insert into run_events (run_id, seq, type, data)
+      select id, 1, 'RUN_CREATED', jsonb_build_object('workflowName', workflow_name, 'workflowVersion', workflow_version,
+                                                      'correlationId', correlation_id, 'idempotencyKey', idempotency_key)
+        from run
+      returning run_id
     ), wake as (
       select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from run limit 1) any_run
+    ), history as (
+      select pg_notify(${EVENTS_CHANNEL}, string_agg(run_id::text, ',')) from created having count(*) > 0
     )
-    select req.id::text as id, req.known, run.id is not null as created, (select count(*) from wake) as woken
+    select req.id::text as id, req.known, run.id is not null as created,
+           (select count(*) from wake) + (select count(*) from history) as woken
       from req left join run on run.id = req.id
   `,
   );

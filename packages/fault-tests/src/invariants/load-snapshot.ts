@@ -1,9 +1,9 @@
 import type { Db } from '@sagaflow/db';
 import type { Snapshot } from './types.js';
 
-/** Reads every run, step, attempt and outbox row of a scenario's database (each scenario owns its database). */
+/** Reads every run, step, attempt, outbox and history row of a scenario's database (each scenario owns its database). */
 export async function loadSnapshot(db: Db): Promise<Snapshot> {
-  const [runs, steps, attempts, outbox] = await Promise.all([
+  const [runs, steps, attempts, outbox, events] = await Promise.all([
     db.selectFrom('workflow_runs').select(['id', 'status', 'error', 'cancel_requested_at', 'completed_at']).execute(),
     db
       .selectFrom('run_steps')
@@ -26,6 +26,12 @@ export async function loadSnapshot(db: Db): Promise<Snapshot> {
       .orderBy('id')
       .execute(),
     db.selectFrom('outbox').select(['run_id', 'step_index', 'kind', 'status', 'last_error']).execute(),
+    db
+      .selectFrom('run_events')
+      .select(['run_id', 'seq', 'type', 'step_id', 'kind', 'attempt', 'data'])
+      .orderBy('run_id')
+      .orderBy('seq')
+      .execute(),
   ]);
   return {
     runs: runs.map((r) => ({
@@ -61,6 +67,15 @@ export async function loadSnapshot(db: Db): Promise<Snapshot> {
       kind: o.kind,
       status: o.status,
       lastError: o.last_error,
+    })),
+    events: events.map((e) => ({
+      runId: e.run_id,
+      seq: e.seq,
+      type: e.type,
+      stepId: e.step_id,
+      kind: e.kind,
+      attempt: e.attempt,
+      data: e.data,
     })),
   };
 }

@@ -41,11 +41,24 @@ export interface OutboxRecord {
   lastError: Record<string, unknown> | null;
 }
 
+/** A run_events row (SPEC §12). */
+export interface EventRecord {
+  runId: string;
+  seq: number;
+  type: string;
+  stepId: string | null;
+  kind: AttemptKind | null;
+  attempt: number | null;
+  data: Record<string, unknown>;
+}
+
 export interface Snapshot {
   runs: RunRecord[];
   steps: StepRecord[];
   attempts: AttemptRecord[];
   outbox: OutboxRecord[];
+  /** the runs' history; absent: not checked (hand-made snapshots) */
+  events?: EventRecord[];
 }
 
 /** One request the downstream received (the fields the checker reads). */

@@ -1,4 +1,5 @@
-import { getRun, TERMINAL_RUN_STATUSES, type Db, type RunView } from '@sagaflow/db';
+import { getRun, type Db, type RunView } from '@sagaflow/db';
+import { TERMINAL_RUN_STATUSES } from '@sagaflow/saga';
 import { waitFor } from '@sagaflow/testkit';
 import { sql } from 'kysely';
 

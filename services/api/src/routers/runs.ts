@@ -1,5 +1,12 @@
 import { TRPCError } from '@trpc/server';
-import { cancelRunWithTransition, getRun, isTerminal, retryStepWithTransition, type RunTransition } from '@sagaflow/db';
+import {
+  cancelRunWithTransition,
+  getRun,
+  readRunEvents,
+  retryStepWithTransition,
+  type RunTransition,
+} from '@sagaflow/db';
+import { isTerminal } from '@sagaflow/saga';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
 import {
   retryStepInputSchema,
@@ -9,6 +16,7 @@ import {
   type RunViewOutput,
   startRunOutputSchema,
 } from '../schemas/run.js';
+import { runEventsInputSchema, runEventsPageSchema } from '../schemas/run-events.js';
 
 /** Logs a transition an operator request made (once: the engine logs only those it makes), and times a run it ended. */
 function recordTransition(ctx: Context, transition: RunTransition, extra: Record<string, unknown>): void {
@@ -38,6 +46,47 @@ export const runsRouter = createRouter({
       if (!view) throw new TRPCError({ code: 'NOT_FOUND', message: `run ${input.runId} not found` });
       // input/context are JSON objects (CHECK constraints); the output parser verifies the whole view.
       return view as RunViewOutput;
+    }),
+
+  events: publicProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/v1/runs/{runId}/events',
+        operationId: 'listRunEvents',
+        tags: ['runs'],
+        summary: "A page of a run's history, optionally waiting for the next event (long poll)",
+        description:
+          'Events with seq > `after`, in order. With none and `waitMs` > 0, answers as soon as one commits (on any ' +
+          'API instance), or empty after `waitMs`; a terminal run with nothing newer answers at once.',
+        protect: false,
+      },
+    })
+    .input(runEventsInputSchema)
+    .output(runEventsPageSchema)
+    .query(async ({ ctx, input }) => {
+      const { runId, after, limit, waitMs } = input;
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        // subscribed before reading: an event committed between the read and the wait still wakes it
+        const subscription = waitMs > 0 ? ctx.runEvents.subscribe(runId) : undefined;
+        const page = await readRunEvents(ctx.db, runId, after, limit).catch((error: unknown) => {
+          subscription?.close();
+          throw error;
+        });
+        if (!page) {
+          subscription?.close();
+          throw new TRPCError({ code: 'NOT_FOUND', message: `run ${runId} not found` });
+        }
+        const left = deadline - Date.now();
+        if (!subscription || page.events.length > 0 || page.terminal || left <= 0) {
+          subscription?.close();
+          const nextAfter = page.events.at(-1)?.seq ?? after;
+          return { runId, events: page.events, nextAfter, terminal: page.terminal };
+        }
+        await subscription.wait(left, ctx.signal);
+        if (ctx.signal.aborted) throw new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'client went away' });
+      }
     }),
 
   cancel: publicProcedure

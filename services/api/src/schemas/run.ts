@@ -59,6 +59,9 @@ export const stepSchema = z
     error: z.unknown().meta({ description: 'The last permanent error of the action, or null' }),
     startedAt: timestampSchema.nullable(),
     finishedAt: timestampSchema.nullable(),
+    nextAttemptAt: timestampSchema
+      .nullable()
+      .meta({ description: 'When the scheduled retry of this step (or its compensation) is due, else null' }),
   })
   .meta({ id: 'Step' });
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { getRun, isTerminal, type RunView } from '@sagaflow/db';
+import { getRun, type RunView } from '@sagaflow/db';
+import { isTerminal } from '@sagaflow/saga';
 import { createTestDatabase } from '@sagaflow/db/testing';
 import { startEngine, type RunningEngine, type StartEngineOptions } from '@sagaflow/engine';
 import { startFakeDownstream, waitFor, type FakeDownstream, type Script } from '@sagaflow/testkit';

@@ -1,12 +1,6 @@
 import { Writable } from 'node:stream';
-import {
-  getRun,
-  registerDefinition,
-  startRun,
-  TERMINAL_RUN_STATUSES,
-  type RunStatus,
-  type RunView,
-} from '@sagaflow/db';
+import { getRun, registerDefinition, startRun, type RunStatus, type RunView } from '@sagaflow/db';
+import { TERMINAL_RUN_STATUSES } from '@sagaflow/saga';
 import { createTestDatabase, type TestDatabase } from '@sagaflow/db/testing';
 import {
   parseWorkflowDefinition,

@@ -2,44 +2,41 @@ import { describe, expect, it } from 'vitest';
 import {
   planCompletion,
   planRetry,
-  snapshotAfter,
+  rowWrites,
   type AttemptResult,
   type Plan,
   type RunError,
-  type RunSnapshot,
-  type StepSnapshot,
+  type RunState,
+  type StepState,
 } from '../src/index.js';
+import { runState } from './run-state.js';
 
 /**
- * snapshotAfter is what a carried item plans its next completion from (completeItems' fast path commits guarded on
- * it), so it must leave the run exactly as applyPlan + the carry-over leave the rows.
+ * rowWrites(...).after is what a carried item plans its next completion from (completeItems commits guarded on it),
+ * so it must be the run as the writes leave the rows (the property test checks that against Postgres).
  */
 
-type StepRow = [StepSnapshot['status'], StepSnapshot['compensationStatus'], Record<string, unknown>?];
-type Run = RunSnapshot & { error: RunError | null; runId: string; extra: { kept: boolean } };
+type StepRow = [StepState['status'], StepState['compensationStatus'], Record<string, unknown>?];
 
 function snapshot(
-  status: RunSnapshot['status'],
+  status: RunState['status'],
   rows: StepRow[],
   options: { cancelRequested?: boolean; error?: RunError | null } = {},
-): Run {
-  return {
-    runId: 'run-1',
-    extra: { kept: true },
-    status,
-    cancelRequested: options.cancelRequested ?? false,
-    error: options.error ?? null,
-    steps: rows.map(([s, c, error], index) => ({
-      index,
-      stepId: `s${index}`,
-      status: s,
-      compensationStatus: c,
-      error: error ?? null,
-    })),
-  };
+): RunState {
+  return { ...runState(status, rows, options.cancelRequested ?? false), error: options.error ?? null };
 }
 
-const rowsOf = (run: RunSnapshot): Array<[string, string]> => run.steps.map((s) => [s.status, s.compensationStatus]);
+/** The state the writes of `plan` leave, the held item carried on when `carried` says where to (it must be the plan's next). */
+function snapshotAfter(run: RunState, plan: Plan, carried?: { stepIndex: number; kind: 'action' | 'compensation' }) {
+  const item = { id: '1', stepIndex: 0, kind: 'action' as const, leaseToken: 'held' };
+  const carry = carried ? { owner: 'engine', leaseMs: 1000, leaseToken: 'next' } : undefined;
+  const writes = rowWrites(run, plan, { item, carry });
+  if (carried) expect(writes.carried).toEqual({ ...carried, leaseToken: 'next' });
+  else expect(writes.carried).toBeUndefined();
+  return writes.after;
+}
+
+const rowsOf = (run: RunState): Array<[string, string]> => run.steps.map((s) => [s.status, s.compensationStatus]);
 
 const retryAt = new Date('2030-01-01T00:00:00Z');
 const succeeded: AttemptResult = { outcome: 'SUCCEEDED', output: { ok: 1 } };
@@ -51,7 +48,7 @@ const retryable: AttemptResult = {
 };
 const httpError = { code: 'HTTP_ERROR', message: 'answered 503' };
 
-describe('snapshotAfter: forward success', () => {
+describe('rowWrites after: forward success', () => {
   it('a middle step: the step succeeds (its retry error cleared), the next one starts only when carried', () => {
     const run = snapshot('RUNNING', [
       ['SUCCEEDED', 'PENDING'],
@@ -100,7 +97,7 @@ describe('snapshotAfter: forward success', () => {
     ]);
   });
 
-  it('keeps the fields it does not know about (runId and the rest of T) and does not mutate its input', () => {
+  it('keeps the fields it does not change (runId, createdAt, ...) and does not mutate its input', () => {
     const run = snapshot('RUNNING', [
       ['RUNNING', 'PENDING'],
       ['PENDING', 'NONE'],
@@ -108,14 +105,14 @@ describe('snapshotAfter: forward success', () => {
     const copy = structuredClone(run);
     const plan = planCompletion(run, { stepIndex: 0, kind: 'action' }, 1, succeeded);
     const after = snapshotAfter(run, plan, { stepIndex: 1, kind: 'action' });
-    expect(after.runId).toBe('run-1');
-    expect(after.extra).toEqual({ kept: true });
+    expect(after.runId).toBe(run.runId);
+    expect(after.createdAt).toBe(run.createdAt);
     expect(run).toEqual(copy);
     expect(after).not.toBe(run);
   });
 });
 
-describe('snapshotAfter: forward failure', () => {
+describe('rowWrites after: forward failure', () => {
   it('fails the step, skips the pending ones, sets the run error, and starts the carried compensation', () => {
     const run = snapshot('RUNNING', [
       ['SUCCEEDED', 'PENDING'],
@@ -189,7 +186,7 @@ describe('snapshotAfter: forward failure', () => {
   });
 });
 
-describe('snapshotAfter: compensation', () => {
+describe('rowWrites after: compensation', () => {
   it('a compensation success marks it COMPENSATED, keeps the run error, and starts the next carried compensation', () => {
     const failure: RunError = { code: 'STEP_FAILED', message: 'answered 422', stepId: 's3' };
     const run = snapshot(
@@ -236,19 +233,22 @@ describe('snapshotAfter: compensation', () => {
   });
 });
 
-describe('snapshotAfter: carried marks only what is PENDING', () => {
-  const plan: Plan = {
+describe('rowWrites after: carried marks only what is PENDING', () => {
+  type Next = { stepIndex: number; kind: 'action' | 'compensation' };
+  /** a plan that only moves the held item on to `next`, due now */
+  const plan = (next: Next): Plan => ({
     steps: [],
     skipPending: false,
     unskip: false,
-    item: { type: 'move', next: { stepIndex: 0, kind: 'action', dueAt: null } },
-  };
+    item: { type: 'move', next: { ...next, dueAt: null } },
+  });
+  const carriedTo = (run: RunState, next: Next) => snapshotAfter(run, plan(next), next);
 
   it.each([['RUNNING'], ['SUCCEEDED'], ['FAILED'], ['SKIPPED']] as const)(
     'an action carried onto a %s step leaves it as it is',
     (status) => {
       const run = snapshot('RUNNING', [[status, 'NONE']]);
-      expect(rowsOf(snapshotAfter(run, plan, { stepIndex: 0, kind: 'action' }))).toEqual([[status, 'NONE']]);
+      expect(rowsOf(carriedTo(run, { stepIndex: 0, kind: 'action' }))).toEqual([[status, 'NONE']]);
     },
   );
 
@@ -257,7 +257,7 @@ describe('snapshotAfter: carried marks only what is PENDING', () => {
       ['PENDING', 'PENDING'],
       ['PENDING', 'NONE'],
     ]);
-    expect(rowsOf(snapshotAfter(run, plan, { stepIndex: 1, kind: 'action' }))).toEqual([
+    expect(rowsOf(carriedTo(run, { stepIndex: 1, kind: 'action' }))).toEqual([
       ['PENDING', 'PENDING'],
       ['RUNNING', 'NONE'],
     ]);
@@ -267,26 +267,25 @@ describe('snapshotAfter: carried marks only what is PENDING', () => {
     'a compensation carried onto a %s compensation leaves it as it is',
     (compensation) => {
       const run = snapshot('COMPENSATING', [['SUCCEEDED', compensation]]);
-      expect(rowsOf(snapshotAfter(run, plan, { stepIndex: 0, kind: 'compensation' }))).toEqual([
-        ['SUCCEEDED', compensation],
-      ]);
+      expect(rowsOf(carriedTo(run, { stepIndex: 0, kind: 'compensation' }))).toEqual([['SUCCEEDED', compensation]]);
     },
   );
 
   it('a compensation carried does not start the action, nor an action carried the compensation', () => {
     const run = snapshot('RUNNING', [['PENDING', 'PENDING']]);
-    expect(rowsOf(snapshotAfter(run, plan, { stepIndex: 0, kind: 'compensation' }))).toEqual([['PENDING', 'RUNNING']]);
-    expect(rowsOf(snapshotAfter(run, plan, { stepIndex: 0, kind: 'action' }))).toEqual([['RUNNING', 'PENDING']]);
+    expect(rowsOf(carriedTo(run, { stepIndex: 0, kind: 'compensation' }))).toEqual([['PENDING', 'RUNNING']]);
+    expect(rowsOf(carriedTo(run, { stepIndex: 0, kind: 'action' }))).toEqual([['RUNNING', 'PENDING']]);
   });
 
   it('skipping comes before the carry: a step the plan skips is not started by it', () => {
-    const skipping: Plan = { ...plan, skipPending: true };
+    const next = { stepIndex: 0, kind: 'action' } as const;
+    const skipping: Plan = { ...plan(next), skipPending: true };
     const run = snapshot('RUNNING', [['PENDING', 'NONE']]);
-    expect(rowsOf(snapshotAfter(run, skipping, { stepIndex: 0, kind: 'action' }))).toEqual([['SKIPPED', 'NONE']]);
+    expect(rowsOf(snapshotAfter(run, skipping, next))).toEqual([['SKIPPED', 'NONE']]);
   });
 });
 
-describe('snapshotAfter: unskip (a forward retry)', () => {
+describe('rowWrites after: unskip (a forward retry)', () => {
   it('turns SKIPPED steps PENDING again, the retried step PENDING (RUNNING when carried), and clears the run error', () => {
     const failure: RunError = { code: 'STEP_FAILED', message: 'answered 422', stepId: 's1' };
     const run = snapshot(

@@ -1,24 +1,19 @@
-import type { AttemptKind, CompensationStatus, RunError, RunErrorCode, RunStatus, StepStatus } from './schema.js';
 import { assertRunTransition } from './state-machine.js';
+import type {
+  AttemptKind,
+  CompensationStatus,
+  RunError,
+  RunErrorCode,
+  RunState,
+  RunStatus,
+  StepState,
+  StepStatus,
+} from './types.js';
 
 /**
- * Pure decisions: given a run's current rows and what just happened, what changes.
- * The db functions apply a plan in one transaction; nothing here does I/O.
+ * Pure decisions: given a run's current state and what just happened, what changes. rowWrites turns a plan into the
+ * rows to write; nothing here does I/O.
  */
-
-export interface StepSnapshot {
-  index: number;
-  stepId: string;
-  status: StepStatus;
-  compensationStatus: CompensationStatus;
-  error: Record<string, unknown> | null;
-}
-
-export interface RunSnapshot {
-  status: RunStatus;
-  cancelRequested: boolean;
-  steps: StepSnapshot[];
-}
 
 export interface StepChange {
   index: number;
@@ -63,6 +58,10 @@ export interface Plan {
   unskip: boolean;
   run?: RunChange;
   item: ItemChange;
+  /** the run's cancel flag is set (cancelRun) */
+  cancel?: boolean;
+  /** the run's parked (DEAD) items are resolved, i.e. deleted (an operator's retry) */
+  resolveParked?: boolean;
 }
 
 export interface AttemptError {
@@ -82,7 +81,7 @@ const FORWARD_FAILURE_CODES: readonly string[] = ['STEP_FAILED', 'DELIVERY_EXHAU
 export const CANCELLED_ERROR: RunError = { code: 'CANCELLED', message: 'run cancelled by request' };
 
 /** The step to compensate next: the highest index below `below` that succeeded and still has a pending compensation. */
-export function nextCompensationIndex(steps: readonly StepSnapshot[], below: number): number | undefined {
+export function nextCompensationIndex(steps: readonly StepState[], below: number): number | undefined {
   for (let i = Math.min(below, steps.length) - 1; i >= 0; i--) {
     const step = steps[i]!;
     if (step.status === 'SUCCEEDED' && step.compensationStatus === 'PENDING') return i;
@@ -90,7 +89,7 @@ export function nextCompensationIndex(steps: readonly StepSnapshot[], below: num
   return undefined;
 }
 
-function withChanges(steps: readonly StepSnapshot[], changes: readonly StepChange[]): StepSnapshot[] {
+function withChanges(steps: readonly StepState[], changes: readonly StepChange[]): StepState[] {
   return steps.map((s) => {
     const c = changes.find((x) => x.index === s.index);
     if (!c) return s;
@@ -108,8 +107,8 @@ function move(from: RunStatus, to: RunStatus): RunStatus {
  * `failure` is the run error to set when the run fails without compensating anything.
  */
 function planUnwind(
-  run: RunSnapshot,
-  steps: StepSnapshot[],
+  run: RunState,
+  steps: StepState[],
   below: number,
   failure: RunError | undefined,
 ): Pick<Plan, 'run' | 'item'> {
@@ -137,7 +136,7 @@ function parkInstead(plan: Pick<Plan, 'run' | 'item'>, error: AttemptError): Pic
 
 /** What an attempt's result changes. */
 export function planCompletion(
-  run: RunSnapshot,
+  run: RunState,
   item: { stepIndex: number; kind: AttemptKind },
   attemptNo: number | undefined,
   result: AttemptResult,
@@ -242,14 +241,14 @@ export type Decision<T> = { ok: true; plan: T } | { ok: false; reason: string };
 
 /** cancelRun: PENDING/RUNNING only. A leased item is in flight: it finishes and the engine unwinds after it. */
 export function planCancel(
-  run: RunSnapshot,
+  run: RunState,
   liveItem: { stepIndex: number; kind: AttemptKind; leased: boolean } | undefined,
 ): Decision<Plan> {
   if (run.status !== 'PENDING' && run.status !== 'RUNNING') {
     return { ok: false, reason: `run is ${run.status}; only PENDING or RUNNING runs can be cancelled` };
   }
   const base = { skipPending: false, unskip: false };
-  const cancelling: RunSnapshot = { ...run, cancelRequested: true };
+  const cancelling: RunState = { ...run, cancelRequested: true };
   if (liveItem?.leased) {
     return {
       ok: true,
@@ -258,6 +257,7 @@ export function planCancel(
         steps: [],
         run: { status: move(run.status, 'CANCELLING'), error: CANCELLED_ERROR },
         item: { type: 'keep' },
+        cancel: true,
       },
     };
   }
@@ -273,11 +273,11 @@ export function planCancel(
   }
   const steps = withChanges(run.steps, changes);
   const unwind = planUnwind(cancelling, steps, liveItem?.stepIndex ?? steps.length, undefined);
-  return { ok: true, plan: { ...base, steps: changes, skipPending: true, ...unwind } };
+  return { ok: true, plan: { ...base, steps: changes, skipPending: true, ...unwind, cancel: true } };
 }
 
 /** retryStep: the two cases of SPEC §5; anything else is refused with the reason. */
-export function planRetry(run: RunSnapshot & { error: RunError | null }, stepIndex: number): Decision<Plan> {
+export function planRetry(run: RunState, stepIndex: number): Decision<Plan> {
   const step = run.steps[stepIndex];
   if (!step) return { ok: false, reason: 'unknown step' };
   const base = { skipPending: false, unskip: false };
@@ -306,6 +306,7 @@ export function planRetry(run: RunSnapshot & { error: RunError | null }, stepInd
         ],
         run: { status: move(run.status, run.cancelRequested ? 'CANCELLING' : 'COMPENSATING'), error },
         item: { type: 'move', next: { stepIndex, kind: 'compensation', dueAt: null } },
+        resolveParked: true,
       },
     };
   }
@@ -321,6 +322,7 @@ export function planRetry(run: RunSnapshot & { error: RunError | null }, stepInd
         steps: [{ index: stepIndex, status: 'PENDING', error: null, resetAttemptBudget: true }],
         run: { status: move(run.status, 'RUNNING'), error: null },
         item: { type: 'move', next: { stepIndex, kind: 'action', dueAt: null } },
+        resolveParked: true,
       },
     };
   }
@@ -335,34 +337,4 @@ export function planRetry(run: RunSnapshot & { error: RunError | null }, stepInd
     ok: false,
     reason: `step is ${step.status} with compensation ${step.compensationStatus}; only a FAILED action or a FAILED compensation can be retried`,
   };
-}
-
-/** The run as a plan leaves it (and, with `carried`, as the carry-over of the next item marks its step started). Pure; mirrors applyPlan. */
-export function snapshotAfter<T extends RunSnapshot & { error: RunError | null }>(
-  run: T,
-  plan: Plan,
-  carried?: { stepIndex: number; kind: AttemptKind },
-): T {
-  const steps = run.steps.map((s) => {
-    const c = plan.steps.find((x) => x.index === s.index);
-    let next: StepSnapshot = c
-      ? {
-          ...s,
-          status: c.status ?? s.status,
-          compensationStatus: c.compensationStatus ?? s.compensationStatus,
-          error: c.error !== undefined ? c.error : s.error,
-        }
-      : s;
-    if (plan.skipPending && next.status === 'PENDING') next = { ...next, status: 'SKIPPED' };
-    if (plan.unskip && next.status === 'SKIPPED') next = { ...next, status: 'PENDING' };
-    if (carried?.stepIndex === s.index) {
-      if (carried.kind === 'action' && next.status === 'PENDING') next = { ...next, status: 'RUNNING' };
-      if (carried.kind === 'compensation' && next.compensationStatus === 'PENDING')
-        next = { ...next, compensationStatus: 'RUNNING' };
-    }
-    return next;
-  });
-  const status = plan.run?.status ?? run.status;
-  const error = plan.run && plan.run.error !== undefined ? plan.run.error : run.error;
-  return { ...run, status, error, steps };
 }

@@ -1,8 +1,8 @@
-import type { CompensationStatus, RunStatus, StepStatus } from './schema.js';
+import type { CompensationStatus, RunStatus, StepStatus } from './types.js';
 
 /**
- * The state machine, written down once. The engine and the db functions check every move against
- * these tables; migrations/sql/001_init.sql lists the same states in its CHECK constraints; the
+ * The state machine, written down once. The planners check every run move and the writer (rowWrites) checks every
+ * run, step and compensation move it writes against these tables; migrations/sql/001_init.sql lists the same states in its CHECK constraints; the
  * mermaid diagram in services/engine/README.md draws them.
  */
 export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {

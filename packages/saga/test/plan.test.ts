@@ -8,26 +8,10 @@ import {
   planRetry,
   type AttemptResult,
   type RunError,
-  type RunSnapshot,
-  type StepSnapshot,
 } from '../src/index.js';
+import { runState, type StepRow } from './run-state.js';
 
-/** Compact step rows: `[status, compensationStatus, error?]`, indexed and named s0, s1, ... */
-type StepRow = [StepSnapshot['status'], StepSnapshot['compensationStatus'], Record<string, unknown>?];
-
-function snapshot(status: RunSnapshot['status'], rows: StepRow[], cancelRequested = false): RunSnapshot {
-  return {
-    status,
-    cancelRequested,
-    steps: rows.map(([s, c, error], index) => ({
-      index,
-      stepId: `s${index}`,
-      status: s,
-      compensationStatus: c,
-      error: error ?? null,
-    })),
-  };
-}
+const snapshot = runState;
 
 const retryAt = new Date('2030-01-01T00:00:00Z');
 const succeeded: AttemptResult = { outcome: 'SUCCEEDED', output: { ok: 1 } };
@@ -392,6 +376,7 @@ describe('planCancel', () => {
         skipPending: false,
         unskip: false,
         run: { status: 'CANCELLING', error: CANCELLED_ERROR },
+        cancel: true,
         item: { type: 'keep' },
       },
     });
@@ -412,6 +397,7 @@ describe('planCancel', () => {
         skipPending: true,
         unskip: false,
         run: { status: 'CANCELLED', error: CANCELLED_ERROR },
+        cancel: true,
         item: { type: 'delete' },
       },
     });
@@ -500,6 +486,7 @@ describe('planRetry', () => {
           skipPending: false,
           unskip: true,
           run: { status: 'RUNNING', error: null },
+          resolveParked: true,
           item: { type: 'move', next: { stepIndex: 1, kind: 'action', dueAt: null } },
         },
       });
@@ -552,6 +539,7 @@ describe('planRetry', () => {
         skipPending: false,
         unskip: false,
         run: { status: 'COMPENSATING', error: { code: 'TEMPLATE_ERROR', message: 'missing path', stepId: 's1' } },
+        resolveParked: true,
         item: { type: 'move', next: { stepIndex: 0, kind: 'compensation', dueAt: null } },
       },
     });

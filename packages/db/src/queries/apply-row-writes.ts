@@ -1,0 +1,223 @@
+import type { RowWrites } from '@sagaflow/saga';
+import { sql } from 'kysely';
+import { executePrepared, type Db } from '../pool.js';
+import { EVENTS_CHANNEL, OUTBOX_CHANNEL } from './channels.js';
+
+const rows = (value: unknown[]): string => JSON.stringify(value);
+
+/**
+ * The one writer's statement: applies a batch of RowWrites (of different runs) in one statement, so one transaction
+ * (or inside the caller's). Each run's writes are guarded on their own: its run row still has the status and cancel
+ * flag they were planned from, and, when they act on a leased item, that item still carries the lease (fencing). The
+ * runs that pass are locked (run before item, runs in id order: the order of the heartbeat), and all their rows are
+ * written: attempts recorded, steps and runs set, history appended (seq contiguous: the guard also checks the run's
+ * last seq), outbox items updated, deleted or inserted, the engines woken at commit when unleased work became due now,
+ * and the runs with new history announced on EVENTS_CHANNEL. Returns the ids of the runs whose writes were applied; the others wrote nothing.
+ */
+export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promise<Set<string>> {
+  if (batch.length === 0) return new Set();
+  const guards = batch.map((w) => ({
+    run_id: w.guard.runId,
+    status: w.guard.status,
+    cancelled: w.guard.cancelRequested,
+    event_seq: w.guard.eventSeq,
+    item_id: w.guard.itemId,
+    token: w.guard.leaseToken,
+    wake: w.wake,
+  }));
+  const attempts = batch.flatMap((w) =>
+    w.attempts.map((a) => ({
+      run_id: a.runId,
+      step_index: a.stepIndex,
+      kind: a.kind,
+      attempt_no: a.attemptNo,
+      outcome: a.outcome,
+      http_status: a.httpStatus,
+      error: a.error,
+      started_at: a.startedAt,
+      finished_at: a.finishedAt,
+    })),
+  );
+  const steps = batch.flatMap((w) =>
+    w.steps.map((s) => ({
+      run_id: s.runId,
+      step_index: s.stepIndex,
+      status: s.status,
+      compensation_status: s.compensationStatus,
+      attempts: s.attempts,
+      attempts_before_retry: s.attemptsBeforeRetry,
+      compensation_attempts: s.compensationAttempts,
+      compensation_attempts_before_retry: s.compensationAttemptsBeforeRetry,
+      error: s.error,
+      set_output: s.setOutput,
+      output: s.output ?? null,
+      set_compensation_error: s.setCompensationError,
+      compensation_error: s.compensationError,
+      started: s.started,
+      finished_at: s.finishedAt,
+      compensated: s.compensated,
+    })),
+  );
+  const runs = batch.flatMap((w) =>
+    w.run
+      ? [
+          {
+            run_id: w.run.runId,
+            status: w.run.status,
+            error: w.run.error,
+            changed: w.run.changed,
+            terminal: w.run.terminal,
+            cancel: w.run.cancel,
+            event_seq: w.run.eventSeq,
+          },
+        ]
+      : [],
+  );
+  const events = batch.flatMap((w) =>
+    w.events.map((e) => ({
+      run_id: e.runId,
+      seq: e.seq,
+      type: e.type,
+      step_id: e.stepId,
+      kind: e.kind,
+      attempt: e.attempt,
+      data: e.data,
+    })),
+  );
+  const updates: object[] = [];
+  const inserts: object[] = [];
+  const deleted: string[] = [];
+  const parked: string[] = [];
+  for (const w of batch) {
+    for (const o of w.outbox) {
+      if (o.op === 'delete') deleted.push(o.id);
+      else if (o.op === 'deleteParked') parked.push(o.runId);
+      else if (o.op === 'insert')
+        inserts.push({ run_id: o.runId, step_index: o.stepIndex, kind: o.kind, due_at: o.dueAt });
+      else
+        updates.push({
+          run_id: w.guard.runId,
+          id: o.id,
+          step_index: o.stepIndex,
+          kind: o.kind,
+          status: o.status,
+          due_at: o.dueAt,
+          keep_due: o.keepDue,
+          lease_owner: o.lease?.owner ?? null,
+          lease_token: o.lease?.token ?? null,
+          lease_ms: o.lease?.ms ?? null,
+          deliveries: o.deliveries,
+          set_last_error: o.setLastError,
+          last_error: o.lastError,
+        });
+    }
+  }
+
+  const result = await executePrepared(
+    db,
+    'sagaflow_row_writes',
+    sql<{ run_id: string }>`
+    with req as materialized (
+      select * from jsonb_to_recordset(${rows(guards)}::jsonb)
+          as t(run_id uuid, status text, cancelled boolean, event_seq int, item_id bigint, token uuid, wake boolean)
+    ), leased as materialized (
+      select req.run_id, req.wake
+        from req
+        join workflow_runs r on r.id = req.run_id and r.status = req.status and (r.cancel_requested_at is not null) = req.cancelled
+                          and r.event_seq = req.event_seq
+        join outbox o on o.id = req.item_id and o.run_id = req.run_id and o.lease_token = req.token and o.status = 'READY'
+       where req.token is not null
+       order by req.run_id
+         for update of r, o
+    ), unleased as materialized (
+      select req.run_id, req.wake
+        from req
+        join workflow_runs r on r.id = req.run_id and r.status = req.status and (r.cancel_requested_at is not null) = req.cancelled
+                          and r.event_seq = req.event_seq
+       where req.token is null
+       order by req.run_id
+         for update of r
+    ), guard as (
+      select * from leased union all select * from unleased
+    ), attempts as (
+      insert into step_attempts (run_id, step_index, kind, attempt_no, outcome, http_status, error, started_at, finished_at)
+      select a.run_id, a.step_index, a.kind, a.attempt_no, a.outcome, a.http_status, a.error, a.started_at, a.finished_at
+        from jsonb_to_recordset(${rows(attempts)}::jsonb)
+          as a(run_id uuid, step_index int, kind text, attempt_no int, outcome text, http_status int, error jsonb,
+               started_at timestamptz, finished_at timestamptz)
+        join guard g on g.run_id = a.run_id
+    ), steps as (
+      update run_steps s
+         set status = v.status, compensation_status = v.compensation_status,
+             attempts = v.attempts, attempts_before_retry = v.attempts_before_retry,
+             compensation_attempts = v.compensation_attempts,
+             compensation_attempts_before_retry = v.compensation_attempts_before_retry,
+             error = v.error,
+             output = case when v.set_output then v.output else s.output end,
+             compensation_error = case when v.set_compensation_error then v.compensation_error else s.compensation_error end,
+             started_at = case when v.started then coalesce(s.started_at, now()) else s.started_at end,
+             finished_at = case v.finished_at when 'now' then now() when 'clear' then null else s.finished_at end,
+             compensated_at = case when v.compensated then now() else s.compensated_at end
+        from jsonb_to_recordset(${rows(steps)}::jsonb)
+          as v(run_id uuid, step_index int, status text, compensation_status text, attempts int, attempts_before_retry int,
+               compensation_attempts int, compensation_attempts_before_retry int, error jsonb, set_output boolean,
+               output jsonb, set_compensation_error boolean, compensation_error jsonb, started boolean, finished_at text,
+               compensated boolean)
+        join guard g on g.run_id = v.run_id
+       where s.run_id = v.run_id and s.step_index = v.step_index
+    ), runs as (
+      update workflow_runs r
+         set status = v.status, error = v.error, event_seq = v.event_seq,
+             updated_at = case when v.changed then now() else r.updated_at end,
+             completed_at = case when not v.changed then r.completed_at when v.terminal then now() end,
+             cancel_requested_at = case when v.cancel then now() else r.cancel_requested_at end
+        from jsonb_to_recordset(${rows(runs)}::jsonb)
+          as v(run_id uuid, status text, error jsonb, changed boolean, terminal boolean, cancel boolean, event_seq int)
+        join guard g on g.run_id = v.run_id
+       where r.id = v.run_id
+    ), events as (
+      insert into run_events (run_id, seq, type, step_id, kind, attempt, data)
+      select e.run_id, e.seq, e.type, e.step_id, e.kind, e.attempt, e.data
+        from jsonb_to_recordset(${rows(events)}::jsonb)
+          as e(run_id uuid, seq int, type text, step_id text, kind text, attempt int, data jsonb)
+        join guard g on g.run_id = e.run_id
+      returning run_id
+    ), deleted as (
+      delete from outbox o using guard g
+       where o.run_id = g.run_id
+         and (o.id = any(${deleted}::bigint[]) or (o.status = 'DEAD' and o.run_id = any(${parked}::uuid[])))
+      returning o.id
+    ), updated as (
+      update outbox o
+         set step_index = v.step_index, kind = v.kind, status = v.status,
+             due_at = case when v.lease_ms is not null then now() + v.lease_ms * interval '1 millisecond'
+                           when v.keep_due then o.due_at
+                           else coalesce(v.due_at, now()) end,
+             lease_owner = v.lease_owner, lease_token = v.lease_token,
+             deliveries = coalesce(v.deliveries, o.deliveries),
+             last_error = case when v.set_last_error then v.last_error else o.last_error end
+        from jsonb_to_recordset(${rows(updates)}::jsonb)
+          as v(run_id uuid, id bigint, step_index int, kind text, status text, due_at timestamptz, keep_due boolean,
+               lease_owner text, lease_token uuid, lease_ms int, deliveries int, set_last_error boolean, last_error jsonb)
+        join guard g on g.run_id = v.run_id
+       where o.id = v.id and o.run_id = v.run_id
+      returning o.id
+    ), inserted as (
+      -- after the updates and deletes (the subqueries run first): a parked item leaves the run's one live slot
+      -- (outbox_one_live_item_per_run) before its successor takes it
+      insert into outbox (run_id, step_index, kind, due_at)
+      select v.run_id, v.step_index, v.kind, coalesce(v.due_at, now())
+        from jsonb_to_recordset(${rows(inserts)}::jsonb) as v(run_id uuid, step_index int, kind text, due_at timestamptz)
+        join guard g on g.run_id = v.run_id
+       where (select count(*) from updated) + (select count(*) from deleted) >= 0
+    ), wake as (
+      select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from guard where wake limit 1) due_now
+    ), history as (
+      -- the runs with new history, for the API's long polls and streams (delivered at commit)
+      select pg_notify(${EVENTS_CHANNEL}, string_agg(distinct run_id::text, ',')) from events having count(*) > 0
+    )
+    select g.run_id::text as run_id, (select count(*) from wake) + (select count(*) from history) as woken from guard g
+  `,
+  );
+  return new Set(result.map((r) => r.run_id));
+}

@@ -1,0 +1,91 @@
+import { readRunEvents, type Db } from '@sagaflow/db';
+import type { RunEvent } from '@sagaflow/saga';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { toErrorBody } from './errors.js';
+import type { RunEventsHub } from './run-events-hub.js';
+
+/** GET /v1/runs/{runId}/events/stream (SPEC §12): the history as Server-Sent Events, replayed then live. */
+
+export const STREAM_PATH = '/v1/runs/:runId/events/stream';
+export const PING_INTERVAL_MS = 15_000;
+const PAGE = 500;
+
+const paramsSchema = z.object({ runId: z.uuid() });
+const cursorSchema = z.string().regex(/^\d{1,9}$/);
+
+function frame(event: RunEvent): string {
+  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+export function registerRunEventsStream(
+  app: FastifyInstance,
+  deps: { db: Db; hub: RunEventsHub; pingIntervalMs?: number },
+): void {
+  const pingMs = deps.pingIntervalMs ?? PING_INTERVAL_MS;
+  app.get(STREAM_PATH, async (request, reply) => {
+    const params = paramsSchema.safeParse(request.params);
+    if (!params.success) return reply.code(400).send(toErrorBody('BAD_REQUEST', 'runId must be a UUID'));
+    const { runId } = params.data;
+    const lastEventId = request.headers['last-event-id'];
+    const raw = typeof lastEventId === 'string' ? lastEventId : (request.query as { after?: unknown }).after;
+    if (raw !== undefined && !cursorSchema.safeParse(raw).success) {
+      return reply
+        .code(400)
+        .send(toErrorBody('BAD_REQUEST', 'Last-Event-ID / after must be a non-negative integer (an event seq)'));
+    }
+    let after = raw === undefined ? 0 : Number(raw);
+    const first = await readRunEvents(deps.db, runId, after, PAGE);
+    if (!first) return reply.code(404).send(toErrorBody('NOT_FOUND', `run ${runId} not found`));
+
+    const abort = new AbortController();
+    const out = reply.raw;
+    out.once('close', () => abort.abort());
+    reply.hijack();
+    out.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-correlation-id': request.id,
+      // proxies (nginx) must not buffer the stream
+      'x-accel-buffering': 'no',
+    });
+    let page = first;
+    let lastWrite = Date.now();
+    try {
+      for (;;) {
+        if (page.events.length > 0) {
+          out.write(page.events.map(frame).join(''));
+          after = page.events.at(-1)!.seq;
+          lastWrite = Date.now();
+        }
+        if (page.terminal && page.events.length < PAGE) {
+          out.end('event: end\ndata: {}\n\n');
+          return;
+        }
+        if (page.events.length < PAGE) {
+          // subscribed before the read below: nothing committed in between is missed
+          const subscription = deps.hub.subscribe(runId);
+          const next = await readRunEvents(deps.db, runId, after, PAGE);
+          if (next && next.events.length === 0 && !next.terminal) {
+            await subscription.wait(Math.max(0, lastWrite + pingMs - Date.now()), abort.signal);
+          } else subscription.close();
+        }
+        if (abort.signal.aborted) return;
+        const read = await readRunEvents(deps.db, runId, after, PAGE);
+        if (!read) {
+          out.end();
+          return;
+        }
+        page = read;
+        if (page.events.length === 0 && !page.terminal && Date.now() - lastWrite >= pingMs) {
+          out.write(': ping\n\n');
+          lastWrite = Date.now();
+        }
+      }
+    } catch (error) {
+      request.log.warn({ err: error, runId }, 'run events stream failed; closing it');
+      out.destroy();
+    }
+  });
+}
