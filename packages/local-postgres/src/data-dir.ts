@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forwardLines, RecentLines } from './output-lines.js';
 import type { ServerUser } from './server-user.js';
+import { postgresChildEnv } from './env.js';
 
 export const SUPERUSER = 'postgres';
 export const SUPERUSER_PASSWORD = 'postgres';
@@ -74,7 +75,7 @@ async function runToCompletion(
   const recent = new RecentLines();
   const child = spawn(command, args, {
     cwd: options.cwd,
-    env: { ...process.env, LC_ALL: 'C' },
+    env: postgresChildEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
   });

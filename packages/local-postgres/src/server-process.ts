@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { forwardLines, RecentLines } from './output-lines.js';
 import type { ServerUser } from './server-user.js';
+import { postgresChildEnv } from './env.js';
 
 export interface ServerExit {
   code: number | null;
@@ -46,7 +47,7 @@ export function spawnServer(options: SpawnServerOptions): ServerProcess {
   const recent = new RecentLines();
   const child = spawn(options.postgres, buildServerArgs(options), {
     cwd: options.dataDir,
-    env: { ...process.env, LC_ALL: 'C' },
+    env: postgresChildEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached,
     ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),

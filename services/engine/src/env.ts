@@ -1,28 +1,25 @@
 import { z } from 'zod';
 import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
 import { parseRedactKeys } from '@sagaflow/observability';
-
-/** 64 MiB: 200 typical items use a few MiB; at ~14 MiB an item (1 MiB input and context, 50 × 256 KiB outputs) about 4. */
-export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
+import { ENGINE_DEFAULTS } from './defaults.js';
 
 /** Engine configuration, parsed once at start; nothing else reads process.env. */
 const envSchema = z.object({
   /** production: no demo-mock defaults for SAGAFLOW_SERVICE_<NAME>_URL */
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.string().min(1, 'DATABASE_URL is required'),
-  // loopback unless told otherwise; containers set ENGINE_HOST=0.0.0.0 (Dockerfile, docker-compose.yml)
-  ENGINE_HOST: z.string().default('127.0.0.1'),
-  ENGINE_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+  ENGINE_HOST: z.string().default(ENGINE_DEFAULTS.host),
+  ENGINE_PORT: z.coerce.number().int().min(0).max(65535).default(ENGINE_DEFAULTS.port),
   ENGINE_ID: z.string().min(1).max(100).optional(),
-  ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(200),
-  ENGINE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(64),
+  ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(ENGINE_DEFAULTS.concurrency),
+  ENGINE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(ENGINE_DEFAULTS.batchSize),
   /** payload bytes (input, context, outputs) the in-flight items may hold before claims stop; default 64 MiB */
-  ENGINE_MAX_INFLIGHT_BYTES: z.coerce.number().int().min(1).default(DEFAULT_MAX_INFLIGHT_BYTES),
-  ENGINE_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
-  ENGINE_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
-  ENGINE_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
-  ENGINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-  ENGINE_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  ENGINE_MAX_INFLIGHT_BYTES: z.coerce.number().int().min(1).default(ENGINE_DEFAULTS.maxInflightBytes),
+  ENGINE_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(ENGINE_DEFAULTS.leaseMs),
+  ENGINE_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(ENGINE_DEFAULTS.pollIntervalMs),
+  ENGINE_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(ENGINE_DEFAULTS.maxDeliveries),
+  ENGINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(ENGINE_DEFAULTS.shutdownGraceMs),
+  ENGINE_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(ENGINE_DEFAULTS.poolSize),
   /**
    * V8 grows the old generation to (1 + this/100) × the live heap before the next major collection; 0 leaves V8's own
    * heuristic, which under a steady burst let the heap reach 4–6 × its live size (docs/performance.md). Not a cap:
@@ -51,6 +48,11 @@ export type ParsedEngineEnv = EngineEnv & {
   allowedHosts: AllowedHost[] | undefined;
   redactKeys: string[];
 };
+
+/** The engine's configuration from this process's environment (the one place the engine reads process.env). */
+export function readEngineEnv(): ParsedEngineEnv {
+  return parseEnv(process.env);
+}
 
 export function parseEnv(env: Record<string, string | undefined>): ParsedEngineEnv {
   const parsed = envSchema.safeParse(env);

@@ -1,5 +1,5 @@
 import v8 from 'node:v8';
-import { parseEnv, type ParsedEngineEnv } from './env.js';
+import { readEngineEnv, type ParsedEngineEnv } from './env.js';
 import { createLogger } from '@sagaflow/observability';
 import { startTracing } from '@sagaflow/observability';
 
@@ -10,7 +10,7 @@ import { startTracing } from '@sagaflow/observability';
 
 let env: ParsedEngineEnv;
 try {
-  env = parseEnv(process.env);
+  env = readEngineEnv();
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

@@ -9,7 +9,7 @@ import { createLogger } from '@sagaflow/observability';
 import { createEngineMetrics } from './metrics.js';
 import { OutboxListener } from './outbox-listener.js';
 import { createDownstreamAgent } from './downstream-agent.js';
-import { DEFAULT_MAX_INFLIGHT_BYTES } from './env.js';
+import { ENGINE_DEFAULTS } from './defaults.js';
 
 export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'serviceUrls'>> {
   databaseUrl: string;
@@ -31,22 +31,22 @@ export interface RunningEngine {
 /** Starts an engine: pool, LISTEN connection, the loop, and its HTTP server. */
 export async function startEngine(opts: StartEngineOptions): Promise<RunningEngine> {
   const logger = opts.logger ?? createLogger({ name: 'sagaflow-engine', level: 'info', sensitive: false });
-  const concurrency = opts.concurrency ?? 200;
+  const concurrency = opts.concurrency ?? ENGINE_DEFAULTS.concurrency;
   const options: EngineOptions = {
     id: opts.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     concurrency,
-    batchSize: opts.batchSize ?? 64,
-    leaseMs: opts.leaseMs ?? 30_000,
-    pollIntervalMs: opts.pollIntervalMs ?? 1_000,
-    shutdownGraceMs: opts.shutdownGraceMs ?? 10_000,
-    maxDeliveries: opts.maxDeliveries ?? 5,
-    maxInflightBytes: opts.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES,
+    batchSize: opts.batchSize ?? ENGINE_DEFAULTS.batchSize,
+    leaseMs: opts.leaseMs ?? ENGINE_DEFAULTS.leaseMs,
+    pollIntervalMs: opts.pollIntervalMs ?? ENGINE_DEFAULTS.pollIntervalMs,
+    shutdownGraceMs: opts.shutdownGraceMs ?? ENGINE_DEFAULTS.shutdownGraceMs,
+    maxDeliveries: opts.maxDeliveries ?? ENGINE_DEFAULTS.maxDeliveries,
+    maxInflightBytes: opts.maxInflightBytes ?? ENGINE_DEFAULTS.maxInflightBytes,
     serviceUrls: opts.serviceUrls,
     allowedHosts: opts.allowedHosts,
     ...(opts.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
   };
   const pool = createPool(opts.databaseUrl, {
-    max: opts.poolSize ?? 10,
+    max: opts.poolSize ?? ENGINE_DEFAULTS.poolSize,
     applicationName: 'sagaflow-engine',
     connectionTimeoutMillis: 2_000,
   });
@@ -63,7 +63,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
     opts.port === null ? undefined : buildEngineHttp({ db, engine, registry: metrics.registry, logger: log });
   let port: number | undefined;
   if (http) {
-    await http.listen({ port: opts.port ?? 3100, host: opts.host ?? '0.0.0.0' });
+    await http.listen({ port: opts.port ?? ENGINE_DEFAULTS.port, host: opts.host ?? ENGINE_DEFAULTS.host });
     const address = http.server.address();
     port = typeof address === 'object' && address ? address.port : undefined;
   }

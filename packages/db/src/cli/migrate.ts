@@ -1,11 +1,8 @@
 import { createDb, createPool } from '../pool.js';
 import { migrateToLatest } from '../migrator.js';
+import { readDatabaseUrl } from './env.js';
 
-const url = process.env['DATABASE_URL'];
-if (!url) {
-  console.error('DATABASE_URL is not set');
-  process.exit(1);
-}
+const url = readDatabaseUrl();
 const pool = createPool(url, { max: 2, applicationName: 'sagaflow-migrate' });
 try {
   const applied = await migrateToLatest(createDb(pool));

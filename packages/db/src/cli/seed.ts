@@ -1,12 +1,9 @@
 import { loadDemoDefinitions } from '@sagaflow/definitions';
 import { createDb, createPool } from '../pool.js';
 import { registerDefinition } from '../queries/definitions.js';
+import { readDatabaseUrl } from './env.js';
 
-const url = process.env['DATABASE_URL'];
-if (!url) {
-  console.error('DATABASE_URL is not set');
-  process.exit(1);
-}
+const url = readDatabaseUrl();
 const pool = createPool(url, { max: 2, applicationName: 'sagaflow-seed' });
 try {
   const db = createDb(pool);

@@ -45,7 +45,7 @@ const compensationRetryWorkflow: WorkflowDefinition = {
 
 beforeAll(async () => {
   stack = await startStack();
-  const demos = (await loadDemoDefinitions()) as unknown as WorkflowDefinition[];
+  const demos = loadDemoDefinitions() as unknown as WorkflowDefinition[];
   for (const definition of [...demos, forwardRetryWorkflow, compensationRetryWorkflow]) {
     const registered = await stack.client.admin.workflows.register(definition);
     expect(registered.created).toBe(true);
