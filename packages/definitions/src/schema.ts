@@ -8,7 +8,7 @@ import {
   describePathProblem,
   describeUrlProblem,
 } from './request-rules.js';
-import { SEMVER_PATTERN } from './semver.js';
+import { SEMVER_PATTERN, isSemver } from './semver.js';
 
 const NAME_RULE = 'lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters';
 
@@ -115,6 +115,11 @@ const workflowDefinitionObjectSchema = z.strictObject({
     .max(128, { error: 'version must be at most 128 characters' })
     .regex(SEMVER_PATTERN, {
       error: (issue) => `version ${JSON.stringify(issue.input)} is not semver (MAJOR.MINOR.PATCH[-prerelease][+build])`,
+      abort: true,
+    })
+    .refine(isSemver, {
+      error: (issue) =>
+        `version ${JSON.stringify(issue.input)} is not semver: MAJOR, MINOR and PATCH must be below 2^53`,
     }),
   description: z
     .string({ error: 'description must be a string' })

@@ -1,45 +1,21 @@
-/** Semantic Versioning 2.0.0: MAJOR.MINOR.PATCH, optional -prerelease and +build (semver.org's own pattern). */
+import semver from 'semver';
+
+/**
+ * Semantic Versioning 2.0.0: MAJOR.MINOR.PATCH, optional -prerelease and +build (semver.org's own pattern).
+ * Kept beside the `semver` package because that package is laxer on input: it also takes "v1.2.3", "=1.2.3" and
+ * surrounding spaces, which a stored workflow version must not have.
+ */
 export const SEMVER_PATTERN =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
-interface ParsedVersion {
-  core: [string, string, string];
-  prerelease: string[];
+/** A version a workflow may carry: strict semver, with MAJOR, MINOR and PATCH at most 2^53 − 1 (the package's limit). */
+export function isSemver(version: string): boolean {
+  return SEMVER_PATTERN.test(version) && semver.valid(version) !== null;
 }
 
-const NUMERIC = /^\d+$/;
-
-function parseVersion(version: string): ParsedVersion {
-  const match = SEMVER_PATTERN.exec(version);
-  if (!match) throw new TypeError(`invalid semver version "${version}"`);
-  const [, major = '0', minor = '0', patch = '0', prerelease] = match;
-  return { core: [major, minor, patch], prerelease: prerelease ? prerelease.split('.') : [] };
-}
-
-/** Compares digit strings without leading zeros, so numbers past 2^53 still order correctly. */
-function compareDigits(a: string, b: string): number {
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function compareIdentifiers(a: string, b: string): number {
-  const aNumeric = NUMERIC.test(a);
-  const bNumeric = NUMERIC.test(b);
-  if (aNumeric && bNumeric) return compareDigits(a, b);
-  if (aNumeric) return -1;
-  if (bNumeric) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function comparePrerelease(a: string[], b: string[]): number {
-  if (a.length === 0 && b.length === 0) return 0;
-  if (a.length === 0) return 1; // a release is higher than any of its prereleases
-  if (b.length === 0) return -1;
-  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
-    const order = compareIdentifiers(a[i] ?? '', b[i] ?? '');
-    if (order !== 0) return order;
-  }
-  return Math.sign(a.length - b.length);
+function checked(version: string): string {
+  if (!isSemver(version)) throw new TypeError(`invalid semver version "${version}"`);
+  return version;
 }
 
 /**
@@ -48,13 +24,7 @@ function comparePrerelease(a: string[], b: string[]): number {
  * Throws TypeError for a string that is not a semver version.
  */
 export function compareVersions(a: string, b: string): number {
-  const left = parseVersion(a);
-  const right = parseVersion(b);
-  for (let i = 0; i < 3; i += 1) {
-    const order = compareDigits(left.core[i] ?? '0', right.core[i] ?? '0');
-    if (order !== 0) return order;
-  }
-  return comparePrerelease(left.prerelease, right.prerelease);
+  return semver.compare(checked(a), checked(b));
 }
 
 /**
@@ -65,12 +35,12 @@ export function compareVersions(a: string, b: string): number {
 export function latestVersion(versions: readonly string[]): string | undefined {
   let latest: string | undefined;
   for (const version of versions) {
+    checked(version);
     if (latest === undefined) {
-      parseVersion(version);
       latest = version;
       continue;
     }
-    const order = compareVersions(version, latest);
+    const order = semver.compare(version, latest);
     if (order > 0 || (order === 0 && version > latest)) latest = version;
   }
   return latest;

@@ -86,12 +86,22 @@ describe('workflow definition: name, version, description, steps', () => {
     },
   );
 
-  it.each(['1.0', '1', 'v1.0.0', '01.0.0', '1.0.0-', '1.0.0-01', '1.0.0+', 'latest', ''])(
-    'rejects version %j',
-    (version) => {
-      expectRejected({ ...buildDefinitionDoc(), version }, 'is not semver', ['version']);
-    },
-  );
+  it.each([
+    '1.0',
+    '1',
+    'v1.0.0',
+    '=1.0.0',
+    ' 1.0.0',
+    '01.0.0',
+    '1.0.0-',
+    '1.0.0-01',
+    '1.0.0+',
+    'latest',
+    '',
+    '9007199254740992.0.0',
+  ])('rejects version %j', (version) => {
+    expectRejected({ ...buildDefinitionDoc(), version }, 'is not semver', ['version']);
+  });
 
   it('rejects a non-string name and version', () => {
     expectRejected({ ...buildDefinitionDoc(), name: 7 }, 'name must be a string', ['name']);

@@ -16,7 +16,7 @@ describe('compareVersions', () => {
     ['1.0.0-alpha.1', '1.0.0-alpha'],
     ['1.0.0-alpha.a', '1.0.0-alpha.999'],
     ['1.1.0-alpha', '1.0.0'],
-    ['99999999999999999999.0.0', '99999999999999999998.0.0'],
+    ['9007199254740991.0.0', '9007199254740990.0.0'],
   ])('%s > %s', (higher, lower) => {
     expect(compareVersions(higher, lower)).toBeGreaterThan(0);
     expect(compareVersions(lower, higher)).toBeLessThan(0);
@@ -45,6 +45,9 @@ describe('compareVersions', () => {
   it('throws for a string that is not semver', () => {
     expect(() => compareVersions('1.0', '1.0.0')).toThrow(TypeError);
     expect(() => compareVersions('1.0.0', 'latest')).toThrow('invalid semver version "latest"');
+    // laxer forms the semver package alone would take, and numbers past its 2^53 − 1 limit
+    expect(() => compareVersions('v1.0.0', '1.0.0')).toThrow(TypeError);
+    expect(() => compareVersions('99999999999999999999.0.0', '1.0.0')).toThrow(TypeError);
   });
 });
 
