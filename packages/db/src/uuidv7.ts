@@ -5,6 +5,10 @@ import { randomUUID } from 'node:crypto';
  * so that runs, their steps and their attempts are inserted at the right-hand end of their primary-key and unique
  * indexes instead of at random pages: with a million runs stored, random (v4) ids made every start and completion
  * touch — and after each checkpoint write in full to the WAL — a different index page.
+ *
+ * Kept hand-written rather than the `uuid` package's v7: that one draws 16 bytes from crypto.getRandomValues per id
+ * (2026-12-03, Node 20.20.2, 5 × 10^6 ids: 18–22 µs per id against 2–3.4 µs here, which reuses randomUUID's
+ * cached entropy) — about 6 % more API CPU per start (0.27 ms, docs/performance.md).
  */
 export function uuidv7(now: number = Date.now()): string {
   const random = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: variant bits already 10
