@@ -62,6 +62,7 @@ COPY --from=builder /app/packages/definitions/dist/ ./packages/definitions/dist/
 COPY --from=builder /app/packages/definitions/workflows/ ./packages/definitions/workflows/
 COPY --from=builder /app/packages/local-postgres/dist/ ./packages/local-postgres/dist/
 COPY --from=builder /app/packages/db/dist/ ./packages/db/dist/
+COPY --from=builder /app/packages/observability/dist/ ./packages/observability/dist/
 COPY --from=builder /app/services/api/dist/ ./services/api/dist/
 COPY --from=builder /app/services/engine/dist/ ./services/engine/dist/
 COPY --from=builder /app/services/mocks/dist/ ./services/mocks/dist/

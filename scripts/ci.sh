@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The one CI sequence, run by .ci/run here and by the GitHub workflow's test job on each Node × Postgres pair:
+# install, lint, typecheck, build, the packed SDK, the generated-files drift check, the README's test command, the
+# demos against a running stack, and a benchmark smoke run. Needs Postgres and Redis listening at DATABASE_URL and REDIS_URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+step() { printf '\n==> %s (+%ss)\n' "$1" "$(($(date +%s) - started))"; }
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+
+step "install"
+node scripts/bootstrap.mjs
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+step "lint (prettier, eslint, knip, dclint) + typecheck + build"
+pnpm lint
+pnpm typecheck
+pnpm build
+
+step "SDK tarball in a fresh project outside the workspace runs its README example"
+bash scripts/check-sdk-pack.sh
+
+step "generated files are fresh (OpenAPI, SDK types, database schema types)"
+bash scripts/check-generated.sh
+
+step "tests (the README's test command)"
+npm test
+
+step "demos (pnpm demo:success, pnpm demo:compensate) against a running stack"
+bash scripts/ci-demos.sh
+
+step "benchmark smoke run (every scenario, small N; the figures are not checked here)"
+pnpm bench --runs 60 --warmup 10 --start-seconds 2 --idle-wait 0 --out "${TMPDIR:-/tmp}/sagaflow-ci-bench"
+
+step "done"
