@@ -63,6 +63,8 @@ export default tseslint.config(
       'scripts/**',
       '**/scripts/**',
       'docker/**',
+      // the benchmark harness is a script too (scripts/bench, or packages/bench once it becomes a package)
+      'packages/bench/**',
     ],
     rules: {
       'no-restricted-properties': [
