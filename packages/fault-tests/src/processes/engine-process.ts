@@ -1,4 +1,4 @@
-import { spawnEngine as spawnEngineProcess, type EngineProcess } from '@sagaflow/testkit';
+import { spawnEngine as spawnEngineProcess, type EngineProcess, type ServiceProcess } from '@sagaflow/testkit';
 import { ENGINE_ENTRY } from './entries.js';
 
 export type { EngineProcess } from '@sagaflow/testkit';
@@ -13,4 +13,9 @@ export interface SpawnEngineOptions {
 /** Starts services/engine/src/main.ts as a child process with a 2 s lease (crash scenarios recover fast). */
 export function spawnEngine(options: SpawnEngineOptions): Promise<EngineProcess> {
   return spawnEngineProcess({ ...options, entry: ENGINE_ENTRY, env: { ENGINE_LEASE_MS: '2000', ...options.env } });
+}
+
+/** SIGKILLs every process still running; safe on exited ones. */
+export async function killAll(processes: ReadonlyArray<{ process: ServiceProcess }>): Promise<void> {
+  await Promise.all(processes.map((p) => p.process.kill('SIGKILL')));
 }
