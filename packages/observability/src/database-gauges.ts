@@ -1,4 +1,4 @@
-// Kept identical in services/api/src and services/engine/src (services/api/test/observability-shared.test.ts compares them).
+// @sagaflow/observability/database-gauges, used by the metrics of services/api and services/engine (its own entry: it loads pg).
 import { readOutboxStats, type Db, type OutboxStats } from '@sagaflow/db';
 import { Gauge, type Registry } from 'prom-client';
 

@@ -1,3 +1,4 @@
+// @sagaflow/observability: log redaction, used by the loggers of services/api and services/engine.
 /**
  * What `LOG_SENSITIVE=false` hides from log lines. Pure: `redactLogRecord` returns a copy and never mutates.
  *

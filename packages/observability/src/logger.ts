@@ -1,3 +1,4 @@
+// @sagaflow/observability: the pino logger of services/api and services/engine.
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { redactionMatcher, redactLogRecord } from './log-redaction.js';
 import { capLogRecord } from './log-size-cap.js';

@@ -1,4 +1,4 @@
-// Kept identical in services/api/src and services/engine/src (services/api/test/observability-shared.test.ts compares them).
+// @sagaflow/observability: W3C trace context, used by services/api (start) and services/engine (attempts).
 import { randomBytes } from 'node:crypto';
 import { createTraceState, type SpanContext } from '@opentelemetry/api';
 

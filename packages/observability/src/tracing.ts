@@ -1,4 +1,4 @@
-// Kept identical in services/api/src and services/engine/src (services/api/test/observability-shared.test.ts compares them).
+// @sagaflow/observability: the OpenTelemetry SDK setup of services/api and services/engine.
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
