@@ -17,7 +17,7 @@ export function fnv1a32(text: string): number {
   return hash;
 }
 
-/** The key the engine sends for a step's action (SPEC §3). */
+/** The key the engine sends for a step's action (docs/contract.md#downstream-requests). */
 export function actionKey(runId: string, stepId: string): string {
   return `${runId}:${stepId}`;
 }

@@ -100,7 +100,7 @@ function checkCompensationTemplates(
 }
 
 /**
- * The registration checks that span steps (SPEC §2): unique ids, and templates that name a known root and
+ * The registration checks that span steps (docs/contract.md#definitions): unique ids, and templates that name a known root and
  * only steps that run before their user. Pure; returns [] for a sound definition.
  */
 export function checkDefinition(def: WorkflowDefinition): DefinitionCheckIssue[] {

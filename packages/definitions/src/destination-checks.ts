@@ -35,7 +35,7 @@ function requestProblem(request: StepRequest, settings: DestinationSettings): st
 }
 
 /**
- * Registration check (SPEC §9): every action and compensation must target a host SAGAFLOW_ALLOWED_HOSTS allows, no
+ * Registration check (docs/contract.md#security): every action and compensation must target a host SAGAFLOW_ALLOWED_HOSTS allows, no
  * link-local or metadata address unless listed, and in production a service with a configured URL. Expects a
  * definition that passed the schema.
  */

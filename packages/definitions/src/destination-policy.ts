@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 
 /**
- * Which destinations a step may call (SPEC §9): SAGAFLOW_ALLOWED_HOSTS, and the link-local and cloud-metadata
+ * Which destinations a step may call (docs/contract.md#security): SAGAFLOW_ALLOWED_HOSTS, and the link-local and cloud-metadata
  * addresses that are refused unless listed there. Used by the API at registration and by the engine before
  * every attempt (the URL) and at connect time (each resolved address). Pure apart from node:net's parsers.
  */

@@ -7,7 +7,7 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
- * Headers the engine owns (SPEC §3) or that describe the connection: a definition may not set them, so
+ * Headers the engine owns (docs/contract.md#downstream-requests) or that describe the connection: a definition may not set them, so
  * the idempotency key, correlation and trace headers always mean what the contract says.
  */
 export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([

@@ -1,6 +1,6 @@
 import type { RetryPolicyInput } from './schema.js';
 
-/** A retry policy with every field set (SPEC §2, §3). */
+/** A retry policy with every field set (docs/contract.md#retry-policy, #backoff). */
 export interface RetryPolicy {
   maxAttempts: number;
   initialIntervalMs: number;

@@ -138,7 +138,7 @@ export type StepDefinition = z.infer<typeof stepSchema>;
 export type WorkflowDefinition = z.infer<typeof workflowDefinitionObjectSchema>;
 
 /**
- * A workflow definition (SPEC §2) including the registration checks that span steps (unique ids, template
+ * A workflow definition (docs/contract.md#definitions) including the registration checks that span steps (unique ids, template
  * roots, step references that run before their user), so it can serve directly as an API input schema.
  */
 export const workflowDefinitionSchema = workflowDefinitionObjectSchema.superRefine((def, ctx) => {

@@ -1,4 +1,4 @@
-/** SAGAFLOW_SERVICE_<NAME>_URL: the base URL of a step's `"service": "<name>"` (SPEC §10). Read by the API and the engine. */
+/** SAGAFLOW_SERVICE_<NAME>_URL: the base URL of a step's `"service": "<name>"` (docs/configuration.md). Read by the API and the engine. */
 
 /** Outside production, the demo mocks of `pnpm dev` stand in for these three services. */
 export const DEVELOPMENT_SERVICE_URLS: Readonly<Record<string, string>> = {

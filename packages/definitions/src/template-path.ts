@@ -1,4 +1,4 @@
-/** Roots a template path may start with (SPEC §2). */
+/** Roots a template path may start with (docs/contract.md#templates). */
 export const TEMPLATE_ROOTS = ['input', 'context', 'run', 'steps'] as const;
 export type TemplateRoot = (typeof TEMPLATE_ROOTS)[number];
 

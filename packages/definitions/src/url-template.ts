@@ -17,7 +17,7 @@ function encodeComponent(value: string, path: string): string {
 }
 
 /**
- * Renders the templates in a step's `path` or `url` (SPEC §9): every value is percent-encoded as one URI component
+ * Renders the templates in a step's `path` or `url` (docs/contract.md#security): every value is percent-encoded as one URI component
  * (encodeURIComponent), so it can neither add path segments, a query, parameters or a fragment, nor escape to
  * another path; the literal text the admin registered is kept as written. A path segment made by a template that
  * renders to "." or ".." (which a URL parser would resolve) is refused.

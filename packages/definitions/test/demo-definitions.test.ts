@@ -16,7 +16,7 @@ describe('demo definitions', () => {
     expect(existsSync(DEMO_DEFINITIONS_DIR)).toBe(true);
   });
 
-  it('loads the three demos of SPEC §2 with their steps and compensations', () => {
+  it('loads the three demos of docs/contract.md#definitions with their steps and compensations', () => {
     expect(loadDemoDefinitions().map(summarize)).toEqual([
       {
         id: 'invoice-issuance@1.0.0',

@@ -22,7 +22,7 @@ function policy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
 }
 
 describe('defaults', () => {
-  it('match SPEC §2', () => {
+  it('match docs/contract.md#definitions', () => {
     expect(DEFAULT_TIMEOUT_MS).toBe(10_000);
     expect(DEFAULT_RETRY_POLICY).toEqual({
       maxAttempts: 5,

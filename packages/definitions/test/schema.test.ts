@@ -16,7 +16,7 @@ describe('workflow definition: valid documents', () => {
     expect(result).toEqual({ success: true, data: doc });
   });
 
-  it('accepts the SPEC §2 example with headers, retry and description', () => {
+  it('accepts the docs/contract.md#definitions example with headers, retry and description', () => {
     const doc = buildDefinitionDoc();
     doc.description = 'optional text';
     doc.steps[0].request.headers = { 'x-api-version': '2', 'x-order': '{{input.orderId}}' };

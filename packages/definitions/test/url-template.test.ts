@@ -22,7 +22,7 @@ function refusal(template: string, input: Record<string, unknown>): TemplateErro
   throw new Error(`expected ${template} with ${JSON.stringify(input)} to be refused`);
 }
 
-describe('renderUrlTemplate: a value is one encoded component (SPEC §9)', () => {
+describe('renderUrlTemplate: a value is one encoded component (docs/contract.md#security)', () => {
   it('cannot add path segments, a query or a fragment', () => {
     expect(render('/orders/{{input.id}}', { id: '../admin/reset?x=' })).toBe('/orders/..%2Fadmin%2Freset%3Fx%3D');
     expect(render('/orders/{{input.id}}', { id: 'a#frag' })).toBe('/orders/a%23frag');

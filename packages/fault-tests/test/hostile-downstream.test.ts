@@ -57,7 +57,7 @@ function pickCase(random: Random): HostileCase {
  * Every request of every action and compensation gets a random answer from a hostile downstream: binary and NUL
  * bodies, invalid UTF-8, lone surrogates in JSON, a 1xx with no final answer, statuses 600–999, a body that never
  * ends, hundreds of KiB of headers, and plain 2xx/5xx. Nothing crashes, so every attempt must be sent exactly once
- * (0 redeliveries), get exactly the outcome SPEC §3 gives its answer, and every run must end.
+ * (0 redeliveries), get exactly the outcome docs/contract.md#downstream-requests gives its answer, and every run must end.
  */
 describe('hostile downstream answers on every step', () => {
   const random = createRandom(readSeed());
@@ -109,7 +109,7 @@ describe('hostile downstream answers on every step', () => {
         perAttempt.set(`${r.key}#${r.attempt}`, (perAttempt.get(`${r.key}#${r.attempt}`) ?? 0) + 1);
       const resent = [...perAttempt.entries()].filter(([, n]) => n > 1);
 
-      // each answer got the outcome SPEC §3 gives it
+      // each answer got the outcome docs/contract.md#downstream-requests gives it
       const { rows } = await sql<{ key: string; attempt_no: number; outcome: string }>`
       select case a.kind when 'action' then a.run_id || ':' || s.step_id else a.run_id || ':' || s.step_id || ':compensate' end as key,
              a.attempt_no, a.outcome

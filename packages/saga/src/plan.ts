@@ -276,7 +276,7 @@ export function planCancel(
   return { ok: true, plan: { ...base, steps: changes, skipPending: true, ...unwind, cancel: true } };
 }
 
-/** retryStep: the two cases of SPEC §5; anything else is refused with the reason. */
+/** retryStep: the two cases of docs/contract.md#retry-step; anything else is refused with the reason. */
 export function planRetry(run: RunState, stepIndex: number): Decision<Plan> {
   const step = run.steps[stepIndex];
   if (!step) return { ok: false, reason: 'unknown step' };

@@ -3,7 +3,7 @@ import type { CompensationStatus, RunStatus, StepStatus } from './types.js';
 /**
  * The state machine, written down once. The planners check every run move and the writer (rowWrites) checks every
  * run, step and compensation move it writes against these tables; migrations/sql/001_init.sql lists the same states in its CHECK constraints; the
- * mermaid diagram in services/engine/README.md draws them.
+ * mermaid diagram in docs/architecture.md#state-machine draws them.
  */
 export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
   PENDING: ['RUNNING', 'CANCELLING', 'CANCELLED'],

@@ -15,7 +15,7 @@ export type ErrorBody = components['schemas']['Error'];
 export type RunEvent = components['schemas']['RunEvent'];
 export type RunEventsPage = components['schemas']['RunEventsPage'];
 
-/** Statuses after which a run never changes again (SPEC §4). */
+/** Statuses after which a run never changes again (docs/contract.md#run-lifecycle). */
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED', 'CANCELLED'];
 
 export function isTerminalRunStatus(status: RunStatus): boolean {

@@ -3,7 +3,7 @@ import { toErrorBody } from './errors.js';
 import { discardRefusedBody } from './refused-body.js';
 
 /**
- * SPEC §9, cross-site requests. A web page can make a browser send a POST to an internal deployment, but it
+ * docs/contract.md#security, cross-site requests. A web page can make a browser send a POST to an internal deployment, but it
  * cannot send `application/json` without a CORS preflight (which this API never grants). So every mutating
  * request must be JSON or carry no content type at all (curl's bodiless POST), and a request a browser marks
  * as coming from another site is refused:

@@ -37,7 +37,7 @@ const envSchema = z.object({
   LOG_REDACT_KEYS: z.string().optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(60_000).default(5_000),
-  /** comma list of host / host:port the engine may call; checked at registration too (SPEC §9) */
+  /** comma list of host / host:port the engine may call; checked at registration too (docs/contract.md#security) */
   SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
 });
 
@@ -118,7 +118,7 @@ function dropEmpty(source: Record<string, string | undefined>): Record<string, s
   );
 }
 
-/** §9: production refuses to start without an admin token of at least 16 characters. */
+/** docs/contract.md#security: production refuses to start without an admin token of at least 16 characters. */
 function checkProductionToken(values: Record<string, string>): string | undefined {
   const token = values.ADMIN_TOKEN;
   if (values.NODE_ENV !== 'production') return undefined;

@@ -11,7 +11,7 @@ export function createMetricsRegistry(): Registry {
 }
 
 /**
- * The API's share of the SPEC §8 metrics: runs it started, the duration of runs it ended (a cancel with nothing to
+ * The API's share of the docs/contract.md#metrics: runs it started, the duration of runs it ended (a cancel with nothing to
  * undo ends the run at once), and the database gauges (read from Postgres at scrape time, as the engine does).
  */
 export interface ApiMetrics {

@@ -44,7 +44,7 @@ interface OperationContract {
 
 const POST_ERRORS = [400, 403, 404, 409, 413, 415];
 
-/** What each operation really answers (SPEC §5). Every operation may also answer 500. */
+/** What each operation really answers (docs/contract.md#rest-api). Every operation may also answer 500. */
 const CONTRACT: Record<string, OperationContract> = {
   startRun: {
     success: { 202: 'Run accepted' },

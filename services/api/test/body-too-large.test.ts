@@ -10,7 +10,7 @@ import { createTestDatabase } from '@sagaflow/db/testing';
 import { buildTestApp } from './helpers.js';
 
 /**
- * SPEC §9: a body over the limit gets a 413 that the client actually receives — the connection is not reset
+ * docs/contract.md#security: a body over the limit gets a 413 that the client actually receives — the connection is not reset
  * under it while the client is still sending (defect 3 of issue #11). Real sockets, many times over.
  */
 

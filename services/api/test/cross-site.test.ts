@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { createTestDatabase } from '@sagaflow/db/testing';
 import { ADMIN_TOKEN, buildTestApp, json, makeDefinition, registerDefinition } from './helpers.js';
 
-/** SPEC §9 cross-site requests: 415 for non-JSON content types, 403 for cross-site browsers, curl unaffected. */
+/** docs/contract.md#security cross-site requests: 415 for non-JSON content types, 403 for cross-site browsers, curl unaffected. */
 
 let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
 let app: FastifyInstance;

@@ -7,7 +7,7 @@ import { createLogCapture, type LogCapture } from './observability/log-capture.j
 import { startObservedWorld, type ObservedWorld } from './observability/world.js';
 
 /**
- * SPEC §8 logs, captured from the API and the engine running in this process: every line about a run carries its
+ * docs/contract.md#logs, captured from the API and the engine running in this process: every line about a run carries its
  * ids, every transition and attempt outcome is logged exactly once, and LOG_SENSITIVE decides whether sensitive
  * fields and secrets reach the log.
  */

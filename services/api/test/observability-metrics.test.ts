@@ -5,7 +5,7 @@ import { sampleValue, samplesOf } from './observability/prometheus-text.js';
 import { startObservedWorld, type ObservedWorld } from './observability/world.js';
 
 /**
- * SPEC §8 metrics, exact values after a known set of runs: one COMPLETED, one COMPENSATED, one FAILED (after a
+ * docs/contract.md#metrics, exact values after a known set of runs: one COMPLETED, one COMPENSATED, one FAILED (after a
  * retry), plus an idempotent replay that must not count as a start.
  */
 

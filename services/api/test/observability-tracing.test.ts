@@ -6,7 +6,7 @@ import { startTracing, type Tracing } from '@sagaflow/observability';
 import { startObservedWorld, type ObservedWorld } from './observability/world.js';
 
 /**
- * SPEC §8 tracing, in this process (API + engine + downstream) with an in-memory exporter: the start request's
+ * docs/contract.md#tracing, in this process (API + engine + downstream) with an in-memory exporter: the start request's
  * span is stored with the run, every attempt span of the run is its child, and each downstream request carries
  * exactly one traceparent: its attempt span's.
  */

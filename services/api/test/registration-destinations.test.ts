@@ -5,7 +5,7 @@ import { createTestDatabase } from '@sagaflow/db/testing';
 import { ADMIN_TOKEN, buildTestApp } from './helpers.js';
 
 /**
- * SPEC §9 at registration, over real HTTP: SAGAFLOW_ALLOWED_HOSTS (read by the API's env module, host or host:port),
+ * docs/contract.md#security at registration, over real HTTP: SAGAFLOW_ALLOWED_HOSTS (read by the API's env module, host or host:port),
  * link-local and metadata addresses, and in production a service without SAGAFLOW_SERVICE_<NAME>_URL: each a 400
  * naming the host or the variable, and nothing stored.
  */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startObservedWorld, type ObservedWorld } from './observability/world.js';
 
 /**
- * SPEC §8 with tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT, no tracer registered in this file): the run's trace
+ * docs/contract.md#observability with tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT, no tracer registered in this file): the run's trace
  * context is minted at start, so every attempt of a run carries the same trace id, each with its own parent id.
  * The API is called over real HTTP, the engine calls a real downstream on loopback.
  */

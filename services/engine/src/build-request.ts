@@ -50,7 +50,7 @@ export function idempotencyKey(runId: string, stepId: string, kind: AttemptKind)
   return kind === 'action' ? `${runId}:${stepId}` : `${runId}:${stepId}:compensate`;
 }
 
-/** The attempt span's trace headers; without tracing, the run's trace id with a fresh span id (SPEC §8). */
+/** The attempt span's trace headers; without tracing, the run's trace id with a fresh span id (docs/contract.md#observability). */
 function traceHeadersOf(a: AttemptIdentity): TraceHeaders {
   if (a.traceHeaders) return a.traceHeaders;
   // a run stored without a trace context (started before the API minted one for every run): its id as trace id
@@ -70,7 +70,7 @@ function templateScope(a: AttemptIdentity): TemplateScope {
   };
 }
 
-/** SPEC §2: the body sent when a POST/PUT/PATCH step defines none. */
+/** docs/contract.md#envelope: the body sent when a POST/PUT/PATCH step defines none. */
 export function envelope(a: AttemptIdentity): Record<string, unknown> {
   const steps: Record<string, { output: unknown }> = {};
   for (const [id, output] of Object.entries(a.outputs)) steps[id] = { output };
@@ -89,7 +89,7 @@ export function envelope(a: AttemptIdentity): Record<string, unknown> {
 }
 
 function resolveUrl(request: StepRequest, scope: TemplateScope, serviceUrls: Record<string, string>): URL {
-  // template values are percent-encoded: they cannot add path segments, a query or parameters (SPEC §9)
+  // template values are percent-encoded: they cannot add path segments, a query or parameters (docs/contract.md#security)
   if (request.url) return new URL(renderUrlTemplate(request.url, scope));
   const base = serviceUrls[request.service ?? ''];
   if (!base)
@@ -116,7 +116,7 @@ export function buildAttemptRequest(
   for (const [name, value] of Object.entries(request.headers ?? {})) {
     const rendered = renderTemplate(value, scope);
     const text = typeof rendered === 'string' ? rendered : JSON.stringify(rendered);
-    // undici refuses such a value before sending: no retry can fix it (SPEC §9)
+    // undici refuses such a value before sending: no retry can fix it (docs/contract.md#security)
     const problem = describeHeaderValueProblem(text);
     if (problem) throw new TemplateError(`header "${name}" after rendering: ${problem}`, name);
     headers[name.toLowerCase()] = text;

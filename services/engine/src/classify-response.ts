@@ -1,8 +1,8 @@
-/** How an attempt ended, as SPEC §3 classifies it. Pure. */
+/** How an attempt ended, as docs/contract.md#attempt-outcomes classifies it. Pure. */
 export type AttemptClass = 'success' | 'retryable' | 'permanent';
 
 /**
- * `refused`: the destination policy refused the resolved address before connecting (SPEC §9).
+ * `refused`: the destination policy refused the resolved address before connecting (docs/contract.md#security).
  * `no-final-response`: the downstream sent an informational (1xx) status and then nothing else (undici refuses
  * 100 and 101 outright when it did not ask for them); `informational` is the status when it is known.
  */

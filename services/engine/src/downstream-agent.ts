@@ -3,7 +3,7 @@ import type { LookupFunction } from 'node:net';
 import { describeAddressProblem, type AllowedHost } from '@sagaflow/definitions';
 import { Agent, Pool } from 'undici';
 
-/** A downstream address refused at connect time (SPEC §9): permanent, never retried as a connection error. */
+/** A downstream address refused at connect time (docs/contract.md#security): permanent, never retried as a connection error. */
 export class DestinationRefusedError extends Error {
   readonly code = 'DESTINATION_REFUSED';
   override name = 'DestinationRefusedError';

@@ -3,7 +3,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { registerDatabaseGauges } from '@sagaflow/observability/database-gauges';
 
 /**
- * The engine's Prometheus metrics (SPEC §8 names). Gauges that describe the database are read from Postgres
+ * The engine's Prometheus metrics (names of docs/contract.md#metrics). Gauges that describe the database are read from Postgres
  * at scrape time, so every instance reports the same truth.
  */
 export function createEngineMetrics(db: Db) {

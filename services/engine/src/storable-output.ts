@@ -7,7 +7,7 @@ export interface BodyFacts {
 }
 
 /**
- * A downstream's body as the step's output (SPEC §3): the parsed JSON when it is JSON that Postgres can store,
+ * A downstream's body as the step's output (docs/contract.md#downstream-requests): the parsed JSON when it is JSON that Postgres can store,
  * otherwise the text — invalid UTF-8 decoded as U+FFFD, NUL characters and lone surrogates replaced by U+FFFD —
  * so whatever comes back can be committed. An empty body is null. Pure.
  */

@@ -9,7 +9,7 @@ import { startFakeDownstream, type FakeDownstream } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
 /**
- * SPEC §9 outbound address policy over loopback: SAGAFLOW_ALLOWED_HOSTS with ports, literal link-local/metadata
+ * docs/contract.md#security outbound address policy over loopback: SAGAFLOW_ALLOWED_HOSTS with ports, literal link-local/metadata
  * addresses, and the connect-time check of the addresses a name resolves to. A refusal is permanent: no retry, no
  * request.
  */

@@ -3,7 +3,7 @@ import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 import { rawResponse, startRawDownstream, type RawAnswer, type RawDownstream } from './helpers/raw-downstream.js';
 
 /**
- * SPEC §3: whatever a downstream answers, the attempt gets exactly one recorded outcome and the item is never
+ * docs/contract.md#downstream-requests: whatever a downstream answers, the attempt gets exactly one recorded outcome and the item is never
  * redelivered because of what came back. A short lease and a low delivery bound make a completion that cannot
  * commit show up quickly as a second request and a parked DELIVERY_EXHAUSTED item.
  */

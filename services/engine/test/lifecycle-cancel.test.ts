@@ -3,7 +3,7 @@ import { waitFor } from '@sagaflow/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
-/** SPEC §4 cancel paths: in flight, before any engine ran, and refusals. */
+/** docs/contract.md#run-lifecycle cancel paths: in flight, before any engine ran, and refusals. */
 
 let h: EngineHarness;
 beforeAll(async () => {

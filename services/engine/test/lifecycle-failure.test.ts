@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusesByAttempt, waitFor } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
-/** SPEC §4 failure paths: permanent failures, exhausted retries, compensation, operator retries, template errors. */
+/** docs/contract.md#run-lifecycle failure paths: permanent failures, exhausted retries, compensation, operator retries, template errors. */
 
 let h: EngineHarness;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusesByAttempt, type DownstreamRequest } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
-/** SPEC §3/§4 forward paths: success, retries (status, timeout, Retry-After) and the backoff timing. */
+/** docs/contract.md#downstream-requests and #run-lifecycle forward paths: success, retries (status, timeout, Retry-After) and the backoff timing. */
 
 let h: EngineHarness;
 beforeAll(async () => {
@@ -18,7 +18,7 @@ const gaps = (requests: DownstreamRequest[]): number[] =>
   requests.slice(1).map((r, i) => r.arrivedAt - requests[i]!.arrivedAt);
 
 describe('lifecycle: forward paths', () => {
-  it('success: three steps complete, each request carries the SPEC §3 headers and the envelope', async () => {
+  it('success: three steps complete, each request carries the docs/contract.md#downstream-requests headers and the envelope', async () => {
     const saga = await h.defineSaga('fwd-success', [
       { id: 'a', compensation: true },
       { id: 'b' },

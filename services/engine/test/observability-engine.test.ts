@@ -4,7 +4,7 @@ import { statusesByAttempt, waitFor } from '@sagaflow/testkit';
 import { createEngineMetrics } from '../src/metrics.js';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
-/** The engine's side of SPEC §8: what it logs about each run, and metrics that survive a dead database. */
+/** The engine's side of docs/contract.md#observability: what it logs about each run, and metrics that survive a dead database. */
 
 let h: EngineHarness;
 beforeAll(async () => {

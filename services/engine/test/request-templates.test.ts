@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
-/** SPEC §9 over real HTTP: template values in a URL are encoded; a bad rendered header value sends nothing. */
+/** docs/contract.md#security over real HTTP: template values in a URL are encoded; a bad rendered header value sends nothing. */
 
 let h: EngineHarness;
 beforeAll(async () => {

@@ -16,7 +16,7 @@ export interface EnvelopeOptions {
   steps?: Record<string, { output: unknown }>;
 }
 
-/** The body the engine sends when a step has no `body` template (SPEC §2). */
+/** The body the engine sends when a step has no `body` template (docs/contract.md#envelope). */
 export function buildEnvelope(options: EnvelopeOptions = {}): Record<string, unknown> {
   return {
     runId: options.runId ?? randomUUID(),
@@ -32,7 +32,7 @@ export function buildEnvelope(options: EnvelopeOptions = {}): Record<string, unk
   };
 }
 
-/** The headers the engine sends with an envelope (SPEC §3). */
+/** The headers the engine sends with an envelope (docs/contract.md#downstream-requests). */
 export function buildHeaders(envelope: Record<string, unknown>): Record<string, string> {
   const runId = String(envelope.runId);
   const stepId = String(envelope.stepId);

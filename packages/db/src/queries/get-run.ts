@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../pool.js';
 import type { CompensationStatus, RunError, RunStatus, StepStatus } from '../schema.js';
 
-/** A run as the REST API shows it (SPEC §5). */
+/** A run as the REST API shows it (docs/contract.md#rest-api). */
 export interface RunView {
   run: {
     runId: string;

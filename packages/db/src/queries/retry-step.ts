@@ -7,7 +7,7 @@ import { lockRunState } from './run-state.js';
 import { describeTransition, type RunTransition } from './run-transition.js';
 
 /**
- * An operator's retry (SPEC §5): a FAILED forward step of a run that compensated nothing runs again and the run
+ * An operator's retry (docs/contract.md#retry-step): a FAILED forward step of a run that compensated nothing runs again and the run
  * goes on forward; or a FAILED compensation runs again and the unwinding resumes. Anything else is a conflict.
  */
 export async function retryStep(

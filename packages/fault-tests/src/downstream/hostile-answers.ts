@@ -1,10 +1,10 @@
 import type { Random } from '../random.js';
 
 /**
- * The answers a hostile downstream gives (SPEC §3), as raw HTTP/1.1 bytes, each with what SagaFlow must make of it.
+ * The answers a hostile downstream gives (docs/contract.md#downstream-requests), as raw HTTP/1.1 bytes, each with what SagaFlow must make of it.
  * Pure apart from `random`.
  *
- * - `effect`: a 2xx the service means — the effect is applied, and `stored` is the step output SPEC §3 promises
+ * - `effect`: a 2xx the service means — the effect is applied, and `stored` is the step output docs/contract.md#downstream-requests promises
  *   (JSON when storable, else the text with NUL and lone surrogates replaced by U+FFFD; invalid UTF-8 reads as U+FFFD).
  * - `lost`: a 2xx whose response never arrives whole (a body that never ends, headers of hundreds of KiB): the effect
  *   is applied, the attempt times out or fails as a connection error, and the retry is answered from the dedup store.

@@ -13,7 +13,7 @@ const COLUMNS: Array<[string, (f: ScenarioFigures) => string]> = [
   ['dup. effects', (f) => String(f.duplicateEffects)],
 ];
 
-/** The figures of every scenario as a Markdown table (what the README quotes). */
+/** The figures of every scenario as a Markdown table (what docs/delivery.md quotes). */
 export function formatFiguresTable(rows: readonly ScenarioFigures[]): string {
   const header = `| ${COLUMNS.map(([name]) => name).join(' | ')} |`;
   const rule = `|${COLUMNS.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describeHeaderValueProblem } from '@sagaflow/definitions';
 
 /**
- * Workflow definitions for registration fuzzing: documents valid by SPEC §2 (names, semver, 1–6 steps,
+ * Workflow definitions for registration fuzzing: documents valid by docs/contract.md#definitions (names, semver, 1–6 steps,
  * either url or service+path, headers, JSON bodies with templates that only read earlier steps, retry
  * policies, compensations), and mutations that break exactly one rule at a known path.
  */

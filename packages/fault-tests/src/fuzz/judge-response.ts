@@ -1,6 +1,6 @@
 import type { RawResponse } from './raw-request.js';
 
-/** Why a response breaks the API's error contract (SPEC §5), or undefined when it keeps it. Pure. */
+/** Why a response breaks the API's error contract (docs/contract.md#errors), or undefined when it keeps it. Pure. */
 export function judgeResponse(method: string, response: RawResponse): string | undefined {
   if (response.status >= 500) return `status ${response.status}`;
   if (method === 'HEAD' || response.status === 204) return undefined;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { RawRequest } from './raw-request.js';
 import { brokenJsonText, deepNesting, hostileObject, hostileString, hostileValue } from './json-arbitraries.js';
 
-/** The endpoints the HTTP fuzzer aims at (SPEC §5). */
+/** The endpoints the HTTP fuzzer aims at (docs/contract.md#rest-api). */
 export type FuzzTarget = 'start' | 'admin' | 'retry' | 'cancel';
 
 export interface FuzzWorld {

@@ -35,7 +35,7 @@ export function countDuplicateEffects(requests: readonly RequestRecord[]): numbe
   return [...applied.values()].filter((list) => list.length > 1).length;
 }
 
-/** Every SPEC §11 invariant over a snapshot and the downstream's log. Pure. */
+/** Every docs/contract.md#delivery-guarantees invariant over a snapshot and the downstream's log. Pure. */
 export function evaluateInvariants(input: InvariantInput): InvariantReport {
   const { snapshot } = input;
   const steps = groupBy(snapshot.steps, (s) => s.runId);

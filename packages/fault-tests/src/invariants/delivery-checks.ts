@@ -3,7 +3,7 @@ import { formatIdempotencyKey, parseIdempotencyKey } from '@sagaflow/testkit';
 import type { AttemptRecord, EffectRecord, RequestRecord, Snapshot, StepRecord, Violation } from './types.js';
 
 /**
- * Pure checks that compare what the database recorded with what the downstream saw (SPEC §3, §11):
+ * Pure checks that compare what the database recorded with what the downstream saw (docs/contract.md#downstream-requests, #delivery-guarantees):
  * nothing sent after a run became terminal; one recorded attempt per request except bounded redeliveries;
  * no recorded attempt without its request (TEMPLATE_ERROR attempts without one); exactly one effect per key
  * whose step or compensation succeeded, none for the others; compensations sent in reverse step order.

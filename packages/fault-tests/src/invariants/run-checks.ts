@@ -1,7 +1,7 @@
 import type { AttemptRecord, OutboxRecord, RunRecord, StepRecord, Violation } from './types.js';
 
 /**
- * Pure checks of one run's rows against SPEC §4 and §11: terminal, nothing left claimable, step statuses of the
+ * Pure checks of one run's rows against docs/contract.md#run-lifecycle and #delivery-guarantees: terminal, nothing left claimable, step statuses of the
  * right shape for the run's status, compensations exactly of the succeeded compensable steps and in reverse order,
  * attempt counters that match the recorded attempts.
  */

@@ -29,7 +29,7 @@ export const adminRouter = createRouter({
     .input(registerWorkflowInputSchema)
     .output(registerWorkflowOutputSchema)
     .mutation(async ({ ctx, input }) => {
-      // SPEC §9: only destinations the engine will call (same settings as the engine), before any write
+      // docs/contract.md#security: only destinations the engine will call (same settings as the engine), before any write
       const refused = findDestinationIssues(input, ctx.destinations);
       if (refused.length > 0) {
         const message = refused.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');

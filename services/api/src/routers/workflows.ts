@@ -69,7 +69,7 @@ export const workflowsRouter = createRouter({
     .mutation(async ({ ctx, input }) => {
       const { idempotencyKey, traceParent, traceState } = readStartHeaders(ctx);
       // the request span's context (a caller's traceparent is its parent); with tracing off, the caller's own, or
-      // a new one: every attempt of the run then carries this trace id (SPEC §8)
+      // a new one: every attempt of the run then carries this trace id (docs/contract.md#observability)
       const trace = ctx.requestSpan
         ? { traceParent: ctx.requestSpan.traceparent, traceState: ctx.requestSpan.tracestate }
         : traceParent

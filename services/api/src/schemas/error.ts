@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The one error body of the API (SPEC §5): `{ code, message, issues? }`. Used to document every error response. */
+/** The one error body of the API (docs/contract.md#errors): `{ code, message, issues? }`. Used to document every error response. */
 export const errorBodySchema = z
   .object({
     code: z

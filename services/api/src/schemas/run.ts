@@ -15,7 +15,7 @@ export const compensationStatusSchema = z
   .enum(['NONE', 'PENDING', 'RUNNING', 'COMPENSATED', 'FAILED'])
   .meta({ id: 'CompensationStatus' });
 
-/** Same charset as workflow names (SPEC §2). */
+/** Same charset as workflow names (docs/contract.md#definitions). */
 export const slugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/);
 
 export const runIdSchema = z

@@ -24,7 +24,7 @@ function identity(overrides: Partial<AttemptIdentity> = {}): AttemptIdentity {
 
 const services = { serviceUrls: { payments: 'http://127.0.0.1:4010/', inventory: 'http://inventory.local:4020/base' } };
 
-describe('buildAttemptRequest: headers (SPEC §3)', () => {
+describe('buildAttemptRequest: headers (docs/contract.md#downstream-requests)', () => {
   it('sends the idempotency key, correlation, run, step, attempt and trace headers', () => {
     const req = buildAttemptRequest({ method: 'POST', service: 'payments', path: '/charges' }, identity(), services);
     expect(req.method).toBe('POST');

@@ -7,7 +7,7 @@ import {
   type AttemptEnd,
 } from '../../src/classify-response.js';
 
-describe('classifyResponse (SPEC §3)', () => {
+describe('classifyResponse (docs/contract.md#attempt-outcomes)', () => {
   const cases: Array<[string, AttemptEnd, AttemptClass]> = [
     ['200', { type: 'response', status: 200 }, 'success'],
     ['204', { type: 'response', status: 204 }, 'success'],

@@ -11,7 +11,7 @@ function expectStorable(value: unknown): void {
   expect(findUnstorableJson(value)).toBeUndefined();
 }
 
-describe('storableOutput: a downstream body as a step output that always commits (SPEC §3)', () => {
+describe('storableOutput: a downstream body as a step output that always commits (docs/contract.md#downstream-requests)', () => {
   it('keeps JSON that Postgres can store as parsed JSON', () => {
     expect(storableOutput(utf8('{"a":[1,"x",null,true],"é":"😀"}'), json)).toEqual({
       a: [1, 'x', null, true],
