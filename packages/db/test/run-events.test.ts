@@ -17,7 +17,7 @@ import {
 } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
-/** Run history (SPEC §12) as the writer, the start and the claim append it. */
+/** Run history (docs/contract.md#run-history) as the writer, the start and the claim append it. */
 
 const SAGA = (() => {
   const parsed = parseWorkflowDefinition({
@@ -97,7 +97,7 @@ async function expectContiguous(runId: string): Promise<void> {
 }
 
 describe('run history', () => {
-  it('a 3-step success has the six events of SPEC §12, in order, with every data key', async () => {
+  it('a 3-step success has the six events of docs/contract.md#run-history, in order, with every data key', async () => {
     const { runId } = await startRun(db, {
       workflowName: 'history',
       input: {},

@@ -276,7 +276,7 @@ describe('invariant checker', () => {
   });
 });
 
-/** The world's history as the writer appends it (SPEC §12). */
+/** The world's history as the writer appends it (docs/contract.md#run-history). */
 function withHistory(world: World): World {
   const failure = { code: 'STEP_FAILED', message: 'rejected', stepId: 'ship' };
   const none = { stepId: null, kind: null, attempt: null };

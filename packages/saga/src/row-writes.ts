@@ -265,7 +265,7 @@ function nextItemWrites(
 
 type EventDraft = Omit<EventWrite, 'runId' | 'seq'>;
 
-/** The events of a change, cause first (SPEC §12): the request, the attempt, a parking, the run's status change. */
+/** The events of a change, cause first (docs/contract.md#run-history): the request, the attempt, a parking, the run's status change. */
 function eventsOf(run: RunState, plan: Plan, context: WriteContext, after: RunState): EventDraft[] {
   const events: EventDraft[] = [];
   const none = { stepId: null, kind: null, attempt: null };

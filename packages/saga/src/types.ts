@@ -1,4 +1,4 @@
-/** The saga's states and values (SPEC §4). The database columns hold exactly these (migrations/sql/001_init.sql). */
+/** The saga's states and values (docs/contract.md#run-lifecycle). The database columns hold exactly these (migrations/sql/001_init.sql). */
 
 export type RunStatus =
   'PENDING' | 'RUNNING' | 'COMPENSATING' | 'CANCELLING' | 'COMPLETED' | 'COMPENSATED' | 'FAILED' | 'CANCELLED';
@@ -9,7 +9,7 @@ export type AttemptOutcome = 'SUCCEEDED' | 'RETRYABLE' | 'FAILED';
 export type RunErrorCode =
   'STEP_FAILED' | 'COMPENSATION_FAILED' | 'CANCELLED' | 'DELIVERY_EXHAUSTED' | 'TEMPLATE_ERROR';
 
-/** The history's event types (SPEC §12). */
+/** The history's event types (docs/contract.md#run-history). */
 export type RunEventType =
   | 'RUN_CREATED'
   | 'RUN_STATUS_CHANGED'

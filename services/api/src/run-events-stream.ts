@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { toErrorBody } from './errors.js';
 import type { RunEventsHub } from './run-events-hub.js';
 
-/** GET /v1/runs/{runId}/events/stream (SPEC §12): the history as Server-Sent Events, replayed then live. */
+/** GET /v1/runs/{runId}/events/stream (docs/contract.md#run-history): the history as Server-Sent Events, replayed then live. */
 
 export const STREAM_PATH = '/v1/runs/:runId/events/stream';
 export const PING_INTERVAL_MS = 15_000;

@@ -178,7 +178,7 @@ export async function claimOutboxBatchWithin(
        where r.id = c.run_id and r.status = 'PENDING'
       returning r.id, r.event_seq
     ), started_events as (
-      -- the start of the run is history too (SPEC §12)
+      -- the start of the run is history too (docs/contract.md#run-history)
       insert into run_events (run_id, seq, type, data)
       select id, event_seq, 'RUN_STATUS_CHANGED', '{"from": "PENDING", "to": "RUNNING", "error": null}'::jsonb
         from started_runs

@@ -134,7 +134,7 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
       insert into outbox (run_id, step_index, kind)
       select id, 0, 'action' from run
     ), created as (
-      -- history seq 1 (SPEC §12)
+      -- history seq 1 (docs/contract.md#run-history)
       insert into run_events (run_id, seq, type, data)
       select id, 1, 'RUN_CREATED', jsonb_build_object('workflowName', workflow_name, 'workflowVersion', workflow_version,
                                                       'correlationId', correlation_id, 'idempotencyKey', idempotency_key)

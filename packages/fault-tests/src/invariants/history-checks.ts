@@ -1,7 +1,7 @@
 import type { AttemptRecord, EventRecord, RunRecord, StepRecord, Violation } from './types.js';
 
 /**
- * A run's history (SPEC §12) against its rows: seq 1, 2, 3, … without a gap, RUN_CREATED first; the status changes
+ * A run's history (docs/contract.md#run-history) against its rows: seq 1, 2, 3, … without a gap, RUN_CREATED first; the status changes
  * replay (each from the previous one's to) to the run's final status, the last one carrying the final error of a
  * terminal run; and the ATTEMPT_FINISHED events are exactly the committed attempts (no event for an attempt whose
  * result was not committed, none missing).

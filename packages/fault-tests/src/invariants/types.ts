@@ -41,7 +41,7 @@ export interface OutboxRecord {
   lastError: Record<string, unknown> | null;
 }
 
-/** A run_events row (SPEC §12). */
+/** A run_events row (docs/contract.md#run-history). */
 export interface EventRecord {
   runId: string;
   seq: number;

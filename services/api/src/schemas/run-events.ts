@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { runIdSchema } from './run.js';
 
-/** Run history (SPEC §12): one event, a page of them, and the page's query. */
+/** Run history (docs/contract.md#run-history): one event, a page of them, and the page's query. */
 
 export const runEventSchema = z
   .object({
