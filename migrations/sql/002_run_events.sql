@@ -1,4 +1,4 @@
--- Run history (SPEC §12): every change of a run appended as an event, in the transaction of the change.
+-- Run history (docs/contract.md#run-history): every change of a run appended as an event, in the transaction of the change.
 -- workflow_runs.event_seq is the run's last seq; the one writer (packages/saga rowWrites, applied by
 -- packages/db applyRowWrites), the start and the claim advance it together with the events they append.
 -- Runs started before this migration have no history before it (event_seq starts at 0 for them).

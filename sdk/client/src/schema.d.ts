@@ -255,7 +255,7 @@ export interface components {
             /** Format: date-time */
             at: string;
             attempt: number | null;
-            /** @description Per type, every key present (SPEC §12) */
+            /** @description Per type, every key present (docs/contract.md#run-history) */
             data: {
                 [key: string]: unknown;
             };
