@@ -21,7 +21,9 @@ export const runEventSchema = z
     stepId: z.string().nullable(),
     kind: z.enum(['action', 'compensation']).nullable(),
     attempt: z.number().int().nullable(),
-    data: z.record(z.string(), z.unknown()).meta({ description: 'Per type, every key present (docs/contract.md#run-history)' }),
+    data: z
+      .record(z.string(), z.unknown())
+      .meta({ description: 'Per type, every key present (docs/contract.md#run-history)' }),
   })
   .meta({ id: 'RunEvent' });
 
