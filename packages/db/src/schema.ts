@@ -103,6 +103,7 @@ interface TableTypes {
   step_attempts: StepAttemptsTable;
   outbox: OutboxTable;
   run_events: RunEventsTable;
+  workflow_pauses: Db.WorkflowPauses;
 }
 
 export type WorkflowRunRow = Selectable<WorkflowRunsTable>;
