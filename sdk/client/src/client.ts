@@ -7,10 +7,13 @@ import {
   isTerminalRunStatus,
   type RunEvent,
   type RunEventsPage,
+  type RedriveAccepted,
+  type RunPauseState,
   type RunStatus,
   type RunView,
   type StartRunRequest,
   type WorkflowDefinition,
+  type WorkflowPauseState,
   type WorkflowRegistered,
 } from './types.js';
 
@@ -44,6 +47,11 @@ export interface WaitOptions {
   timeoutMs: number;
   /** Poll interval, default 250 ms. */
   intervalMs?: number;
+}
+
+/** Why an operator acts; kept in the run's history (OPERATOR_ACTION `reason`) and the API's log. */
+export interface OperatorActionOptions {
+  reason?: string;
 }
 
 export type SagaFlowClient = ReturnType<typeof createClient>;
@@ -81,6 +89,24 @@ export function createClient(options: ClientOptions) {
     /** `POST /v1/runs/{runId}/steps/{stepId}/retry`: re-run a FAILED action or a FAILED compensation (else 409). */
     async retryStep(runId: string, stepId: string): Promise<{ runId: string; stepId: string; status: RunStatus }> {
       return unwrap(await http.POST('/v1/runs/{runId}/steps/{stepId}/retry', { params: { path: { runId, stepId } } }));
+    },
+
+    /**
+     * `POST /v1/runs/{runId}/redrive`: run a FAILED run again from what failed — its FAILED compensation
+     * (COMPENSATION_FAILED), else its FAILED step — without naming the step. Not redrivable → SagaFlowError 409.
+     */
+    async redrive(runId: string, action: OperatorActionOptions = {}): Promise<RedriveAccepted> {
+      return unwrap(await http.POST('/v1/runs/{runId}/redrive', { params: { path: { runId } }, body: action }));
+    },
+
+    /** `POST /v1/runs/{runId}/pause`: no new attempt starts until resume (already paused: no-op; terminal → 409). */
+    async pause(runId: string, action: OperatorActionOptions = {}): Promise<RunPauseState> {
+      return unwrap(await http.POST('/v1/runs/{runId}/pause', { params: { path: { runId } }, body: action }));
+    },
+
+    /** `POST /v1/runs/{runId}/resume`: what became due while paused runs at once (not paused: no-op). */
+    async resume(runId: string, action: OperatorActionOptions = {}): Promise<RunPauseState> {
+      return unwrap(await http.POST('/v1/runs/{runId}/resume', { params: { path: { runId } }, body: action }));
     },
 
     /**
@@ -151,6 +177,28 @@ export function createClient(options: ClientOptions) {
           // openapi-fetch's Writable<> cannot map the recursive JsonValue of step bodies; the type is the same schema.
           const body = definition as never;
           return unwrap(await http.POST('/v1/admin/workflows', { headers: adminHeaders, body }));
+        },
+
+        /** `POST /v1/admin/workflows/{name}/pause`: starts are accepted but nothing of its runs is dispatched. */
+        async pause(name: string, action: OperatorActionOptions = {}): Promise<WorkflowPauseState> {
+          return unwrap(
+            await http.POST('/v1/admin/workflows/{name}/pause', {
+              params: { path: { name } },
+              headers: adminHeaders,
+              body: action,
+            }),
+          );
+        },
+
+        /** `POST /v1/admin/workflows/{name}/resume`: its runs' waiting work is dispatched again. */
+        async resume(name: string, action: OperatorActionOptions = {}): Promise<WorkflowPauseState> {
+          return unwrap(
+            await http.POST('/v1/admin/workflows/{name}/resume', {
+              params: { path: { name } },
+              headers: adminHeaders,
+              body: action,
+            }),
+          );
         },
       },
     },

@@ -55,6 +55,17 @@ const CONTRACT: Record<string, OperationContract> = {
   listRunEvents: { success: { 200: 'A page of the run history' }, errors: [400, 404] },
   cancelRun: { success: { 202: 'Cancellation accepted' }, errors: POST_ERRORS },
   retryStep: { success: { 202: 'Retry accepted' }, errors: POST_ERRORS },
+  redriveRun: { success: { 202: 'Redrive accepted' }, errors: POST_ERRORS },
+  pauseRun: { success: { 202: 'The run is paused (also when it already was)' }, errors: POST_ERRORS },
+  resumeRun: { success: { 202: 'The run is not paused (also when it was not)' }, errors: [400, 403, 404, 413, 415] },
+  pauseWorkflow: {
+    success: { 202: 'The workflow is paused (also when it already was)' },
+    errors: [400, 401, 403, 404, 413, 415, 429],
+  },
+  resumeWorkflow: {
+    success: { 202: 'The workflow is not paused (also when it was not)' },
+    errors: [400, 401, 403, 404, 413, 415, 429],
+  },
   registerWorkflow: {
     success: { 200: 'Identical definition already registered (no-op)', 201: 'Definition registered' },
     errors: [400, 401, 403, 409, 413, 415, 429],
