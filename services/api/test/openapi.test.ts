@@ -13,10 +13,15 @@ describe('the generated OpenAPI document', () => {
       '/health',
       '/ready',
       '/v1/admin/workflows',
+      '/v1/admin/workflows/{name}/pause',
+      '/v1/admin/workflows/{name}/resume',
       '/v1/runs/{runId}',
       '/v1/runs/{runId}/cancel',
       '/v1/runs/{runId}/events',
       '/v1/runs/{runId}/events/stream',
+      '/v1/runs/{runId}/pause',
+      '/v1/runs/{runId}/redrive',
+      '/v1/runs/{runId}/resume',
       '/v1/runs/{runId}/steps/{stepId}/retry',
       '/v1/workflows/{name}/start',
     ]);
@@ -27,6 +32,11 @@ describe('the generated OpenAPI document', () => {
       ['/v1/workflows/{name}/start', 'post'],
       ['/v1/runs/{runId}/cancel', 'post'],
       ['/v1/runs/{runId}/steps/{stepId}/retry', 'post'],
+      ['/v1/runs/{runId}/redrive', 'post'],
+      ['/v1/runs/{runId}/pause', 'post'],
+      ['/v1/runs/{runId}/resume', 'post'],
+      ['/v1/admin/workflows/{name}/pause', 'post'],
+      ['/v1/admin/workflows/{name}/resume', 'post'],
     ] as const) {
       const responses = op(path, method).responses as Json;
       expect(responses['202']).toBeDefined();

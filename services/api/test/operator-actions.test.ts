@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, SagaFlowError, type SagaFlowClient } from '@sagaflow/client';
-import { readRunEvents, type Db } from '@sagaflow/db';
+import { cancelRunAction, pauseRun, readRunEvents, redriveRun, type Db } from '@sagaflow/db';
 import { createTestDatabase } from '@sagaflow/db/testing';
 import { loadConfig } from '../src/env.js';
 import { startServer, type RunningApi } from '../src/start-server.js';
@@ -301,6 +301,54 @@ describe('POST /v1/runs/{runId}/steps/{stepId}/retry', () => {
     expect((await lastEvents(runId, 2)).map((e) => [e.type, e.data['action'] ?? e.data['to']])).toEqual([
       ['OPERATOR_ACTION', 'retry-step'],
       ['RUN_STATUS_CHANGED', 'RUNNING'],
+    ]);
+  });
+});
+
+describe('the action functions a bulk operation calls (@sagaflow/db)', () => {
+  const operationId = '0190a0b0-0000-7000-8000-000000000042';
+
+  it('cancelRunAction with an operationId: OPERATOR_ACTION cancel, then CANCEL_REQUESTED with the reason', async () => {
+    const runId = await newRun();
+    expect(await cancelRunAction(testDb.db, runId, { reason: 'bulk cancel', operationId })).toMatchObject({
+      applied: true,
+      runId,
+      status: 'CANCELLED',
+      paused: false,
+    });
+    expect((await lastEvents(runId, 3)).map((e) => [e.type, e.data])).toEqual([
+      ['OPERATOR_ACTION', { action: 'cancel', reason: 'bulk cancel', operationId }],
+      ['CANCEL_REQUESTED', { reason: 'bulk cancel' }],
+      ['RUN_STATUS_CHANGED', expect.objectContaining({ from: 'PENDING', to: 'CANCELLED' }) as unknown],
+    ]);
+    expect(await cancelRunAction(testDb.db, runId, { operationId })).toMatchObject({
+      applied: false,
+      code: 'CONFLICT',
+      status: 'CANCELLED',
+    });
+    expect(await cancelRunAction(testDb.db, UNKNOWN_RUN)).toMatchObject({ applied: false, code: 'NOT_FOUND' });
+  });
+
+  it("runs inside the caller's transaction: a rollback undoes the action", async () => {
+    const runId = await newRun();
+    await failFirstStep(testDb.db, runId);
+    const rolledBack = new Error('roll back');
+    await expect(
+      testDb.db.transaction().execute(async (trx) => {
+        expect(await redriveRun(trx, runId, { operationId })).toMatchObject({ applied: true });
+        throw rolledBack;
+      }),
+    ).rejects.toBe(rolledBack);
+    expect((await client.runs.get(runId)).run.status).toBe('FAILED');
+    await testDb.db.transaction().execute(async (trx) => {
+      expect(await redriveRun(trx, runId, { operationId })).toMatchObject({ applied: true, status: 'RUNNING' });
+      expect(await pauseRun(trx, runId, { operationId })).toMatchObject({ applied: true, paused: true });
+    });
+    expect((await client.runs.get(runId)).run).toMatchObject({ status: 'RUNNING', paused: true });
+    expect((await lastEvents(runId, 3)).map((e) => e.data['action'] ?? e.data['to'])).toEqual([
+      'redrive',
+      'RUNNING',
+      'pause',
     ]);
   });
 });
