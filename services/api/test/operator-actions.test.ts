@@ -1,11 +1,21 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, SagaFlowError, type SagaFlowClient } from '@sagaflow/client';
-import { cancelRunAction, pauseRun, readRunEvents, redriveRun, type Db } from '@sagaflow/db';
+import {
+  cancelRunAction,
+  isWorkflowPaused,
+  listPausedWorkflows,
+  pauseRun,
+  readRunEvents,
+  redriveRun,
+  type Db,
+} from '@sagaflow/db';
 import { createTestDatabase } from '@sagaflow/db/testing';
 import { loadConfig } from '../src/env.js';
 import { startServer, type RunningApi } from '../src/start-server.js';
-import { ADMIN_TOKEN, makeDefinition } from './helpers.js';
+import { createLogger } from '@sagaflow/observability';
+import { ADMIN_TOKEN, buildTestApp, makeDefinition } from './helpers.js';
+import { createLogCapture } from './observability/log-capture.js';
 
 /**
  * Redrive, pause/resume of a run and of a workflow (docs/api.md#operator-actions) through the SDK against a listening
@@ -264,6 +274,9 @@ describe('POST /v1/admin/workflows/{name}/pause and /resume', () => {
       paused: true,
     });
     expect(await client.admin.workflows.pause(paused.name)).toEqual({ name: paused.name, paused: true });
+    expect(await isWorkflowPaused(testDb.db, paused.name)).toBe(true);
+    expect(await isWorkflowPaused(testDb.db, definition.name)).toBe(false);
+    expect(await listPausedWorkflows(testDb.db)).toEqual(new Set([paused.name]));
     const { runId, status } = await client.workflows.start(paused.name, { input: {} });
     expect(status).toBe('PENDING');
     const item = () =>
@@ -276,6 +289,7 @@ describe('POST /v1/admin/workflows/{name}/pause and /resume', () => {
 
     expect(await client.admin.workflows.resume(paused.name)).toEqual({ name: paused.name, paused: false });
     expect((await item()).rows).toEqual([{ held: false }]);
+    expect(await isWorkflowPaused(testDb.db, paused.name)).toBe(false);
     expect(await client.admin.workflows.resume(paused.name)).toEqual({ name: paused.name, paused: false });
   });
 
@@ -350,5 +364,44 @@ describe('the action functions a bulk operation calls (@sagaflow/db)', () => {
       'RUNNING',
       'pause',
     ]);
+  });
+});
+
+describe('logs', () => {
+  it("every operator action logs one info line 'operator action' with its outcome", async () => {
+    const capture = createLogCapture();
+    const logger = createLogger({
+      name: 'sagaflow-api',
+      level: 'info',
+      sensitive: false,
+      destination: capture.destination,
+    });
+    const app = buildTestApp(testDb.db, { logger });
+    try {
+      const runId = await newRun();
+      const post = (url: string, payload: object = {}, headers: Record<string, string> = {}) =>
+        app.inject({ method: 'POST', url, payload, headers });
+      expect((await post(`/v1/runs/${runId}/pause`, { reason: 'look' })).statusCode).toBe(202);
+      expect((await post(`/v1/runs/${runId}/pause`)).statusCode).toBe(202);
+      expect((await post(`/v1/runs/${runId}/redrive`)).statusCode).toBe(409);
+      expect((await post(`/v1/runs/${runId}/resume`)).statusCode).toBe(202);
+      const admin = { 'x-admin-token': ADMIN_TOKEN };
+      expect((await post(`/v1/admin/workflows/${definition.name}/pause`, {}, admin)).statusCode).toBe(202);
+      expect((await post(`/v1/admin/workflows/${definition.name}/resume`, {}, admin)).statusCode).toBe(202);
+      const lines = capture.records().filter((r) => r['msg'] === 'operator action');
+      expect(lines.map((r) => [r['level'], r['action'], r['outcome']])).toEqual([
+        [30, 'pause', 'applied'],
+        [30, 'pause', 'noop'],
+        [30, 'redrive', 'refused'],
+        [30, 'resume', 'applied'],
+        [30, 'pause-workflow', 'applied'],
+        [30, 'resume-workflow', 'applied'],
+      ]);
+      expect(lines[0]).toMatchObject({ runId, reason: 'look', workflowName: definition.name, paused: true });
+      expect(lines[2]).toMatchObject({ runId, why: expect.stringContaining('only FAILED runs') as unknown });
+      expect(lines[5]).toMatchObject({ workflowName: definition.name, items: expect.any(Number) as unknown });
+    } finally {
+      await app.close();
+    }
   });
 });
