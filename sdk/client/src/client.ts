@@ -17,6 +17,11 @@ import {
 export interface ClientOptions {
   /** Where the API listens, e.g. `http://localhost:3000`. */
   baseUrl: string;
+  /**
+   * An API key of the server's SAGAFLOW_API_KEYS, sent as `authorization: Bearer <key>` on every call (the event
+   * stream too). Its role (client, operator, admin) decides what the client may do: a lower one → SagaFlowError 403.
+   */
+  apiKey?: string;
   /** Sent as `x-admin-token` on admin calls only. */
   adminToken?: string;
   /** A custom fetch (default: the global fetch). npm-undici's fetch works too. */
@@ -61,8 +66,10 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** A typed client for the SagaFlow REST API. Every non-2xx answer rejects with `SagaFlowError`. */
 export function createClient(options: ClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const authHeaders: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const http = createFetchClient<paths>({
     baseUrl,
+    headers: authHeaders,
     ...(options.fetch ? { fetch: adaptFetch(options.fetch) } : {}),
   });
   const adminHeaders = options.adminToken ? { 'x-admin-token': options.adminToken } : undefined;
@@ -105,7 +112,7 @@ export function createClient(options: ClientOptions) {
      * dropped connection (Last-Event-ID): `for await (const event of client.runs.watch(runId)) …`.
      */
     watch(runId: string, watch: WatchOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
-      return watchRunEvents(options.fetch ?? globalThis.fetch, baseUrl, runId, watch);
+      return watchRunEvents(options.fetch ?? globalThis.fetch, baseUrl, runId, watch, authHeaders);
     },
 
     /** Polls `runs.get` until the run is terminal; resolves with that view, rejects after `timeoutMs`. */

@@ -49,7 +49,7 @@ export interface paths {
         put?: never;
         /**
          * Register a workflow definition
-         * @description Definitions are immutable: the identical document again is a no-op (200), a different document under an existing name+version is a 409. Needs `x-admin-token`; rate limited per client.
+         * @description Definitions are immutable: the identical document again is a no-op (200), a different document under an existing name+version is a 409. Rate limited per client. Needs the `admin` role (docs/security.md).
          */
         post: operations["registerWorkflow"];
         delete?: never;
@@ -65,7 +65,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a run and its steps */
+        /**
+         * Get a run and its steps
+         * @description Needs the `client` role (docs/security.md).
+         */
         get: operations["getRun"];
         put?: never;
         post?: never;
@@ -86,7 +89,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a PENDING or RUNNING run
-         * @description Succeeded steps are compensated first; the run ends CANCELLED. Terminal runs are a 409.
+         * @description Succeeded steps are compensated first; the run ends CANCELLED. Terminal runs are a 409. Needs the `operator` role (docs/security.md).
          */
         post: operations["cancelRun"];
         delete?: never;
@@ -104,7 +107,7 @@ export interface paths {
         };
         /**
          * A page of a run's history, optionally waiting for the next event (long poll)
-         * @description Events with seq > `after`, in order. With none and `waitMs` > 0, answers as soon as one commits (on any API instance), or empty after `waitMs`; a terminal run with nothing newer answers at once.
+         * @description Events with seq > `after`, in order. With none and `waitMs` > 0, answers as soon as one commits (on any API instance), or empty after `waitMs`; a terminal run with nothing newer answers at once. Needs the `client` role (docs/security.md).
          */
         get: operations["listRunEvents"];
         put?: never;
@@ -124,7 +127,7 @@ export interface paths {
         };
         /**
          * A run's history as Server-Sent Events: replayed from `Last-Event-ID` / `after`, then live
-         * @description Each event as `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>` (the same JSON as the list). A `: ping` comment every 15 s of silence; after the terminal run's last event, `event: end` with `data: {}` and the stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream.
+         * @description Each event as `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>` (the same JSON as the list). A `: ping` comment every 15 s of silence; after the terminal run's last event, `event: end` with `data: {}` and the stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream. Needs the `client` role (docs/security.md).
          */
         get: operations["streamRunEvents"];
         put?: never;
@@ -146,7 +149,7 @@ export interface paths {
         put?: never;
         /**
          * Retry a FAILED step action or a FAILED compensation
-         * @description Run FAILED with STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and this step FAILED: the step runs again and the run goes on (RUNNING). Run FAILED with COMPENSATION_FAILED and this compensation FAILED: it runs again and unwinding resumes (COMPENSATING). Anything else is a 409 with the reason.
+         * @description Run FAILED with STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and this step FAILED: the step runs again and the run goes on (RUNNING). Run FAILED with COMPENSATION_FAILED and this compensation FAILED: it runs again and unwinding resumes (COMPENSATING). Anything else is a 409 with the reason. Needs the `operator` role (docs/security.md).
          */
         post: operations["retryStep"];
         delete?: never;
@@ -166,7 +169,7 @@ export interface paths {
         put?: never;
         /**
          * Start a run of a workflow
-         * @description Creates a PENDING run of the workflow (the highest semver version when `version` is omitted). With `idempotency-key`, the same key and body return the same run; a different body is a 409.
+         * @description Creates a PENDING run of the workflow (the highest semver version when `version` is omitted). With `idempotency-key`, the same key and body return the same run; a different body is a 409. With API keys, idempotency keys are scoped to the calling API key. Needs the `client` role (docs/security.md).
          */
         post: operations["startRun"];
         delete?: never;
@@ -400,7 +403,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Cross-site request refused: `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the API's own nor listed in SAGAFLOW_ALLOWED_ORIGINS */
+        /** @description The key's role is below the endpoint's (`x-sagaflow-role`), or a cross-site request refused: `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the API's own nor listed in SAGAFLOW_ALLOWED_ORIGINS */
         Forbidden: {
             headers: {
                 "x-correlation-id": components["headers"]["CorrelationId"];
@@ -440,7 +443,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Rate limited (failed admin-token checks count too) */
+        /** @description Rate limited: the admin endpoints per client, and any request with a credential after too many failed credential checks from the client */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -451,7 +454,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Missing or wrong `x-admin-token` */
+        /** @description Missing or unknown credential: with SAGAFLOW_API_KEYS, an API key (`authorization: Bearer <key>`) or `x-admin-token` on every /v1 endpoint; without, `x-admin-token` on the admin endpoints */
         Unauthorized: {
             headers: {
                 "x-correlation-id": components["headers"]["CorrelationId"];
@@ -604,7 +607,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -631,11 +637,13 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -666,7 +674,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -698,7 +709,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -727,11 +741,13 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -766,11 +782,13 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };

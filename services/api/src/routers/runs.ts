@@ -30,6 +30,7 @@ function recordTransition(ctx: Context, transition: RunTransition, extra: Record
 export const runsRouter = createRouter({
   get: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'GET',
         path: '/v1/runs/{runId}',
@@ -50,6 +51,7 @@ export const runsRouter = createRouter({
 
   events: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'GET',
         path: '/v1/runs/{runId}/events',
@@ -91,6 +93,7 @@ export const runsRouter = createRouter({
 
   cancel: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/cancel',
@@ -106,13 +109,14 @@ export const runsRouter = createRouter({
     .output(startRunOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const result = await cancelRunWithTransition(ctx.db, input.runId);
-      recordTransition(ctx, result.transition, { reason: 'cancel requested' });
+      recordTransition(ctx, result.transition, { reason: 'cancel requested', by: ctx.principal });
       ctx.status = 202;
       return { runId: result.runId, status: result.status };
     }),
 
   retryStep: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/steps/{stepId}/retry',
@@ -131,7 +135,11 @@ export const runsRouter = createRouter({
     .output(retryStepOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const result = await retryStepWithTransition(ctx.db, input.runId, input.stepId);
-      recordTransition(ctx, result.transition, { stepId: result.stepId, reason: 'step retry requested' });
+      recordTransition(ctx, result.transition, {
+        stepId: result.stepId,
+        reason: 'step retry requested',
+        by: ctx.principal,
+      });
       ctx.status = 202;
       return { runId: result.runId, stepId: result.stepId, status: result.status };
     }),
