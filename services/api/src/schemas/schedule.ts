@@ -13,11 +13,9 @@ export const scheduleIdSchema = slugSchema.meta({
 
 export const scheduleIdInputSchema = z.object({ id: scheduleIdSchema });
 
-const overlapSchema = z
-  .enum(['skip', 'allow'])
-  .meta({
-    description: '`skip`: a fire time is skipped while the previous run is not terminal; `allow`: it starts anyway',
-  });
+const overlapSchema = z.enum(['skip', 'allow']).meta({
+  description: '`skip`: a fire time is skipped while the previous run is not terminal; `allow`: it starts anyway',
+});
 
 const scheduleFields = {
   workflowName: slugSchema.meta({ description: 'Workflow to start', example: 'order-processing' }),
