@@ -9,6 +9,9 @@ import {
   type RunEventsPage,
   type RunStatus,
   type RunView,
+  type Schedule,
+  type ScheduleRequest,
+  type ScheduleTriggered,
   type StartRunRequest,
   type WorkflowDefinition,
   type WorkflowRegistered,
@@ -158,6 +161,62 @@ export function createClient(options: ClientOptions) {
           // openapi-fetch's Writable<> cannot map the recursive JsonValue of step bodies; the type is the same schema.
           const body = definition as never;
           return unwrap(await http.POST('/v1/admin/workflows', { headers: adminHeaders, body }));
+        },
+      },
+      schedules: {
+        /**
+         * `PUT /v1/admin/schedules/{id}`: create (`created` true, 201) or replace (false, 200) a schedule. An invalid
+         * cron or time zone, or an unknown workflow, → SagaFlowError 400 naming it.
+         */
+        async put(id: string, body: ScheduleRequest): Promise<Schedule & { created: boolean }> {
+          const result = await http.PUT('/v1/admin/schedules/{id}', {
+            headers: adminHeaders,
+            params: { path: { id } },
+            body,
+          });
+          return { ...unwrap(result), created: result.response.status === 201 };
+        },
+
+        /** `GET /v1/admin/schedules/{id}` (404 → SagaFlowError NOT_FOUND). */
+        async get(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.GET('/v1/admin/schedules/{id}', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `GET /v1/admin/schedules`: every schedule, by id. */
+        async list(): Promise<Schedule[]> {
+          return unwrap(await http.GET('/v1/admin/schedules', { headers: adminHeaders })).items;
+        },
+
+        /** `POST /v1/admin/schedules/{id}/pause`: no fire until resumed (`nextFireAt` null). */
+        async pause(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/pause', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `POST /v1/admin/schedules/{id}/resume`: fires again from the first fire time after now. */
+        async resume(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/resume', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `POST /v1/admin/schedules/{id}/trigger`: one run now, whatever the overlap policy. */
+        async trigger(id: string): Promise<ScheduleTriggered> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/trigger', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `DELETE /v1/admin/schedules/{id}` (204; unknown → SagaFlowError NOT_FOUND). */
+        async delete(id: string): Promise<void> {
+          const result = await http.DELETE('/v1/admin/schedules/{id}', {
+            headers: adminHeaders,
+            params: { path: { id } },
+          });
+          if (!result.response.ok) throw toSagaFlowError(result.response, result.error);
         },
       },
     },

@@ -38,6 +38,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every schedule, by id
+         * @description Each with its next and last fire time. Needs `x-admin-token`.
+         */
+        get: operations["listSchedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A schedule
+         * @description Unknown id → 404. Needs `x-admin-token`.
+         */
+        get: operations["getSchedule"];
+        /**
+         * Create (201) or replace (200) a schedule
+         * @description The cron is read in `timezone` (IANA, default UTC); 5 fields (minutes) or 6 (seconds first). An invalid cron or time zone, or an unknown workflow or version, is a 400 naming it. Unchanged cron and time zone keep the next fire time; otherwise it is the first after now. Needs `x-admin-token`.
+         */
+        put: operations["putSchedule"];
+        post?: never;
+        /**
+         * Delete a schedule
+         * @description No fire follows; runs it started are not touched. Unknown id → 404. Needs `x-admin-token`.
+         */
+        delete: operations["deleteSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/schedules/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a schedule
+         * @description No fire time is due while paused (`nextFireAt` null); pausing a paused one is a no-op. Needs `x-admin-token`.
+         */
+        post: operations["pauseSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/schedules/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a schedule
+         * @description Fires again from the first fire time after now; the fire times that passed while paused are not fired. Resuming a schedule that is not paused is a no-op. Needs `x-admin-token`.
+         */
+        post: operations["resumeSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/schedules/{id}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start one run of a schedule now
+         * @description Outside the cron times, whatever the overlap policy, paused or not; idempotency key and correlation id `schedule:<id>:trigger:<time ISO>`. Moves `lastFireAt` and `lastRunId`. Needs `x-admin-token`.
+         */
+        post: operations["triggerSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/workflows": {
         parameters: {
             query?: never;
@@ -283,6 +391,88 @@ export interface components {
             run: components["schemas"]["Run"];
             /** @description In definition order */
             steps: components["schemas"]["Step"][];
+        };
+        Schedule: {
+            /** @description Each run's context */
+            context: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            cron: string;
+            id: string;
+            /** @description Each run's input */
+            input: {
+                [key: string]: unknown;
+            };
+            /** @description The fire time (or trigger time) of the last run started; skips do not move it */
+            lastFireAt: string | null;
+            lastRunId: string | null;
+            /** @description Fire times that passed while no engine ran (only the latest of them fired) */
+            missedCount: number;
+            /** @description The next fire time; null while paused */
+            nextFireAt: string | null;
+            /**
+             * @description `skip`: a fire time is skipped while the previous run is not terminal; `allow`: it starts anyway
+             * @enum {string}
+             */
+            overlap: "skip" | "allow";
+            paused: boolean;
+            /** @description Fire times skipped by `overlap: skip` */
+            skippedCount: number;
+            timezone: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description null: the highest registered version at each fire */
+            version: string | null;
+            workflowName: string;
+        };
+        ScheduleList: {
+            items: components["schemas"]["Schedule"][];
+        };
+        ScheduleRequest: {
+            /** @description Each run's context */
+            context?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description 5 fields (minute precision) or 6 (the first is seconds); croner syntax, nicknames such as `@daily` accepted
+             * @example 0 9 * * MON-FRI
+             */
+            cron: string;
+            /** @description Each run's input */
+            input: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description default `skip`
+             * @enum {string}
+             */
+            overlap?: "skip" | "allow";
+            /** @description default false */
+            paused?: boolean;
+            /**
+             * @description IANA time zone the cron is read in (default UTC)
+             * @example Europe/Madrid
+             */
+            timezone?: string;
+            /** @description Workflow version; the highest registered version at each fire when omitted */
+            version?: string;
+            /**
+             * @description Workflow to start
+             * @example order-processing
+             */
+            workflowName: string;
+        };
+        ScheduleTriggered: {
+            /** Format: date-time */
+            firedAt: string;
+            /** @description `schedule:<id>:trigger:<firedAt>`, also the correlation id */
+            idempotencyKey: string;
+            /** Format: uuid */
+            runId: string;
+            scheduleId: string;
+            workflowName: string;
         };
         StartRunRequest: {
             /** @description Run context, available to templates as `context` */
@@ -539,6 +729,226 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+        };
+    };
+    listSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every schedule */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    putSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description Schedule replaced */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description Schedule created */
+            201: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    pauseSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paused (no-op when already paused) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    resumeSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Resumed (no-op when not paused) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    triggerSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Run started */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleTriggered"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
     };
     registerWorkflow: {

@@ -14,6 +14,9 @@ export type WorkflowRegistered = components['schemas']['WorkflowRegistered'];
 export type ErrorBody = components['schemas']['Error'];
 export type RunEvent = components['schemas']['RunEvent'];
 export type RunEventsPage = components['schemas']['RunEventsPage'];
+export type Schedule = components['schemas']['Schedule'];
+export type ScheduleRequest = components['schemas']['ScheduleRequest'];
+export type ScheduleTriggered = components['schemas']['ScheduleTriggered'];
 
 /** Statuses after which a run never changes again (docs/contract.md#run-lifecycle). */
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED', 'CANCELLED'];

@@ -69,6 +69,17 @@ const CONTRACT: Record<string, OperationContract> = {
     errors: [400, 401, 403, 409, 413, 415, 429],
     requestSchemaName: 'WorkflowDefinition',
   },
+  putSchedule: {
+    success: { 200: 'Schedule replaced', 201: 'Schedule created' },
+    errors: [400, 401, 403, 413, 415, 429],
+    requestSchemaName: 'ScheduleRequest',
+  },
+  listSchedules: { success: { 200: 'Every schedule' }, errors: [401, 429] },
+  getSchedule: { success: { 200: 'The schedule' }, errors: [400, 401, 404, 429] },
+  pauseSchedule: { success: { 202: 'Paused (no-op when already paused)' }, errors: [400, 401, 403, 404, 415, 429] },
+  resumeSchedule: { success: { 202: 'Resumed (no-op when not paused)' }, errors: [400, 401, 403, 404, 415, 429] },
+  triggerSchedule: { success: { 202: 'Run started' }, errors: [400, 401, 403, 404, 409, 415, 429] },
+  deleteSchedule: { success: { 204: 'Deleted' }, errors: [400, 401, 403, 404, 429] },
   getHealth: { success: { 200: 'Alive' }, errors: [] },
   getReadiness: { success: { 200: 'Ready', 503: 'Not ready; `checks` names what failed' }, errors: [] },
 };
@@ -135,7 +146,9 @@ function rewriteOperation(operation: Json, namedSchemas: Json, roles: Map<string
   const headers = { 'x-correlation-id': { $ref: '#/components/headers/CorrelationId' } };
   const responses: Json = {};
   for (const [status, description] of Object.entries(contract.success)) {
-    responses[status] = { description, headers, content: generated.content };
+    // a 204 has no body
+    responses[status] =
+      status === '204' ? { description, headers } : { description, headers, content: generated.content };
   }
   const errors = access['x-sagaflow-role'] === 'public' ? contract.errors : [...contract.errors, ...ACCESS_ERRORS];
   for (const status of [...errors, 500]) {

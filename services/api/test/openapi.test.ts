@@ -12,6 +12,11 @@ describe('the generated OpenAPI document', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/health',
       '/ready',
+      '/v1/admin/schedules',
+      '/v1/admin/schedules/{id}',
+      '/v1/admin/schedules/{id}/pause',
+      '/v1/admin/schedules/{id}/resume',
+      '/v1/admin/schedules/{id}/trigger',
       '/v1/admin/workflows',
       '/v1/runs/{runId}',
       '/v1/runs/{runId}/cancel',
@@ -45,6 +50,27 @@ describe('the generated OpenAPI document', () => {
     ]);
     expect(register['429'].$ref).toBe('#/components/responses/TooManyRequests');
     expect(doc.components.responses.TooManyRequests.headers['Retry-After']).toBeDefined();
+  });
+
+  it('says what the schedule routes answer: 201 + 200 for PUT, 202 for pause/resume/trigger, 204 without a body for DELETE', () => {
+    expect(Object.keys(op('/v1/admin/schedules/{id}', 'put').responses)).toEqual(
+      expect.arrayContaining(['200', '201']),
+    );
+    for (const action of ['pause', 'resume', 'trigger']) {
+      const responses = op(`/v1/admin/schedules/{id}/${action}`, 'post').responses as Json;
+      expect(responses['202']).toBeDefined();
+      expect(responses['200']).toBeUndefined();
+    }
+    const deleted = op('/v1/admin/schedules/{id}', 'delete').responses as Json;
+    expect(deleted['204']).toBeDefined();
+    expect(deleted['204'].content).toBeUndefined();
+    for (const [path, method] of [
+      ['/v1/admin/schedules', 'get'],
+      ['/v1/admin/schedules/{id}', 'put'],
+      ['/v1/admin/schedules/{id}', 'delete'],
+    ] as const) {
+      expect(op(path, method).security).toEqual([{ adminToken: [] }]);
+    }
   });
 
   it('documents the real error body on every error response', () => {
