@@ -47,7 +47,7 @@ export interface paths {
         };
         /**
          * Every schedule, by id
-         * @description Each with its next and last fire time. Needs `x-admin-token`.
+         * @description Each with its next and last fire time. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
          */
         get: operations["listSchedules"];
         put?: never;
@@ -67,18 +67,18 @@ export interface paths {
         };
         /**
          * A schedule
-         * @description Unknown id → 404. Needs `x-admin-token`.
+         * @description Unknown id → 404. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
          */
         get: operations["getSchedule"];
         /**
          * Create (201) or replace (200) a schedule
-         * @description The cron is read in `timezone` (IANA, default UTC); 5 fields (minutes) or 6 (seconds first). An invalid cron or time zone, or an unknown workflow or version, is a 400 naming it. Unchanged cron and time zone keep the next fire time; otherwise it is the first after now. Needs `x-admin-token`.
+         * @description The cron is read in `timezone` (IANA, default UTC); 5 fields (minutes) or 6 (seconds first). An invalid cron or time zone, or an unknown workflow or version, is a 400 naming it. Unchanged cron and time zone keep the next fire time; otherwise it is the first after now. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
          */
         put: operations["putSchedule"];
         post?: never;
         /**
          * Delete a schedule
-         * @description No fire follows; runs it started are not touched. Unknown id → 404. Needs `x-admin-token`.
+         * @description No fire follows; runs it started are not touched. Unknown id → 404. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
          */
         delete: operations["deleteSchedule"];
         options?: never;
@@ -97,7 +97,7 @@ export interface paths {
         put?: never;
         /**
          * Pause a schedule
-         * @description No fire time is due while paused (`nextFireAt` null); pausing a paused one is a no-op. Needs `x-admin-token`.
+         * @description No fire time is due while paused (`nextFireAt` null); pausing a paused one is a no-op. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
          */
         post: operations["pauseSchedule"];
         delete?: never;
@@ -117,7 +117,7 @@ export interface paths {
         put?: never;
         /**
          * Resume a schedule
-         * @description Fires again from the first fire time after now; the fire times that passed while paused are not fired. Resuming a schedule that is not paused is a no-op. Needs `x-admin-token`.
+         * @description Fires again from the first fire time after now; the fire times that passed while paused are not fired. Resuming a schedule that is not paused is a no-op. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
          */
         post: operations["resumeSchedule"];
         delete?: never;
@@ -137,7 +137,7 @@ export interface paths {
         put?: never;
         /**
          * Start one run of a schedule now
-         * @description Outside the cron times, whatever the overlap policy, paused or not; idempotency key and correlation id `schedule:<id>:trigger:<time ISO>`. Moves `lastFireAt` and `lastRunId`. Needs `x-admin-token`.
+         * @description Outside the cron times, whatever the overlap policy, paused or not; idempotency key and correlation id `schedule:<id>:trigger:<time ISO>`. Moves `lastFireAt` and `lastRunId`. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
          */
         post: operations["triggerSchedule"];
         delete?: never;
@@ -751,6 +751,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -779,6 +780,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
