@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { definitionChecksum, findDestinationIssues, workflowDefinitionSchema } from '@sagaflow/definitions';
 import { pauseWorkflow, registerDefinition, resumeWorkflow } from '@sagaflow/db';
-import { adminProcedure, createRouter } from '../trpc.js';
+import { createRouter, publicProcedure } from '../trpc.js';
 import { findUnstorableJson } from '../schemas/json.js';
 import { registerWorkflowOutputSchema } from '../schemas/workflow.js';
 import { workflowPauseInputSchema, workflowPauseStateSchema } from '../schemas/run.js';
@@ -13,8 +13,9 @@ const registerWorkflowInputSchema = workflowDefinitionSchema.superRefine((defini
 });
 
 export const adminRouter = createRouter({
-  registerWorkflow: adminProcedure
+  registerWorkflow: publicProcedure
     .meta({
+      role: 'admin',
       openapi: {
         method: 'POST',
         path: '/v1/admin/workflows',
@@ -23,7 +24,7 @@ export const adminRouter = createRouter({
         summary: 'Register a workflow definition',
         description:
           'Definitions are immutable: the identical document again is a no-op (200), a different document under an ' +
-          'existing name+version is a 409. Needs `x-admin-token`; rate limited per client.',
+          'existing name+version is a 409. Rate limited per client.',
         protect: true,
       },
     })
@@ -37,13 +38,17 @@ export const adminRouter = createRouter({
         throw new TRPCError({ code: 'BAD_REQUEST', message });
       }
       const { created } = await registerDefinition(ctx.db, input);
-      ctx.log.info({ workflowName: input.name, workflowVersion: input.version, created }, 'workflow registered');
+      ctx.log.info(
+        { workflowName: input.name, workflowVersion: input.version, created, by: ctx.principal },
+        'workflow registered',
+      );
       ctx.status = created ? 201 : 200;
       return { name: input.name, version: input.version, checksum: definitionChecksum(input), created };
     }),
 
-  pauseWorkflow: adminProcedure
+  pauseWorkflow: publicProcedure
     .meta({
+      role: 'admin',
       openapi: {
         method: 'POST',
         path: '/v1/admin/workflows/{name}/pause',
@@ -62,15 +67,22 @@ export const adminRouter = createRouter({
     .mutation(async ({ ctx, input }) => {
       const result = await pauseWorkflow(ctx.db, input.name, { reason: input.reason ?? null });
       ctx.log.info(
-        { action: 'pause-workflow', workflowName: input.name, reason: input.reason ?? null, ...outcome(result) },
+        {
+          action: 'pause-workflow',
+          workflowName: input.name,
+          reason: input.reason ?? null,
+          by: ctx.principal,
+          ...outcome(result),
+        },
         'operator action',
       );
       ctx.status = 202;
       return { name: result.name, paused: result.paused };
     }),
 
-  resumeWorkflow: adminProcedure
+  resumeWorkflow: publicProcedure
     .meta({
+      role: 'admin',
       openapi: {
         method: 'POST',
         path: '/v1/admin/workflows/{name}/resume',
@@ -89,7 +101,13 @@ export const adminRouter = createRouter({
     .mutation(async ({ ctx, input }) => {
       const result = await resumeWorkflow(ctx.db, input.name);
       ctx.log.info(
-        { action: 'resume-workflow', workflowName: input.name, reason: input.reason ?? null, ...outcome(result) },
+        {
+          action: 'resume-workflow',
+          workflowName: input.name,
+          reason: input.reason ?? null,
+          by: ctx.principal,
+          ...outcome(result),
+        },
         'operator action',
       );
       ctx.status = 202;

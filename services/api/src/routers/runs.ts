@@ -47,7 +47,7 @@ function settleOperatorAction(
   result: OperatorActionResult | OperatorSkipped,
   extra: Record<string, unknown> = {},
 ): void {
-  const fields = { action, reason: reason ?? null, operationId: null, ...extra };
+  const fields = { action, reason: reason ?? null, operationId: null, by: ctx.principal, ...extra };
   if (result.applied) {
     ctx.runLog(result.transition).info({ ...fields, outcome: 'applied', paused: result.paused }, 'operator action');
     if (result.transition.from !== result.transition.to)
@@ -69,6 +69,7 @@ function pauseState(result: OperatorActionResult): { runId: string; status: RunS
 export const runsRouter = createRouter({
   get: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'GET',
         path: '/v1/runs/{runId}',
@@ -89,6 +90,7 @@ export const runsRouter = createRouter({
 
   events: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'GET',
         path: '/v1/runs/{runId}/events',
@@ -130,6 +132,7 @@ export const runsRouter = createRouter({
 
   cancel: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/cancel',
@@ -145,13 +148,14 @@ export const runsRouter = createRouter({
     .output(startRunOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const result = await cancelRunWithTransition(ctx.db, input.runId);
-      recordTransition(ctx, result.transition, { reason: 'cancel requested' });
+      recordTransition(ctx, result.transition, { reason: 'cancel requested', by: ctx.principal });
       ctx.status = 202;
       return { runId: result.runId, status: result.status };
     }),
 
   retryStep: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/steps/{stepId}/retry',
@@ -170,13 +174,18 @@ export const runsRouter = createRouter({
     .output(retryStepOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const result = await retryStepWithTransition(ctx.db, input.runId, input.stepId);
-      recordTransition(ctx, result.transition, { stepId: result.stepId, reason: 'step retry requested' });
+      recordTransition(ctx, result.transition, {
+        stepId: result.stepId,
+        reason: 'step retry requested',
+        by: ctx.principal,
+      });
       ctx.status = 202;
       return { runId: result.runId, stepId: result.stepId, status: result.status };
     }),
 
   redrive: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/redrive',
@@ -204,6 +213,7 @@ export const runsRouter = createRouter({
 
   pause: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/pause',
@@ -229,6 +239,7 @@ export const runsRouter = createRouter({
 
   resume: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/resume',

@@ -50,6 +50,7 @@ function describePayload(
 export const workflowsRouter = createRouter({
   start: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'POST',
         path: '/v1/workflows/{name}/start',
@@ -58,7 +59,8 @@ export const workflowsRouter = createRouter({
         summary: 'Start a run of a workflow',
         description:
           'Creates a PENDING run of the workflow (the highest semver version when `version` is omitted). ' +
-          'With `idempotency-key`, the same key and body return the same run; a different body is a 409.',
+          'With `idempotency-key`, the same key and body return the same run; a different body is a 409. With API keys, ' +
+          'idempotency keys are scoped to the calling API key.',
         protect: false,
         requestHeaders: startRequestHeadersSchema,
         successDescription: 'Run accepted',
@@ -82,6 +84,8 @@ export const workflowsRouter = createRouter({
         context: input.context,
         correlationId: ctx.correlationId,
         idempotencyKey,
+        // with API keys, each key has its own idempotency keys (docs/security.md#idempotency-keys-per-api-key)
+        idempotencyScope: ctx.principal.idempotencyScope,
         ...trace,
       });
       // a replay answers with the run's own correlation id, not this request's
