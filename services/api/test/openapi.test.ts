@@ -69,7 +69,7 @@ describe('the generated OpenAPI document', () => {
       ['/v1/admin/schedules/{id}', 'put'],
       ['/v1/admin/schedules/{id}', 'delete'],
     ] as const) {
-      expect(op(path, method).security).toEqual([{ adminToken: [] }]);
+      expect(op(path, method).security).toEqual([{ apiKey: [] }, { adminToken: [] }]);
     }
   });
 
