@@ -93,6 +93,21 @@ export type OutboxTable = Narrow<
   }
 >;
 
+export type OperationAction = 'cancel' | 'redrive' | 'pause' | 'resume';
+export type OperationStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLED';
+export type OperationRunState = 'PENDING' | 'SUCCEEDED' | 'SKIPPED' | 'FAILED';
+
+export type OperationsTable = Narrow<
+  Db.Operations,
+  {
+    action: OperationAction;
+    status: DefaultedColumn<OperationStatus>;
+    filter: JsonColumn<Record<string, unknown>>;
+  }
+>;
+
+export type OperationRunsTable = Narrow<Db.OperationRuns, { state: DefaultedColumn<OperationRunState> }>;
+
 /** Every generated table, each narrowed above: a table added by a migration fails here until it is listed. */
 export type Database = { [T in keyof Db.DB]: TableTypes[T] };
 
@@ -103,6 +118,8 @@ interface TableTypes {
   step_attempts: StepAttemptsTable;
   outbox: OutboxTable;
   run_events: RunEventsTable;
+  operations: OperationsTable;
+  operation_runs: OperationRunsTable;
 }
 
 export type WorkflowRunRow = Selectable<WorkflowRunsTable>;
