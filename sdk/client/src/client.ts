@@ -5,6 +5,11 @@ import type { paths } from './schema.js';
 import { watchRunEvents, type WatchOptions } from './watch.js';
 import {
   isTerminalRunStatus,
+  type CreateOperationRequest,
+  type Operation,
+  type OperationCreated,
+  type OperationDryRun,
+  type OperationsPage,
   type RunEvent,
   type RunEventsPage,
   type RunStatus,
@@ -124,6 +129,42 @@ export function createClient(options: ClientOptions) {
     },
   };
 
+  const operations = {
+    /**
+     * `POST /v1/admin/operations`: with `dryRun: true`, what the filter matches and the action would apply to (nothing
+     * is written); otherwise the operation, its runs fixed now, processed by the engines at `ratePerSecond`.
+     */
+    create: (async (request: CreateOperationRequest) => {
+      // the generated body type marks the defaulted fields required; the API fills them in
+      const body = request as never;
+      return unwrap(await http.POST('/v1/admin/operations', { headers: adminHeaders, body }));
+    }) as {
+      (request: CreateOperationRequest & { dryRun: true }): Promise<OperationDryRun>;
+      (request: CreateOperationRequest & { dryRun?: false }): Promise<OperationCreated>;
+    },
+
+    /** `GET /v1/admin/operations/{operationId}`: the operation and its progress (unknown → 404). */
+    async get(operationId: string): Promise<Operation> {
+      const params = { path: { operationId } };
+      return unwrap(await http.GET('/v1/admin/operations/{operationId}', { headers: adminHeaders, params }));
+    },
+
+    /** `GET /v1/admin/operations`: a page of operations, newest first; pass `nextCursor` back as `cursor`. */
+    async list(page: { limit?: number; cursor?: string } = {}): Promise<OperationsPage> {
+      const query = {
+        ...(page.limit !== undefined ? { limit: String(page.limit) } : {}),
+        ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+      };
+      return unwrap(await http.GET('/v1/admin/operations', { headers: adminHeaders, params: { query } }));
+    },
+
+    /** `POST /v1/admin/operations/{operationId}/cancel`: stops it before its next run (a completed one → 409). */
+    async cancel(operationId: string): Promise<{ operationId: string; status: Operation['status'] }> {
+      const params = { path: { operationId } };
+      return unwrap(await http.POST('/v1/admin/operations/{operationId}/cancel', { headers: adminHeaders, params }));
+    },
+  };
+
   return {
     workflows: {
       /** `POST /v1/workflows/{name}/start`: a new PENDING run (or the same run again for a replayed idempotency key). */
@@ -153,6 +194,7 @@ export function createClient(options: ClientOptions) {
           return unwrap(await http.POST('/v1/admin/workflows', { headers: adminHeaders, body }));
         },
       },
+      operations,
     },
   };
 }

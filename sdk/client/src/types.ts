@@ -14,6 +14,21 @@ export type WorkflowRegistered = components['schemas']['WorkflowRegistered'];
 export type ErrorBody = components['schemas']['Error'];
 export type RunEvent = components['schemas']['RunEvent'];
 export type RunEventsPage = components['schemas']['RunEventsPage'];
+export type Operation = components['schemas']['Operation'];
+export type OperationAction = components['schemas']['OperationAction'];
+export type OperationFilter = components['schemas']['OperationFilter'];
+export type OperationDryRun = components['schemas']['OperationDryRun'];
+export type OperationCreated = components['schemas']['OperationCreated'];
+export type OperationsPage = components['schemas']['OperationsPage'];
+
+/** The body of `POST /v1/admin/operations`; `dryRun` (false), `ratePerSecond` (50) and `reason` are optional. */
+export interface CreateOperationRequest {
+  action: OperationAction;
+  filter: OperationFilter;
+  dryRun?: boolean;
+  ratePerSecond?: number;
+  reason?: string;
+}
 
 /** Statuses after which a run never changes again (docs/contract.md#run-lifecycle). */
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED', 'CANCELLED'];
