@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import type { Db } from '../pool.js';
 import type { AttemptKind, RunStatus } from '../schema.js';
 import { applyRowWrites } from './apply-row-writes.js';
-import { lockRunState, type Trx } from './run-state.js';
+import { lockRunState } from './run-state.js';
 import { describeTransition, type RunTransition } from './run-transition.js';
 
 /**
@@ -22,52 +22,35 @@ export async function cancelRunWithTransition(
   db: Db,
   runId: string,
 ): Promise<{ runId: string; status: RunStatus; transition: RunTransition }> {
-  return db.transaction().execute((trx) => cancelRunIn(trx, runId));
-}
+  return db.transaction().execute(async (trx) => {
+    const run = await lockRunState(trx, runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
 
-/** Who asked for a cancel beyond the run's own endpoint: a bulk operation (OPERATOR_ACTION names it). */
-export interface CancelRequest {
-  reason: string | null;
-  operationId: string;
-}
+    // SKIP LOCKED: a row locked right now is being claimed by an engine, so it counts as leased.
+    const { rows } = await sql<{ id: string; step_index: number; kind: AttemptKind; lease_owner: string | null }>`
+      select id, step_index, kind, lease_owner from outbox
+       where run_id = ${runId} and status = 'READY'
+         for update skip locked
+    `.execute(trx);
+    let live = rows[0];
+    let leased = live ? live.lease_owner !== null : false;
+    if (!live) {
+      const locked = await trx
+        .selectFrom('outbox')
+        .select(['id', 'step_index', 'kind', 'lease_owner'])
+        .where('run_id', '=', runId)
+        .where('status', '=', 'READY')
+        .executeTakeFirst();
+      if (locked) [live, leased] = [locked, true];
+    }
 
-/**
- * cancelRunWithTransition inside the caller's transaction (a bulk operation's batch). Throws NotFoundError or
- * ConflictError before writing anything; with `request`, the history also gets an OPERATOR_ACTION naming the operation.
- */
-export async function cancelRunIn(
-  trx: Trx,
-  runId: string,
-  request?: CancelRequest,
-): Promise<{ runId: string; status: RunStatus; transition: RunTransition }> {
-  const run = await lockRunState(trx, runId);
-  if (!run) throw new NotFoundError(`run ${runId} not found`);
-
-  // SKIP LOCKED: a row locked right now is being claimed by an engine, so it counts as leased.
-  const { rows } = await sql<{ id: string; step_index: number; kind: AttemptKind; lease_owner: string | null }>`
-    select id, step_index, kind, lease_owner from outbox
-     where run_id = ${runId} and status = 'READY'
-       for update skip locked
-  `.execute(trx);
-  let live = rows[0];
-  let leased = live ? live.lease_owner !== null : false;
-  if (!live) {
-    const locked = await trx
-      .selectFrom('outbox')
-      .select(['id', 'step_index', 'kind', 'lease_owner'])
-      .where('run_id', '=', runId)
-      .where('status', '=', 'READY')
-      .executeTakeFirst();
-    if (locked) [live, leased] = [locked, true];
-  }
-
-  const decision = planCancel(run, live ? { stepIndex: live.step_index, kind: live.kind, leased } : undefined);
-  if (!decision.ok) throw new ConflictError(decision.reason);
-  // a leased item is its holder's: the plan keeps it; an unleased one is withdrawn or moved on by the writes
-  const item =
-    live && !leased ? { id: live.id, stepIndex: live.step_index, kind: live.kind, leaseToken: null } : undefined;
-  const operator = request ? { action: 'cancel', reason: request.reason, operationId: request.operationId } : undefined;
-  await applyRowWrites(trx, [rowWrites(run, decision.plan, { item, operator, cancelReason: request?.reason })]);
-  const transition = describeTransition(run, decision.plan.run?.status);
-  return { runId, status: transition.to, transition };
+    const decision = planCancel(run, live ? { stepIndex: live.step_index, kind: live.kind, leased } : undefined);
+    if (!decision.ok) throw new ConflictError(decision.reason);
+    // a leased item is its holder's: the plan keeps it; an unleased one is withdrawn or moved on by the writes
+    const item =
+      live && !leased ? { id: live.id, stepIndex: live.step_index, kind: live.kind, leaseToken: null } : undefined;
+    await applyRowWrites(trx, [rowWrites(run, decision.plan, { item })]);
+    const transition = describeTransition(run, decision.plan.run?.status);
+    return { runId, status: transition.to, transition };
+  });
 }
