@@ -15,6 +15,8 @@ export * from './queries/get-run.js';
 export * from './queries/run-events.js';
 export * from './queries/cancel-run.js';
 export * from './queries/retry-step.js';
+export * from './queries/operator-actions.js';
+export * from './queries/workflow-pauses.js';
 export * from './queries/claim-outbox-batch.js';
 export * from './queries/complete-item.js';
 export * from './queries/complete-items.js';

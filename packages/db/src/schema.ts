@@ -120,6 +120,7 @@ interface TableTypes {
   run_events: RunEventsTable;
   operations: OperationsTable;
   operation_runs: OperationRunsTable;
+  workflow_pauses: Db.WorkflowPauses;
 }
 
 export type WorkflowRunRow = Selectable<WorkflowRunsTable>;

@@ -131,8 +131,12 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
         from jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) as s(run_id uuid, step_index int, step_id text, compensated boolean)
         join run on run.id = s.run_id
     ), item as (
-      insert into outbox (run_id, step_index, kind)
-      select id, 0, 'action' from run
+      -- a paused workflow accepts starts but dispatches nothing: the first item is held (docs/contract.md#pause)
+      insert into outbox (run_id, step_index, kind, due_at, held_due_at)
+      select id, 0, 'action', case when held then 'infinity'::timestamptz else now() end, case when held then now() end
+        from (select run.id, exists (select 1 from workflow_pauses p where p.workflow_name = run.workflow_name for key share) as held
+                from run) r
+      returning held_due_at
     ), created as (
       -- history seq 1 (docs/contract.md#run-history)
       insert into run_events (run_id, seq, type, data)
@@ -141,7 +145,7 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
         from run
       returning run_id
     ), wake as (
-      select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from run limit 1) any_run
+      select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from item where held_due_at is null limit 1) any_run
     ), history as (
       select pg_notify(${EVENTS_CHANNEL}, string_agg(run_id::text, ',')) from created having count(*) > 0
     )
