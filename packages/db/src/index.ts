@@ -23,3 +23,5 @@ export * from './queries/apply-row-writes.js';
 export * from './carried-item.js';
 export type { RunTransition } from './queries/run-transition.js';
 export * from './queries/outbox-stats.js';
+export * from './queries/search-runs.js';
+export * from './queries/list-workflows.js';

@@ -58,6 +58,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search runs, newest first
+         * @description Filters combine with AND. Newest first (createdAt desc, runId desc); page on with `cursor` = the previous page's `nextCursor` and the same filters: walking every page returns each run that existed when the walk began exactly once. A query running past SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT.
+         */
+        get: operations["searchRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count runs by status
+         * @description The filters of GET /v1/runs. Every status is present (0 when none). A count running past SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT: bound it with createdAfter/createdBefore.
+         */
+        get: operations["countRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{runId}": {
         parameters: {
             query?: never;
@@ -155,6 +195,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every registered workflow with its versions */
+        get: operations["listWorkflows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/workflows/{name}/start": {
         parameters: {
             query?: never;
@@ -169,6 +226,23 @@ export interface paths {
          * @description Creates a PENDING run of the workflow (the highest semver version when `version` is omitted). With `idempotency-key`, the same key and body return the same run; a different body is a 409.
          */
         post: operations["startRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A registered definition, exactly as registered */
+        get: operations["getWorkflowVersion"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -220,6 +294,16 @@ export interface components {
             /** @enum {string} */
             status: "ok" | "error";
         };
+        RegisteredDefinition: {
+            /** @description The definition as registered (no defaults filled in) */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            registeredAt: string;
+            /** @description sha-256 of the canonical definition (the checksum of registration) */
+            sha256: string;
+        };
         Run: {
             completedAt: string | null;
             context: {
@@ -244,6 +328,20 @@ export interface components {
             /** Format: uuid */
             runId: string;
             status: components["schemas"]["RunStatus"];
+        };
+        RunCounts: {
+            /** @description Every status, 0 when none */
+            byStatus: {
+                CANCELLED: number;
+                CANCELLING: number;
+                COMPENSATED: number;
+                COMPENSATING: number;
+                COMPLETED: number;
+                FAILED: number;
+                PENDING: number;
+                RUNNING: number;
+            };
+            total: number;
         };
         RunError: {
             /** @enum {string} */
@@ -274,8 +372,30 @@ export interface components {
             /** @description The run is terminal now */
             terminal: boolean;
         };
+        RunPage: {
+            /** @description Newest first (createdAt desc, runId desc) */
+            items: components["schemas"]["RunSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
         /** @enum {string} */
         RunStatus: "PENDING" | "RUNNING" | "COMPENSATING" | "CANCELLING" | "COMPLETED" | "COMPENSATED" | "FAILED" | "CANCELLED";
+        RunSummary: {
+            completedAt: string | null;
+            correlationId: string;
+            /** Format: date-time */
+            createdAt: string;
+            error: components["schemas"]["RunError"] | null;
+            /** @description Paused by an operator (the status keeps its value) */
+            paused: boolean;
+            /** Format: uuid */
+            runId: string;
+            status: components["schemas"]["RunStatus"];
+            /** Format: date-time */
+            updatedAt: string;
+            workflowName: string;
+            workflowVersion: string;
+        };
         RunView: {
             run: components["schemas"]["Run"];
             /** @description In definition order */
@@ -370,6 +490,9 @@ export interface components {
             }[];
             version: string;
         };
+        WorkflowList: {
+            items: components["schemas"]["WorkflowSummary"][];
+        };
         WorkflowRegistered: {
             /** @description sha-256 of the canonical definition */
             checksum: string;
@@ -377,6 +500,17 @@ export interface components {
             created: boolean;
             name: string;
             version: string;
+        };
+        WorkflowSummary: {
+            /** @description The latest version's description */
+            description: string | null;
+            /** @description The highest version (semver precedence) */
+            latestVersion: string;
+            name: string;
+            /** @description Paused by an operator: starts accepted, nothing dispatched */
+            paused: boolean;
+            /** @description Every registered version, in semver order */
+            versions: string[];
         };
     };
     responses: {
@@ -432,6 +566,16 @@ export interface components {
         };
         /** @description Request body over the limit (1 MiB) */
         PayloadTooLarge: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The database is unavailable (SERVICE_UNAVAILABLE), or a search ran past SEARCH_STATEMENT_TIMEOUT_MS (QUERY_TIMEOUT: narrow the filters) */
+        ServiceUnavailable: {
             headers: {
                 "x-correlation-id": components["headers"]["CorrelationId"];
                 [name: string]: unknown;
@@ -579,6 +723,80 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    searchRuns: {
+        parameters: {
+            query?: {
+                status?: string;
+                workflowName?: string;
+                workflowVersion?: string;
+                correlationId?: string;
+                idempotencyKey?: string;
+                errorCode?: "STEP_FAILED" | "COMPENSATION_FAILED" | "CANCELLED" | "DELIVERY_EXHAUSTED" | "TEMPLATE_ERROR";
+                stepId?: string;
+                createdAfter?: string;
+                createdBefore?: string;
+                input?: string;
+                context?: string;
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    countRuns: {
+        parameters: {
+            query?: {
+                status?: string;
+                workflowName?: string;
+                workflowVersion?: string;
+                correlationId?: string;
+                idempotencyKey?: string;
+                errorCode?: "STEP_FAILED" | "COMPENSATION_FAILED" | "CANCELLED" | "DELIVERY_EXHAUSTED" | "TEMPLATE_ERROR";
+                stepId?: string;
+                createdAfter?: string;
+                createdBefore?: string;
+                input?: string;
+                context?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Run counts by status */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunCounts"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getRun: {
@@ -735,6 +953,28 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    listWorkflows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registered workflows */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowList"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
     startRun: {
         parameters: {
             query?: never;
@@ -771,6 +1011,35 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWorkflowVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow name */
+                name: string;
+                /** @description Workflow version */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registered definition */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredDefinition"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };
