@@ -28,4 +28,5 @@ export * from './queries/outbox-stats.js';
 export * from './queries/operations.js';
 export * from './queries/operation-batch.js';
 export * from './queries/bulk-actions.js';
-export type { RunFilter } from './queries/operation-filter.js';
+export * from './queries/search-runs.js';
+export * from './queries/list-workflows.js';

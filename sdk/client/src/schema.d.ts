@@ -4,1081 +4,1340 @@
  */
 
 export interface paths {
-  '/health': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** Liveness */
-    get: operations['getHealth'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/ready': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: Postgres, and Redis when configured */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** Readiness: Postgres, and Redis when configured */
-    get: operations['getReadiness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/admin/operations': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/admin/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operations, newest first
+         * @description Keyset pages: pass `nextCursor` as `cursor` for the next one; a cursor that was altered is a 400.
+         */
+        get: operations["listOperations"];
+        put?: never;
+        /**
+         * Cancel, redrive, pause or resume every run a filter matches (with a dry run)
+         * @description With `dryRun: true`, counts the matched and eligible runs and samples up to 10 eligible ones (200), writing nothing. Otherwise the runs the filter matches now become the operation (202): the engines apply the action to each once, at most `ratePerSecond`, surviving crashes; runs no longer eligible when their turn comes are skipped. An empty filter is a 400. Needs `x-admin-token`.
+         */
+        post: operations["createOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Operations, newest first
-     * @description Keyset pages: pass `nextCursor` as `cursor` for the next one; a cursor that was altered is a 400.
-     */
-    get: operations['listOperations'];
-    put?: never;
-    /**
-     * Cancel, redrive, pause or resume every run a filter matches (with a dry run)
-     * @description With `dryRun: true`, counts the matched and eligible runs and samples up to 10 eligible ones (200), writing nothing. Otherwise the runs the filter matches now become the operation (202): the engines apply the action to each once, at most `ratePerSecond`, surviving crashes; runs no longer eligible when their turn comes are skipped. An empty filter is a 400. Needs `x-admin-token`.
-     */
-    post: operations['createOperation'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/admin/operations/{operationId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/admin/operations/{operationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An operation and its progress */
+        get: operations["getOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** An operation and its progress */
-    get: operations['getOperation'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/admin/operations/{operationId}/cancel': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/admin/operations/{operationId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop an operation before its next run
+         * @description Returns once no further run will be acted on (a batch being applied commits first). What was done stays done. Cancelling a cancelled operation again is a no-op 202; a COMPLETED one is a 409.
+         */
+        post: operations["cancelOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Stop an operation before its next run
-     * @description Returns once no further run will be acted on (a batch being applied commits first). What was done stays done. Cancelling a cancelled operation again is a no-op 202; a COMPLETED one is a 409.
-     */
-    post: operations['cancelOperation'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/admin/workflows': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/admin/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register a workflow definition
+         * @description Definitions are immutable: the identical document again is a no-op (200), a different document under an existing name+version is a 409. Needs `x-admin-token`; rate limited per client.
+         */
+        post: operations["registerWorkflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Register a workflow definition
-     * @description Definitions are immutable: the identical document again is a no-op (200), a different document under an existing name+version is a 409. Needs `x-admin-token`; rate limited per client.
-     */
-    post: operations['registerWorkflow'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/runs/{runId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search runs, newest first
+         * @description Filters combine with AND. Newest first (createdAt desc, runId desc); page on with `cursor` = the previous page's `nextCursor` and the same filters: walking every page returns each run that existed when the walk began exactly once. A query running past SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT.
+         */
+        get: operations["searchRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** Get a run and its steps */
-    get: operations['getRun'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/runs/{runId}/cancel': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/runs/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count runs by status
+         * @description The filters of GET /v1/runs. Every status is present (0 when none). A count running past SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT: bound it with createdAfter/createdBefore.
+         */
+        get: operations["countRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Cancel a PENDING or RUNNING run
-     * @description Succeeded steps are compensated first; the run ends CANCELLED. Terminal runs are a 409.
-     */
-    post: operations['cancelRun'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/runs/{runId}/events': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/runs/{runId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a run and its steps */
+        get: operations["getRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * A page of a run's history, optionally waiting for the next event (long poll)
-     * @description Events with seq > `after`, in order. With none and `waitMs` > 0, answers as soon as one commits (on any API instance), or empty after `waitMs`; a terminal run with nothing newer answers at once.
-     */
-    get: operations['listRunEvents'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/runs/{runId}/events/stream': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/runs/{runId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a PENDING or RUNNING run
+         * @description Succeeded steps are compensated first; the run ends CANCELLED. Terminal runs are a 409.
+         */
+        post: operations["cancelRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * A run's history as Server-Sent Events: replayed from `Last-Event-ID` / `after`, then live
-     * @description Each event as `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>` (the same JSON as the list). A `: ping` comment every 15 s of silence; after the terminal run's last event, `event: end` with `data: {}` and the stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream.
-     */
-    get: operations['streamRunEvents'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/runs/{runId}/steps/{stepId}/retry': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/runs/{runId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of a run's history, optionally waiting for the next event (long poll)
+         * @description Events with seq > `after`, in order. With none and `waitMs` > 0, answers as soon as one commits (on any API instance), or empty after `waitMs`; a terminal run with nothing newer answers at once.
+         */
+        get: operations["listRunEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Retry a FAILED step action or a FAILED compensation
-     * @description Run FAILED with STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and this step FAILED: the step runs again and the run goes on (RUNNING). Run FAILED with COMPENSATION_FAILED and this compensation FAILED: it runs again and unwinding resumes (COMPENSATING). Anything else is a 409 with the reason.
-     */
-    post: operations['retryStep'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/workflows/{name}/start': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/runs/{runId}/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run's history as Server-Sent Events: replayed from `Last-Event-ID` / `after`, then live
+         * @description Each event as `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>` (the same JSON as the list). A `: ping` comment every 15 s of silence; after the terminal run's last event, `event: end` with `data: {}` and the stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream.
+         */
+        get: operations["streamRunEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Start a run of a workflow
-     * @description Creates a PENDING run of the workflow (the highest semver version when `version` is omitted). With `idempotency-key`, the same key and body return the same run; a different body is a 409.
-     */
-    post: operations['startRun'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
+    "/v1/runs/{runId}/steps/{stepId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a FAILED step action or a FAILED compensation
+         * @description Run FAILED with STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and this step FAILED: the step runs again and the run goes on (RUNNING). Run FAILED with COMPENSATION_FAILED and this compensation FAILED: it runs again and unwinding resumes (COMPENSATING). Anything else is a 409 with the reason.
+         */
+        post: operations["retryStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every registered workflow with its versions */
+        get: operations["listWorkflows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/{name}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a run of a workflow
+         * @description Creates a PENDING run of the workflow (the highest semver version when `version` is omitted). With `idempotency-key`, the same key and body return the same run; a different body is a 409.
+         */
+        post: operations["startRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A registered definition, exactly as registered */
+        get: operations["getWorkflowVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: {
-    /** @enum {string} */
-    CompensationStatus: 'NONE' | 'PENDING' | 'RUNNING' | 'COMPENSATED' | 'FAILED';
-    CreateOperationRequest: {
-      action: components['schemas']['OperationAction'];
-      /**
-       * @description true: count what would be acted on (200), create nothing
-       * @default false
-       */
-      dryRun: boolean;
-      filter: components['schemas']['OperationFilter'];
-      /**
-       * @description Runs per second, at most
-       * @default 50
-       */
-      ratePerSecond: number;
-      /** @description Recorded in each run's OPERATOR_ACTION event */
-      reason?: string;
-    };
-    Error: {
-      /**
-       * @description tRPC error code, e.g. BAD_REQUEST, NOT_FOUND, CONFLICT
-       * @example NOT_FOUND
-       */
-      code: string;
-      /** @description zod validation issues (400 only) */
-      issues?: ({
-        code: string;
-        message: string;
-        path: (string | number)[];
-      } & {
-        [key: string]: unknown;
-      })[];
-      /** @example run not found */
-      message: string;
-    };
-    Health: {
-      /** @constant */
-      status: 'ok';
-    };
-    JsonValue: JsonValue;
-    Operation: {
-      action: components['schemas']['OperationAction'];
-      /** Format: date-time */
-      createdAt: string;
-      /** @description The first 100 failed runs, in the order they failed */
-      errors: {
-        reason: string;
-        /** Format: uuid */
-        runId: string;
-      }[];
-      failed: number;
-      /** @description The filter as it was given */
-      filter: {
-        [key: string]: unknown;
-      };
-      finishedAt: string | null;
-      /** Format: uuid */
-      operationId: string;
-      ratePerSecond: number;
-      reason: string | null;
-      /** @description Runs no longer eligible when their turn came */
-      skipped: number;
-      /** @enum {string} */
-      status: 'RUNNING' | 'COMPLETED' | 'CANCELLED';
-      /** @description Runs the action was applied to */
-      succeeded: number;
-      /** @description Runs matched at creation */
-      total: number;
-    };
-    /** @enum {string} */
-    OperationAction: 'cancel' | 'redrive' | 'pause' | 'resume';
-    OperationCancelAccepted: {
-      /** Format: uuid */
-      operationId: string;
-      /** @enum {string} */
-      status: 'RUNNING' | 'COMPLETED' | 'CANCELLED';
-    };
-    OperationCreated: {
-      /** @description The operation's runs: those the filter matched at creation */
-      matched: number;
-      /** Format: uuid */
-      operationId: string;
-    };
-    OperationDryRun: {
-      /** @constant */
-      dryRun: true;
-      /** @description Matched runs the action applies to now */
-      eligible: number;
-      /** @description Runs the filter matches now */
-      matched: number;
-      /** @description Up to 10 eligible run ids, newest first */
-      sample: string[];
-    };
-    OperationFilter: {
-      /** @description Runs whose context contains this object */
-      context?: {
-        [key: string]: unknown;
-      };
-      correlationId?: string;
-      /**
-       * Format: date-time
-       * @description Created at or after (ISO 8601)
-       */
-      createdAfter?: string;
-      /**
-       * Format: date-time
-       * @description Created before (ISO 8601)
-       */
-      createdBefore?: string;
-      /** @description The run error's code */
-      errorCode?: string;
-      idempotencyKey?: string;
-      /** @description Runs whose input contains this object */
-      input?: {
-        [key: string]: unknown;
-      };
-      /** @description Any of these statuses */
-      status?: components['schemas']['RunStatus'][];
-      /** @description The run error's stepId (the step that failed) */
-      stepId?: string;
-      workflowName?: string;
-      workflowVersion?: string;
-    };
-    OperationsPage: {
-      items: components['schemas']['Operation'][];
-      /** @description Pass as `cursor` for the next page; null on the last */
-      nextCursor: string | null;
-    };
-    Readiness: {
-      checks: {
+    schemas: {
         /** @enum {string} */
-        postgres: 'ok' | 'error';
-        /** @enum {string} */
-        redis?: 'ok' | 'error';
-      };
-      /**
-       * @description Present when not ready (503)
-       * @constant
-       */
-      code?: 'SERVICE_UNAVAILABLE';
-      /** @description Present when not ready (503) */
-      message?: string;
-      /** @enum {string} */
-      status: 'ok' | 'error';
-    };
-    Run: {
-      completedAt: string | null;
-      context: {
-        [key: string]: unknown;
-      };
-      correlationId: string;
-      /** Format: date-time */
-      createdAt: string;
-      error: components['schemas']['RunError'] | null;
-      input: {
-        [key: string]: unknown;
-      };
-      /** Format: uuid */
-      runId: string;
-      status: components['schemas']['RunStatus'];
-      /** Format: date-time */
-      updatedAt: string;
-      workflowName: string;
-      workflowVersion: string;
-    };
-    RunAccepted: {
-      /** Format: uuid */
-      runId: string;
-      status: components['schemas']['RunStatus'];
-    };
-    RunError: {
-      /** @enum {string} */
-      code: 'STEP_FAILED' | 'COMPENSATION_FAILED' | 'CANCELLED' | 'DELIVERY_EXHAUSTED' | 'TEMPLATE_ERROR';
-      message: string;
-      stepId?: string;
-    };
-    RunEvent: {
-      /** Format: date-time */
-      at: string;
-      attempt: number | null;
-      /** @description Per type, every key present (docs/contract.md#run-history) */
-      data: {
-        [key: string]: unknown;
-      };
-      kind: ('action' | 'compensation') | null;
-      seq: number;
-      stepId: string | null;
-      /** @enum {string} */
-      type:
-        | 'RUN_CREATED'
-        | 'RUN_STATUS_CHANGED'
-        | 'ATTEMPT_FINISHED'
-        | 'DELIVERY_PARKED'
-        | 'CANCEL_REQUESTED'
-        | 'OPERATOR_ACTION'
-        | 'STEP_WAITING'
-        | 'SIGNAL_RECEIVED'
-        | 'STEP_WOKEN';
-    };
-    RunEventsPage: {
-      events: components['schemas']['RunEvent'][];
-      /** @description The last seq returned, or `after` */
-      nextAfter: number;
-      /** Format: uuid */
-      runId: string;
-      /** @description The run is terminal now */
-      terminal: boolean;
-    };
-    /** @enum {string} */
-    RunStatus:
-      'PENDING' | 'RUNNING' | 'COMPENSATING' | 'CANCELLING' | 'COMPLETED' | 'COMPENSATED' | 'FAILED' | 'CANCELLED';
-    RunView: {
-      run: components['schemas']['Run'];
-      /** @description In definition order */
-      steps: components['schemas']['Step'][];
-    };
-    StartRunRequest: {
-      /** @description Run context, available to templates as `context` */
-      context?: {
-        [key: string]: unknown;
-      };
-      /** @description Run input, available to templates as `input` */
-      input: {
-        [key: string]: unknown;
-      };
-      /**
-       * @description Workflow version; the highest semver version when omitted
-       * @example 1.0.0
-       */
-      version?: string;
-    };
-    Step: {
-      attempts: number;
-      compensationAttempts: number;
-      compensationStatus: components['schemas']['CompensationStatus'];
-      /** @description The last permanent error of the action, or null */
-      error: unknown;
-      finishedAt: string | null;
-      /** @description When the scheduled retry of this step (or its compensation) is due, else null */
-      nextAttemptAt: string | null;
-      /** @description The action's response body (JSON, or text), null until it succeeds */
-      output: unknown;
-      startedAt: string | null;
-      status: components['schemas']['StepStatus'];
-      stepId: string;
-    };
-    StepRetryAccepted: {
-      /** Format: uuid */
-      runId: string;
-      status: components['schemas']['RunStatus'];
-      stepId: string;
-    };
-    /** @enum {string} */
-    StepStatus: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
-    WorkflowDefinition: {
-      description?: string;
-      name: string;
-      steps: {
-        compensation?: {
-          id: string;
-          request: {
-            body?: components['schemas']['JsonValue'];
-            headers?: {
-              [key: string]: string;
+        CompensationStatus: "NONE" | "PENDING" | "RUNNING" | "COMPENSATED" | "FAILED";
+        CreateOperationRequest: {
+            action: components["schemas"]["OperationAction"];
+            /**
+             * @description true: count what would be acted on (200), create nothing
+             * @default false
+             */
+            dryRun: boolean;
+            filter: components["schemas"]["OperationFilter"];
+            /**
+             * @description Runs per second, at most
+             * @default 50
+             */
+            ratePerSecond: number;
+            /** @description Recorded in each run's OPERATOR_ACTION event */
+            reason?: string;
+        };
+        Error: {
+            /**
+             * @description tRPC error code, e.g. BAD_REQUEST, NOT_FOUND, CONFLICT
+             * @example NOT_FOUND
+             */
+            code: string;
+            /** @description zod validation issues (400 only) */
+            issues?: ({
+                code: string;
+                message: string;
+                path: (string | number)[];
+            } & {
+                [key: string]: unknown;
+            })[];
+            /** @example run not found */
+            message: string;
+        };
+        Health: {
+            /** @constant */
+            status: "ok";
+        };
+        JsonValue: JsonValue;
+        Operation: {
+            action: components["schemas"]["OperationAction"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The first 100 failed runs, in the order they failed */
+            errors: {
+                reason: string;
+                /** Format: uuid */
+                runId: string;
+            }[];
+            failed: number;
+            /** @description The filter as it was given */
+            filter: {
+                [key: string]: unknown;
             };
+            finishedAt: string | null;
+            /** Format: uuid */
+            operationId: string;
+            ratePerSecond: number;
+            reason: string | null;
+            /** @description Runs no longer eligible when their turn came */
+            skipped: number;
             /** @enum {string} */
-            method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-            path?: string;
-            service?: string;
-            url?: string;
-          };
-          retry?: {
-            backoffCoefficient?: number;
-            initialIntervalMs?: number;
+            status: "RUNNING" | "COMPLETED" | "CANCELLED";
+            /** @description Runs the action was applied to */
+            succeeded: number;
+            /** @description Runs matched at creation */
+            total: number;
+        };
+        /** @enum {string} */
+        OperationAction: "cancel" | "redrive" | "pause" | "resume";
+        OperationCancelAccepted: {
+            /** Format: uuid */
+            operationId: string;
             /** @enum {string} */
-            jitter?: 'full' | 'equal' | 'none';
-            maxAttempts?: number;
-            maxIntervalMs?: number;
-          };
-          timeoutMs?: number;
+            status: "RUNNING" | "COMPLETED" | "CANCELLED";
         };
-        id: string;
-        request: {
-          body?: components['schemas']['JsonValue'];
-          headers?: {
-            [key: string]: string;
-          };
-          /** @enum {string} */
-          method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-          path?: string;
-          service?: string;
-          url?: string;
+        OperationCreated: {
+            /** @description The operation's runs: those the filter matched at creation */
+            matched: number;
+            /** Format: uuid */
+            operationId: string;
         };
-        retry?: {
-          backoffCoefficient?: number;
-          initialIntervalMs?: number;
-          /** @enum {string} */
-          jitter?: 'full' | 'equal' | 'none';
-          maxAttempts?: number;
-          maxIntervalMs?: number;
+        OperationDryRun: {
+            /** @constant */
+            dryRun: true;
+            /** @description Matched runs the action applies to now */
+            eligible: number;
+            /** @description Runs the filter matches now */
+            matched: number;
+            /** @description Up to 10 eligible run ids, newest first */
+            sample: string[];
         };
-        timeoutMs?: number;
-      }[];
-      version: string;
+        OperationFilter: {
+            /** @description Runs whose context contains this object */
+            context?: {
+                [key: string]: unknown;
+            };
+            correlationId?: string;
+            /**
+             * Format: date-time
+             * @description Created at or after (ISO 8601)
+             */
+            createdAfter?: string;
+            /**
+             * Format: date-time
+             * @description Created before (ISO 8601)
+             */
+            createdBefore?: string;
+            /** @description The run error's code */
+            errorCode?: string;
+            idempotencyKey?: string;
+            /** @description Runs whose input contains this object */
+            input?: {
+                [key: string]: unknown;
+            };
+            /** @description Any of these statuses */
+            status?: components["schemas"]["RunStatus"][];
+            /** @description The run error's stepId (the step that failed) */
+            stepId?: string;
+            workflowName?: string;
+            workflowVersion?: string;
+        };
+        OperationsPage: {
+            items: components["schemas"]["Operation"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        Readiness: {
+            checks: {
+                /** @enum {string} */
+                postgres: "ok" | "error";
+                /** @enum {string} */
+                redis?: "ok" | "error";
+            };
+            /**
+             * @description Present when not ready (503)
+             * @constant
+             */
+            code?: "SERVICE_UNAVAILABLE";
+            /** @description Present when not ready (503) */
+            message?: string;
+            /** @enum {string} */
+            status: "ok" | "error";
+        };
+        RegisteredDefinition: {
+            /** @description The definition as registered (no defaults filled in) */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            registeredAt: string;
+            /** @description sha-256 of the canonical definition (the checksum of registration) */
+            sha256: string;
+        };
+        Run: {
+            completedAt: string | null;
+            context: {
+                [key: string]: unknown;
+            };
+            correlationId: string;
+            /** Format: date-time */
+            createdAt: string;
+            error: components["schemas"]["RunError"] | null;
+            input: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            runId: string;
+            status: components["schemas"]["RunStatus"];
+            /** Format: date-time */
+            updatedAt: string;
+            workflowName: string;
+            workflowVersion: string;
+        };
+        RunAccepted: {
+            /** Format: uuid */
+            runId: string;
+            status: components["schemas"]["RunStatus"];
+        };
+        RunCounts: {
+            /** @description Every status, 0 when none */
+            byStatus: {
+                CANCELLED: number;
+                CANCELLING: number;
+                COMPENSATED: number;
+                COMPENSATING: number;
+                COMPLETED: number;
+                FAILED: number;
+                PENDING: number;
+                RUNNING: number;
+            };
+            total: number;
+        };
+        RunError: {
+            /** @enum {string} */
+            code: "STEP_FAILED" | "COMPENSATION_FAILED" | "CANCELLED" | "DELIVERY_EXHAUSTED" | "TEMPLATE_ERROR";
+            message: string;
+            stepId?: string;
+        };
+        RunEvent: {
+            /** Format: date-time */
+            at: string;
+            attempt: number | null;
+            /** @description Per type, every key present (docs/contract.md#run-history) */
+            data: {
+                [key: string]: unknown;
+            };
+            kind: ("action" | "compensation") | null;
+            seq: number;
+            stepId: string | null;
+            /** @enum {string} */
+            type: "RUN_CREATED" | "RUN_STATUS_CHANGED" | "ATTEMPT_FINISHED" | "DELIVERY_PARKED" | "CANCEL_REQUESTED" | "OPERATOR_ACTION" | "STEP_WAITING" | "SIGNAL_RECEIVED" | "STEP_WOKEN";
+        };
+        RunEventsPage: {
+            events: components["schemas"]["RunEvent"][];
+            /** @description The last seq returned, or `after` */
+            nextAfter: number;
+            /** Format: uuid */
+            runId: string;
+            /** @description The run is terminal now */
+            terminal: boolean;
+        };
+        RunPage: {
+            /** @description Newest first (createdAt desc, runId desc) */
+            items: components["schemas"]["RunSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        /** @enum {string} */
+        RunStatus: "PENDING" | "RUNNING" | "COMPENSATING" | "CANCELLING" | "COMPLETED" | "COMPENSATED" | "FAILED" | "CANCELLED";
+        RunSummary: {
+            completedAt: string | null;
+            correlationId: string;
+            /** Format: date-time */
+            createdAt: string;
+            error: components["schemas"]["RunError"] | null;
+            /** @description Paused by an operator (the status keeps its value) */
+            paused: boolean;
+            /** Format: uuid */
+            runId: string;
+            status: components["schemas"]["RunStatus"];
+            /** Format: date-time */
+            updatedAt: string;
+            workflowName: string;
+            workflowVersion: string;
+        };
+        RunView: {
+            run: components["schemas"]["Run"];
+            /** @description In definition order */
+            steps: components["schemas"]["Step"][];
+        };
+        StartRunRequest: {
+            /** @description Run context, available to templates as `context` */
+            context?: {
+                [key: string]: unknown;
+            };
+            /** @description Run input, available to templates as `input` */
+            input: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Workflow version; the highest semver version when omitted
+             * @example 1.0.0
+             */
+            version?: string;
+        };
+        Step: {
+            attempts: number;
+            compensationAttempts: number;
+            compensationStatus: components["schemas"]["CompensationStatus"];
+            /** @description The last permanent error of the action, or null */
+            error: unknown;
+            finishedAt: string | null;
+            /** @description When the scheduled retry of this step (or its compensation) is due, else null */
+            nextAttemptAt: string | null;
+            /** @description The action's response body (JSON, or text), null until it succeeds */
+            output: unknown;
+            startedAt: string | null;
+            status: components["schemas"]["StepStatus"];
+            stepId: string;
+        };
+        StepRetryAccepted: {
+            /** Format: uuid */
+            runId: string;
+            status: components["schemas"]["RunStatus"];
+            stepId: string;
+        };
+        /** @enum {string} */
+        StepStatus: "PENDING" | "RUNNING" | "SUCCEEDED" | "FAILED" | "SKIPPED";
+        WorkflowDefinition: {
+            description?: string;
+            name: string;
+            steps: {
+                compensation?: {
+                    id: string;
+                    request: {
+                        body?: components["schemas"]["JsonValue"];
+                        headers?: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+                        path?: string;
+                        service?: string;
+                        url?: string;
+                    };
+                    retry?: {
+                        backoffCoefficient?: number;
+                        initialIntervalMs?: number;
+                        /** @enum {string} */
+                        jitter?: "full" | "equal" | "none";
+                        maxAttempts?: number;
+                        maxIntervalMs?: number;
+                    };
+                    timeoutMs?: number;
+                };
+                id: string;
+                request: {
+                    body?: components["schemas"]["JsonValue"];
+                    headers?: {
+                        [key: string]: string;
+                    };
+                    /** @enum {string} */
+                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+                    path?: string;
+                    service?: string;
+                    url?: string;
+                };
+                retry?: {
+                    backoffCoefficient?: number;
+                    initialIntervalMs?: number;
+                    /** @enum {string} */
+                    jitter?: "full" | "equal" | "none";
+                    maxAttempts?: number;
+                    maxIntervalMs?: number;
+                };
+                timeoutMs?: number;
+            }[];
+            version: string;
+        };
+        WorkflowList: {
+            items: components["schemas"]["WorkflowSummary"][];
+        };
+        WorkflowRegistered: {
+            /** @description sha-256 of the canonical definition */
+            checksum: string;
+            /** @description true (201) when new, false (200) when identical to the registered one */
+            created: boolean;
+            name: string;
+            version: string;
+        };
+        WorkflowSummary: {
+            /** @description The latest version's description */
+            description: string | null;
+            /** @description The highest version (semver precedence) */
+            latestVersion: string;
+            name: string;
+            /** @description Paused by an operator: starts accepted, nothing dispatched */
+            paused: boolean;
+            /** @description Every registered version, in semver order */
+            versions: string[];
+        };
     };
-    WorkflowRegistered: {
-      /** @description sha-256 of the canonical definition */
-      checksum: string;
-      /** @description true (201) when new, false (200) when identical to the registered one */
-      created: boolean;
-      name: string;
-      version: string;
+    responses: {
+        /** @description Invalid input (zod issues in `issues`) or invalid JSON */
+        BadRequest: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description State conflict; `message` gives the reason */
+        Conflict: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Cross-site request refused: `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the API's own nor listed in SAGAFLOW_ALLOWED_ORIGINS */
+        Forbidden: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Unexpected error (details are logged, never returned) */
+        InternalError: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Unknown workflow, run or step */
+        NotFound: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Request body over the limit (1 MiB) */
+        PayloadTooLarge: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The database is unavailable (SERVICE_UNAVAILABLE), or a search ran past SEARCH_STATEMENT_TIMEOUT_MS (QUERY_TIMEOUT: narrow the filters) */
+        ServiceUnavailable: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Rate limited (failed admin-token checks count too) */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Missing or wrong `x-admin-token` */
+        Unauthorized: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description A content type other than application/json (forms and text are refused even without a body) */
+        UnsupportedMediaType: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
     };
-  };
-  responses: {
-    /** @description Invalid input (zod issues in `issues`) or invalid JSON */
-    BadRequest: {
-      headers: {
-        'x-correlation-id': components['headers']['CorrelationId'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'];
-      };
+    parameters: never;
+    requestBodies: never;
+    headers: {
+        /** @description The correlation id: the request header echoed back, or a generated UUID; a replayed start answers with the run's own */
+        CorrelationId: string;
+        /** @description Seconds until the rate limit window resets */
+        RetryAfter: number;
     };
-    /** @description State conflict; `message` gives the reason */
-    Conflict: {
-      headers: {
-        'x-correlation-id': components['headers']['CorrelationId'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'];
-      };
-    };
-    /** @description Cross-site request refused: `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the API's own nor listed in SAGAFLOW_ALLOWED_ORIGINS */
-    Forbidden: {
-      headers: {
-        'x-correlation-id': components['headers']['CorrelationId'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'];
-      };
-    };
-    /** @description Unexpected error (details are logged, never returned) */
-    InternalError: {
-      headers: {
-        'x-correlation-id': components['headers']['CorrelationId'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'];
-      };
-    };
-    /** @description Unknown workflow, run or step */
-    NotFound: {
-      headers: {
-        'x-correlation-id': components['headers']['CorrelationId'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'];
-      };
-    };
-    /** @description Request body over the limit (1 MiB) */
-    PayloadTooLarge: {
-      headers: {
-        'x-correlation-id': components['headers']['CorrelationId'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'];
-      };
-    };
-    /** @description Rate limited (failed admin-token checks count too) */
-    TooManyRequests: {
-      headers: {
-        'Retry-After': components['headers']['RetryAfter'];
-        'x-correlation-id': components['headers']['CorrelationId'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'];
-      };
-    };
-    /** @description Missing or wrong `x-admin-token` */
-    Unauthorized: {
-      headers: {
-        'x-correlation-id': components['headers']['CorrelationId'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'];
-      };
-    };
-    /** @description A content type other than application/json (forms and text are refused even without a body) */
-    UnsupportedMediaType: {
-      headers: {
-        'x-correlation-id': components['headers']['CorrelationId'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/json': components['schemas']['Error'];
-      };
-    };
-  };
-  parameters: never;
-  requestBodies: never;
-  headers: {
-    /** @description The correlation id: the request header echoed back, or a generated UUID; a replayed start answers with the run's own */
-    CorrelationId: string;
-    /** @description Seconds until the rate limit window resets */
-    RetryAfter: number;
-  };
-  pathItems: never;
+    pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  getHealth: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description Alive */
-      200: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Health'];
+        requestBody?: never;
+        responses: {
+            /** @description Ready */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description Not ready; `checks` names what failed */
+            503: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
         };
-      };
-      500: components['responses']['InternalError'];
     };
-  };
-  getReadiness: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    listOperations: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of operations, newest first */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description Ready */
-      200: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    createOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Readiness'];
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOperationRequest"];
+            };
         };
-      };
-      500: components['responses']['InternalError'];
-      /** @description Not ready; `checks` names what failed */
-      503: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+        responses: {
+            /** @description Dry run: what the operation would act on */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationDryRun"] | components["schemas"]["OperationCreated"];
+                };
+            };
+            /** @description Operation created */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationDryRun"] | components["schemas"]["OperationCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
-        content: {
-          'application/json': components['schemas']['Readiness'];
-        };
-      };
     };
-  };
-  listOperations: {
-    parameters: {
-      query?: {
-        limit?: string;
-        cursor?: string;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
+    getOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Operation id (UUID) */
+                operationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation and its progress */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description A page of operations, newest first */
-      200: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    cancelOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Operation id (UUID) */
+                operationId: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['OperationsPage'];
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled (or already cancelled) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationCancelAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
     };
-  };
-  createOperation: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    registerWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkflowDefinition"];
+            };
+        };
+        responses: {
+            /** @description Identical definition already registered (no-op) */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowRegistered"];
+                };
+            };
+            /** @description Definition registered */
+            201: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowRegistered"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
     };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['CreateOperationRequest'];
-      };
+    searchRuns: {
+        parameters: {
+            query?: {
+                status?: string;
+                workflowName?: string;
+                workflowVersion?: string;
+                correlationId?: string;
+                idempotencyKey?: string;
+                errorCode?: "STEP_FAILED" | "COMPENSATION_FAILED" | "CANCELLED" | "DELIVERY_EXHAUSTED" | "TEMPLATE_ERROR";
+                stepId?: string;
+                createdAfter?: string;
+                createdBefore?: string;
+                input?: string;
+                context?: string;
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
     };
-    responses: {
-      /** @description Dry run: what the operation would act on */
-      200: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    countRuns: {
+        parameters: {
+            query?: {
+                status?: string;
+                workflowName?: string;
+                workflowVersion?: string;
+                correlationId?: string;
+                idempotencyKey?: string;
+                errorCode?: "STEP_FAILED" | "COMPENSATION_FAILED" | "CANCELLED" | "DELIVERY_EXHAUSTED" | "TEMPLATE_ERROR";
+                stepId?: string;
+                createdAfter?: string;
+                createdBefore?: string;
+                input?: string;
+                context?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['OperationDryRun'] | components['schemas']['OperationCreated'];
+        requestBody?: never;
+        responses: {
+            /** @description Run counts by status */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunCounts"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
-      };
-      /** @description Operation created */
-      202: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['OperationDryRun'] | components['schemas']['OperationCreated'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
     };
-  };
-  getOperation: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description Operation id (UUID) */
-        operationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The operation and its progress */
-      200: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    getRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Operation'];
+        requestBody?: never;
+        responses: {
+            /** @description The run and its steps */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
         };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['NotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
     };
-  };
-  cancelOperation: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description Operation id (UUID) */
-        operationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Cancelled (or already cancelled) */
-      202: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    cancelRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['OperationCancelAccepted'];
+        requestBody?: never;
+        responses: {
+            /** @description Cancellation accepted */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
         };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      409: components['responses']['Conflict'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
     };
-  };
-  registerWorkflow: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['WorkflowDefinition'];
-      };
-    };
-    responses: {
-      /** @description Identical definition already registered (no-op) */
-      200: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    listRunEvents: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: string;
+                waitMs?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['WorkflowRegistered'];
+        requestBody?: never;
+        responses: {
+            /** @description A page of the run history */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunEventsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
         };
-      };
-      /** @description Definition registered */
-      201: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['WorkflowRegistered'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      409: components['responses']['Conflict'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
     };
-  };
-  getRun: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description Run id (UUID) */
-        runId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The run and its steps */
-      200: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    streamRunEvents: {
+        parameters: {
+            query?: {
+                /** @description Start after this seq (default 0); the Last-Event-ID header wins when both are sent */
+                after?: string;
+            };
+            header?: {
+                /** @description The last seq the client has (EventSource sends it when it reconnects) */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                runId: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['RunView'];
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
         };
-      };
-      400: components['responses']['BadRequest'];
-      404: components['responses']['NotFound'];
-      500: components['responses']['InternalError'];
     };
-  };
-  cancelRun: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description Run id (UUID) */
-        runId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Cancellation accepted */
-      202: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    retryStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+                /** @description Step id */
+                stepId: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['RunAccepted'];
+        requestBody?: never;
+        responses: {
+            /** @description Retry accepted */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepRetryAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
         };
-      };
-      400: components['responses']['BadRequest'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      409: components['responses']['Conflict'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      500: components['responses']['InternalError'];
     };
-  };
-  listRunEvents: {
-    parameters: {
-      query?: {
-        after?: string;
-        limit?: string;
-        waitMs?: string;
-      };
-      header?: never;
-      path: {
-        /** @description Run id (UUID) */
-        runId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A page of the run history */
-      200: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    listWorkflows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['RunEventsPage'];
+        requestBody?: never;
+        responses: {
+            /** @description The registered workflows */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowList"];
+                };
+            };
+            500: components["responses"]["InternalError"];
         };
-      };
-      400: components['responses']['BadRequest'];
-      404: components['responses']['NotFound'];
-      500: components['responses']['InternalError'];
     };
-  };
-  streamRunEvents: {
-    parameters: {
-      query?: {
-        /** @description Start after this seq (default 0); the Last-Event-ID header wins when both are sent */
-        after?: string;
-      };
-      header?: {
-        /** @description The last seq the client has (EventSource sends it when it reconnects) */
-        'Last-Event-ID'?: string;
-      };
-      path: {
-        runId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The event stream */
-      200: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+    startRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+                "x-correlation-id"?: string;
+                traceparent?: string;
+            };
+            path: {
+                /** @description Workflow name */
+                name: string;
+            };
+            cookie?: never;
         };
-        content: {
-          'text/event-stream': string;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartRunRequest"];
+            };
         };
-      };
-      400: components['responses']['BadRequest'];
-      404: components['responses']['NotFound'];
-      500: components['responses']['InternalError'];
-    };
-  };
-  retryStep: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description Run id (UUID) */
-        runId: string;
-        /** @description Step id */
-        stepId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Retry accepted */
-      202: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+        responses: {
+            /** @description Run accepted */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
         };
-        content: {
-          'application/json': components['schemas']['StepRetryAccepted'];
+    };
+    getWorkflowVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow name */
+                name: string;
+                /** @description Workflow version */
+                version: string;
+            };
+            cookie?: never;
         };
-      };
-      400: components['responses']['BadRequest'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      409: components['responses']['Conflict'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      500: components['responses']['InternalError'];
-    };
-  };
-  startRun: {
-    parameters: {
-      query?: never;
-      header?: {
-        'idempotency-key'?: string;
-        'x-correlation-id'?: string;
-        traceparent?: string;
-      };
-      path: {
-        /** @description Workflow name */
-        name: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['StartRunRequest'];
-      };
-    };
-    responses: {
-      /** @description Run accepted */
-      202: {
-        headers: {
-          'x-correlation-id': components['headers']['CorrelationId'];
-          [name: string]: unknown;
+        requestBody?: never;
+        responses: {
+            /** @description The registered definition */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredDefinition"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
         };
-        content: {
-          'application/json': components['schemas']['RunAccepted'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['NotFound'];
-      409: components['responses']['Conflict'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      500: components['responses']['InternalError'];
     };
-  };
 }
 
 /** Any JSON value (a step's templated request body). */

@@ -30,6 +30,37 @@ export interface CreateOperationRequest {
   reason?: string;
 }
 
+export type RunSummary = components['schemas']['RunSummary'];
+export type RunPage = components['schemas']['RunPage'];
+export type RunCounts = components['schemas']['RunCounts'];
+export type WorkflowSummary = components['schemas']['WorkflowSummary'];
+/** A registered version: `definition` exactly as registered, its `sha256`, when it was registered. */
+export type RegisteredDefinition = Omit<components['schemas']['RegisteredDefinition'], 'definition'> & {
+  definition: WorkflowDefinition;
+};
+
+/** The filters of `runs.list`, `runs.listAll` and `runs.counts` (all optional, combined with AND). */
+export interface RunFilters {
+  /** one status or several (any of them) */
+  status?: RunStatus | readonly RunStatus[];
+  workflowName?: string;
+  workflowVersion?: string;
+  correlationId?: string;
+  idempotencyKey?: string;
+  /** `error.code` */
+  errorCode?: RunError['code'];
+  /** `error.stepId`: the step the run failed at */
+  stepId?: string;
+  /** inclusive */
+  createdAfter?: Date | string;
+  /** exclusive */
+  createdBefore?: Date | string;
+  /** runs whose input contains this object */
+  input?: Record<string, unknown>;
+  /** runs whose context contains this object, e.g. `{ tenantId: 'acme' }` */
+  context?: Record<string, unknown>;
+}
+
 /** Statuses after which a run never changes again (docs/contract.md#run-lifecycle). */
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED', 'CANCELLED'];
 

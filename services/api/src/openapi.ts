@@ -33,6 +33,11 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string; heade
     headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
   },
   500: { name: 'InternalError', description: 'Unexpected error (details are logged, never returned)' },
+  503: {
+    name: 'ServiceUnavailable',
+    description:
+      'The database is unavailable (SERVICE_UNAVAILABLE), or a search ran past SEARCH_STATEMENT_TIMEOUT_MS (QUERY_TIMEOUT: narrow the filters)',
+  },
 };
 
 interface OperationContract {
@@ -52,6 +57,10 @@ const CONTRACT: Record<string, OperationContract> = {
     requestSchemaName: 'StartRunRequest',
   },
   getRun: { success: { 200: 'The run and its steps' }, errors: [400, 404] },
+  searchRuns: { success: { 200: 'A page of runs' }, errors: [400, 503] },
+  countRuns: { success: { 200: 'Run counts by status' }, errors: [400, 503] },
+  listWorkflows: { success: { 200: 'The registered workflows' }, errors: [] },
+  getWorkflowVersion: { success: { 200: 'The registered definition' }, errors: [400, 404] },
   listRunEvents: { success: { 200: 'A page of the run history' }, errors: [400, 404] },
   cancelRun: { success: { 202: 'Cancellation accepted' }, errors: POST_ERRORS },
   retryStep: { success: { 202: 'Retry accepted' }, errors: POST_ERRORS },

@@ -1,22 +1,30 @@
 import type { OperationAction } from '../schema.js';
-import { cancelRunIn } from './cancel-run.js';
-import type { RunAction } from './operation-batch.js';
+import type { RunAction, RunActionOutcome } from './operation-batch.js';
+import {
+  cancelRunAction,
+  pauseRun,
+  redriveRun,
+  resumeRun,
+  type OperatorActionResult,
+  type OperatorRequest,
+} from './operator-actions.js';
+import type { Trx } from './run-state.js';
 
-/** Bulk cancel: the run's own cancel, with OPERATOR_ACTION naming the operation. */
-const cancelAction: RunAction = async (trx, runId, request) => {
-  const { transition } = await cancelRunIn(trx, runId, request);
-  return { applied: true, from: transition.from, to: transition.to };
-};
+type OperatorAction = (db: Trx, runId: string, request: OperatorRequest) => Promise<OperatorActionResult>;
 
-const notYet =
-  (action: OperationAction): RunAction =>
-  () =>
-    Promise.resolve({ applied: false, reason: `${action} is not available in this build` });
+/** A per-run operator action inside the batch's transaction; not applied (not found, not eligible, no-op) → skipped. */
+const bulk =
+  (action: OperatorAction): RunAction =>
+  async (trx, runId, request): Promise<RunActionOutcome> => {
+    const result = await action(trx, runId, request);
+    if (!result.applied) return { applied: false, reason: result.reason };
+    return { applied: true, from: result.transition.from, to: result.transition.to };
+  };
 
 /** What each bulk action does to one run, inside the batch's transaction (operation-batch.ts). */
 export const BULK_ACTIONS: Readonly<Record<OperationAction, RunAction>> = {
-  cancel: cancelAction,
-  redrive: notYet('redrive'),
-  pause: notYet('pause'),
-  resume: notYet('resume'),
+  cancel: bulk(cancelRunAction),
+  redrive: bulk(redriveRun),
+  pause: bulk(pauseRun),
+  resume: bulk(resumeRun),
 };

@@ -4,7 +4,8 @@ import type { Db } from '../pool.js';
 import type { OperationAction, OperationStatus, OperationsTable } from '../schema.js';
 import { uuidv7 } from '../uuidv7.js';
 import { OPERATIONS_CHANNEL } from './channels.js';
-import { eligibleCondition, runFilterConditions, type RunFilter } from './operation-filter.js';
+import { eligibleCondition } from './operation-eligibility.js';
+import { runFilterConditions, type RunSearchFilter } from './search-runs.js';
 
 /**
  * Bulk operations (docs/operations.md#bulk-operations): created here by the API with the set of runs fixed, then
@@ -16,7 +17,7 @@ export interface OperationRequest {
   /** the filter as given (stored and returned as is) */
   filter: Record<string, unknown>;
   /** the same filter, parsed */
-  runFilter: RunFilter;
+  runFilter: RunSearchFilter;
   ratePerSecond: number;
   reason: string | null;
 }
@@ -49,7 +50,11 @@ const SAMPLE_SIZE = 10;
 const ERRORS_SHOWN = 100;
 
 /** What an operation with this filter would match and act on, writing nothing. */
-export async function dryRunOperation(db: Db, action: OperationAction, filter: RunFilter): Promise<OperationDryRun> {
+export async function dryRunOperation(
+  db: Db,
+  action: OperationAction,
+  filter: RunSearchFilter,
+): Promise<OperationDryRun> {
   const conditions = runFilterConditions(filter);
   const eligible = eligibleCondition(action);
   const counts = await db

@@ -5,7 +5,7 @@ import {
   dryRunOperation,
   getOperation,
   listOperations,
-  type RunFilter,
+  type RunSearchFilter,
 } from '@sagaflow/db';
 import { adminProcedure, createRouter } from '../trpc.js';
 import {
@@ -20,7 +20,7 @@ import {
 } from '../schemas/operation.js';
 
 /** The request's filter as the queries take it (status → statuses). */
-function toRunFilter(filter: OperationFilter): RunFilter {
+function toRunSearchFilter(filter: OperationFilter): RunSearchFilter {
   const { status, ...rest } = filter;
   return { ...rest, ...(status ? { statuses: status } : {}) };
 }
@@ -58,7 +58,7 @@ export const operationsRouter = createRouter({
     .input(createOperationInputSchema)
     .output(createOperationOutputSchema)
     .mutation(async ({ ctx, input }) => {
-      const runFilter = toRunFilter(input.filter);
+      const runFilter = toRunSearchFilter(input.filter);
       if (input.dryRun) {
         const dry = await dryRunOperation(ctx.db, input.action, runFilter);
         return { dryRun: true as const, ...dry };
