@@ -15,4 +15,6 @@ export const ENGINE_DEFAULTS = {
   maxDeliveries: 5,
   shutdownGraceMs: 10_000,
   poolSize: 10,
+  /** bulk-operation batches processed at once (each holds a pooled connection for its transaction) */
+  operationSlots: 2,
 } as const;

@@ -47,6 +47,7 @@ const running = await startEngine({
   maxDeliveries: env.ENGINE_MAX_DELIVERIES,
   shutdownGraceMs: env.ENGINE_SHUTDOWN_GRACE_MS,
   poolSize: env.ENGINE_DB_POOL_SIZE,
+  operationSlots: env.ENGINE_OPERATION_SLOTS,
   ...(env.ENGINE_ID ? { id: env.ENGINE_ID } : {}),
   logger,
 });

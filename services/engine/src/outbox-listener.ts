@@ -1,9 +1,10 @@
-import { OUTBOX_CHANNEL } from '@sagaflow/db';
+import { OPERATIONS_CHANNEL, OUTBOX_CHANNEL } from '@sagaflow/db';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
 /**
- * LISTENs for new outbox work on a dedicated connection and calls `onWake` for each notification.
+ * LISTENs for new outbox work on a dedicated connection and calls `onWake` for each notification (and, when given,
+ * `onOperation` for each new bulk operation).
  * Reconnects by itself after Postgres restarts; polling covers the gap.
  */
 export class OutboxListener {
@@ -15,6 +16,7 @@ export class OutboxListener {
     private readonly connectionString: string,
     private readonly onWake: () => void,
     private readonly logger: Logger,
+    private readonly onOperation?: () => void,
   ) {}
 
   get connected(): boolean {
@@ -41,6 +43,7 @@ export class OutboxListener {
     try {
       await client.connect();
       await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      if (this.onOperation) await client.query(`LISTEN ${OPERATIONS_CHANNEL}`);
     } catch (error) {
       client.on('error', () => {});
       void client.end().catch(() => {});
@@ -48,11 +51,15 @@ export class OutboxListener {
       throw error;
     }
     this.client = client;
-    client.on('notification', () => this.onWake());
+    client.on('notification', (message) => {
+      if (message.channel === OPERATIONS_CHANNEL) this.onOperation?.();
+      else this.onWake();
+    });
     client.on('error', lost);
     client.on('end', () => lost());
     // anything committed while we were not listening is found by the next claim
     this.onWake();
+    this.onOperation?.();
   }
 
   private scheduleReconnect(): void {

@@ -10,6 +10,7 @@ import { createEngineMetrics } from './metrics.js';
 import { OutboxListener } from './outbox-listener.js';
 import { createDownstreamAgent } from './downstream-agent.js';
 import { ENGINE_DEFAULTS } from './defaults.js';
+import { OperationWorker } from './operation-worker.js';
 
 export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'serviceUrls'>> {
   databaseUrl: string;
@@ -18,6 +19,8 @@ export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'service
   port?: number | null;
   host?: string;
   poolSize?: number;
+  /** bulk-operation batches processed at once; 0 = none */
+  operationSlots?: number;
   logger?: Logger;
 }
 
@@ -55,9 +58,25 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
   const agent = createDownstreamAgent({ connectionsPerOrigin: concurrency, allowedHosts: opts.allowedHosts });
   const log = logger.child({ engineId: options.id });
   const engine = new Engine(db, new DefinitionCache(db), agent, options, log, metrics);
-  const listener = new OutboxListener(opts.databaseUrl, () => engine.notify(), log);
+  const operations = new OperationWorker(
+    db,
+    {
+      slots: opts.operationSlots ?? ENGINE_DEFAULTS.operationSlots,
+      pollIntervalMs: options.pollIntervalMs,
+      maxBatchRuns: 100,
+    },
+    log,
+    metrics,
+  );
+  const listener = new OutboxListener(
+    opts.databaseUrl,
+    () => engine.notify(),
+    log,
+    () => operations.notify(),
+  );
   await listener.start().catch((error) => log.warn({ err: error }, 'LISTEN failed; polling until it reconnects'));
   engine.start();
+  operations.start();
 
   const http =
     opts.port === null ? undefined : buildEngineHttp({ db, engine, registry: metrics.registry, logger: log });
@@ -80,7 +99,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
 
   let stopped: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    await engine.stop();
+    await Promise.all([engine.stop(), operations.stop()]);
     await listener.stop();
     await http?.close();
     await agent.close();
