@@ -30,3 +30,4 @@ export * from './queries/operation-batch.js';
 export * from './queries/bulk-actions.js';
 export * from './queries/search-runs.js';
 export * from './queries/list-workflows.js';
+export * from './queries/schedules.js';

@@ -108,6 +108,17 @@ export type OperationsTable = Narrow<
 
 export type OperationRunsTable = Narrow<Db.OperationRuns, { state: DefaultedColumn<OperationRunState> }>;
 
+export type ScheduleOverlap = 'skip' | 'allow';
+
+export type SchedulesTable = Narrow<
+  Db.Schedules,
+  {
+    input: JsonColumn<Record<string, unknown>>;
+    context: ColumnType<Record<string, unknown>, string | undefined, string>;
+    overlap: DefaultedColumn<ScheduleOverlap>;
+  }
+>;
+
 /** Every generated table, each narrowed above: a table added by a migration fails here until it is listed. */
 export type Database = { [T in keyof Db.DB]: TableTypes[T] };
 
@@ -121,6 +132,7 @@ interface TableTypes {
   operations: OperationsTable;
   operation_runs: OperationRunsTable;
   workflow_pauses: Db.WorkflowPauses;
+  schedules: SchedulesTable;
 }
 
 export type WorkflowRunRow = Selectable<WorkflowRunsTable>;
@@ -129,3 +141,4 @@ export type StepAttemptRow = Selectable<StepAttemptsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutboxRow = Insertable<OutboxTable>;
 export type RunStepUpdate = Updateable<RunStepsTable>;
+export type ScheduleRow = Selectable<SchedulesTable>;

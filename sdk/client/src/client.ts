@@ -20,6 +20,9 @@ import {
   type RunSummary,
   type WorkflowSummary,
   type RunView,
+  type Schedule,
+  type ScheduleRequest,
+  type ScheduleTriggered,
   type StartRunRequest,
   type WorkflowDefinition,
   type WorkflowRegistered,
@@ -28,6 +31,11 @@ import {
 export interface ClientOptions {
   /** Where the API listens, e.g. `http://localhost:3000`. */
   baseUrl: string;
+  /**
+   * An API key of the server's SAGAFLOW_API_KEYS, sent as `authorization: Bearer <key>` on every call (the event
+   * stream too). Its role (client, operator, admin) decides what the client may do: a lower one → SagaFlowError 403.
+   */
+  apiKey?: string;
   /** Sent as `x-admin-token` on admin calls only. */
   adminToken?: string;
   /** A custom fetch (default: the global fetch). npm-undici's fetch works too. */
@@ -85,8 +93,10 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** A typed client for the SagaFlow REST API. Every non-2xx answer rejects with `SagaFlowError`. */
 export function createClient(options: ClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const authHeaders: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const http = createFetchClient<paths>({
     baseUrl,
+    headers: authHeaders,
     ...(options.fetch ? { fetch: adaptFetch(options.fetch) } : {}),
   });
   const adminHeaders = options.adminToken ? { 'x-admin-token': options.adminToken } : undefined;
@@ -163,7 +173,7 @@ export function createClient(options: ClientOptions) {
      * dropped connection (Last-Event-ID): `for await (const event of client.runs.watch(runId)) …`.
      */
     watch(runId: string, watch: WatchOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
-      return watchRunEvents(options.fetch ?? globalThis.fetch, baseUrl, runId, watch);
+      return watchRunEvents(options.fetch ?? globalThis.fetch, baseUrl, runId, watch, authHeaders);
     },
 
     /** Polls `runs.get` until the run is terminal; resolves with that view, rejects after `timeoutMs`. */
@@ -261,6 +271,62 @@ export function createClient(options: ClientOptions) {
         },
       },
       operations,
+      schedules: {
+        /**
+         * `PUT /v1/admin/schedules/{id}`: create (`created` true, 201) or replace (false, 200) a schedule. An invalid
+         * cron or time zone, or an unknown workflow, → SagaFlowError 400 naming it.
+         */
+        async put(id: string, body: ScheduleRequest): Promise<Schedule & { created: boolean }> {
+          const result = await http.PUT('/v1/admin/schedules/{id}', {
+            headers: adminHeaders,
+            params: { path: { id } },
+            body,
+          });
+          return { ...unwrap(result), created: result.response.status === 201 };
+        },
+
+        /** `GET /v1/admin/schedules/{id}` (404 → SagaFlowError NOT_FOUND). */
+        async get(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.GET('/v1/admin/schedules/{id}', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `GET /v1/admin/schedules`: every schedule, by id. */
+        async list(): Promise<Schedule[]> {
+          return unwrap(await http.GET('/v1/admin/schedules', { headers: adminHeaders })).items;
+        },
+
+        /** `POST /v1/admin/schedules/{id}/pause`: no fire until resumed (`nextFireAt` null). */
+        async pause(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/pause', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `POST /v1/admin/schedules/{id}/resume`: fires again from the first fire time after now. */
+        async resume(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/resume', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `POST /v1/admin/schedules/{id}/trigger`: one run now, whatever the overlap policy. */
+        async trigger(id: string): Promise<ScheduleTriggered> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/trigger', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `DELETE /v1/admin/schedules/{id}` (204; unknown → SagaFlowError NOT_FOUND). */
+        async delete(id: string): Promise<void> {
+          const result = await http.DELETE('/v1/admin/schedules/{id}', {
+            headers: adminHeaders,
+            params: { path: { id } },
+          });
+          if (!result.response.ok) throw toSagaFlowError(result.response, result.error);
+        },
+      },
     },
   };
 }

@@ -3,6 +3,7 @@ import { adminRouter } from './routers/admin.js';
 import { healthRouter } from './routers/health.js';
 import { operationsRouter } from './routers/operations.js';
 import { runsRouter } from './routers/runs.js';
+import { schedulesRouter } from './routers/schedules.js';
 import { workflowsRouter } from './routers/workflows.js';
 
 /** The API: composition only. Served as REST (the OpenAPI paths, openapi-adapter.ts). */
@@ -11,6 +12,7 @@ export const appRouter = createRouter({
   runs: runsRouter,
   admin: adminRouter,
   operations: operationsRouter,
+  schedules: schedulesRouter,
   health: healthRouter,
 });
 

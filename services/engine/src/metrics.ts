@@ -55,6 +55,14 @@ export function createEngineMetrics(db: Db) {
     labelNames: ['action', 'outcome'],
     registers: [registry],
   });
+  const scheduleFires = new Counter({
+    name: 'schedule_fires_total',
+    help:
+      'Schedule fire times by outcome: fired (a run started), skipped (overlap skip: the previous run was still going), ' +
+      'missed (passed while no engine ran; only the latest of them fired), failed (the run could not be started)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   registerDatabaseGauges(registry, db);
   return {
     registry,
@@ -66,6 +74,7 @@ export function createEngineMetrics(db: Db) {
     runsCompensated,
     runDuration,
     operationRuns,
+    scheduleFires,
   };
 }
 

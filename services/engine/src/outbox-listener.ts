@@ -1,11 +1,10 @@
-import { OPERATIONS_CHANNEL, OUTBOX_CHANNEL } from '@sagaflow/db';
+import { OUTBOX_CHANNEL } from '@sagaflow/db';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
 /**
- * LISTENs for new outbox work on a dedicated connection and calls `onWake` for each notification (and, when given,
- * `onOperation` for each new bulk operation).
- * Reconnects by itself after Postgres restarts; polling covers the gap.
+ * LISTENs for new outbox work (and the other `channels`, e.g. schedule changes) on a dedicated connection and calls
+ * `onWake(channel)` for each notification. Reconnects by itself after Postgres restarts; polling covers the gap.
  */
 export class OutboxListener {
   private client: pg.Client | undefined;
@@ -14,9 +13,9 @@ export class OutboxListener {
 
   constructor(
     private readonly connectionString: string,
-    private readonly onWake: () => void,
+    private readonly onWake: (channel: string) => void,
     private readonly logger: Logger,
-    private readonly onOperation?: () => void,
+    private readonly channels: readonly string[] = [OUTBOX_CHANNEL],
   ) {}
 
   get connected(): boolean {
@@ -42,8 +41,7 @@ export class OutboxListener {
     };
     try {
       await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      if (this.onOperation) await client.query(`LISTEN ${OPERATIONS_CHANNEL}`);
+      for (const channel of this.channels) await client.query(`LISTEN ${channel}`);
     } catch (error) {
       client.on('error', () => {});
       void client.end().catch(() => {});
@@ -51,15 +49,11 @@ export class OutboxListener {
       throw error;
     }
     this.client = client;
-    client.on('notification', (message) => {
-      if (message.channel === OPERATIONS_CHANNEL) this.onOperation?.();
-      else this.onWake();
-    });
+    client.on('notification', (message) => this.onWake(message.channel));
     client.on('error', lost);
     client.on('end', () => lost());
     // anything committed while we were not listening is found by the next claim
-    this.onWake();
-    this.onOperation?.();
+    for (const channel of this.channels) this.onWake(channel);
   }
 
   private scheduleReconnect(): void {

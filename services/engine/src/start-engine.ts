@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createDb, createPool } from '@sagaflow/db';
+import {
+  createDb,
+  createPool,
+  DefinitionCatalog,
+  OPERATIONS_CHANNEL,
+  OUTBOX_CHANNEL,
+  SCHEDULES_CHANNEL,
+} from '@sagaflow/db';
 import type { Logger } from 'pino';
 import { DefinitionCache } from './definition-cache.js';
 import { Engine, type EngineOptions } from './engine.js';
@@ -11,6 +18,7 @@ import { OutboxListener } from './outbox-listener.js';
 import { createDownstreamAgent } from './downstream-agent.js';
 import { ENGINE_DEFAULTS } from './defaults.js';
 import { OperationWorker } from './operation-worker.js';
+import { ScheduleLoop } from './schedule-loop.js';
 
 export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'serviceUrls'>> {
   databaseUrl: string;
@@ -22,6 +30,10 @@ export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'service
   /** bulk-operation batches processed at once; 0 = none */
   operationSlots?: number;
   logger?: Logger;
+  /** a schedule's fire time at most this late still fires (docs/contract.md#schedules) */
+  scheduleCatchUpMs?: number;
+  /** the longest the schedule loop sleeps without looking */
+  schedulePollMs?: number;
 }
 
 export interface RunningEngine {
@@ -68,14 +80,30 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
     log,
     metrics,
   );
+  const schedules = new ScheduleLoop(
+    db,
+    new DefinitionCatalog(db),
+    {
+      catchUpMs: opts.scheduleCatchUpMs ?? ENGINE_DEFAULTS.scheduleCatchUpMs,
+      pollMs: opts.schedulePollMs ?? ENGINE_DEFAULTS.schedulePollMs,
+    },
+    log,
+    metrics,
+  );
   const listener = new OutboxListener(
     opts.databaseUrl,
-    () => engine.notify(),
+    (channel) =>
+      channel === SCHEDULES_CHANNEL
+        ? schedules.notify()
+        : channel === OPERATIONS_CHANNEL
+          ? operations.notify()
+          : engine.notify(),
     log,
-    () => operations.notify(),
+    [OUTBOX_CHANNEL, SCHEDULES_CHANNEL, OPERATIONS_CHANNEL],
   );
   await listener.start().catch((error) => log.warn({ err: error }, 'LISTEN failed; polling until it reconnects'));
   engine.start();
+  schedules.start();
   operations.start();
 
   const http =
@@ -99,7 +127,8 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
 
   let stopped: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    await Promise.all([engine.stop(), operations.stop()]);
+    await Promise.all([schedules.stop(), operations.stop()]);
+    await engine.stop();
     await listener.stop();
     await http?.close();
     await agent.close();

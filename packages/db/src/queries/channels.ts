@@ -8,3 +8,5 @@ export const EVENTS_CHANNEL = 'sagaflow_run_events';
 
 /** a bulk operation was created: engines look for operation work at once (payload empty) */
 export const OPERATIONS_CHANNEL = 'sagaflow_operations';
+/** a schedule was created, changed or resumed: engines re-read the earliest fire time (payload = schedule id) */
+export const SCHEDULES_CHANNEL = 'sagaflow_schedules';

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { definitionChecksum, findDestinationIssues, workflowDefinitionSchema } from '@sagaflow/definitions';
 import { registerDefinition } from '@sagaflow/db';
-import { adminProcedure, createRouter } from '../trpc.js';
+import { createRouter, publicProcedure } from '../trpc.js';
 import { findUnstorableJson } from '../schemas/json.js';
 import { registerWorkflowOutputSchema } from '../schemas/workflow.js';
 
@@ -12,8 +12,9 @@ const registerWorkflowInputSchema = workflowDefinitionSchema.superRefine((defini
 });
 
 export const adminRouter = createRouter({
-  registerWorkflow: adminProcedure
+  registerWorkflow: publicProcedure
     .meta({
+      role: 'admin',
       openapi: {
         method: 'POST',
         path: '/v1/admin/workflows',
@@ -22,7 +23,7 @@ export const adminRouter = createRouter({
         summary: 'Register a workflow definition',
         description:
           'Definitions are immutable: the identical document again is a no-op (200), a different document under an ' +
-          'existing name+version is a 409. Needs `x-admin-token`; rate limited per client.',
+          'existing name+version is a 409. Rate limited per client.',
         protect: true,
       },
     })
@@ -36,7 +37,10 @@ export const adminRouter = createRouter({
         throw new TRPCError({ code: 'BAD_REQUEST', message });
       }
       const { created } = await registerDefinition(ctx.db, input);
-      ctx.log.info({ workflowName: input.name, workflowVersion: input.version, created }, 'workflow registered');
+      ctx.log.info(
+        { workflowName: input.name, workflowVersion: input.version, created, by: ctx.principal },
+        'workflow registered',
+      );
       ctx.status = created ? 201 : 200;
       return { name: input.name, version: input.version, checksum: definitionChecksum(input), created };
     }),

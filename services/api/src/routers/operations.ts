@@ -7,7 +7,7 @@ import {
   listOperations,
   type RunSearchFilter,
 } from '@sagaflow/db';
-import { adminProcedure, createRouter } from '../trpc.js';
+import { createRouter, publicProcedure } from '../trpc.js';
 import {
   createOperationInputSchema,
   createOperationOutputSchema,
@@ -39,8 +39,9 @@ function decodeCursor(cursor: string): string {
 }
 
 export const operationsRouter = createRouter({
-  create: adminProcedure
+  create: publicProcedure
     .meta({
+      role: 'admin',
       openapi: {
         method: 'POST',
         path: '/v1/admin/operations',
@@ -51,7 +52,7 @@ export const operationsRouter = createRouter({
           'With `dryRun: true`, counts the matched and eligible runs and samples up to 10 eligible ones (200), ' +
           'writing nothing. Otherwise the runs the filter matches now become the operation (202): the engines apply ' +
           'the action to each once, at most `ratePerSecond`, surviving crashes; runs no longer eligible when their ' +
-          'turn comes are skipped. An empty filter is a 400. Needs `x-admin-token`.',
+          'turn comes are skipped. An empty filter is a 400. Needs the admin role (an admin key or `x-admin-token`).',
         protect: true,
       },
     })
@@ -84,8 +85,9 @@ export const operationsRouter = createRouter({
       return created;
     }),
 
-  get: adminProcedure
+  get: publicProcedure
     .meta({
+      role: 'admin',
       openapi: {
         method: 'GET',
         path: '/v1/admin/operations/{operationId}',
@@ -103,8 +105,9 @@ export const operationsRouter = createRouter({
       return operation;
     }),
 
-  list: adminProcedure
+  list: publicProcedure
     .meta({
+      role: 'admin',
       openapi: {
         method: 'GET',
         path: '/v1/admin/operations',
@@ -124,8 +127,9 @@ export const operationsRouter = createRouter({
       return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
     }),
 
-  cancel: adminProcedure
+  cancel: publicProcedure
     .meta({
+      role: 'admin',
       openapi: {
         method: 'POST',
         path: '/v1/admin/operations/{operationId}/cancel',

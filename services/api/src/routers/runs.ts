@@ -39,6 +39,7 @@ function recordTransition(ctx: Context, transition: RunTransition, extra: Record
 export const runsRouter = createRouter({
   search: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'GET',
         path: '/v1/runs',
@@ -63,6 +64,7 @@ export const runsRouter = createRouter({
 
   counts: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'GET',
         path: '/v1/runs/counts',
@@ -81,6 +83,7 @@ export const runsRouter = createRouter({
 
   get: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'GET',
         path: '/v1/runs/{runId}',
@@ -101,6 +104,7 @@ export const runsRouter = createRouter({
 
   events: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'GET',
         path: '/v1/runs/{runId}/events',
@@ -142,6 +146,7 @@ export const runsRouter = createRouter({
 
   cancel: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/cancel',
@@ -157,13 +162,14 @@ export const runsRouter = createRouter({
     .output(startRunOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const result = await cancelRunWithTransition(ctx.db, input.runId);
-      recordTransition(ctx, result.transition, { reason: 'cancel requested' });
+      recordTransition(ctx, result.transition, { reason: 'cancel requested', by: ctx.principal });
       ctx.status = 202;
       return { runId: result.runId, status: result.status };
     }),
 
   retryStep: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/steps/{stepId}/retry',
@@ -182,7 +188,11 @@ export const runsRouter = createRouter({
     .output(retryStepOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const result = await retryStepWithTransition(ctx.db, input.runId, input.stepId);
-      recordTransition(ctx, result.transition, { stepId: result.stepId, reason: 'step retry requested' });
+      recordTransition(ctx, result.transition, {
+        stepId: result.stepId,
+        reason: 'step retry requested',
+        by: ctx.principal,
+      });
       ctx.status = 202;
       return { runId: result.runId, stepId: result.stepId, status: result.status };
     }),
