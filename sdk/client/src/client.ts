@@ -5,11 +5,22 @@ import type { paths } from './schema.js';
 import { watchRunEvents, type WatchOptions } from './watch.js';
 import {
   isTerminalRunStatus,
+  type CreateOperationRequest,
+  type Operation,
+  type OperationCreated,
+  type OperationDryRun,
+  type OperationsPage,
+  type RegisteredDefinition,
+  type RunCounts,
   type RunEvent,
   type RunEventsPage,
   type RedriveAccepted,
   type RunPauseState,
+  type RunFilters,
+  type RunPage,
   type RunStatus,
+  type RunSummary,
+  type WorkflowSummary,
   type RunView,
   type Schedule,
   type ScheduleRequest,
@@ -72,6 +83,19 @@ function unwrap<T>(result: Result<T>): T {
   return result.data;
 }
 
+/** RunFilters as query parameters (strings; statuses as a comma list, objects as JSON). */
+function filterQuery(filters: RunFilters): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [key, value] of Object.entries(filters) as Array<[keyof RunFilters, RunFilters[keyof RunFilters]]>) {
+    if (value === undefined) continue;
+    if (key === 'status') query.status = typeof value === 'string' ? value : (value as RunStatus[]).join(',');
+    else if (value instanceof Date) query[key] = value.toISOString();
+    else if (typeof value === 'object') query[key] = JSON.stringify(value);
+    else query[key] = value;
+  }
+  return query;
+}
+
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A typed client for the SagaFlow REST API. Every non-2xx answer rejects with `SagaFlowError`. */
@@ -86,6 +110,40 @@ export function createClient(options: ClientOptions) {
   const adminHeaders = options.adminToken ? { 'x-admin-token': options.adminToken } : undefined;
 
   const runs = {
+    /**
+     * `GET /v1/runs`: one page of the runs matching `filters`, newest first. Pass the page's `nextCursor` as `cursor`
+     * (with the same filters) for the next one; `nextCursor` is null on the last page.
+     */
+    async list(filters: RunFilters & { limit?: number; cursor?: string } = {}): Promise<RunPage> {
+      const { limit, cursor, ...rest } = filters;
+      const query = {
+        ...filterQuery(rest),
+        ...(limit !== undefined ? { limit: String(limit) } : {}),
+        ...(cursor !== undefined ? { cursor } : {}),
+      };
+      return unwrap(await http.GET('/v1/runs', { params: { query } }));
+    },
+
+    /**
+     * Every run matching `filters`, newest first, fetching page after page (`pageSize`, default 100) as you iterate:
+     * `for await (const run of client.runs.listAll({ status: 'FAILED' })) …`. Each run that existed when the walk
+     * began comes exactly once, even while new runs are being started.
+     */
+    async *listAll(filters: RunFilters & { pageSize?: number } = {}): AsyncGenerator<RunSummary, void, undefined> {
+      const { pageSize, ...rest } = filters;
+      let cursor: string | undefined;
+      do {
+        const page = await runs.list({ ...rest, limit: pageSize ?? 100, ...(cursor ? { cursor } : {}) });
+        yield* page.items;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    },
+
+    /** `GET /v1/runs/counts`: how many runs match `filters`, in all and per status (every status present). */
+    async counts(filters: RunFilters = {}): Promise<RunCounts> {
+      return unwrap(await http.GET('/v1/runs/counts', { params: { query: filterQuery(filters) } }));
+    },
+
     /** `GET /v1/runs/{runId}`: the run and its steps (404 → SagaFlowError NOT_FOUND). */
     async get(runId: string): Promise<RunView> {
       return unwrap(await http.GET('/v1/runs/{runId}', { params: { path: { runId } } }));
@@ -160,8 +218,57 @@ export function createClient(options: ClientOptions) {
     },
   };
 
+  const operations = {
+    /**
+     * `POST /v1/admin/operations`: with `dryRun: true`, what the filter matches and the action would apply to (nothing
+     * is written); otherwise the operation, its runs fixed now, processed by the engines at `ratePerSecond`.
+     */
+    create: (async (request: CreateOperationRequest) => {
+      // the generated body type marks the defaulted fields required; the API fills them in
+      const body = request as never;
+      return unwrap(await http.POST('/v1/admin/operations', { headers: adminHeaders, body }));
+    }) as {
+      (request: CreateOperationRequest & { dryRun: true }): Promise<OperationDryRun>;
+      (request: CreateOperationRequest & { dryRun?: false }): Promise<OperationCreated>;
+    },
+
+    /** `GET /v1/admin/operations/{operationId}`: the operation and its progress (unknown → 404). */
+    async get(operationId: string): Promise<Operation> {
+      const params = { path: { operationId } };
+      return unwrap(await http.GET('/v1/admin/operations/{operationId}', { headers: adminHeaders, params }));
+    },
+
+    /** `GET /v1/admin/operations`: a page of operations, newest first; pass `nextCursor` back as `cursor`. */
+    async list(page: { limit?: number; cursor?: string } = {}): Promise<OperationsPage> {
+      const query = {
+        ...(page.limit !== undefined ? { limit: String(page.limit) } : {}),
+        ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+      };
+      return unwrap(await http.GET('/v1/admin/operations', { headers: adminHeaders, params: { query } }));
+    },
+
+    /** `POST /v1/admin/operations/{operationId}/cancel`: stops it before its next run (a completed one → 409). */
+    async cancel(operationId: string): Promise<{ operationId: string; status: Operation['status'] }> {
+      const params = { path: { operationId } };
+      return unwrap(await http.POST('/v1/admin/operations/{operationId}/cancel', { headers: adminHeaders, params }));
+    },
+  };
+
   return {
     workflows: {
+      /** `GET /v1/workflows`: every registered workflow, its versions in semver order and its latest version. */
+      async list(): Promise<WorkflowSummary[]> {
+        return unwrap(await http.GET('/v1/workflows')).items;
+      },
+
+      /** `GET /v1/workflows/{name}/versions/{version}`: the definition exactly as registered (unknown → 404). */
+      async get(name: string, version: string): Promise<RegisteredDefinition> {
+        const found = unwrap(
+          await http.GET('/v1/workflows/{name}/versions/{version}', { params: { path: { name, version } } }),
+        );
+        return found as RegisteredDefinition;
+      },
+
       /** `POST /v1/workflows/{name}/start`: a new PENDING run (or the same run again for a replayed idempotency key). */
       async start(name: string, body: StartRunRequest, start: StartOptions = {}): Promise<StartedRun> {
         const result = await http.POST('/v1/workflows/{name}/start', {
@@ -211,6 +318,7 @@ export function createClient(options: ClientOptions) {
           );
         },
       },
+      operations,
       schedules: {
         /**
          * `PUT /v1/admin/schedules/{id}`: create (`created` true, 201) or replace (false, 200) a schedule. An invalid

@@ -38,6 +38,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operations, newest first
+         * @description Keyset pages: pass `nextCursor` as `cursor` for the next one; a cursor that was altered is a 400. Needs the `admin` role (docs/security.md).
+         */
+        get: operations["listOperations"];
+        put?: never;
+        /**
+         * Cancel, redrive, pause or resume every run a filter matches (with a dry run)
+         * @description With `dryRun: true`, counts the matched and eligible runs and samples up to 10 eligible ones (200), writing nothing. Otherwise the runs the filter matches now become the operation (202): the engines apply the action to each once, at most `ratePerSecond`, surviving crashes; runs no longer eligible when their turn comes are skipped. An empty filter is a 400. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
+         */
+        post: operations["createOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/operations/{operationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An operation and its progress
+         * @description Needs the `admin` role (docs/security.md).
+         */
+        get: operations["getOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/operations/{operationId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop an operation before its next run
+         * @description Returns once no further run will be acted on (a batch being applied commits first). What was done stays done. Cancelling a cancelled operation again is a no-op 202; a COMPLETED one is a 409. Needs the `admin` role (docs/security.md).
+         */
+        post: operations["cancelOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/schedules": {
         parameters: {
             query?: never;
@@ -166,40 +230,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/admin/workflows/{name}/pause": {
+    "/v1/runs": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
         /**
-         * Pause a workflow: starts are accepted (PENDING) but nothing of any of its runs is dispatched
-         * @description Attempts in flight finish and are recorded; what would follow them waits, and so do new starts, retries and wake-ups, until resume. Pausing a paused workflow is a no-op; an unknown workflow is a 404. Needs the `admin` role (docs/security.md).
+         * Search runs, newest first
+         * @description Filters combine with AND. Newest first (createdAt desc, runId desc); page on with `cursor` = the previous page's `nextCursor` and the same filters: walking every page returns each run that existed when the walk began exactly once. A query running past SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT. Needs the `operator` role (docs/security.md).
          */
-        post: operations["pauseWorkflow"];
+        get: operations["searchRuns"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/admin/workflows/{name}/resume": {
+    "/v1/runs/counts": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
         /**
-         * Resume a paused workflow: its runs' waiting work is dispatched again
-         * @description What became due while paused is due at once; runs paused on their own stay paused. Resuming a workflow that is not paused is a no-op; an unknown workflow is a 404. Needs the `admin` role (docs/security.md).
+         * Count runs by status
+         * @description The filters of GET /v1/runs. Every status is present (0 when none). A count running past SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT: bound it with createdAfter/createdBefore. Needs the `operator` role (docs/security.md).
          */
-        post: operations["resumeWorkflow"];
+        get: operations["countRuns"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -286,66 +350,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/runs/{runId}/pause": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Pause a run: no new attempt of it starts until resume
-         * @description The status keeps its value (`paused` is a flag beside it). An attempt in flight finishes and is recorded; what would follow it waits. A paused run again is a no-op 202; a terminal or cancelling run is a 409. Cancel still works on a paused run (the run unpauses and unwinds). Needs the `operator` role (docs/security.md).
-         */
-        post: operations["pauseRun"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/runs/{runId}/redrive": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Run a FAILED run again from what failed (the step is chosen for you)
-         * @description The FAILED compensation of a COMPENSATION_FAILED run runs again and the unwinding resumes; otherwise the FAILED step of a forward failure (STEP_FAILED, DELIVERY_EXHAUSTED, TEMPLATE_ERROR, nothing compensated) runs again and the run goes on — the two cases of retry-step, with a fresh attempt budget. Not redrivable → 409 with the reason. The run's history gets OPERATOR_ACTION `{ action: 'redrive', reason }`. Needs the `operator` role (docs/security.md).
-         */
-        post: operations["redriveRun"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/runs/{runId}/resume": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Resume a paused run
-         * @description What became due while the run was paused runs at once (a later retry or wake-up time is kept). A run that is not paused (terminal runs never are) is a no-op 202. Needs the `operator` role (docs/security.md).
-         */
-        post: operations["resumeRun"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/runs/{runId}/steps/{stepId}/retry": {
         parameters: {
             query?: never;
@@ -360,6 +364,26 @@ export interface paths {
          * @description Run FAILED with STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and this step FAILED: the step runs again and the run goes on (RUNNING). Run FAILED with COMPENSATION_FAILED and this compensation FAILED: it runs again and unwinding resumes (COMPENSATING). Anything else is a 409 with the reason. Needs the `operator` role (docs/security.md).
          */
         post: operations["retryStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every registered workflow with its versions
+         * @description Needs the `operator` role (docs/security.md).
+         */
+        get: operations["listWorkflows"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -386,12 +410,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workflows/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A registered definition, exactly as registered
+         * @description Needs the `operator` role (docs/security.md).
+         */
+        get: operations["getWorkflowVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
         CompensationStatus: "NONE" | "PENDING" | "RUNNING" | "COMPENSATED" | "FAILED";
+        CreateOperationRequest: {
+            action: components["schemas"]["OperationAction"];
+            /**
+             * @description true: count what would be acted on (200), create nothing
+             * @default false
+             */
+            dryRun: boolean;
+            filter: components["schemas"]["OperationFilter"];
+            /**
+             * @description Runs per second, at most
+             * @default 50
+             */
+            ratePerSecond: number;
+            /** @description Recorded in each run's OPERATOR_ACTION event */
+            reason?: string;
+        };
         Error: {
             /**
              * @description tRPC error code, e.g. BAD_REQUEST, NOT_FOUND, CONFLICT
@@ -414,6 +474,94 @@ export interface components {
             status: "ok";
         };
         JsonValue: JsonValue;
+        Operation: {
+            action: components["schemas"]["OperationAction"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The first 100 failed runs, in the order they failed */
+            errors: {
+                reason: string;
+                /** Format: uuid */
+                runId: string;
+            }[];
+            failed: number;
+            /** @description The filter as it was given */
+            filter: {
+                [key: string]: unknown;
+            };
+            finishedAt: string | null;
+            /** Format: uuid */
+            operationId: string;
+            ratePerSecond: number;
+            reason: string | null;
+            /** @description Runs no longer eligible when their turn came */
+            skipped: number;
+            /** @enum {string} */
+            status: "RUNNING" | "COMPLETED" | "CANCELLED";
+            /** @description Runs the action was applied to */
+            succeeded: number;
+            /** @description Runs matched at creation */
+            total: number;
+        };
+        /** @enum {string} */
+        OperationAction: "cancel" | "redrive" | "pause" | "resume";
+        OperationCancelAccepted: {
+            /** Format: uuid */
+            operationId: string;
+            /** @enum {string} */
+            status: "RUNNING" | "COMPLETED" | "CANCELLED";
+        };
+        OperationCreated: {
+            /** @description The operation's runs: those the filter matched at creation */
+            matched: number;
+            /** Format: uuid */
+            operationId: string;
+        };
+        OperationDryRun: {
+            /** @constant */
+            dryRun: true;
+            /** @description Matched runs the action applies to now */
+            eligible: number;
+            /** @description Runs the filter matches now */
+            matched: number;
+            /** @description Up to 10 eligible run ids, newest first */
+            sample: string[];
+        };
+        OperationFilter: {
+            /** @description Runs whose context contains this object */
+            context?: {
+                [key: string]: unknown;
+            };
+            correlationId?: string;
+            /**
+             * Format: date-time
+             * @description Created at or after (ISO 8601)
+             */
+            createdAfter?: string;
+            /**
+             * Format: date-time
+             * @description Created before (ISO 8601)
+             */
+            createdBefore?: string;
+            /** @description The run error's code */
+            errorCode?: string;
+            idempotencyKey?: string;
+            /** @description Runs whose input contains this object */
+            input?: {
+                [key: string]: unknown;
+            };
+            /** @description Any of these statuses */
+            status?: components["schemas"]["RunStatus"][];
+            /** @description The run error's stepId (the step that failed) */
+            stepId?: string;
+            workflowName?: string;
+            workflowVersion?: string;
+        };
+        OperationsPage: {
+            items: components["schemas"]["Operation"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
         Readiness: {
             checks: {
                 /** @enum {string} */
@@ -431,14 +579,15 @@ export interface components {
             /** @enum {string} */
             status: "ok" | "error";
         };
-        RedriveAccepted: {
-            /** @enum {string} */
-            kind: "action" | "compensation";
-            /** Format: uuid */
-            runId: string;
-            status: components["schemas"]["RunStatus"];
-            /** @description The step whose action (or compensation) runs again */
-            stepId: string;
+        RegisteredDefinition: {
+            /** @description The definition as registered (no defaults filled in) */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            registeredAt: string;
+            /** @description sha-256 of the canonical definition (the checksum of registration) */
+            sha256: string;
         };
         Run: {
             completedAt: string | null;
@@ -452,8 +601,6 @@ export interface components {
             input: {
                 [key: string]: unknown;
             };
-            /** @description The run is paused (docs/contract.md#pause): no new attempt starts until resume; false once terminal */
-            paused: boolean;
             /** Format: uuid */
             runId: string;
             status: components["schemas"]["RunStatus"];
@@ -466,6 +613,20 @@ export interface components {
             /** Format: uuid */
             runId: string;
             status: components["schemas"]["RunStatus"];
+        };
+        RunCounts: {
+            /** @description Every status, 0 when none */
+            byStatus: {
+                CANCELLED: number;
+                CANCELLING: number;
+                COMPENSATED: number;
+                COMPENSATING: number;
+                COMPLETED: number;
+                FAILED: number;
+                PENDING: number;
+                RUNNING: number;
+            };
+            total: number;
         };
         RunError: {
             /** @enum {string} */
@@ -496,14 +657,30 @@ export interface components {
             /** @description The run is terminal now */
             terminal: boolean;
         };
-        RunPauseState: {
+        RunPage: {
+            /** @description Newest first (createdAt desc, runId desc) */
+            items: components["schemas"]["RunSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        /** @enum {string} */
+        RunStatus: "PENDING" | "RUNNING" | "COMPENSATING" | "CANCELLING" | "COMPLETED" | "COMPENSATED" | "FAILED" | "CANCELLED";
+        RunSummary: {
+            completedAt: string | null;
+            correlationId: string;
+            /** Format: date-time */
+            createdAt: string;
+            error: components["schemas"]["RunError"] | null;
+            /** @description Paused by an operator (the status keeps its value) */
             paused: boolean;
             /** Format: uuid */
             runId: string;
             status: components["schemas"]["RunStatus"];
+            /** Format: date-time */
+            updatedAt: string;
+            workflowName: string;
+            workflowVersion: string;
         };
-        /** @enum {string} */
-        RunStatus: "PENDING" | "RUNNING" | "COMPENSATING" | "CANCELLING" | "COMPLETED" | "COMPENSATED" | "FAILED" | "CANCELLED";
         RunView: {
             run: components["schemas"]["Run"];
             /** @description In definition order */
@@ -680,9 +857,8 @@ export interface components {
             }[];
             version: string;
         };
-        WorkflowPauseState: {
-            name: string;
-            paused: boolean;
+        WorkflowList: {
+            items: components["schemas"]["WorkflowSummary"][];
         };
         WorkflowRegistered: {
             /** @description sha-256 of the canonical definition */
@@ -691,6 +867,17 @@ export interface components {
             created: boolean;
             name: string;
             version: string;
+        };
+        WorkflowSummary: {
+            /** @description The latest version's description */
+            description: string | null;
+            /** @description The highest version (semver precedence) */
+            latestVersion: string;
+            name: string;
+            /** @description Paused by an operator: starts accepted, nothing dispatched */
+            paused: boolean;
+            /** @description Every registered version, in semver order */
+            versions: string[];
         };
     };
     responses: {
@@ -746,6 +933,16 @@ export interface components {
         };
         /** @description Request body over the limit (1 MiB) */
         PayloadTooLarge: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The database is unavailable (SERVICE_UNAVAILABLE), or a search ran past SEARCH_STATEMENT_TIMEOUT_MS (QUERY_TIMEOUT: narrow the filters) */
+        ServiceUnavailable: {
             headers: {
                 "x-correlation-id": components["headers"]["CorrelationId"];
                 [name: string]: unknown;
@@ -850,6 +1047,138 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+        };
+    };
+    listOperations: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of operations, newest first */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOperationRequest"];
+            };
+        };
+        responses: {
+            /** @description Dry run: what the operation would act on */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationDryRun"] | components["schemas"]["OperationCreated"];
+                };
+            };
+            /** @description Operation created */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationDryRun"] | components["schemas"]["OperationCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Operation id (UUID) */
+                operationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation and its progress */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    cancelOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Operation id (UUID) */
+                operationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled (or already cancelled) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationCancelAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
     };
     listSchedules: {
@@ -1117,88 +1446,84 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
-    pauseWorkflow: {
+    searchRuns: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Workflow name */
-                name: string;
+            query?: {
+                status?: string;
+                workflowName?: string;
+                workflowVersion?: string;
+                correlationId?: string;
+                idempotencyKey?: string;
+                errorCode?: "STEP_FAILED" | "COMPENSATION_FAILED" | "CANCELLED" | "DELIVERY_EXHAUSTED" | "TEMPLATE_ERROR";
+                stepId?: string;
+                createdAfter?: string;
+                createdBefore?: string;
+                input?: string;
+                context?: string;
+                limit?: string;
+                cursor?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /**
-                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
-                     * @example payments API fixed
-                     */
-                    reason?: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The workflow is paused (also when it already was) */
-            202: {
+            /** @description A page of runs */
+            200: {
                 headers: {
                     "x-correlation-id": components["headers"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowPauseState"];
+                    "application/json": components["schemas"]["RunPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
-    resumeWorkflow: {
+    countRuns: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Workflow name */
-                name: string;
+            query?: {
+                status?: string;
+                workflowName?: string;
+                workflowVersion?: string;
+                correlationId?: string;
+                idempotencyKey?: string;
+                errorCode?: "STEP_FAILED" | "COMPENSATION_FAILED" | "CANCELLED" | "DELIVERY_EXHAUSTED" | "TEMPLATE_ERROR";
+                stepId?: string;
+                createdAfter?: string;
+                createdBefore?: string;
+                input?: string;
+                context?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /**
-                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
-                     * @example payments API fixed
-                     */
-                    reason?: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The workflow is not paused (also when it was not) */
-            202: {
+            /** @description Run counts by status */
+            200: {
                 headers: {
                     "x-correlation-id": components["headers"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowPauseState"];
+                    "application/json": components["schemas"]["RunCounts"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getRun: {
@@ -1333,134 +1658,6 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
-    pauseRun: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Run id (UUID) */
-                runId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /**
-                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
-                     * @example payments API fixed
-                     */
-                    reason?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The run is paused (also when it already was) */
-            202: {
-                headers: {
-                    "x-correlation-id": components["headers"]["CorrelationId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RunPauseState"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-        };
-    };
-    redriveRun: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Run id (UUID) */
-                runId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /**
-                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
-                     * @example payments API fixed
-                     */
-                    reason?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Redrive accepted */
-            202: {
-                headers: {
-                    "x-correlation-id": components["headers"]["CorrelationId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RedriveAccepted"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-        };
-    };
-    resumeRun: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Run id (UUID) */
-                runId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /**
-                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
-                     * @example payments API fixed
-                     */
-                    reason?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The run is not paused (also when it was not) */
-            202: {
-                headers: {
-                    "x-correlation-id": components["headers"]["CorrelationId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RunPauseState"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-        };
-    };
     retryStep: {
         parameters: {
             query?: never;
@@ -1492,6 +1689,31 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listWorkflows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registered workflows */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -1533,6 +1755,38 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWorkflowVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow name */
+                name: string;
+                /** @description Workflow version */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registered definition */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredDefinition"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };

@@ -15,7 +15,7 @@ import {
   type StartRunArgs,
   type StartRunResult,
 } from '@sagaflow/db';
-import { DEFAULT_HTTP_TIMEOUTS, type ApiConfig } from './env.js';
+import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_SEARCH_TIMEOUT_MS, type ApiConfig } from './env.js';
 import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
 import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
 import { createLogger } from '@sagaflow/observability';
@@ -44,6 +44,7 @@ export type AppConfig = Pick<ApiConfig, 'adminToken' | 'logLevel' | 'adminRateLi
       | 'nodeEnv'
       | 'allowedHosts'
       | 'serviceUrls'
+      | 'searchTimeoutMs'
       | 'apiKeys'
     >
   >;
@@ -150,6 +151,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       production: config.nodeEnv === 'production',
     },
     runEvents: new RunEventsHub(deps.db, app.log),
+    searchTimeoutMs: config.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS,
   };
   app.addHook('onClose', async () => services.runEvents.close());
 

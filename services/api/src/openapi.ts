@@ -42,6 +42,11 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string; heade
     headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
   },
   500: { name: 'InternalError', description: 'Unexpected error (details are logged, never returned)' },
+  503: {
+    name: 'ServiceUnavailable',
+    description:
+      'The database is unavailable (SERVICE_UNAVAILABLE), or a search ran past SEARCH_STATEMENT_TIMEOUT_MS (QUERY_TIMEOUT: narrow the filters)',
+  },
 };
 
 interface OperationContract {
@@ -61,6 +66,10 @@ const CONTRACT: Record<string, OperationContract> = {
     requestSchemaName: 'StartRunRequest',
   },
   getRun: { success: { 200: 'The run and its steps' }, errors: [400, 404] },
+  searchRuns: { success: { 200: 'A page of runs' }, errors: [400, 503] },
+  countRuns: { success: { 200: 'Run counts by status' }, errors: [400, 503] },
+  listWorkflows: { success: { 200: 'The registered workflows' }, errors: [] },
+  getWorkflowVersion: { success: { 200: 'The registered definition' }, errors: [400, 404] },
   listRunEvents: { success: { 200: 'A page of the run history' }, errors: [400, 404] },
   cancelRun: { success: { 202: 'Cancellation accepted' }, errors: POST_ERRORS },
   retryStep: { success: { 202: 'Retry accepted' }, errors: POST_ERRORS },
@@ -80,6 +89,14 @@ const CONTRACT: Record<string, OperationContract> = {
     errors: [400, 401, 403, 409, 413, 415, 429],
     requestSchemaName: 'WorkflowDefinition',
   },
+  createOperation: {
+    success: { 200: 'Dry run: what the operation would act on', 202: 'Operation created' },
+    errors: [400, 401, 403, 413, 415, 429],
+    requestSchemaName: 'CreateOperationRequest',
+  },
+  getOperation: { success: { 200: 'The operation and its progress' }, errors: [400, 401, 404, 429] },
+  listOperations: { success: { 200: 'A page of operations, newest first' }, errors: [400, 401, 429] },
+  cancelOperation: { success: { 202: 'Cancelled (or already cancelled)' }, errors: [400, 401, 403, 404, 409, 429] },
   putSchedule: {
     success: { 200: 'Schedule replaced', 201: 'Schedule created' },
     errors: [400, 401, 403, 413, 415, 429],

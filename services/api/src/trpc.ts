@@ -26,6 +26,8 @@ export interface ApiServices {
   destinations: DestinationSettings;
   /** wakes requests waiting for a run's next history event */
   runEvents: RunEventsHub;
+  /** statement timeout of run search and counts, ms */
+  searchTimeoutMs: number;
 }
 
 /** The ids every log line about a run carries. */

@@ -12,6 +12,9 @@ describe('the generated OpenAPI document', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/health',
       '/ready',
+      '/v1/admin/operations',
+      '/v1/admin/operations/{operationId}',
+      '/v1/admin/operations/{operationId}/cancel',
       '/v1/admin/schedules',
       '/v1/admin/schedules/{id}',
       '/v1/admin/schedules/{id}/pause',
@@ -20,6 +23,8 @@ describe('the generated OpenAPI document', () => {
       '/v1/admin/workflows',
       '/v1/admin/workflows/{name}/pause',
       '/v1/admin/workflows/{name}/resume',
+      '/v1/runs',
+      '/v1/runs/counts',
       '/v1/runs/{runId}',
       '/v1/runs/{runId}/cancel',
       '/v1/runs/{runId}/events',
@@ -28,7 +33,9 @@ describe('the generated OpenAPI document', () => {
       '/v1/runs/{runId}/redrive',
       '/v1/runs/{runId}/resume',
       '/v1/runs/{runId}/steps/{stepId}/retry',
+      '/v1/workflows',
       '/v1/workflows/{name}/start',
+      '/v1/workflows/{name}/versions/{version}',
     ]);
   });
 

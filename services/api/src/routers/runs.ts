@@ -1,8 +1,10 @@
 import { TRPCError } from '@trpc/server';
 import {
   cancelRunWithTransition,
+  countRuns,
   getRun,
   pauseRun,
+  searchRuns,
   readRunEvents,
   redriveRun,
   resumeRun,
@@ -26,6 +28,13 @@ import {
   startRunOutputSchema,
 } from '../schemas/run.js';
 import { runEventsInputSchema, runEventsPageSchema } from '../schemas/run-events.js';
+import {
+  runCountsInputSchema,
+  runCountsSchema,
+  runSearchInputSchema,
+  runSearchPageSchema,
+} from '../schemas/run-search.js';
+import { decodeCursor, encodeCursor, toRunSearchFilter } from '../run-search.js';
 
 /** Logs a transition an operator request made (once: the engine logs only those it makes), and times a run it ended. */
 function recordTransition(ctx: Context, transition: RunTransition, extra: Record<string, unknown>): void {
@@ -67,6 +76,50 @@ function pauseState(result: OperatorActionResult): { runId: string; status: RunS
 }
 
 export const runsRouter = createRouter({
+  search: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'GET',
+        path: '/v1/runs',
+        operationId: 'searchRuns',
+        tags: ['runs'],
+        summary: 'Search runs, newest first',
+        description:
+          'Filters combine with AND. Newest first (createdAt desc, runId desc); page on with `cursor` = the previous ' +
+          "page's `nextCursor` and the same filters: walking every page returns each run that existed when the walk " +
+          'began exactly once. A query running past SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT.',
+        protect: false,
+      },
+    })
+    .input(runSearchInputSchema)
+    .output(runSearchPageSchema)
+    .query(async ({ ctx, input }) => {
+      const filter = toRunSearchFilter(input);
+      const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, filter);
+      const page = await searchRuns(ctx.db, filter, { limit: input.limit, after, timeoutMs: ctx.searchTimeoutMs });
+      return { items: page.items, nextCursor: page.next ? encodeCursor(page.next, filter) : null };
+    }),
+
+  counts: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'GET',
+        path: '/v1/runs/counts',
+        operationId: 'countRuns',
+        tags: ['runs'],
+        summary: 'Count runs by status',
+        description:
+          'The filters of GET /v1/runs. Every status is present (0 when none). A count running past ' +
+          'SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT: bound it with createdAfter/createdBefore.',
+        protect: false,
+      },
+    })
+    .input(runCountsInputSchema)
+    .output(runCountsSchema)
+    .query(({ ctx, input }) => countRuns(ctx.db, toRunSearchFilter(input), { timeoutMs: ctx.searchTimeoutMs })),
+
   get: publicProcedure
     .meta({
       role: 'client',

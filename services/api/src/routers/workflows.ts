@@ -1,7 +1,14 @@
 import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
 import type { FastifyBaseLogger } from 'fastify';
 import { newTraceParent, parseTraceParent } from '@sagaflow/observability';
+import { getRegisteredDefinition, listWorkflows } from '@sagaflow/db';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
+import {
+  registeredDefinitionSchema,
+  workflowListSchema,
+  workflowVersionInputSchema,
+} from '../schemas/workflow-catalog.js';
 import { startRunInputSchema, startRunOutputSchema } from '../schemas/run.js';
 import {
   startHeaderValuesSchema,
@@ -48,6 +55,44 @@ function describePayload(
 }
 
 export const workflowsRouter = createRouter({
+  list: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'GET',
+        path: '/v1/workflows',
+        operationId: 'listWorkflows',
+        tags: ['workflows'],
+        summary: 'Every registered workflow with its versions',
+        protect: false,
+      },
+    })
+    .input(z.object({}))
+    .output(workflowListSchema)
+    .query(async ({ ctx }) => ({ items: await listWorkflows(ctx.db) })),
+
+  getVersion: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'GET',
+        path: '/v1/workflows/{name}/versions/{version}',
+        operationId: 'getWorkflowVersion',
+        tags: ['workflows'],
+        summary: 'A registered definition, exactly as registered',
+        protect: false,
+      },
+    })
+    .input(workflowVersionInputSchema)
+    .output(registeredDefinitionSchema)
+    .query(async ({ ctx, input }) => {
+      const found = await getRegisteredDefinition(ctx.db, input.name, input.version);
+      if (!found) {
+        throw new TRPCError({ code: 'NOT_FOUND', message: `workflow ${input.name}@${input.version} not found` });
+      }
+      return found as typeof found & { definition: Record<string, unknown> };
+    }),
+
   start: publicProcedure
     .meta({
       role: 'client',
