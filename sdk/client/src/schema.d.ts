@@ -230,6 +230,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/workflows/{name}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a workflow: starts are accepted (PENDING) but nothing of any of its runs is dispatched
+         * @description Attempts in flight finish and are recorded; what would follow them waits, and so do new starts, retries and wake-ups, until resume. Pausing a paused workflow is a no-op; an unknown workflow is a 404. Needs the `admin` role (docs/security.md).
+         */
+        post: operations["pauseWorkflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/workflows/{name}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused workflow: its runs' waiting work is dispatched again
+         * @description What became due while paused is due at once; runs paused on their own stay paused. Resuming a workflow that is not paused is a no-op; an unknown workflow is a 404. Needs the `admin` role (docs/security.md).
+         */
+        post: operations["resumeWorkflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs": {
         parameters: {
             query?: never;
@@ -344,6 +384,66 @@ export interface paths {
         get: operations["streamRunEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{runId}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a run: no new attempt of it starts until resume
+         * @description The status keeps its value (`paused` is a flag beside it). An attempt in flight finishes and is recorded; what would follow it waits. A paused run again is a no-op 202; a terminal or cancelling run is a 409. Cancel still works on a paused run (the run unpauses and unwinds). Needs the `operator` role (docs/security.md).
+         */
+        post: operations["pauseRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{runId}/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a FAILED run again from what failed (the step is chosen for you)
+         * @description The FAILED compensation of a COMPENSATION_FAILED run runs again and the unwinding resumes; otherwise the FAILED step of a forward failure (STEP_FAILED, DELIVERY_EXHAUSTED, TEMPLATE_ERROR, nothing compensated) runs again and the run goes on — the two cases of retry-step, with a fresh attempt budget. Not redrivable → 409 with the reason. The run's history gets OPERATOR_ACTION `{ action: 'redrive', reason }`. Needs the `operator` role (docs/security.md).
+         */
+        post: operations["redriveRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{runId}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused run
+         * @description What became due while the run was paused runs at once (a later retry or wake-up time is kept). A run that is not paused (terminal runs never are) is a no-op 202. Needs the `operator` role (docs/security.md).
+         */
+        post: operations["resumeRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -579,6 +679,15 @@ export interface components {
             /** @enum {string} */
             status: "ok" | "error";
         };
+        RedriveAccepted: {
+            /** @enum {string} */
+            kind: "action" | "compensation";
+            /** Format: uuid */
+            runId: string;
+            status: components["schemas"]["RunStatus"];
+            /** @description The step whose action (or compensation) runs again */
+            stepId: string;
+        };
         RegisteredDefinition: {
             /** @description The definition as registered (no defaults filled in) */
             definition: {
@@ -601,6 +710,8 @@ export interface components {
             input: {
                 [key: string]: unknown;
             };
+            /** @description The run is paused (docs/contract.md#pause): no new attempt starts until resume; false once terminal */
+            paused: boolean;
             /** Format: uuid */
             runId: string;
             status: components["schemas"]["RunStatus"];
@@ -662,6 +773,12 @@ export interface components {
             items: components["schemas"]["RunSummary"][];
             /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
+        };
+        RunPauseState: {
+            paused: boolean;
+            /** Format: uuid */
+            runId: string;
+            status: components["schemas"]["RunStatus"];
         };
         /** @enum {string} */
         RunStatus: "PENDING" | "RUNNING" | "COMPENSATING" | "CANCELLING" | "COMPLETED" | "COMPENSATED" | "FAILED" | "CANCELLED";
@@ -859,6 +976,10 @@ export interface components {
         };
         WorkflowList: {
             items: components["schemas"]["WorkflowSummary"][];
+        };
+        WorkflowPauseState: {
+            name: string;
+            paused: boolean;
         };
         WorkflowRegistered: {
             /** @description sha-256 of the canonical definition */
@@ -1446,6 +1567,90 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    pauseWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The workflow is paused (also when it already was) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowPauseState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    resumeWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The workflow is not paused (also when it was not) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowPauseState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     searchRuns: {
         parameters: {
             query?: {
@@ -1654,6 +1859,134 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    pauseRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The run is paused (also when it already was) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPauseState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    redriveRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Redrive accepted */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedriveAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    resumeRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The run is not paused (also when it was not) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPauseState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
