@@ -10,5 +10,11 @@ process.once('SIGINT', () => {
   setTimeout(() => process.exit(130), 500).unref();
 });
 
+// `sagaflow runs events … | head -1`: the reader went away; stop quietly like other Unix tools
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const code = await main(process.argv, undefined, interrupted.signal);
 process.exitCode = interrupted.signal.aborted ? 130 : code;
