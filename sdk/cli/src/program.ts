@@ -37,13 +37,21 @@ function addCommonOptions(command: Command): void {
  * The commander program: groups, every command of COMMANDS with its options and the common ones, --help
  * everywhere. Commander's own exits are turned into exceptions (exitOverride) so main() chooses the exit code.
  */
-function buildProgram(env: CliEnv, signal: AbortSignal, setExitCode: (code: number) => void): Command {
+function buildProgram(env: CliEnv, signal: AbortSignal, setExitCode: (code: number) => void, json: boolean): Command {
   const program = new Command('sagaflow')
     .description('Operate SagaFlow from a terminal and from scripts')
     .version(version, '-V, --version')
     .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', ENVIRONMENT_HELP);
+  // commander's own usage errors (unknown command or option, missing argument): with --json, the same one-line
+  // JSON error on stderr as every other error; else its message and a hint
+  if (json) {
+    program.configureOutput({
+      outputError: (message, write) => {
+        write(`${JSON.stringify({ error: { code: 'USAGE', message: message.trim().replace(/^error: /, '') } })}\n`);
+      },
+    });
+  } else program.showHelpAfterError('(add --help for usage)');
   const groups = new Map<Group, Command>();
   const parentOf = (group: Group | undefined): Command => {
     if (group === undefined) return program;
@@ -88,9 +96,15 @@ export async function main(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = buildProgram(env, signal, (code) => {
-    exitCode = code;
-  });
+  const json = argv.slice(2).includes('--json');
+  const program = buildProgram(
+    env,
+    signal,
+    (code) => {
+      exitCode = code;
+    },
+    json,
+  );
   try {
     await program.parseAsync(argv);
     return exitCode;

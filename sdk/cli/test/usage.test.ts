@@ -92,11 +92,17 @@ describe('exit codes', () => {
   });
 
   it('--json usage errors are one JSON document on stderr', async () => {
-    const result = await runCli(['start', 'wf', '--input', '{bad', '--json'], { SAGAFLOW_URL: await deadUrl() });
-    expect(result.code).toBe(2);
-    expect(JSON.parse(result.stderr)).toMatchObject({
+    const env = { SAGAFLOW_URL: await deadUrl() };
+    const [input, option] = await Promise.all([
+      runCli(['start', 'wf', '--input', '{bad', '--json'], env),
+      runCli(['runs', 'get', 'x', '--bogus', '--json'], env),
+    ]);
+    expect(input.code).toBe(2);
+    expect(JSON.parse(input.stderr)).toMatchObject({
       error: { code: 'USAGE', message: expect.stringContaining('--input') },
     });
+    expect(option.code).toBe(2);
+    expect(JSON.parse(option.stderr)).toEqual({ error: { code: 'USAGE', message: "unknown option '--bogus'" } });
   });
 
   it('1 when the API cannot be reached, naming the URL', async () => {
