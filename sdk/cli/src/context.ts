@@ -21,18 +21,6 @@ export interface CliContext {
   readonly signal: AbortSignal;
 }
 
-/**
- * Adds `authorization: Bearer <key>` to every request (SPEC §14), including the SSE stream of `runs.watch`, which
- * uses the client's fetch. TODO(wt-auth): use `createClient({ apiKey })` once the SDK has it.
- */
-function bearerFetch(apiKey: string): typeof globalThis.fetch {
-  return (input, init) => {
-    const headers = new Headers(init?.headers);
-    headers.set('authorization', `Bearer ${apiKey}`);
-    return globalThis.fetch(input, { ...init, headers });
-  };
-}
-
 export function createContext(env: CliEnv, options: CommonOptions, signal: AbortSignal): CliContext {
   const url = options.url ?? env.url;
   const apiKey = options.apiKey ?? env.apiKey;
@@ -40,8 +28,8 @@ export function createContext(env: CliEnv, options: CommonOptions, signal: Abort
   const json = options.json === true;
   const client = createClient({
     baseUrl: url,
+    ...(apiKey ? { apiKey } : {}),
     ...(adminToken ? { adminToken } : {}),
-    ...(apiKey ? { fetch: bearerFetch(apiKey) } : {}),
   });
   return { client, out: createOutput(env.color && !json), json, url, signal };
 }

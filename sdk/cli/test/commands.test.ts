@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, RunView, WorkflowDefinition } from '@sagaflow/client';
 import { waitFor } from '@sagaflow/testkit';
 import { runCli, startCli } from './support/run-cli.js';
-import { ADMIN_TOKEN, startStack, type Stack } from './support/stack.js';
+import { ADMIN_TOKEN, API_KEYS, startStack, type Stack } from './support/stack.js';
 
 /** The built-in commands against a real API + engine + Postgres, the CLI run as a child process. */
 
@@ -257,5 +257,39 @@ describe('runs cancel and runs retry', () => {
     const result = await runCli(['runs', 'get', '00000000-0000-4000-8000-000000000000'], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: NOT_FOUND \(HTTP 404\): /);
+  });
+});
+
+describe('API keys (SPEC §14)', () => {
+  it('--api-key / SAGAFLOW_API_KEY is sent as a bearer key, the event stream included; a low role is exit 1 (403)', async () => {
+    const keyed = { SAGAFLOW_URL: stack.keyedApi.url };
+    const missing = await runCli(['start', 'cli-ok', '--json'], keyed);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stderr)).toMatchObject({ error: { status: 401 } });
+
+    const started = await runCli(['start', 'cli-ok', '--wait', '--json', '--api-key', API_KEYS.client], keyed);
+    expect(started.code).toBe(0);
+    const { run } = JSON.parse(started.stdout) as RunView;
+    expect(run.status).toBe('COMPLETED');
+    const follow = await runCli(['runs', 'events', run.runId, '--follow', '--json'], {
+      ...keyed,
+      SAGAFLOW_API_KEY: API_KEYS.client,
+    });
+    expect(follow.code).toBe(0);
+    expect(follow.stdout.trim().split('\n')).toHaveLength(5);
+
+    const apply = writeJson('keyed.json', definitions().ok);
+    const refused = await runCli(['workflows', 'apply', apply, '--json'], {
+      ...keyed,
+      SAGAFLOW_API_KEY: API_KEYS.client,
+    });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ error: { status: 403, code: 'FORBIDDEN' } });
+    const applied = await runCli(['workflows', 'apply', apply, '--json'], {
+      ...keyed,
+      SAGAFLOW_API_KEY: API_KEYS.admin,
+    });
+    expect(applied.code).toBe(0);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ results: [{ name: 'cli-ok', result: 'unchanged' }] });
   });
 });

@@ -5,10 +5,14 @@ import { createLogger, startEngine, type RunningEngine } from '@sagaflow/engine'
 import { startFakeDownstream, type FakeDownstream } from '@sagaflow/testkit';
 
 export const ADMIN_TOKEN = 'cli-test-admin-token-0123456789';
+/** The keys of the second API (`keyedApi`), which has SAGAFLOW_API_KEYS set (SPEC §14). */
+export const API_KEYS = { client: 'cli-test-client-key-0123456789', admin: 'cli-test-admin-key-0123456789' };
 
 /** API + engine in this process on a fresh database, the fake downstream on loopback, and an SDK client. */
 export interface Stack {
   api: RunningApi;
+  /** Another API on the same database that requires an API key on every /v1 call. */
+  keyedApi: RunningApi;
   engine: RunningEngine;
   downstream: FakeDownstream;
   client: SagaFlowClient;
@@ -35,12 +39,23 @@ export async function startStack(): Promise<Stack> {
       NODE_ENV: 'test',
     }),
   );
+  const keyedApi = await startServer(
+    loadConfig({
+      DATABASE_URL: testDb.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SAGAFLOW_API_KEYS: `client:${API_KEYS.client},admin:${API_KEYS.admin}`,
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'test',
+    }),
+  );
   const client = createClient({ baseUrl: api.url, adminToken: ADMIN_TOKEN });
   const stop = async (): Promise<void> => {
+    await keyedApi.stop();
     await api.stop();
     await engine.stop();
     await downstream.close();
     await testDb.drop();
   };
-  return { api, engine, downstream, client, stop };
+  return { api, keyedApi, engine, downstream, client, stop };
 }
