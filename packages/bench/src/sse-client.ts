@@ -18,6 +18,8 @@ export interface EventStream {
   readonly done: Promise<ArrivedFrame[]>;
   /** frames so far */
   readonly frames: ArrivedFrame[];
+  /** resolves when the first frame has arrived; rejects when the stream failed before */
+  readonly firstFrame: Promise<void>;
   /** disconnects (as a browser tab that goes away) */
   close(): void;
 }
@@ -53,8 +55,12 @@ export function openEventStream(apiUrl: string, runId: string, timeoutMs: number
     resolveOpened = resolve;
     rejectOpened = reject;
   });
-  // the caller may only await `done`
-  openedAt.catch(() => undefined);
+  let resolveFirst!: () => void;
+  let rejectFirst!: (error: Error) => void;
+  const firstFrame = new Promise<void>((resolve, reject) => {
+    resolveFirst = resolve;
+    rejectFirst = reject;
+  });
   const done = new Promise<ArrivedFrame[]>((resolve, reject) => {
     req = request(
       { host: base.hostname, port: base.port, path: `/v1/runs/${runId}/events/stream`, agent: false },
@@ -62,6 +68,7 @@ export function openEventStream(apiUrl: string, runId: string, timeoutMs: number
         if (res.statusCode !== 200) {
           const error = new Error(`stream of ${runId}: HTTP ${res.statusCode}`);
           rejectOpened(error);
+          rejectFirst(error);
           res.resume();
           reject(error);
           return;
@@ -79,19 +86,27 @@ export function openEventStream(apiUrl: string, runId: string, timeoutMs: number
               event === 'end' ? undefined : (JSON.parse(frame['data'] ?? '{}') as { seq: number; at: string });
             frames.push({ type: event, seq: data?.seq, atMs: data ? Date.parse(data.at) : undefined, arrivedAt });
           }
+          if (frames.length > 0) resolveFirst();
         });
-        res.on('end', () => resolve(frames));
-        res.on('close', () => resolve(frames));
-        res.on('error', () => resolve(frames));
+        const ended = (): void => {
+          rejectFirst(new Error(`stream of ${runId} ended before its first frame`));
+          resolve(frames);
+        };
+        res.on('end', ended);
+        res.on('close', ended);
+        res.on('error', ended);
       },
     );
     req.setTimeout(timeoutMs, () => req?.destroy(new Error(`stream of ${runId}: nothing for ${timeoutMs} ms`)));
     req.on('error', (error) => {
       rejectOpened(error);
+      rejectFirst(error);
       if (frames.length > 0) resolve(frames);
       else reject(error);
     });
     req.end();
   });
-  return { openedAt, done, frames, close: () => req?.destroy() };
+  // whoever awaits one of them sees its rejection; one nobody awaits must not end the bench (unhandled rejection)
+  for (const promise of [openedAt, firstFrame, done]) promise.catch(() => undefined);
+  return { openedAt, done, frames, firstFrame, close: () => req?.destroy() };
 }

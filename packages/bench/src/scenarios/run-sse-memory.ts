@@ -12,19 +12,28 @@ import { onFreshStack } from './fresh-stack.js';
 
 const WARMUP_STREAMS = 50;
 const IN_FLIGHT = 16;
+const OPEN_AT_ONCE = 25;
 const STREAM_TIMEOUT_MS = 120_000;
 const GAUGES = ['run_event_streams_open', 'run_event_waits', 'nodejs_heap_size_used_bytes'] as const;
 const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 const round = (n: number): number => Math.round(n * 10) / 10;
 
-/** Opens a stream per run, each until its first event (RUN_CREATED) has arrived: the stream then waits, live. */
+/**
+ * Opens a stream per run, `OPEN_AT_ONCE` at a time, each until its first event (RUN_CREATED) has arrived: the stream
+ * then waits, live. (All 500 at the same instant would queue 500 history reads on the API's pool of 10 connections.)
+ */
 async function openStreams(apiUrl: string, runIds: readonly string[]): Promise<EventStream[]> {
-  const streams = runIds.map((runId) => openEventStream(apiUrl, runId, STREAM_TIMEOUT_MS));
-  await waitFor(() => streams.every((s) => s.frames.length > 0), {
-    timeoutMs: 60_000,
-    intervalMs: 20,
-    description: `${runIds.length} streams to deliver their first event`,
-  });
+  const streams: EventStream[] = [];
+  try {
+    for (let i = 0; i < runIds.length; i += OPEN_AT_ONCE) {
+      const batch = runIds.slice(i, i + OPEN_AT_ONCE).map((runId) => openEventStream(apiUrl, runId, STREAM_TIMEOUT_MS));
+      streams.push(...batch);
+      await Promise.all(batch.map((s) => s.firstFrame));
+    }
+  } catch (error) {
+    for (const stream of streams) stream.close();
+    throw error;
+  }
   return streams;
 }
 
@@ -53,7 +62,7 @@ async function cancelAll(client: JsonClient, runIds: readonly string[]): Promise
 /**
  * SPEC §18: 500 open SSE streams on one API cost ≤ 100 MB. The API alone (no engine: the runs stay PENDING, so their
  * streams stay open and wait), 50 streams opened and closed as a warm-up; then the API's RSS (VmRSS) and V8 heap used
- * are read, `streams` streams opened and held `holdMs` (past a 15 s ping), sampled every second; the growth is the
+ * are read, `streams` streams opened (25 at a time, each until its first event) and held `holdMs` (past a 15 s ping), sampled every second; the growth is the
  * highest sample minus the one before. Then every run is cancelled: each open stream must deliver CANCEL_REQUESTED and
  * RUN_STATUS_CHANGED live and end, and the API's stream and wait gauges must fall back to 0.
  */
