@@ -62,8 +62,8 @@ async function cancelAll(client: JsonClient, runIds: readonly string[]): Promise
 /**
  * SPEC §18: 500 open SSE streams on one API cost ≤ 100 MB. The API alone (no engine: the runs stay PENDING, so their
  * streams stay open and wait), 50 streams opened and closed as a warm-up; then the API's RSS (VmRSS) and V8 heap used
- * are read, `streams` streams opened (25 at a time, each until its first event) and held `holdMs` (past a 15 s ping), sampled every second; the growth is the
- * highest sample minus the one before. Then every run is cancelled: each open stream must deliver CANCEL_REQUESTED and
+ * are read, `streams` streams opened (25 at a time, each until its first event) and held `holdMs` (past a 15 s ping),
+ * sampled every second; the growth is the highest sample minus the one before. Then every run is cancelled: each open stream must deliver CANCEL_REQUESTED and
  * RUN_STATUS_CHANGED live and end, and the API's stream and wait gauges must fall back to 0.
  */
 export async function runSseMemory(ctx: ScenarioContext, spec: SseMemoryScenario): Promise<ScenarioResult> {
