@@ -19,7 +19,7 @@ import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_SEARCH_TIMEOUT_MS, type ApiConfig } from
 import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
 import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
 import { createLogger } from '@sagaflow/observability';
-import { createApiMetrics, registerMetricsRoute } from './metrics.js';
+import { createApiMetrics, registerMetricsRoute, registerRunEventsGauges } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createOpenApiHandler, registerOpenApiRoutes } from './openapi-adapter.js';
 import { registerAdminRateLimit } from './rate-limit.js';
@@ -154,6 +154,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     searchTimeoutMs: config.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS,
   };
   app.addHook('onClose', async () => services.runEvents.close());
+  registerRunEventsGauges(metrics.registry, services.runEvents);
 
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-correlation-id', request.id);

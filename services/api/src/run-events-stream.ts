@@ -46,6 +46,9 @@ export function registerRunEventsStream(
     const abort = new AbortController();
     const out = reply.raw;
     out.once('close', () => abort.abort());
+    // the client may have gone during the first read, before 'close' was listened to
+    if (request.raw.socket.destroyed) abort.abort();
+    const untrack = deps.hub.trackStream();
     reply.hijack();
     out.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -55,12 +58,26 @@ export function registerRunEventsStream(
       // proxies (nginx) must not buffer the stream
       'x-accel-buffering': 'no',
     });
+    /** Writes, then waits for the socket to drain (a slow client must not make the history pile up in memory). */
+    const send = async (text: string): Promise<void> => {
+      if (out.write(text) || abort.signal.aborted) return;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          out.off('drain', done);
+          abort.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        out.on('drain', done);
+        abort.signal.addEventListener('abort', done, { once: true });
+      });
+    };
     let page = first;
     let lastWrite = Date.now();
     try {
       for (;;) {
+        if (abort.signal.aborted) return;
         if (page.events.length > 0) {
-          out.write(page.events.map(frame).join(''));
+          await send(page.events.map(frame).join(''));
           after = page.events.at(-1)!.seq;
           lastWrite = Date.now();
         }
@@ -71,7 +88,10 @@ export function registerRunEventsStream(
         if (page.events.length < PAGE) {
           // subscribed before the read below: nothing committed in between is missed
           const subscription = deps.hub.subscribe(runId);
-          const next = await readRunEvents(deps.db, runId, after, PAGE);
+          const next = await readRunEvents(deps.db, runId, after, PAGE).catch((error: unknown) => {
+            subscription.close();
+            throw error;
+          });
           if (next && next.events.length === 0 && !next.terminal) {
             await subscription.wait(Math.max(0, lastWrite + pingMs - Date.now()), abort.signal);
           } else subscription.close();
@@ -84,13 +104,15 @@ export function registerRunEventsStream(
         }
         page = read;
         if (page.events.length === 0 && !page.terminal && Date.now() - lastWrite >= pingMs) {
-          out.write(': ping\n\n');
+          await send(': ping\n\n');
           lastWrite = Date.now();
         }
       }
     } catch (error) {
       request.log.warn({ err: error, runId }, 'run events stream failed; closing it');
       out.destroy();
+    } finally {
+      untrack();
     }
   });
 }
