@@ -13,12 +13,16 @@ describe('the generated OpenAPI document', () => {
       '/health',
       '/ready',
       '/v1/admin/workflows',
+      '/v1/runs',
+      '/v1/runs/counts',
       '/v1/runs/{runId}',
       '/v1/runs/{runId}/cancel',
       '/v1/runs/{runId}/events',
       '/v1/runs/{runId}/events/stream',
       '/v1/runs/{runId}/steps/{stepId}/retry',
+      '/v1/workflows',
       '/v1/workflows/{name}/start',
+      '/v1/workflows/{name}/versions/{version}',
     ]);
   });
 
