@@ -166,6 +166,7 @@ describe('GET /v1/runs filters', () => {
       [{ context: { tenantId: tenant } }, [failed, plain]],
       [{ context: { tenantId: tenant, region: 'eu' } }, [failed]],
       [{ input: { customer: { tier: 'gold' } } }, [plain]],
+      [{ workflowName: orders.name, context: {} }, [failed, plain]],
       [{ workflowName: orders.name, status: 'PENDING', context: { tenantId: tenant } }, [plain]],
     ];
     for (const [filters, expected] of cases) {
