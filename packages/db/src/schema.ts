@@ -93,6 +93,17 @@ export type OutboxTable = Narrow<
   }
 >;
 
+export type ScheduleOverlap = 'skip' | 'allow';
+
+export type SchedulesTable = Narrow<
+  Db.Schedules,
+  {
+    input: JsonColumn<Record<string, unknown>>;
+    context: ColumnType<Record<string, unknown>, string | undefined, string>;
+    overlap: DefaultedColumn<ScheduleOverlap>;
+  }
+>;
+
 /** Every generated table, each narrowed above: a table added by a migration fails here until it is listed. */
 export type Database = { [T in keyof Db.DB]: TableTypes[T] };
 
@@ -103,6 +114,8 @@ interface TableTypes {
   step_attempts: StepAttemptsTable;
   outbox: OutboxTable;
   run_events: RunEventsTable;
+  workflow_pauses: Db.WorkflowPauses;
+  schedules: SchedulesTable;
 }
 
 export type WorkflowRunRow = Selectable<WorkflowRunsTable>;
@@ -111,3 +124,4 @@ export type StepAttemptRow = Selectable<StepAttemptsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutboxRow = Insertable<OutboxTable>;
 export type RunStepUpdate = Updateable<RunStepsTable>;
+export type ScheduleRow = Selectable<SchedulesTable>;

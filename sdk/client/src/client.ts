@@ -11,18 +11,29 @@ import {
   type RunEventsPage,
   type RunFilters,
   type RunPage,
+  type RedriveAccepted,
+  type RunPauseState,
   type RunStatus,
   type RunSummary,
   type WorkflowSummary,
   type RunView,
+  type Schedule,
+  type ScheduleRequest,
+  type ScheduleTriggered,
   type StartRunRequest,
   type WorkflowDefinition,
+  type WorkflowPauseState,
   type WorkflowRegistered,
 } from './types.js';
 
 export interface ClientOptions {
   /** Where the API listens, e.g. `http://localhost:3000`. */
   baseUrl: string;
+  /**
+   * An API key of the server's SAGAFLOW_API_KEYS, sent as `authorization: Bearer <key>` on every call (the event
+   * stream too). Its role (client, operator, admin) decides what the client may do: a lower one → SagaFlowError 403.
+   */
+  apiKey?: string;
   /** Sent as `x-admin-token` on admin calls only. */
   adminToken?: string;
   /** A custom fetch (default: the global fetch). npm-undici's fetch works too. */
@@ -50,6 +61,11 @@ export interface WaitOptions {
   timeoutMs: number;
   /** Poll interval, default 250 ms. */
   intervalMs?: number;
+}
+
+/** Why an operator acts; kept in the run's history (OPERATOR_ACTION `reason`) and the API's log. */
+export interface OperatorActionOptions {
+  reason?: string;
 }
 
 export type SagaFlowClient = ReturnType<typeof createClient>;
@@ -80,8 +96,10 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** A typed client for the SagaFlow REST API. Every non-2xx answer rejects with `SagaFlowError`. */
 export function createClient(options: ClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const authHeaders: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const http = createFetchClient<paths>({
     baseUrl,
+    headers: authHeaders,
     ...(options.fetch ? { fetch: adaptFetch(options.fetch) } : {}),
   });
   const adminHeaders = options.adminToken ? { 'x-admin-token': options.adminToken } : undefined;
@@ -137,6 +155,24 @@ export function createClient(options: ClientOptions) {
     },
 
     /**
+     * `POST /v1/runs/{runId}/redrive`: run a FAILED run again from what failed — its FAILED compensation
+     * (COMPENSATION_FAILED), else its FAILED step — without naming the step. Not redrivable → SagaFlowError 409.
+     */
+    async redrive(runId: string, action: OperatorActionOptions = {}): Promise<RedriveAccepted> {
+      return unwrap(await http.POST('/v1/runs/{runId}/redrive', { params: { path: { runId } }, body: action }));
+    },
+
+    /** `POST /v1/runs/{runId}/pause`: no new attempt starts until resume (already paused: no-op; terminal → 409). */
+    async pause(runId: string, action: OperatorActionOptions = {}): Promise<RunPauseState> {
+      return unwrap(await http.POST('/v1/runs/{runId}/pause', { params: { path: { runId } }, body: action }));
+    },
+
+    /** `POST /v1/runs/{runId}/resume`: what became due while paused runs at once (not paused: no-op). */
+    async resume(runId: string, action: OperatorActionOptions = {}): Promise<RunPauseState> {
+      return unwrap(await http.POST('/v1/runs/{runId}/resume', { params: { path: { runId } }, body: action }));
+    },
+
+    /**
      * `GET /v1/runs/{runId}/events`: a page of the run's history after `after` (seq). With `waitMs`, waits up to that
      * long for the next event when there is none yet (long poll). Page on with `nextAfter`.
      */
@@ -158,7 +194,7 @@ export function createClient(options: ClientOptions) {
      * dropped connection (Last-Event-ID): `for await (const event of client.runs.watch(runId)) …`.
      */
     watch(runId: string, watch: WatchOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
-      return watchRunEvents(options.fetch ?? globalThis.fetch, baseUrl, runId, watch);
+      return watchRunEvents(options.fetch ?? globalThis.fetch, baseUrl, runId, watch, authHeaders);
     },
 
     /** Polls `runs.get` until the run is terminal; resolves with that view, rejects after `timeoutMs`. */
@@ -217,6 +253,84 @@ export function createClient(options: ClientOptions) {
           // openapi-fetch's Writable<> cannot map the recursive JsonValue of step bodies; the type is the same schema.
           const body = definition as never;
           return unwrap(await http.POST('/v1/admin/workflows', { headers: adminHeaders, body }));
+        },
+
+        /** `POST /v1/admin/workflows/{name}/pause`: starts are accepted but nothing of its runs is dispatched. */
+        async pause(name: string, action: OperatorActionOptions = {}): Promise<WorkflowPauseState> {
+          return unwrap(
+            await http.POST('/v1/admin/workflows/{name}/pause', {
+              params: { path: { name } },
+              headers: adminHeaders,
+              body: action,
+            }),
+          );
+        },
+
+        /** `POST /v1/admin/workflows/{name}/resume`: its runs' waiting work is dispatched again. */
+        async resume(name: string, action: OperatorActionOptions = {}): Promise<WorkflowPauseState> {
+          return unwrap(
+            await http.POST('/v1/admin/workflows/{name}/resume', {
+              params: { path: { name } },
+              headers: adminHeaders,
+              body: action,
+            }),
+          );
+        },
+      },
+      schedules: {
+        /**
+         * `PUT /v1/admin/schedules/{id}`: create (`created` true, 201) or replace (false, 200) a schedule. An invalid
+         * cron or time zone, or an unknown workflow, → SagaFlowError 400 naming it.
+         */
+        async put(id: string, body: ScheduleRequest): Promise<Schedule & { created: boolean }> {
+          const result = await http.PUT('/v1/admin/schedules/{id}', {
+            headers: adminHeaders,
+            params: { path: { id } },
+            body,
+          });
+          return { ...unwrap(result), created: result.response.status === 201 };
+        },
+
+        /** `GET /v1/admin/schedules/{id}` (404 → SagaFlowError NOT_FOUND). */
+        async get(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.GET('/v1/admin/schedules/{id}', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `GET /v1/admin/schedules`: every schedule, by id. */
+        async list(): Promise<Schedule[]> {
+          return unwrap(await http.GET('/v1/admin/schedules', { headers: adminHeaders })).items;
+        },
+
+        /** `POST /v1/admin/schedules/{id}/pause`: no fire until resumed (`nextFireAt` null). */
+        async pause(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/pause', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `POST /v1/admin/schedules/{id}/resume`: fires again from the first fire time after now. */
+        async resume(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/resume', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `POST /v1/admin/schedules/{id}/trigger`: one run now, whatever the overlap policy. */
+        async trigger(id: string): Promise<ScheduleTriggered> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/trigger', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `DELETE /v1/admin/schedules/{id}` (204; unknown → SagaFlowError NOT_FOUND). */
+        async delete(id: string): Promise<void> {
+          const result = await http.DELETE('/v1/admin/schedules/{id}', {
+            headers: adminHeaders,
+            params: { path: { id } },
+          });
+          if (!result.response.ok) throw toSagaFlowError(result.response, result.error);
         },
       },
     },

@@ -44,6 +44,12 @@ export interface RunFilters {
   /** runs whose context contains this object, e.g. `{ tenantId: 'acme' }` */
   context?: Record<string, unknown>;
 }
+export type RedriveAccepted = components['schemas']['RedriveAccepted'];
+export type RunPauseState = components['schemas']['RunPauseState'];
+export type WorkflowPauseState = components['schemas']['WorkflowPauseState'];
+export type Schedule = components['schemas']['Schedule'];
+export type ScheduleRequest = components['schemas']['ScheduleRequest'];
+export type ScheduleTriggered = components['schemas']['ScheduleTriggered'];
 
 /** Statuses after which a run never changes again (docs/contract.md#run-lifecycle). */
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED', 'CANCELLED'];

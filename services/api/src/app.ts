@@ -24,6 +24,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { createOpenApiHandler, registerOpenApiRoutes } from './openapi-adapter.js';
 import { registerAdminRateLimit } from './rate-limit.js';
 import { registerCrossSiteGuard } from './cross-site-guard.js';
+import { createAccessControl } from './access-control.js';
 import { createReadinessCheck } from './readiness.js';
 import { registerRequestTracing } from './request-tracing.js';
 import { RunEventsHub } from './run-events-hub.js';
@@ -44,6 +45,7 @@ export type AppConfig = Pick<ApiConfig, 'adminToken' | 'logLevel' | 'adminRateLi
       | 'allowedHosts'
       | 'serviceUrls'
       | 'searchTimeoutMs'
+      | 'apiKeys'
     >
   >;
 
@@ -56,7 +58,7 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Where /metrics reads from; a fresh registry with default Node metrics otherwise. */
   metricsRegistry?: Registry;
-  /** Redis key prefix of the admin rate limit (tests use a unique one). */
+  /** Redis key prefix of the admin rate limit, and (+ `auth-failures:`) of the failed-credential limit (tests use a unique one). */
   rateLimitKeyPrefix?: string;
   /** Per-check timeout of /ready. */
   readinessTimeoutMs?: number;
@@ -121,10 +123,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const starts = new GroupCommitter<StartRunArgs, StartRunResult>({
     commit: (batch) => startRuns(deps.db, batch, catalog),
   });
+  const apiKeys = config.apiKeys ?? [];
+  if (config.nodeEnv === 'production' && apiKeys.length === 0) {
+    app.log.warn(
+      'SAGAFLOW_API_KEYS not set: every non-admin /v1 endpoint is open to anyone who can reach the API (docs/security.md)',
+    );
+  }
   const services: ApiServices = {
     db: deps.db,
     startRun: (args) => starts.submit(args),
-    adminToken: config.adminToken,
+    access: createAccessControl(app, {
+      keys: apiKeys,
+      adminToken: config.adminToken,
+      policy: config.adminRateLimit,
+      redis: deps.redis,
+      ...(deps.rateLimitKeyPrefix ? { nameSpace: `${deps.rateLimitKeyPrefix}auth-failures:` } : {}),
+    }),
     checkReadiness: createReadinessCheck({
       db: deps.db,
       redis: deps.redis,
@@ -151,6 +165,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerRunEventsStream(app, {
     db: deps.db,
     hub: services.runEvents,
+    access: services.access,
     ...(deps.streamPingMs ? { pingIntervalMs: deps.streamPingMs } : {}),
   });
   const handleApi = createOpenApiHandler({ router: appRouter, services });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
 import { parseRedactKeys } from '@sagaflow/observability';
+import { parseApiKeys, type ApiKey } from './api-keys.js';
 
 /**
  * The API's configuration, parsed once from the environment with zod.
@@ -44,6 +45,8 @@ const envSchema = z.object({
   SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
   /** statement timeout of run search and counts (GET /v1/runs, /v1/runs/counts): past it, a 503 QUERY_TIMEOUT */
   SEARCH_STATEMENT_TIMEOUT_MS: positiveInt.default(DEFAULT_SEARCH_TIMEOUT_MS),
+  /** comma list of role:key, roles client < operator < admin (docs/security.md); parsed by parseApiKeys */
+  SAGAFLOW_API_KEYS: z.string().optional(),
 });
 
 export interface ApiConfig {
@@ -77,6 +80,8 @@ export interface ApiConfig {
   serviceUrls: Record<string, string>;
   /** SEARCH_STATEMENT_TIMEOUT_MS: a search or count query running longer is cancelled (503 QUERY_TIMEOUT) */
   searchTimeoutMs: number;
+  /** SAGAFLOW_API_KEYS, parsed (digests only); empty = no API keys: non-admin endpoints open, admin ones need ADMIN_TOKEN */
+  apiKeys: ApiKey[];
 }
 
 export interface HttpTimeouts {
@@ -147,6 +152,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (tokenProblem) problems.push(tokenProblem);
   let allowedHosts: AllowedHost[] | undefined;
   let serviceUrls: Record<string, string> = {};
+  let apiKeys: ApiKey[] = [];
+  try {
+    apiKeys = parseApiKeys(values.SAGAFLOW_API_KEYS, { production: values.NODE_ENV === 'production' });
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   try {
     allowedHosts = parseAllowedHosts(values.SAGAFLOW_ALLOWED_HOSTS);
     serviceUrls = readServiceUrls(values, { production: values.NODE_ENV === 'production' });
@@ -182,5 +193,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     allowedHosts,
     serviceUrls,
     searchTimeoutMs: env.SEARCH_STATEMENT_TIMEOUT_MS,
+    apiKeys,
   };
 }

@@ -2,6 +2,7 @@ import { createRouter } from './trpc.js';
 import { adminRouter } from './routers/admin.js';
 import { healthRouter } from './routers/health.js';
 import { runsRouter } from './routers/runs.js';
+import { schedulesRouter } from './routers/schedules.js';
 import { workflowsRouter } from './routers/workflows.js';
 
 /** The API: composition only. Served as REST (the OpenAPI paths, openapi-adapter.ts). */
@@ -9,6 +10,7 @@ export const appRouter = createRouter({
   workflows: workflowsRouter,
   runs: runsRouter,
   admin: adminRouter,
+  schedules: schedulesRouter,
   health: healthRouter,
 });
 

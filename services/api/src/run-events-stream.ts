@@ -2,12 +2,15 @@ import { readRunEvents, type Db } from '@sagaflow/db';
 import type { RunEvent } from '@sagaflow/saga';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { AccessControl } from './access-control.js';
 import { toErrorBody } from './errors.js';
 import type { RunEventsHub } from './run-events-hub.js';
 
 /** GET /v1/runs/{runId}/events/stream (docs/contract.md#run-history): the history as Server-Sent Events, replayed then live. */
 
 export const STREAM_PATH = '/v1/runs/:runId/events/stream';
+/** The role the stream needs, like the events list (docs/security.md); checked before anything else. */
+export const STREAM_ROLE = 'client';
 export const PING_INTERVAL_MS = 15_000;
 const PAGE = 500;
 
@@ -20,10 +23,12 @@ function frame(event: RunEvent): string {
 
 export function registerRunEventsStream(
   app: FastifyInstance,
-  deps: { db: Db; hub: RunEventsHub; pingIntervalMs?: number },
+  deps: { db: Db; hub: RunEventsHub; access: AccessControl; pingIntervalMs?: number },
 ): void {
   const pingMs = deps.pingIntervalMs ?? PING_INTERVAL_MS;
   app.get(STREAM_PATH, async (request, reply) => {
+    const allowed = await deps.access.authorize(request, reply, STREAM_ROLE);
+    if (!allowed.ok) return reply.code(allowed.status).send(toErrorBody(allowed.code, allowed.message));
     const params = paramsSchema.safeParse(request.params);
     if (!params.success) return reply.code(400).send(toErrorBody('BAD_REQUEST', 'runId must be a UUID'));
     const { runId } = params.data;

@@ -57,6 +57,7 @@ function describePayload(
 export const workflowsRouter = createRouter({
   list: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'GET',
         path: '/v1/workflows',
@@ -72,6 +73,7 @@ export const workflowsRouter = createRouter({
 
   getVersion: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'GET',
         path: '/v1/workflows/{name}/versions/{version}',
@@ -93,6 +95,7 @@ export const workflowsRouter = createRouter({
 
   start: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'POST',
         path: '/v1/workflows/{name}/start',
@@ -101,7 +104,8 @@ export const workflowsRouter = createRouter({
         summary: 'Start a run of a workflow',
         description:
           'Creates a PENDING run of the workflow (the highest semver version when `version` is omitted). ' +
-          'With `idempotency-key`, the same key and body return the same run; a different body is a 409.',
+          'With `idempotency-key`, the same key and body return the same run; a different body is a 409. With API keys, ' +
+          'idempotency keys are scoped to the calling API key.',
         protect: false,
         requestHeaders: startRequestHeadersSchema,
         successDescription: 'Run accepted',
@@ -125,6 +129,8 @@ export const workflowsRouter = createRouter({
         context: input.context,
         correlationId: ctx.correlationId,
         idempotencyKey,
+        // with API keys, each key has its own idempotency keys (docs/security.md#idempotency-keys-per-api-key)
+        idempotencyScope: ctx.principal.idempotencyScope,
         ...trace,
       });
       // a replay answers with the run's own correlation id, not this request's
