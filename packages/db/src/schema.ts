@@ -93,6 +93,21 @@ export type OutboxTable = Narrow<
   }
 >;
 
+export type OperationAction = 'cancel' | 'redrive' | 'pause' | 'resume';
+export type OperationStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLED';
+export type OperationRunState = 'PENDING' | 'SUCCEEDED' | 'SKIPPED' | 'FAILED';
+
+export type OperationsTable = Narrow<
+  Db.Operations,
+  {
+    action: OperationAction;
+    status: DefaultedColumn<OperationStatus>;
+    filter: JsonColumn<Record<string, unknown>>;
+  }
+>;
+
+export type OperationRunsTable = Narrow<Db.OperationRuns, { state: DefaultedColumn<OperationRunState> }>;
+
 export type ScheduleOverlap = 'skip' | 'allow';
 
 export type SchedulesTable = Narrow<
@@ -114,6 +129,8 @@ interface TableTypes {
   step_attempts: StepAttemptsTable;
   outbox: OutboxTable;
   run_events: RunEventsTable;
+  operations: OperationsTable;
+  operation_runs: OperationRunsTable;
   workflow_pauses: Db.WorkflowPauses;
   schedules: SchedulesTable;
 }

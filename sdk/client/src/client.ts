@@ -5,14 +5,19 @@ import type { paths } from './schema.js';
 import { watchRunEvents, type WatchOptions } from './watch.js';
 import {
   isTerminalRunStatus,
+  type CreateOperationRequest,
+  type Operation,
+  type OperationCreated,
+  type OperationDryRun,
+  type OperationsPage,
   type RegisteredDefinition,
   type RunCounts,
   type RunEvent,
   type RunEventsPage,
-  type RunFilters,
-  type RunPage,
   type RedriveAccepted,
   type RunPauseState,
+  type RunFilters,
+  type RunPage,
   type RunStatus,
   type RunSummary,
   type WorkflowSummary,
@@ -213,6 +218,42 @@ export function createClient(options: ClientOptions) {
     },
   };
 
+  const operations = {
+    /**
+     * `POST /v1/admin/operations`: with `dryRun: true`, what the filter matches and the action would apply to (nothing
+     * is written); otherwise the operation, its runs fixed now, processed by the engines at `ratePerSecond`.
+     */
+    create: (async (request: CreateOperationRequest) => {
+      // the generated body type marks the defaulted fields required; the API fills them in
+      const body = request as never;
+      return unwrap(await http.POST('/v1/admin/operations', { headers: adminHeaders, body }));
+    }) as {
+      (request: CreateOperationRequest & { dryRun: true }): Promise<OperationDryRun>;
+      (request: CreateOperationRequest & { dryRun?: false }): Promise<OperationCreated>;
+    },
+
+    /** `GET /v1/admin/operations/{operationId}`: the operation and its progress (unknown → 404). */
+    async get(operationId: string): Promise<Operation> {
+      const params = { path: { operationId } };
+      return unwrap(await http.GET('/v1/admin/operations/{operationId}', { headers: adminHeaders, params }));
+    },
+
+    /** `GET /v1/admin/operations`: a page of operations, newest first; pass `nextCursor` back as `cursor`. */
+    async list(page: { limit?: number; cursor?: string } = {}): Promise<OperationsPage> {
+      const query = {
+        ...(page.limit !== undefined ? { limit: String(page.limit) } : {}),
+        ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+      };
+      return unwrap(await http.GET('/v1/admin/operations', { headers: adminHeaders, params: { query } }));
+    },
+
+    /** `POST /v1/admin/operations/{operationId}/cancel`: stops it before its next run (a completed one → 409). */
+    async cancel(operationId: string): Promise<{ operationId: string; status: Operation['status'] }> {
+      const params = { path: { operationId } };
+      return unwrap(await http.POST('/v1/admin/operations/{operationId}/cancel', { headers: adminHeaders, params }));
+    },
+  };
+
   return {
     workflows: {
       /** `GET /v1/workflows`: every registered workflow, its versions in semver order and its latest version. */
@@ -277,6 +318,7 @@ export function createClient(options: ClientOptions) {
           );
         },
       },
+      operations,
       schedules: {
         /**
          * `PUT /v1/admin/schedules/{id}`: create (`created` true, 201) or replace (false, 200) a schedule. An invalid

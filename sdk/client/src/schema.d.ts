@@ -38,6 +38,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operations, newest first
+         * @description Keyset pages: pass `nextCursor` as `cursor` for the next one; a cursor that was altered is a 400. Needs the `admin` role (docs/security.md).
+         */
+        get: operations["listOperations"];
+        put?: never;
+        /**
+         * Cancel, redrive, pause or resume every run a filter matches (with a dry run)
+         * @description With `dryRun: true`, counts the matched and eligible runs and samples up to 10 eligible ones (200), writing nothing. Otherwise the runs the filter matches now become the operation (202): the engines apply the action to each once, at most `ratePerSecond`, surviving crashes; runs no longer eligible when their turn comes are skipped. An empty filter is a 400. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
+         */
+        post: operations["createOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/operations/{operationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An operation and its progress
+         * @description Needs the `admin` role (docs/security.md).
+         */
+        get: operations["getOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/operations/{operationId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop an operation before its next run
+         * @description Returns once no further run will be acted on (a batch being applied commits first). What was done stays done. Cancelling a cancelled operation again is a no-op 202; a COMPLETED one is a 409. Needs the `admin` role (docs/security.md).
+         */
+        post: operations["cancelOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/schedules": {
         parameters: {
             query?: never;
@@ -472,6 +536,22 @@ export interface components {
     schemas: {
         /** @enum {string} */
         CompensationStatus: "NONE" | "PENDING" | "RUNNING" | "COMPENSATED" | "FAILED";
+        CreateOperationRequest: {
+            action: components["schemas"]["OperationAction"];
+            /**
+             * @description true: count what would be acted on (200), create nothing
+             * @default false
+             */
+            dryRun: boolean;
+            filter: components["schemas"]["OperationFilter"];
+            /**
+             * @description Runs per second, at most
+             * @default 50
+             */
+            ratePerSecond: number;
+            /** @description Recorded in each run's OPERATOR_ACTION event */
+            reason?: string;
+        };
         Error: {
             /**
              * @description tRPC error code, e.g. BAD_REQUEST, NOT_FOUND, CONFLICT
@@ -494,6 +574,94 @@ export interface components {
             status: "ok";
         };
         JsonValue: JsonValue;
+        Operation: {
+            action: components["schemas"]["OperationAction"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The first 100 failed runs, in the order they failed */
+            errors: {
+                reason: string;
+                /** Format: uuid */
+                runId: string;
+            }[];
+            failed: number;
+            /** @description The filter as it was given */
+            filter: {
+                [key: string]: unknown;
+            };
+            finishedAt: string | null;
+            /** Format: uuid */
+            operationId: string;
+            ratePerSecond: number;
+            reason: string | null;
+            /** @description Runs no longer eligible when their turn came */
+            skipped: number;
+            /** @enum {string} */
+            status: "RUNNING" | "COMPLETED" | "CANCELLED";
+            /** @description Runs the action was applied to */
+            succeeded: number;
+            /** @description Runs matched at creation */
+            total: number;
+        };
+        /** @enum {string} */
+        OperationAction: "cancel" | "redrive" | "pause" | "resume";
+        OperationCancelAccepted: {
+            /** Format: uuid */
+            operationId: string;
+            /** @enum {string} */
+            status: "RUNNING" | "COMPLETED" | "CANCELLED";
+        };
+        OperationCreated: {
+            /** @description The operation's runs: those the filter matched at creation */
+            matched: number;
+            /** Format: uuid */
+            operationId: string;
+        };
+        OperationDryRun: {
+            /** @constant */
+            dryRun: true;
+            /** @description Matched runs the action applies to now */
+            eligible: number;
+            /** @description Runs the filter matches now */
+            matched: number;
+            /** @description Up to 10 eligible run ids, newest first */
+            sample: string[];
+        };
+        OperationFilter: {
+            /** @description Runs whose context contains this object */
+            context?: {
+                [key: string]: unknown;
+            };
+            correlationId?: string;
+            /**
+             * Format: date-time
+             * @description Created at or after (ISO 8601)
+             */
+            createdAfter?: string;
+            /**
+             * Format: date-time
+             * @description Created before (ISO 8601)
+             */
+            createdBefore?: string;
+            /** @description The run error's code */
+            errorCode?: string;
+            idempotencyKey?: string;
+            /** @description Runs whose input contains this object */
+            input?: {
+                [key: string]: unknown;
+            };
+            /** @description Any of these statuses */
+            status?: components["schemas"]["RunStatus"][];
+            /** @description The run error's stepId (the step that failed) */
+            stepId?: string;
+            workflowName?: string;
+            workflowVersion?: string;
+        };
+        OperationsPage: {
+            items: components["schemas"]["Operation"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
         Readiness: {
             checks: {
                 /** @enum {string} */
@@ -1000,6 +1168,138 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+        };
+    };
+    listOperations: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of operations, newest first */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOperationRequest"];
+            };
+        };
+        responses: {
+            /** @description Dry run: what the operation would act on */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationDryRun"] | components["schemas"]["OperationCreated"];
+                };
+            };
+            /** @description Operation created */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationDryRun"] | components["schemas"]["OperationCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Operation id (UUID) */
+                operationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation and its progress */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    cancelOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Operation id (UUID) */
+                operationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled (or already cancelled) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationCancelAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
     };
     listSchedules: {

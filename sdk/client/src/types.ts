@@ -14,6 +14,25 @@ export type WorkflowRegistered = components['schemas']['WorkflowRegistered'];
 export type ErrorBody = components['schemas']['Error'];
 export type RunEvent = components['schemas']['RunEvent'];
 export type RunEventsPage = components['schemas']['RunEventsPage'];
+export type RedriveAccepted = components['schemas']['RedriveAccepted'];
+export type RunPauseState = components['schemas']['RunPauseState'];
+export type WorkflowPauseState = components['schemas']['WorkflowPauseState'];
+export type Operation = components['schemas']['Operation'];
+export type OperationAction = components['schemas']['OperationAction'];
+export type OperationFilter = components['schemas']['OperationFilter'];
+export type OperationDryRun = components['schemas']['OperationDryRun'];
+export type OperationCreated = components['schemas']['OperationCreated'];
+export type OperationsPage = components['schemas']['OperationsPage'];
+
+/** The body of `POST /v1/admin/operations`; `dryRun` (false), `ratePerSecond` (50) and `reason` are optional. */
+export interface CreateOperationRequest {
+  action: OperationAction;
+  filter: OperationFilter;
+  dryRun?: boolean;
+  ratePerSecond?: number;
+  reason?: string;
+}
+
 export type RunSummary = components['schemas']['RunSummary'];
 export type RunPage = components['schemas']['RunPage'];
 export type RunCounts = components['schemas']['RunCounts'];
@@ -44,9 +63,6 @@ export interface RunFilters {
   /** runs whose context contains this object, e.g. `{ tenantId: 'acme' }` */
   context?: Record<string, unknown>;
 }
-export type RedriveAccepted = components['schemas']['RedriveAccepted'];
-export type RunPauseState = components['schemas']['RunPauseState'];
-export type WorkflowPauseState = components['schemas']['WorkflowPauseState'];
 export type Schedule = components['schemas']['Schedule'];
 export type ScheduleRequest = components['schemas']['ScheduleRequest'];
 export type ScheduleTriggered = components['schemas']['ScheduleTriggered'];

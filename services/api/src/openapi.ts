@@ -89,6 +89,14 @@ const CONTRACT: Record<string, OperationContract> = {
     errors: [400, 401, 403, 409, 413, 415, 429],
     requestSchemaName: 'WorkflowDefinition',
   },
+  createOperation: {
+    success: { 200: 'Dry run: what the operation would act on', 202: 'Operation created' },
+    errors: [400, 401, 403, 413, 415, 429],
+    requestSchemaName: 'CreateOperationRequest',
+  },
+  getOperation: { success: { 200: 'The operation and its progress' }, errors: [400, 401, 404, 429] },
+  listOperations: { success: { 200: 'A page of operations, newest first' }, errors: [400, 401, 429] },
+  cancelOperation: { success: { 202: 'Cancelled (or already cancelled)' }, errors: [400, 401, 403, 404, 409, 429] },
   putSchedule: {
     success: { 200: 'Schedule replaced', 201: 'Schedule created' },
     errors: [400, 401, 403, 413, 415, 429],

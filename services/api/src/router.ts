@@ -1,6 +1,7 @@
 import { createRouter } from './trpc.js';
 import { adminRouter } from './routers/admin.js';
 import { healthRouter } from './routers/health.js';
+import { operationsRouter } from './routers/operations.js';
 import { runsRouter } from './routers/runs.js';
 import { schedulesRouter } from './routers/schedules.js';
 import { workflowsRouter } from './routers/workflows.js';
@@ -10,6 +11,7 @@ export const appRouter = createRouter({
   workflows: workflowsRouter,
   runs: runsRouter,
   admin: adminRouter,
+  operations: operationsRouter,
   schedules: schedulesRouter,
   health: healthRouter,
 });

@@ -12,6 +12,9 @@ describe('the generated OpenAPI document', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/health',
       '/ready',
+      '/v1/admin/operations',
+      '/v1/admin/operations/{operationId}',
+      '/v1/admin/operations/{operationId}/cancel',
       '/v1/admin/schedules',
       '/v1/admin/schedules/{id}',
       '/v1/admin/schedules/{id}/pause',

@@ -49,6 +49,12 @@ export function createEngineMetrics(db: Db) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
   });
+  const operationRuns = new Counter({
+    name: 'operations_runs_total',
+    help: 'Runs of bulk operations processed by this engine, by action and outcome (succeeded, skipped, failed)',
+    labelNames: ['action', 'outcome'],
+    registers: [registry],
+  });
   const scheduleFires = new Counter({
     name: 'schedule_fires_total',
     help:
@@ -67,6 +73,7 @@ export function createEngineMetrics(db: Db) {
     runsFailed,
     runsCompensated,
     runDuration,
+    operationRuns,
     scheduleFires,
   };
 }
