@@ -4,12 +4,13 @@
 -- (docs/performance.md#search). `if not exists`: on a large table an operator can build them first with
 -- `create index concurrently` under the same names (this file's plain build blocks writes to workflow_runs meanwhile).
 
--- no filter, a created_at range, and the walk of filters without their own index (workflowVersion alone);
+-- no filter, a created_at range, and the walk of filters without their own index (several statuses);
 -- status is included so counts over a time range are an index-only scan
 create index if not exists workflow_runs_created on workflow_runs (created_at, id) include (status);
 create index if not exists workflow_runs_status_created on workflow_runs (status, created_at, id);
--- workflowName (with workflowVersion too, the version is checked on the rows this walks)
+-- workflowName, workflowVersion (with both, the planner walks one and checks the other on the rows)
 create index if not exists workflow_runs_workflow_created on workflow_runs (workflow_name, created_at, id);
+create index if not exists workflow_runs_version_created on workflow_runs (workflow_version, created_at, id);
 create index if not exists workflow_runs_correlation_created on workflow_runs (correlation_id, created_at, id);
 -- idempotencyKey without workflowName (workflow_runs_idempotency_key leads with the name)
 create index if not exists workflow_runs_idempotency_created on workflow_runs (idempotency_key, created_at, id)

@@ -21,7 +21,8 @@ export interface HistoryFill {
  * PENDING, notify NONE, output {"ok":true}) and one successful action attempt each; its six history events (RUN_CREATED,
  * PENDING → RUNNING, three ATTEMPT_FINISHED, RUNNING → COMPLETED); no outbox rows. Run g is created
  * ($3 − g) × $7 ms before $6 (plus 0..12 ms), so the history ends at $6 and its rows lie in (about) created_at order. The
- * input has phase "history": the bench's reads (input->>'phase' = 'warmup' | 'measure') never see these runs.
+ * input has phase "history": the bench's reads (input->>'phase' = 'warmup' | 'measure') never see these runs. The
+ * context names one of 500 tenants (what bench:search looks for).
  * One statement: the foreign keys and CHECK constraints are checked as for any insert.
  */
 const CHUNK_SQL = `
@@ -42,7 +43,7 @@ const CHUNK_SQL = `
     select id, $4::text, $5::text, 'COMPLETED',
            jsonb_build_object('phase', 'history', 'seq', seq, 'orderId', 'bench-history-' || seq, 'amount', 1999,
                               'currency', 'EUR', 'customerId', 'c-' || (seq % 97)),
-           '{}'::jsonb, null, correlation_id,
+           jsonb_build_object('tenantId', 't-' || (seq % 500)), null, correlation_id,
            created_at, created_at + interval '185 milliseconds', created_at + interval '185 milliseconds', 6
       from run order by seq
   ), steps_in as (

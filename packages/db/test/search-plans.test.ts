@@ -103,7 +103,7 @@ describe(`search plans over ${RUNS} runs`, () => {
       const first = await workflowRunsScans(async () => {
         found = (await searchRuns(db, c.filter, { limit: 50, timeoutMs: 10_000 })).items.length;
       });
-      expect(found, `${c.name}: the seed has runs that match`).toBeGreaterThan(0);
+      expect(found > 0, `${c.name}: the seed has runs that match`).toBe(!c.none);
       expectIndexed(first, c);
       const after = await workflowRunsScans(() =>
         searchRuns(db, c.filter, { limit: 50, after: MIDDLE, timeoutMs: 10_000 }),

@@ -72,8 +72,9 @@ export function toRunSearchFilter(input: Omit<RunSearchInput, 'limit' | 'cursor'
     stepId: input.stepId,
     createdAfter: input.createdAfter,
     createdBefore: input.createdBefore,
-    input: input.input,
-    context: input.context,
+    // `{}` is contained in every object: no filter (and no full scan of a GIN index)
+    input: input.input && Object.keys(input.input).length > 0 ? input.input : undefined,
+    context: input.context && Object.keys(input.context).length > 0 ? input.context : undefined,
   };
   return Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)) as RunSearchFilter;
 }

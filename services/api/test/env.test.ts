@@ -28,8 +28,18 @@ describe('loadConfig', () => {
         inventory: 'http://127.0.0.1:3002',
         notifications: 'http://127.0.0.1:3003',
       },
+      searchTimeoutMs: 5_000,
       apiKeys: [],
     });
+  });
+
+  it('reads SEARCH_STATEMENT_TIMEOUT_MS (a positive integer)', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEARCH_STATEMENT_TIMEOUT_MS: '250' }).searchTimeoutMs).toBe(
+      250,
+    );
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEARCH_STATEMENT_TIMEOUT_MS: '0' })).toThrow(
+      /SEARCH_STATEMENT_TIMEOUT_MS/,
+    );
   });
 
   it('reads SAGAFLOW_ALLOWED_HOSTS and SAGAFLOW_SERVICE_<NAME>_URL as the engine does (no mock defaults in production)', () => {

@@ -166,6 +166,7 @@ describe('GET /v1/runs filters', () => {
       [{ context: { tenantId: tenant } }, [failed, plain]],
       [{ context: { tenantId: tenant, region: 'eu' } }, [failed]],
       [{ input: { customer: { tier: 'gold' } } }, [plain]],
+      [{ workflowName: orders.name, context: {} }, [failed, plain]],
       [{ workflowName: orders.name, status: 'PENDING', context: { tenantId: tenant } }, [plain]],
     ];
     for (const [filters, expected] of cases) {
@@ -186,6 +187,27 @@ describe('GET /v1/runs filters', () => {
       updatedAt: expect.any(String) as string,
       completedAt: expect.any(String) as string,
     });
+  });
+
+  it('paused: the run flag in RunSummary, the workflow flag in GET /v1/workflows', async () => {
+    await client.runs.pause(plain, { reason: 'search test' });
+    await client.admin.workflows.pause(refunds.name, { reason: 'search test' });
+    try {
+      const items = (await client.runs.list({ workflowName: orders.name })).items;
+      expect(items.map((r) => [r.runId, r.paused])).toEqual([
+        [failed, false],
+        [plain, true],
+      ]);
+      const workflows = await client.workflows.list();
+      expect(workflows.find((w) => w.name === refunds.name)?.paused).toBe(true);
+      expect(workflows.find((w) => w.name === orders.name)?.paused).toBe(false);
+    } finally {
+      await client.runs.resume(plain);
+      await client.admin.workflows.resume(refunds.name);
+    }
+    expect(
+      (await client.runs.list({ correlationId: (await client.runs.get(plain)).run.correlationId })).items[0]?.paused,
+    ).toBe(false);
   });
 
   it('counts: total and every status, with the same filters', async () => {

@@ -22,12 +22,10 @@ export interface RegisteredDefinition {
   registeredAt: string;
 }
 
-/**
- * The workflow names that are paused.
- * TODO(integration): read the operator branch's workflow pause table once it lands; until then none is.
- */
-function readPausedWorkflows(_db: Db): Promise<ReadonlySet<string>> {
-  return Promise.resolve(new Set());
+/** The workflow names that are paused (workflow_pauses, POST /v1/admin/workflows/{name}/pause). */
+async function readPausedWorkflows(db: Db): Promise<ReadonlySet<string>> {
+  const rows = await db.selectFrom('workflow_pauses').select('workflow_name').execute();
+  return new Set(rows.map((row) => row.workflow_name));
 }
 
 /** Every registered workflow, by name, with its versions in semver order. */

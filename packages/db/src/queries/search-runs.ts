@@ -77,6 +77,7 @@ const SUMMARY_COLUMNS = [
   'created_at',
   'updated_at',
   'completed_at',
+  'paused_at',
 ] as const;
 
 interface SummaryRow {
@@ -89,13 +90,10 @@ interface SummaryRow {
   created_at: Date;
   updated_at: Date;
   completed_at: Date | null;
+  paused_at: Date | null;
 }
 
-/**
- * The one mapping of a workflow_runs row to a RunSummary.
- * TODO(integration): read `paused` from workflow_runs.paused once the operator branch's migration 003 adds it (add
- * 'paused' to SUMMARY_COLUMNS and SummaryRow); until then no run can be paused.
- */
+/** The one mapping of a workflow_runs row to a RunSummary (`paused`: the run's own flag, as GET /v1/runs/{id}). */
 export function toRunSummary(row: SummaryRow): RunSummary {
   return {
     runId: row.id,
@@ -104,7 +102,7 @@ export function toRunSummary(row: SummaryRow): RunSummary {
     status: row.status,
     error: row.error,
     correlationId: row.correlation_id,
-    paused: false,
+    paused: row.paused_at !== null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     completedAt: row.completed_at ? row.completed_at.toISOString() : null,

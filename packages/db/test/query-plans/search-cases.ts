@@ -11,6 +11,8 @@ export interface SearchCase {
   filter: RunSearchFilter;
   /** the indexes the plan may read workflow_runs through (one of them) */
   indexes: string[];
+  /** no seeded run matches (a value the statistics have never seen) */
+  none?: true;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -33,9 +35,19 @@ export function searchCases(runs: number, now = new Date()): SearchCase[] {
     {
       name: 'workflowName+workflowVersion',
       filter: { workflowName: 'wf-3', workflowVersion: '2.0.0' },
-      indexes: ['workflow_runs_workflow_created'],
+      indexes: ['workflow_runs_workflow_created', 'workflow_runs_version_created'],
     },
-    { name: 'workflowVersion', filter: { workflowVersion: '2.0.0' }, indexes: ['workflow_runs_created'] },
+    {
+      name: 'workflowVersion',
+      filter: { workflowVersion: '2.0.0' },
+      indexes: ['workflow_runs_version_created', 'workflow_runs_created'],
+    },
+    {
+      name: 'workflowVersion (none has it)',
+      filter: { workflowVersion: '9.9.9' },
+      indexes: ['workflow_runs_version_created'],
+      none: true,
+    },
     {
       name: 'correlationId',
       filter: { correlationId: `corr-${middle}` },
@@ -59,8 +71,8 @@ export function searchCases(runs: number, now = new Date()): SearchCase[] {
       indexes: ['workflow_runs_created'],
     },
     {
-      name: 'input (one customer)',
-      filter: { input: { customerId: `c-${middle % 100_000}` } },
+      name: 'input (one order)',
+      filter: { input: { orderId: `ord-${middle}` } },
       indexes: ['workflow_runs_input_contains'],
     },
     {
