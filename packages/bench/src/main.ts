@@ -8,6 +8,7 @@ import type { ScenarioResult } from './results.js';
 import { errorText, type ScenarioContext } from './scenario-context.js';
 import { buildScenario } from './scenarios.js';
 import { stopAllServiceStacks } from './service-stack.js';
+import { runBulkRedrive } from './scenarios/run-bulk-redrive.js';
 import { runEventsRead } from './scenarios/run-events-read.js';
 import { runSagaScenario } from './scenarios/run-saga-scenario.js';
 import { runSseDelay } from './scenarios/run-sse-delay.js';
@@ -52,6 +53,8 @@ function runScenario(ctx: ScenarioContext, scenario: Scenario): Promise<Scenario
       return runSseDelay(ctx, scenario);
     case 'sse-memory':
       return runSseMemory(ctx, scenario);
+    case 'bulk-redrive':
+      return runBulkRedrive(ctx, scenario);
   }
 }
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { BUDGET_SCENARIOS, DEFAULT_SCENARIOS, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
+import { DEFAULT_SCENARIOS, HISTORY_BUDGET_SCENARIOS, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -25,7 +25,7 @@ export interface BenchOptions {
 
 export const USAGE = `pnpm bench [options]
   --scenario <names>   comma list of ${SCENARIO_NAMES.join(', ')}
-                       (default: ${DEFAULT_SCENARIOS.join(', ')}; \`history-budgets\` = ${BUDGET_SCENARIOS.join(', ')})
+                       (default: ${DEFAULT_SCENARIOS.join(', ')}; \`history-budgets\` = ${HISTORY_BUDGET_SCENARIOS.join(', ')})
                        Run history budgets (SPEC §18, docs/performance.md):
                          events-read  GET /v1/runs/{id}/events p99 of random runs among 1,000,000 stored (filled
                                       first, with their history; --history N for another size), 4 in flight, 5,000
@@ -33,6 +33,8 @@ export const USAGE = `pnpm bench [options]
                          sse-delay    300 runs at 20 runs/s (downstream answers in 50 ms), each watched by an SSE stream:
                                       event \`at\` → arrival at the client, p50/p99
                          sse-memory   500 SSE streams held open 20 s on one API (runs left PENDING): RSS and heap growth
+                         bulk-redrive 10,000 FAILED runs (seeded through the API) redriven at 1,000/s by one bulk
+                                      operation: time to COMPLETED, and a 1,000-run burst's steps/s alone vs with it
                        History on vs off (burst steps/s, commits/step) is burst run on two commits: see docs/performance.md
   --repeat <n>         run each scenario n times; the table shows medians (default 1)
   --engines <n>        engine processes (default 1)
@@ -91,7 +93,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter(Boolean)
-    .flatMap((s): string[] => (s === 'history-budgets' ? [...BUDGET_SCENARIOS] : [s]));
+    .flatMap((s): string[] => (s === 'history-budgets' ? [...HISTORY_BUDGET_SCENARIOS] : [s]));
   for (const name of scenarios)
     if (!SCENARIO_NAMES.includes(name as ScenarioName))
       throw new Error(`unknown scenario "${name}" (use ${SCENARIO_NAMES.join(', ')})`);

@@ -116,4 +116,23 @@ export type BudgetFigures =
       openMs: number;
       /** then every run cancelled: `at` → arrival of those live events on the open streams */
       cancelDelayMs: Distribution;
+    }
+  | {
+      kind: 'bulk-redrive';
+      failedRuns: number;
+      ratePerSecond: number;
+      /** starting the FAILED runs through the API until all had failed (not measured against a budget) */
+      seedMs: number;
+      /** the operation's created_at → finished_at (COMPLETED) */
+      operationMs: number;
+      redriven: number;
+      skipped: number;
+      failed: number;
+      burstRuns: number;
+      /** step attempts / (first created → last completed) of the burst alone, then started with the operation */
+      aloneStepsPerSecond: number;
+      duringStepsPerSecond: number;
+      burstDropPercent: number;
+      /** the share of the concurrent burst's window during which the operation ran */
+      overlapPercent: number;
     };

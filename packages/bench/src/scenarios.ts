@@ -1,12 +1,13 @@
 /**
- * The four scenarios of the issue "Performance" (run by default) and the three of the run history budgets (SPEC §18,
- * run by name), with their default sizes.
+ * The four scenarios of the issue "Performance" (run by default) and the budget scenarios (SPEC §18: run history,
+ * bulk operations; run by name), with their default sizes.
  */
 export type ScenarioName =
-  'burst' | 'compensation' | 'latency' | 'start-rate' | 'events-read' | 'sse-delay' | 'sse-memory';
+  'burst' | 'compensation' | 'latency' | 'start-rate' | 'events-read' | 'sse-delay' | 'sse-memory' | 'bulk-redrive';
 
 export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['burst', 'compensation', 'latency', 'start-rate'];
-export const BUDGET_SCENARIOS: readonly ScenarioName[] = ['events-read', 'sse-delay', 'sse-memory'];
+export const HISTORY_BUDGET_SCENARIOS: readonly ScenarioName[] = ['events-read', 'sse-delay', 'sse-memory'];
+export const BUDGET_SCENARIOS: readonly ScenarioName[] = [...HISTORY_BUDGET_SCENARIOS, 'bulk-redrive'];
 export const SCENARIO_NAMES: readonly ScenarioName[] = [...DEFAULT_SCENARIOS, ...BUDGET_SCENARIOS];
 
 export interface SagaScenario {
@@ -60,7 +61,20 @@ export interface SseMemoryScenario {
   timeoutMs: number;
 }
 
-export type BudgetScenario = EventsReadScenario | SseDelayScenario | SseMemoryScenario;
+/**
+ * `failedRuns` FAILED runs (seeded through the API) redriven by one bulk operation at `ratePerSecond`, while a burst of
+ * `burstRuns` bench sagas runs; the same burst measured alone first (SPEC §18, issue #13).
+ */
+export interface BulkRedriveScenario {
+  kind: 'bulk-redrive';
+  name: 'bulk-redrive';
+  failedRuns: number;
+  ratePerSecond: number;
+  burstRuns: number;
+  timeoutMs: number;
+}
+
+export type BudgetScenario = EventsReadScenario | SseDelayScenario | SseMemoryScenario | BulkRedriveScenario;
 
 export type Scenario = SagaScenario | StartRateScenario | BudgetScenario;
 
@@ -94,5 +108,7 @@ export function buildScenario(name: ScenarioName, runs?: number, startSeconds = 
       return { kind: name, name, runs: runs ?? 300, perSecond: 20, downstreamDelayMs: 50, timeoutMs: 120_000 };
     case 'sse-memory':
       return { kind: name, name, streams: runs ?? 500, holdMs: 20_000, timeoutMs: 180_000 };
+    case 'bulk-redrive':
+      return { kind: name, name, failedRuns: runs ?? 10_000, ratePerSecond: 1000, burstRuns: 1000, timeoutMs: 300_000 };
   }
 }
