@@ -34,12 +34,12 @@ export const USAGE = `pnpm bench [options]
                                       event \`at\` → arrival at the client, p50/p99
                          sse-memory   500 SSE streams held open 20 s on one API (runs left PENDING): RSS and heap growth
                          bulk-redrive 10,000 FAILED runs (seeded through the API) redriven at 1,000/s by one bulk
-                                      operation: time to COMPLETED, and a 1,000-run burst's steps/s alone vs with it
+                                      operation: time to COMPLETED, and a 3,000-run burst's steps/s alone vs with it
                        History on vs off (burst steps/s, commits/step) is burst run on two commits: see docs/performance.md
   --repeat <n>         run each scenario n times; the table shows medians (default 1)
   --engines <n>        engine processes (default 1)
   --runs <n>           N of the saga scenarios instead of 2000 / 500 / 300 (smoke runs); requests of events-read,
-                       runs of sse-delay, streams of sse-memory
+                       runs of sse-delay, streams of sse-memory, FAILED runs of bulk-redrive
   --warmup <n>         runs started and finished before each measurement (default 1000: V8 has optimised the hot
                        paths by then; 0 = none)
   --start-seconds <s>  autocannon duration of start-rate (default 10)

@@ -109,6 +109,6 @@ export function buildScenario(name: ScenarioName, runs?: number, startSeconds = 
     case 'sse-memory':
       return { kind: name, name, streams: runs ?? 500, holdMs: 20_000, timeoutMs: 180_000 };
     case 'bulk-redrive':
-      return { kind: name, name, failedRuns: runs ?? 10_000, ratePerSecond: 1000, burstRuns: 1000, timeoutMs: 300_000 };
+      return { kind: name, name, failedRuns: runs ?? 10_000, ratePerSecond: 1000, burstRuns: 3000, timeoutMs: 300_000 };
   }
 }
