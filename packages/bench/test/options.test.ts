@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchOptions, USAGE } from '../src/options.js';
+import { buildScenario } from '../src/scenarios.js';
 
 const URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -41,5 +42,12 @@ describe('parseBenchOptions --scenario', () => {
     expect(parseBenchOptions(['--scenario', 'burst,sse-memory'], URL).scenarios).toEqual(['burst', 'sse-memory']);
     expect(() => parseBenchOptions(['--scenario', 'sse'], URL)).toThrow(/unknown scenario "sse"/);
     expect(USAGE).toMatch(/events-read .*p99/s);
+  });
+
+  it('runs bulk-redrive (issue #13) by name only, with 10,000 FAILED runs at 1,000/s unless --runs says otherwise', () => {
+    expect(parseBenchOptions(['--scenario', 'bulk-redrive'], URL).scenarios).toEqual(['bulk-redrive']);
+    expect(buildScenario('bulk-redrive')).toMatchObject({ failedRuns: 10_000, ratePerSecond: 1000, burstRuns: 3000 });
+    expect(buildScenario('bulk-redrive', 500)).toMatchObject({ failedRuns: 500 });
+    expect(USAGE).toMatch(/bulk-redrive .*COMPLETED/s);
   });
 });
