@@ -3,12 +3,14 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   BULK_ACTIONS,
+  BULK_PLANNERS,
   cancelOperation,
   cancelRun,
   createOperation,
   dryRunOperation,
   getOperation,
   listOperations,
+  pauseRun,
   processOperationBatch,
   registerDefinition,
   reserveOperationBatch,
@@ -129,6 +131,42 @@ describe('bulk operations in Postgres', () => {
       .where('run_id', '=', ids[4]!)
       .executeTakeFirstOrThrow();
     expect(skipped.reason).toMatch(/only PENDING or RUNNING/);
+  });
+
+  it('set-based batch (BULK_PLANNERS): all runs locked and written at once, skips kept, a throwing planner falls back per run', async () => {
+    const ids = await startMany(5, { tenant: 'set' });
+    await pauseRun(db, ids[2]!); // already paused: NOOP, skipped
+    const request = { ...cancelRequest({ context: { tenant: 'set' } }), action: 'pause' as const };
+    const { operationId } = await createOperation(db, request);
+    const reservation = await reserveOperationBatch(db, 100);
+    const result = await processOperationBatch(db, reservation!, BULK_ACTIONS, BULK_PLANNERS);
+    expect(result?.completed).toBe(true);
+    expect(await getOperation(db, operationId)).toMatchObject({
+      status: 'COMPLETED',
+      succeeded: 4,
+      skipped: 1,
+      failed: 0,
+    });
+    const rows = await db.selectFrom('workflow_runs').select(['id', 'paused_at']).where('id', 'in', ids).execute();
+    expect(rows.every((r) => r.paused_at !== null)).toBe(true);
+    for (const runId of [ids[0]!, ids[1]!, ids[3]!, ids[4]!])
+      expect(await operatorEvents(runId)).toEqual([
+        { type: 'OPERATOR_ACTION', data: { action: 'pause', reason: 'cleanup', operationId } },
+      ]);
+
+    // a planner that throws: the savepoint is rolled back and every run goes through the per-run action
+    const resume = { ...request, action: 'resume' as const };
+    const second = await createOperation(db, resume);
+    const next = await reserveOperationBatch(db, 100);
+    const throwing = {
+      resume: () => {
+        throw new Error('planner broke');
+      },
+    };
+    await processOperationBatch(db, next!, BULK_ACTIONS, throwing);
+    expect(await getOperation(db, second.operationId)).toMatchObject({ status: 'COMPLETED', succeeded: 5, failed: 0 });
+    const resumed = await db.selectFrom('workflow_runs').select(['paused_at']).where('id', 'in', ids).execute();
+    expect(resumed.every((r) => r.paused_at === null)).toBe(true);
   });
 
   it('a failing action fails that run only (the others commit), errors list it', async () => {

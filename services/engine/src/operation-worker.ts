@@ -1,5 +1,6 @@
 import {
   BULK_ACTIONS,
+  BULK_PLANNERS,
   nextOperationDueAt,
   processOperationBatch,
   reserveOperationBatch,
@@ -72,7 +73,7 @@ export class OperationWorker {
   }
 
   private launch(reservation: OperationReservation): void {
-    const batch = processOperationBatch(this.db, reservation, BULK_ACTIONS).then(
+    const batch = processOperationBatch(this.db, reservation, BULK_ACTIONS, BULK_PLANNERS).then(
       (result) => this.record(reservation, result),
       (error: unknown) =>
         this.logger.warn(

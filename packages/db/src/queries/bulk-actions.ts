@@ -3,9 +3,13 @@ import type { RunAction, RunActionOutcome } from './operation-batch.js';
 import {
   cancelRunAction,
   pauseRun,
+  planPauseWrites,
+  planRedriveWrites,
+  planResumeWrites,
   redriveRun,
   resumeRun,
   type OperatorActionResult,
+  type OperatorPlanner,
   type OperatorRequest,
 } from './operator-actions.js';
 import type { Trx } from './run-state.js';
@@ -27,4 +31,14 @@ export const BULK_ACTIONS: Readonly<Record<OperationAction, RunAction>> = {
   redrive: bulk(redriveRun),
   pause: bulk(pauseRun),
   resume: bulk(resumeRun),
+};
+
+/**
+ * The actions a batch can plan set-based (operation-batch.ts): every run locked in one statement, all writes in one
+ * applyRowWrites call. Cancel is not here: it reads each run's live outbox item, so it stays per run.
+ */
+export const BULK_PLANNERS: Readonly<Partial<Record<OperationAction, OperatorPlanner>>> = {
+  redrive: planRedriveWrites,
+  pause: planPauseWrites,
+  resume: planResumeWrites,
 };

@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 import { isDomainError } from '../errors.js';
 import type { Db } from '../pool.js';
 import type { OperationAction, OperationRunState, RunStatus } from '../schema.js';
-import type { Trx } from './run-state.js';
+import { applyRowWrites } from './apply-row-writes.js';
+import type { OperatorPlanner } from './operator-actions.js';
+import { lockRunStates, type Trx } from './run-state.js';
 
 /**
  * The engines' side of bulk operations (docs/operations.md#bulk-operations). Two steps, each one transaction:
@@ -96,11 +98,57 @@ function messageOf(error: unknown): string {
   return message.length > 500 ? `${message.slice(0, 497)}...` : message;
 }
 
+/**
+ * The batch's runs in a few statements instead of four per run: all locked at once (lockRunStates, run id order),
+ * planned in memory, written with one applyRowWrites call, inside a savepoint. Runs missing, refused by the writer's
+ * guard (their workflow paused or resumed meanwhile) are left to the per-run path (`rest`); so is every run when
+ * anything here throws (undefined: the savepoint is rolled back), so one bad run still fails alone.
+ */
+async function applySetBased(
+  trx: Trx,
+  runIds: readonly string[],
+  planner: OperatorPlanner,
+  request: { reason: string | null; operationId: string },
+): Promise<{ done: ProcessedRun[]; rest: string[] } | undefined> {
+  await sql`savepoint operation_set`.execute(trx);
+  try {
+    const states = await lockRunStates(trx, runIds);
+    const done: ProcessedRun[] = [];
+    const rest: string[] = [];
+    const writing: Array<{ runId: string; plan: Extract<ReturnType<OperatorPlanner>, { applied: true }> }> = [];
+    for (const runId of runIds) {
+      const run = states.get(runId);
+      if (!run) {
+        rest.push(runId);
+        continue;
+      }
+      const plan = planner(runId, run, request);
+      if (plan.applied) writing.push({ runId, plan });
+      else done.push({ runId, state: 'SKIPPED', reason: plan.reason, from: null, to: null });
+    }
+    const applied = await applyRowWrites(
+      trx,
+      writing.map((w) => w.plan.writes),
+    );
+    for (const { runId, plan } of writing) {
+      if (applied.has(runId))
+        done.push({ runId, state: 'SUCCEEDED', reason: null, from: plan.transition.from, to: plan.transition.to });
+      else rest.push(runId);
+    }
+    await sql`release savepoint operation_set`.execute(trx);
+    return { done, rest };
+  } catch {
+    await sql`rollback to savepoint operation_set`.execute(trx);
+    return undefined;
+  }
+}
+
 /** Processes the runs a reservation paid for (see the module comment); undefined when the operation stopped meanwhile. */
 export async function processOperationBatch(
   db: Db,
   reservation: OperationReservation,
   actions: Readonly<Record<OperationAction, RunAction>>,
+  planners?: Readonly<Partial<Record<OperationAction, OperatorPlanner>>>,
 ): Promise<OperationBatchResult | undefined> {
   const { operationId, action, reason, runs: wanted } = reservation;
   const act = actions[action];
@@ -118,7 +166,16 @@ export async function processOperationBatch(
 
     const done: ProcessedRun[] = [];
     let retried = 0;
-    for (const { run_id: runId } of pending) {
+    let perRun = pending.map((r) => r.run_id);
+    const planner = planners?.[action];
+    if (planner && perRun.length > 1) {
+      const set = await applySetBased(trx, perRun, planner, { reason, operationId });
+      if (set) {
+        done.push(...set.done);
+        perRun = set.rest;
+      }
+    }
+    for (const runId of perRun) {
       await sql`savepoint operation_run`.execute(trx);
       try {
         const outcome = await act(trx, runId, { reason, operationId });

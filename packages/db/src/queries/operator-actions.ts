@@ -5,6 +5,7 @@ import {
   planResume,
   rowWrites,
   type Plan,
+  type RowWrites,
   type RunState,
   type WriteContext,
 } from '@sagaflow/saga';
@@ -110,36 +111,68 @@ async function act<T extends object>(
  * COMPENSATION_FAILED run, else the FAILED step of a forward failure — with a fresh attempt budget. Anything else is
  * CONFLICT with the reason. Writes OPERATOR_ACTION `{ action: 'redrive' }` before the run's status change.
  */
+function decideRedrive(runId: string, run: RunState, request: OperatorRequest) {
+  const decision = planRedrive(run);
+  if (!decision.ok) return skipped(runId, run, 'CONFLICT', `cannot redrive: ${decision.reason}`);
+  const { plan, target } = decision.plan;
+  const extra = { stepId: run.steps[target.stepIndex]!.stepId, kind: target.kind };
+  return { plan, context: { operator: operatorContext('redrive', request) }, extra };
+}
+
 export async function redriveRun(db: Db, runId: string, request: OperatorRequest = {}): Promise<RedriveResult> {
-  return act(db, runId, async (_trx, run) => {
-    const decision = planRedrive(run);
-    if (!decision.ok) return skipped(runId, run, 'CONFLICT', `cannot redrive: ${decision.reason}`);
-    const { plan, target } = decision.plan;
-    const extra = { stepId: run.steps[target.stepIndex]!.stepId, kind: target.kind };
-    return { plan, context: { operator: operatorContext('redrive', request) }, extra };
-  });
+  return act(db, runId, async (_trx, run) => decideRedrive(runId, run, request));
 }
 
 /**
  * Pause (docs/contract.md#pause): sets the run's flag; no new attempt of it starts until resume. An attempt in flight
  * finishes and is recorded; what would follow it waits. A paused run is NOOP; a terminal or cancelling run CONFLICT.
  */
+function decidePause(runId: string, run: RunState, request: OperatorRequest) {
+  const decision = planPause(run);
+  if (!decision.ok) return skipped(runId, run, decision.noop ? 'NOOP' : 'CONFLICT', decision.reason);
+  return { plan: decision.plan, context: { operator: operatorContext('pause', request) }, extra: {} };
+}
+
 export async function pauseRun(db: Db, runId: string, request: OperatorRequest = {}): Promise<OperatorActionResult> {
-  return act(db, runId, async (_trx, run) => {
-    const decision = planPause(run);
-    if (!decision.ok) return skipped(runId, run, decision.noop ? 'NOOP' : 'CONFLICT', decision.reason);
-    return { plan: decision.plan, context: { operator: operatorContext('pause', request) }, extra: {} };
-  });
+  return act(db, runId, async (_trx, run) => decidePause(runId, run, request));
 }
 
 /** Resume: clears the flag; what became due while paused is due at once. A run that is not paused is NOOP. */
-export async function resumeRun(db: Db, runId: string, request: OperatorRequest = {}): Promise<OperatorActionResult> {
-  return act(db, runId, async (_trx, run) => {
-    const decision = planResume(run);
-    if (!decision.ok) return skipped(runId, run, decision.noop ? 'NOOP' : 'CONFLICT', decision.reason);
-    return { plan: decision.plan, context: { operator: operatorContext('resume', request) }, extra: {} };
-  });
+function decideResume(runId: string, run: RunState, request: OperatorRequest) {
+  const decision = planResume(run);
+  if (!decision.ok) return skipped(runId, run, decision.noop ? 'NOOP' : 'CONFLICT', decision.reason);
+  return { plan: decision.plan, context: { operator: operatorContext('resume', request) }, extra: {} };
 }
+
+export async function resumeRun(db: Db, runId: string, request: OperatorRequest = {}): Promise<OperatorActionResult> {
+  return act(db, runId, async (_trx, run) => decideResume(runId, run, request));
+}
+
+/**
+ * What redrive, pause or resume would write for a run already locked (lockRunStates): the writes for the one writer,
+ * or why it is skipped. A bulk operation's batch plans its runs with this and writes them in one applyRowWrites call;
+ * a run the writer's guard refuses (its workflow paused or resumed meanwhile) goes through the per-run action instead.
+ */
+export type PlannedOperatorAction =
+  { applied: false; reason: string } | { applied: true; writes: RowWrites; transition: RunTransition };
+
+export type OperatorPlanner = (runId: string, run: RunState, request: OperatorRequest) => PlannedOperatorAction;
+
+const planned =
+  (decide: (runId: string, run: RunState, request: OperatorRequest) => Decided<object>): OperatorPlanner =>
+  (runId, run, request) => {
+    const decided = decide(runId, run, request);
+    if ('applied' in decided) return { applied: false, reason: decided.reason };
+    return {
+      applied: true,
+      writes: rowWrites(run, decided.plan, decided.context),
+      transition: describeTransition(run, decided.plan.run?.status),
+    };
+  };
+
+export const planRedriveWrites: OperatorPlanner = planned(decideRedrive);
+export const planPauseWrites: OperatorPlanner = planned(decidePause);
+export const planResumeWrites: OperatorPlanner = planned(decideResume);
 
 /**
  * Cancel as an operator action (the same decision as cancelRun: PENDING or RUNNING only, else CONFLICT; a paused run

@@ -94,6 +94,19 @@ export async function lockRunState(trx: Trx, runId: string): Promise<RunState | 
 }
 
 /**
+ * Locks several runs (FOR UPDATE, in run id order: the order every writer locks runs in) and reads their states in one
+ * statement: the set-based form of lockRunState, for a bulk operation's batch. Runs that do not exist are absent.
+ */
+export async function lockRunStates(trx: Trx, runIds: readonly string[]): Promise<Map<string, RunState>> {
+  const { rows } = await sql<StateRow & { id: string }>`
+    select r.id, ${STATE_COLUMNS} from workflow_runs r where r.id = any(${[...runIds]}::uuid[]) order by r.id for update of r
+  `.execute(trx);
+  const states = new Map<string, RunState>();
+  for (const row of rows) states.set(row.id, toRunState(row.id, row)!);
+  return states;
+}
+
+/**
  * The fencing check and the state in one statement: locks the run row and the outbox item, but only while the
  * item still carries `leaseToken`. undefined means the lease was lost (another engine owns the item now).
  */
