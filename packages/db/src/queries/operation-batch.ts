@@ -16,7 +16,8 @@ import { lockRunStates, type Trx } from './run-state.js';
  *    to n PENDING runs of it (FOR UPDATE SKIP LOCKED, in run id order, the order every writer locks runs in), applies the
  *    action to each inside a savepoint and marks each run SUCCEEDED / SKIPPED / FAILED — all in one transaction, so a
  *    run's action and its leaving PENDING commit together or not at all (a kill -9 rolls back both; the run is taken
- *    again later). Several batches of one operation run at once on disjoint runs.
+ *    again later). Several batches of one operation run at once on disjoint runs. Actions with a planner (redrive,
+ *    pause, resume: BULK_PLANNERS) are first tried set-based (applySetBased): one lock statement, one writer call.
  */
 
 /** What applying an action to one run did. Not applied: the run was not eligible (it is skipped, with the reason). */
