@@ -103,7 +103,7 @@ describe('workflows list, get, pause, resume', () => {
     const paused = await runCli(['workflows', 'pause', 'op-hold', '--reason', 'test', '--json'], env);
     expect(JSON.parse(paused.stdout)).toEqual({ name: 'op-hold', paused: true });
     const table = await runCli(['workflows', 'list'], env);
-    expect(table.stdout).toMatch(/^op-hold\s+1\.0\.0\s+1\.0\.0\s+/m);
+    expect(table.stdout).toMatch(/^op-hold\s+1\.0\.0\s+1\.0\.0\s+paused/m);
     const resumed = await runCli(['workflows', 'resume', 'op-hold'], env);
     expect(resumed).toMatchObject({ code: 0, stdout: 'workflow op-hold not paused\n' });
     expect((await stack.client.workflows.list()).find((w) => w.name === 'op-hold')?.paused).toBe(false);
@@ -127,6 +127,8 @@ describe('runs redrive, pause, resume', () => {
     const paused = await runCli(['runs', 'pause', held, '-r', 'look first'], env);
     expect(paused).toMatchObject({ code: 0, stdout: `run ${held} RUNNING paused\n` });
     expect((await stack.client.runs.get(held)).run.paused).toBe(true);
+    const listed = await runCli(['runs', 'list', '--workflow', 'op-hold', '--status', 'RUNNING'], env);
+    expect(listed.stdout).toContain(`${held}  op-hold@1.0.0  RUNNING (paused)`);
     const resumed = await runCli(['runs', 'resume', held, '--json'], env);
     expect(JSON.parse(resumed.stdout)).toEqual({ runId: held, status: 'RUNNING', paused: false });
     stack.downstream.releasePath('/ophold/slow');
