@@ -23,3 +23,4 @@ export * from './queries/apply-row-writes.js';
 export * from './carried-item.js';
 export type { RunTransition } from './queries/run-transition.js';
 export * from './queries/outbox-stats.js';
+export * from './queries/signals.js';
