@@ -55,6 +55,7 @@ const CONTRACT: Record<string, OperationContract> = {
   listRunEvents: { success: { 200: 'A page of the run history' }, errors: [400, 404] },
   cancelRun: { success: { 202: 'Cancellation accepted' }, errors: POST_ERRORS },
   retryStep: { success: { 202: 'Retry accepted' }, errors: POST_ERRORS },
+  sendSignal: { success: { 202: 'Signal accepted' }, errors: POST_ERRORS, requestSchemaName: 'SignalRequest' },
   registerWorkflow: {
     success: { 200: 'Identical definition already registered (no-op)', 201: 'Definition registered' },
     errors: [400, 401, 403, 409, 413, 415, 429],

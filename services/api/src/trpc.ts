@@ -20,7 +20,7 @@ export interface ApiServices {
   startRun: (args: StartRunArgs) => Promise<StartRunResult>;
   adminToken: string | undefined;
   checkReadiness: () => Promise<ReadinessReport>;
-  metrics: Pick<ApiMetrics, 'runsStarted' | 'runDuration'>;
+  metrics: Pick<ApiMetrics, 'runsStarted' | 'runDuration' | 'signalsReceived'>;
   /** where registered steps may go (SAGAFLOW_ALLOWED_HOSTS, service URLs, production) */
   destinations: DestinationSettings;
   /** wakes requests waiting for a run's next history event */
