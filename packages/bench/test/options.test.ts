@@ -29,3 +29,12 @@ describe('parseBenchOptions --history', () => {
     expect(USAGE).toMatch(/--history <n>/);
   });
 });
+
+describe('parseBenchOptions --sleeping', () => {
+  it('defaults to 0 and takes a count', () => {
+    expect(parseBenchOptions([], URL).sleeping).toBe(0);
+    expect(parseBenchOptions(['--sleeping', '100000'], URL).sleeping).toBe(100_000);
+    expect(() => parseBenchOptions(['--sleeping=-1'], URL)).toThrow('--sleeping must be an integer ≥ 0');
+    expect(USAGE).toContain('--sleeping <n>');
+  });
+});
