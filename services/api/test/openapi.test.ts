@@ -17,6 +17,7 @@ describe('the generated OpenAPI document', () => {
       '/v1/runs/{runId}/cancel',
       '/v1/runs/{runId}/events',
       '/v1/runs/{runId}/events/stream',
+      '/v1/runs/{runId}/signals/{name}',
       '/v1/runs/{runId}/steps/{stepId}/retry',
       '/v1/workflows/{name}/start',
     ]);
