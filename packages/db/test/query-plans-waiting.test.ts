@@ -141,7 +141,7 @@ describe(`hot query plans with ${2 * WAITING_RUNS} waiting runs`, () => {
     }
   });
 
-  it('a signal, the mailbox read and the wake that consumes it read no hot table sequentially', async () => {
+  it('a signal, the mailbox read and the wake that consumes it read no hot table but run_signals sequentially', async () => {
     const sent = await recorder.during(async () => {
       await sendSignal(db, { runId: signalRun, name: 'approval', payload: { approved: true } });
     });
