@@ -1,6 +1,7 @@
 // The bench downstream: its own process on loopback, answering POST /charge, /reserve, /notify, /refund and
 // /release with 200 JSON at once; with BENCH_REJECT_PATH and BENCH_REJECT_PERMILLE it answers 422 on that path
-// for a deterministic fraction of idempotency keys. GET /_bench/stats returns the requests seen per path and status.
+// for a deterministic fraction of idempotency keys; with BENCH_DOWNSTREAM_DELAY_MS it answers that much later (a
+// service that takes its time, so a run lasts long enough to be watched live: sse-delay). GET /_bench/stats returns the requests seen per path and status.
 // Scripts may read process.env; this file is a child-process entry, not library code.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isRejectedKey } from './reject-rule.js';
@@ -8,6 +9,7 @@ import { isRejectedKey } from './reject-rule.js';
 const port = Number(process.env.BENCH_DOWNSTREAM_PORT ?? '0');
 const rejectPath = process.env.BENCH_REJECT_PATH ?? '';
 const rejectPermille = Number(process.env.BENCH_REJECT_PERMILLE ?? '0');
+const delayMs = Number(process.env.BENCH_DOWNSTREAM_DELAY_MS ?? '0');
 const PATHS = new Set(['/charge', '/reserve', '/notify', '/refund', '/release']);
 const OK_BODY = JSON.stringify({ ok: true });
 const REJECT_BODY = JSON.stringify({ error: 'rejected by the bench downstream' });
@@ -44,7 +46,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     const rejected = path === rejectPath && isRejectedKey(key, rejectPermille);
     const status = rejected ? 422 : 200;
     counts[`${path} ${status}`] = (counts[`${path} ${status}`] ?? 0) + 1;
-    answer(res, status, rejected ? REJECT_BODY : OK_BODY);
+    if (delayMs > 0) setTimeout(() => answer(res, status, rejected ? REJECT_BODY : OK_BODY), delayMs);
+    else answer(res, status, rejected ? REJECT_BODY : OK_BODY);
   });
 }
 

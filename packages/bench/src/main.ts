@@ -8,8 +8,13 @@ import type { ScenarioResult } from './results.js';
 import { errorText, type ScenarioContext } from './scenario-context.js';
 import { buildScenario } from './scenarios.js';
 import { stopAllServiceStacks } from './service-stack.js';
+import { runEventsRead } from './scenarios/run-events-read.js';
 import { runSagaScenario } from './scenarios/run-saga-scenario.js';
+import { runSseDelay } from './scenarios/run-sse-delay.js';
+import { runSseMemory } from './scenarios/run-sse-memory.js';
 import { runStartRate } from './scenarios/run-start-rate.js';
+import type { Scenario } from './scenarios.js';
+import { describeBudget } from './budget-table.js';
 import { describeEnvironment, writeReport } from './write-report.js';
 
 function say(text: string): void {
@@ -33,6 +38,21 @@ async function waitForQuietMachine(maxSeconds: number): Promise<void> {
       ? 'quiet now'
       : `still ${Math.round(busy * 100)} % busy: measuring anyway (see otherLoad in results.json)`,
   );
+}
+
+function runScenario(ctx: ScenarioContext, scenario: Scenario): Promise<ScenarioResult> {
+  switch (scenario.kind) {
+    case 'saga':
+      return runSagaScenario(ctx, scenario);
+    case 'start-rate':
+      return runStartRate(ctx, scenario);
+    case 'events-read':
+      return runEventsRead(ctx, scenario);
+    case 'sse-delay':
+      return runSseDelay(ctx, scenario);
+    case 'sse-memory':
+      return runSseMemory(ctx, scenario);
+  }
 }
 
 /**
@@ -89,13 +109,14 @@ export async function main(argv: string[]): Promise<number> {
         };
         await waitForQuietMachine(options.idleWaitSeconds);
         say(`${name} #${iteration}: starting`);
-        const result =
-          scenario.kind === 'saga' ? await runSagaScenario(ctx, scenario) : await runStartRate(ctx, scenario);
+        const result = await runScenario(ctx, scenario);
         results.push(result);
         say(
-          result.ok
-            ? `${name} #${iteration}: ${result.runsPerSecond} runs/s, ${result.unitsPerSecond} ${result.unit}s/s, ${result.postgres.commitsPerUnit} commits/${result.unit}`
-            : `${name} #${iteration}: FAILED: ${result.problems.join('; ')}`,
+          !result.ok
+            ? `${name} #${iteration}: FAILED: ${result.problems.join('; ')}`
+            : result.budget
+              ? `${name} #${iteration}: ${describeBudget(result.budget)}`
+              : `${name} #${iteration}: ${result.runsPerSecond} runs/s, ${result.unitsPerSecond} ${result.unit}s/s, ${result.postgres.commitsPerUnit} commits/${result.unit}`,
         );
       }
     }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
+import { BUDGET_SCENARIOS, DEFAULT_SCENARIOS, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -26,10 +26,20 @@ export interface BenchOptions {
 }
 
 export const USAGE = `pnpm bench [options]
-  --scenario <names>   comma list of ${SCENARIO_NAMES.join(', ')} (default: all)
+  --scenario <names>   comma list of ${SCENARIO_NAMES.join(', ')}
+                       (default: ${DEFAULT_SCENARIOS.join(', ')}; \`history-budgets\` = ${BUDGET_SCENARIOS.join(', ')})
+                       Run history budgets (SPEC §18, docs/performance.md):
+                         events-read  GET /v1/runs/{id}/events p99 of random runs among 1,000,000 stored (filled
+                                      first, with their history; --history N for another size), 4 in flight, 5,000
+                                      requests, API only
+                         sse-delay    300 runs at 20 runs/s (downstream answers in 50 ms), each watched by an SSE stream:
+                                      event \`at\` → arrival at the client, p50/p99
+                         sse-memory   500 SSE streams held open 20 s on one API (runs left PENDING): RSS and heap growth
+                       History on vs off (burst steps/s, commits/step) is burst run on two commits: see docs/performance.md
   --repeat <n>         run each scenario n times; the table shows medians (default 1)
   --engines <n>        engine processes (default 1)
-  --runs <n>           N of the saga scenarios instead of 2000 / 500 / 300 (smoke runs)
+  --runs <n>           N of the saga scenarios instead of 2000 / 500 / 300 (smoke runs); requests of events-read,
+                       runs of sse-delay, streams of sse-memory
   --warmup <n>         runs started and finished before each measurement (default 1000: V8 has optimised the hot
                        paths by then; 0 = none)
   --start-seconds <s>  autocannon duration of start-rate (default 10)
@@ -86,7 +96,8 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
   const scenarios = (values.scenario ?? [])
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
-    .filter(Boolean);
+    .filter(Boolean)
+    .flatMap((s): string[] => (s === 'history-budgets' ? [...BUDGET_SCENARIOS] : [s]));
   for (const name of scenarios)
     if (!SCENARIO_NAMES.includes(name as ScenarioName))
       throw new Error(`unknown scenario "${name}" (use ${SCENARIO_NAMES.join(', ')})`);
@@ -101,7 +112,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     serviceEnv[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return {
-    scenarios: scenarios.length ? (scenarios as ScenarioName[]) : [...SCENARIO_NAMES],
+    scenarios: scenarios.length ? (scenarios as ScenarioName[]) : [...DEFAULT_SCENARIOS],
     repeat: positiveInt(values.repeat, 'repeat', 1),
     engines: positiveInt(values.engines, 'engines', 1),
     runs: values.runs === undefined ? undefined : positiveInt(values.runs, 'runs', 0),

@@ -75,5 +75,45 @@ export interface ScenarioResult {
   downstream?: { counts: Record<string, number>; duplicateKeys: number };
   outbox?: Record<string, number>;
   profiles?: Array<{ file: string; summary: ProfileSummary }>;
+  /** the run history budget scenarios (events-read, sse-delay, sse-memory): their own figures */
+  budget?: BudgetFigures;
   logDir: string;
 }
+
+/** What a run history budget scenario measured (SPEC §18). */
+export type BudgetFigures =
+  | {
+      kind: 'events-read';
+      /** completed runs stored (each with its six events) */
+      storedRuns: number;
+      requests: number;
+      inFlight: number;
+      requestsPerSecond: number;
+      /** client side: request sent → whole answer read */
+      responseMs: Distribution;
+    }
+  | {
+      kind: 'sse-delay';
+      streams: number;
+      /** events that arrived live (their `at` after the stream's 200): the ones measured */
+      liveEvents: number;
+      /** events replayed from history when the stream opened (committed before it): not measured */
+      replayedEvents: number;
+      /** the event's `at` (clock_timestamp() of its insert, so before its commit) → its frame read by the client */
+      delayMs: Distribution;
+    }
+  | {
+      kind: 'sse-memory';
+      streams: number;
+      holdMs: number;
+      /** API VmRSS just before the streams opened, the highest while all were open, after they ended */
+      rssMb: { before: number; openPeak: number; after: number; growth: number };
+      /** V8 heap used (nodejs_heap_size_used_bytes) likewise */
+      heapMb: { before: number; openPeak: number; after: number; growth: number };
+      /** the API's run_event_streams_open / run_event_waits with all streams open, and after they ended */
+      gauges: { open: { streams: number; waits: number }; after: { streams: number; waits: number } };
+      /** opening all of them (each until its RUN_CREATED arrived) */
+      openMs: number;
+      /** then every run cancelled: `at` → arrival of those live events on the open streams */
+      cancelDelayMs: Distribution;
+    };

@@ -1,7 +1,13 @@
-/** The four scenarios of the issue "Performance", with their default sizes. */
-export type ScenarioName = 'burst' | 'compensation' | 'latency' | 'start-rate';
+/**
+ * The four scenarios of the issue "Performance" (run by default) and the three of the run history budgets (SPEC §18,
+ * run by name), with their default sizes.
+ */
+export type ScenarioName =
+  'burst' | 'compensation' | 'latency' | 'start-rate' | 'events-read' | 'sse-delay' | 'sse-memory';
 
-export const SCENARIO_NAMES: readonly ScenarioName[] = ['burst', 'compensation', 'latency', 'start-rate'];
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['burst', 'compensation', 'latency', 'start-rate'];
+export const BUDGET_SCENARIOS: readonly ScenarioName[] = ['events-read', 'sse-delay', 'sse-memory'];
+export const SCENARIO_NAMES: readonly ScenarioName[] = [...DEFAULT_SCENARIOS, ...BUDGET_SCENARIOS];
 
 export interface SagaScenario {
   kind: 'saga';
@@ -22,9 +28,43 @@ export interface StartRateScenario {
   timeoutMs: number;
 }
 
-export type Scenario = SagaScenario | StartRateScenario;
+/** GET /v1/runs/{id}/events (whole history, after=0) of random runs among `storedRuns` completed ones, API only. */
+export interface EventsReadScenario {
+  kind: 'events-read';
+  name: 'events-read';
+  /** completed runs (with their six events each) filled in first, unless --history gives another number */
+  storedRuns: number;
+  requests: number;
+  inFlight: number;
+  timeoutMs: number;
+}
 
-/** `runs` overrides N of the saga scenarios (a quick smoke run); the defaults are the issue's. */
+/** Runs offered at `perSecond`, each watched by an SSE stream opened when its start answers: event `at` → arrival. */
+export interface SseDelayScenario {
+  kind: 'sse-delay';
+  name: 'sse-delay';
+  runs: number;
+  perSecond: number;
+  /** each downstream call takes this long, so most of a run's events commit after its stream opened */
+  downstreamDelayMs: number;
+  timeoutMs: number;
+}
+
+/** `streams` SSE streams held open on one API process (runs left PENDING: no engine), memory before / while open. */
+export interface SseMemoryScenario {
+  kind: 'sse-memory';
+  name: 'sse-memory';
+  streams: number;
+  /** how long all streams stay open (a ping cycle is 15 s) */
+  holdMs: number;
+  timeoutMs: number;
+}
+
+export type BudgetScenario = EventsReadScenario | SseDelayScenario | SseMemoryScenario;
+
+export type Scenario = SagaScenario | StartRateScenario | BudgetScenario;
+
+/** `runs` overrides N (runs, requests, streams: a quick smoke run); the defaults are the issues'. */
 export function buildScenario(name: ScenarioName, runs?: number, startSeconds = 10): Scenario {
   switch (name) {
     case 'burst':
@@ -48,5 +88,11 @@ export function buildScenario(name: ScenarioName, runs?: number, startSeconds = 
         connections: 16,
         timeoutMs: 60_000 + startSeconds * 1000,
       };
+    case 'events-read':
+      return { kind: name, name, storedRuns: 1_000_000, requests: runs ?? 5000, inFlight: 4, timeoutMs: 300_000 };
+    case 'sse-delay':
+      return { kind: name, name, runs: runs ?? 300, perSecond: 20, downstreamDelayMs: 50, timeoutMs: 120_000 };
+    case 'sse-memory':
+      return { kind: name, name, streams: runs ?? 500, holdMs: 20_000, timeoutMs: 180_000 };
   }
 }

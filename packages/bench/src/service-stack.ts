@@ -26,6 +26,8 @@ export interface StackOptions {
   withEngines: boolean;
   rejectPath?: string;
   rejectPermille?: number;
+  /** the downstream answers this many ms late (sse-delay) */
+  downstreamDelayMs?: number;
   /** extra variables for API and engines (--env), e.g. ENGINE_CONCURRENCY=64 or LOG_LEVEL=warn */
   serviceEnv: Record<string, string>;
   logDir: string;
@@ -100,6 +102,7 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
           BENCH_DOWNSTREAM_PORT: String(downstreamPort),
           BENCH_REJECT_PATH: options.rejectPath ?? '',
           BENCH_REJECT_PERMILLE: String(options.rejectPermille ?? 0),
+          BENCH_DOWNSTREAM_DELAY_MS: String(options.downstreamDelayMs ?? 0),
         },
       });
       started.push(downstream);

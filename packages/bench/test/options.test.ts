@@ -38,3 +38,17 @@ describe('parseBenchOptions --sleeping', () => {
     expect(USAGE).toContain('--sleeping <n>');
   });
 });
+
+describe('parseBenchOptions --scenario', () => {
+  it('runs the four "Performance" scenarios by default, the history budgets only by name', () => {
+    expect(parseBenchOptions([], URL).scenarios).toEqual(['burst', 'compensation', 'latency', 'start-rate']);
+    expect(parseBenchOptions(['--scenario', 'history-budgets'], URL).scenarios).toEqual([
+      'events-read',
+      'sse-delay',
+      'sse-memory',
+    ]);
+    expect(parseBenchOptions(['--scenario', 'burst,sse-memory'], URL).scenarios).toEqual(['burst', 'sse-memory']);
+    expect(() => parseBenchOptions(['--scenario', 'sse'], URL)).toThrow(/unknown scenario "sse"/);
+    expect(USAGE).toMatch(/events-read .*p99/s);
+  });
+});

@@ -102,6 +102,32 @@ export type OutboxTable = Narrow<
   }
 >;
 
+export type OperationAction = 'cancel' | 'redrive' | 'pause' | 'resume';
+export type OperationStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLED';
+export type OperationRunState = 'PENDING' | 'SUCCEEDED' | 'SKIPPED' | 'FAILED';
+
+export type OperationsTable = Narrow<
+  Db.Operations,
+  {
+    action: OperationAction;
+    status: DefaultedColumn<OperationStatus>;
+    filter: JsonColumn<Record<string, unknown>>;
+  }
+>;
+
+export type OperationRunsTable = Narrow<Db.OperationRuns, { state: DefaultedColumn<OperationRunState> }>;
+
+export type ScheduleOverlap = 'skip' | 'allow';
+
+export type SchedulesTable = Narrow<
+  Db.Schedules,
+  {
+    input: JsonColumn<Record<string, unknown>>;
+    context: ColumnType<Record<string, unknown>, string | undefined, string>;
+    overlap: DefaultedColumn<ScheduleOverlap>;
+  }
+>;
+
 /** Every generated table, each narrowed above: a table added by a migration fails here until it is listed. */
 export type Database = { [T in keyof Db.DB]: TableTypes[T] };
 
@@ -113,6 +139,10 @@ interface TableTypes {
   outbox: OutboxTable;
   run_events: RunEventsTable;
   run_signals: RunSignalsTable;
+  operations: OperationsTable;
+  operation_runs: OperationRunsTable;
+  workflow_pauses: Db.WorkflowPauses;
+  schedules: SchedulesTable;
 }
 
 export type WorkflowRunRow = Selectable<WorkflowRunsTable>;
@@ -121,3 +151,4 @@ export type StepAttemptRow = Selectable<StepAttemptsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutboxRow = Insertable<OutboxTable>;
 export type RunStepUpdate = Updateable<RunStepsTable>;
+export type ScheduleRow = Selectable<SchedulesTable>;

@@ -188,6 +188,8 @@ function predictOutbox(
     if (o.op === 'delete') rows = rows.filter((r) => r.token !== heldToken);
     else if (o.op === 'deleteParked') rows = rows.filter((r) => r.status !== 'DEAD');
     else if (o.op === 'insert') rows.push({ step: o.stepIndex, kind: o.kind, status: 'READY', token: null });
+    else if (o.op === 'hold' || o.op === 'release')
+      continue; // completions never pause or resume
     else
       rows = rows.map((r) =>
         r.token === heldToken

@@ -49,3 +49,12 @@ export {
 export { DEVELOPMENT_SERVICE_URLS, readServiceUrls, serviceUrlVariable } from './service-urls.js';
 export { findDestinationIssues, type DestinationIssue, type DestinationSettings } from './destination-checks.js';
 export { parseIsoTime } from './iso-time.js';
+export {
+  MAX_COUNTED_MISSED,
+  describeCronProblem,
+  nextFireTime,
+  planFire,
+  type CronProblem,
+  type CronSpec,
+  type FirePlan,
+} from './cron-schedule.js';

@@ -335,6 +335,37 @@ describe('invariant checker: history', () => {
     expect(invariantsOf(world)).toEqual(['b:history-attempts']);
   });
 
+  it('replays pause and resume: a paused run, an unpaused one, and one left paused by a lost resume', () => {
+    const world = withHistory(consistentWorld());
+    const operator = (action: string) => ({
+      type: 'OPERATOR_ACTION',
+      stepId: null,
+      kind: null,
+      attempt: null,
+      data: { action, reason: null, operationId: null },
+    });
+    const events = world.snapshot.events!;
+    // run A: paused after its first step, resumed; run B: paused while its last attempt was in flight (terminal unpauses)
+    const a = events.filter((e) => e.runId === A);
+    const b = events.filter((e) => e.runId === B);
+    const renumber = (list: Array<Omit<EventRecord, 'seq' | 'runId'>>, runId: string) =>
+      list.map((e, i) => ({ ...e, runId, seq: i + 1 }));
+    world.snapshot.events = [
+      ...renumber([...a.slice(0, 3), operator('pause'), a[3]!, operator('resume'), a[4]!], A),
+      ...renumber([...b.slice(0, 4), operator('pause'), ...b.slice(4)], B),
+    ];
+    world.snapshot.runs = world.snapshot.runs.map((r) => ({ ...r, paused: false }));
+    expect(evaluateInvariants(world).violations).toEqual([]);
+
+    world.snapshot.runs = world.snapshot.runs.map((r) => (r.id === A ? { ...r, paused: true } : r));
+    expect(invariantsOf(world)).toEqual(['a:history-replay']);
+    world.snapshot.runs = world.snapshot.runs.map((r) => ({ ...r, paused: false }));
+    world.snapshot.events = world.snapshot.events.map((e) =>
+      e.runId === A && e.data['action'] === 'resume' ? { ...e, data: { ...e.data, action: 'pause' } } : e,
+    );
+    expect(invariantsOf(world)).toEqual(['a:history-replay']);
+  });
+
   it('catches a history that does not replay to the run status or its final error', () => {
     const world = withHistory(consistentWorld());
     world.snapshot.events!.at(-1)!.data = { from: 'COMPENSATING', to: 'FAILED', error: null };

@@ -1,4 +1,4 @@
-import { assertRunTransition, TERMINAL_RUN_STATUSES } from './state-machine.js';
+import { assertRunTransition, isTerminal } from './state-machine.js';
 import type {
   AttemptKind,
   CompensationStatus,
@@ -67,6 +67,8 @@ export interface Plan {
   cancel?: boolean;
   /** the run's parked (DEAD) items are resolved, i.e. deleted (an operator's retry) */
   resolveParked?: boolean;
+  /** the run's pause flag is set (true) or cleared (false); undefined keeps it (docs/contract.md#pause) */
+  pause?: boolean;
   /** a signal for the run is stored in its mailbox (SIGNAL_RECEIVED) */
   receiveSignal?: ReceivedSignal;
   /** a waiting step took this signal from the mailbox: consumed once, or the writes are refused */
@@ -312,8 +314,7 @@ export function planSignal(
   signal: ReceivedSignal,
   liveItem: { stepIndex: number; kind: AttemptKind } | undefined,
 ): Decision<Plan> {
-  if (TERMINAL_RUN_STATUSES.includes(run.status))
-    return { ok: false, reason: `run is ${run.status}; a terminal run takes no signals` };
+  if (isTerminal(run.status)) return { ok: false, reason: `run is ${run.status}; a terminal run takes no signals` };
   const base = { skipPending: false, unskip: false, steps: [], receiveSignal: signal };
   const waiting = liveItem?.kind === 'action' ? run.steps[liveItem.stepIndex]?.wait : undefined;
   if (liveItem && waiting?.for === 'signal' && waiting.signal === signal.name)
@@ -345,6 +346,7 @@ export function planCancel(
         run: { status: move(run.status, 'CANCELLING'), error: CANCELLED_ERROR },
         item: { type: 'keep' },
         cancel: true,
+        ...(run.paused ? { pause: false } : {}),
       },
     };
   }
@@ -360,7 +362,9 @@ export function planCancel(
   }
   const steps = withChanges(run.steps, changes);
   const unwind = planUnwind(cancelling, steps, liveItem?.stepIndex ?? steps.length, undefined);
-  return { ok: true, plan: { ...base, steps: changes, skipPending: true, ...unwind, cancel: true } };
+  // cancel wins over a pause: the run unpauses and unwinds
+  const unpause = run.paused ? { pause: false } : {};
+  return { ok: true, plan: { ...base, steps: changes, skipPending: true, ...unwind, cancel: true, ...unpause } };
 }
 
 /** retryStep: the two cases of docs/contract.md#retry-step; anything else is refused with the reason. */
@@ -424,4 +428,66 @@ export function planRetry(run: RunState, stepIndex: number): Decision<Plan> {
     ok: false,
     reason: `step is ${step.status} with compensation ${step.compensationStatus}; only a FAILED action or a FAILED compensation can be retried`,
   };
+}
+
+/** What redrive runs again: the step (or compensation) retry-step would be named with, chosen for the operator. */
+export interface RedriveTarget {
+  stepIndex: number;
+  kind: AttemptKind;
+}
+
+/**
+ * redrive (docs/contract.md#redrive): the failed compensation of a COMPENSATION_FAILED run, else the failed step of a
+ * forward failure — the two cases of planRetry without naming the step. Anything else is refused with the reason.
+ */
+export function planRedrive(run: RunState): Decision<{ plan: Plan; target: RedriveTarget }> {
+  if (run.status !== 'FAILED') {
+    const why =
+      run.status === 'COMPENSATED'
+        ? 'its failure was compensated'
+        : isTerminal(run.status)
+          ? 'it did not fail'
+          : 'it has not finished';
+    return { ok: false, reason: `run is ${run.status} (${why}); only FAILED runs can be redriven` };
+  }
+  const code = run.error?.code;
+  let index: number | undefined;
+  let kind: AttemptKind;
+  if (code === 'COMPENSATION_FAILED') {
+    index = run.steps.find((s) => s.compensationStatus === 'FAILED')?.index;
+    kind = 'compensation';
+    if (index === undefined)
+      return { ok: false, reason: 'run error is COMPENSATION_FAILED but no compensation is FAILED' };
+  } else {
+    const named = run.steps.find((s) => s.stepId === run.error?.stepId && s.status === 'FAILED');
+    index = (named ?? run.steps.find((s) => s.status === 'FAILED'))?.index;
+    kind = 'action';
+    if (index === undefined) return { ok: false, reason: `run error is ${code ?? 'none'} and no step is FAILED` };
+  }
+  const decision = planRetry(run, index);
+  if (!decision.ok) return { ok: false, reason: decision.reason };
+  return { ok: true, plan: { plan: decision.plan, target: { stepIndex: index, kind } } };
+}
+
+/** Why an operator action did nothing: `noop` (already in the asked state: 202 again), `conflict` (409). */
+export type PauseDecision = { ok: true; plan: Plan } | { ok: false; noop: boolean; reason: string };
+
+/**
+ * pause (docs/contract.md#pause): the run's flag is set; its live item, unless an engine holds it (an attempt in
+ * flight, which finishes and is recorded), is held until resume. A terminal or cancelling run cannot be paused
+ * (cancel wins); a paused run again is a no-op.
+ */
+export function planPause(run: RunState): PauseDecision {
+  if (isTerminal(run.status))
+    return { ok: false, noop: false, reason: `run is ${run.status}; a terminal run cannot be paused` };
+  if (run.status === 'CANCELLING' || run.cancelRequested)
+    return { ok: false, noop: false, reason: 'run is being cancelled; cancel wins over pause' };
+  if (run.paused) return { ok: false, noop: true, reason: 'run is already paused' };
+  return { ok: true, plan: { steps: [], skipPending: false, unskip: false, item: { type: 'keep' }, pause: true } };
+}
+
+/** resume: the flag is cleared and the held item is due again (at once when its due time passed while paused). */
+export function planResume(run: RunState): PauseDecision {
+  if (!run.paused) return { ok: false, noop: true, reason: 'run is not paused' };
+  return { ok: true, plan: { steps: [], skipPending: false, unskip: false, item: { type: 'keep' }, pause: false } };
 }

@@ -27,6 +27,9 @@ export interface WriteGuard {
   runId: string;
   status: RunStatus;
   cancelRequested: boolean;
+  /** the run's own pause flag and its workflow's, as planned from (a pause meanwhile changes where the next item goes) */
+  paused: boolean;
+  workflowPaused: boolean;
   /** the run's last history seq: nothing was appended since the state was read */
   eventSeq: number;
   /** the item acted on must still carry this lease (fencing); null: no lease to check (the run row is locked) */
@@ -45,6 +48,8 @@ export interface RunWrite {
   terminal: boolean;
   /** cancel_requested_at = now() */
   cancel: boolean;
+  /** paused_at = now() ('now'), null ('clear': resumed, cancelled or terminal), or unchanged ('keep') */
+  pausedAt: 'now' | 'clear' | 'keep';
   /** the run's last history seq after these writes */
   eventSeq: number;
 }
@@ -111,11 +116,17 @@ export type OutboxWrite =
       deliveries: number | null;
       setLastError: boolean;
       lastError: Record<string, unknown> | null;
+      /** the run is paused: due_at = 'infinity' and the due time goes to held_due_at (never with a lease) */
+      held: boolean;
     }
   | { op: 'delete'; id: string }
-  | { op: 'insert'; runId: string; stepIndex: number; kind: AttemptKind; dueAt: Date | null }
+  | { op: 'insert'; runId: string; stepIndex: number; kind: AttemptKind; dueAt: Date | null; held: boolean }
   /** every DEAD item of the run */
-  | { op: 'deleteParked'; runId: string };
+  | { op: 'deleteParked'; runId: string }
+  /** pause: the run's live item, unless an engine holds it, is held (due_at 'infinity', its due time kept) */
+  | { op: 'hold'; runId: string }
+  /** resume: the run's held item is due again at its kept due time, or now when that has passed */
+  | { op: 'release'; runId: string };
 
 /** A run_signals row written: a signal stored in the mailbox, or one consumed by a waiting step. */
 export type SignalWrite =
@@ -246,22 +257,32 @@ function nextItemWrites(
   run: RunState,
   plan: Plan,
   context: WriteContext,
+  held: boolean,
 ): { outbox: OutboxWrite[]; wake: boolean; carried: RowWrites['carried'] } {
-  const { item, carry } = context;
+  const { item } = context;
+  // a paused run's next item is held, so it is never carried on either (docs/contract.md#pause)
+  const carry = held ? undefined : context.carry;
   const outbox: OutboxWrite[] = [];
   if (plan.resolveParked) outbox.push({ op: 'deleteParked', runId: run.runId });
   const change = plan.item;
-  if (change.type === 'keep') return { outbox, wake: false, carried: undefined };
+  if (change.type === 'keep') {
+    if (plan.pause === true && !run.paused) outbox.push({ op: 'hold', runId: run.runId });
+    if (plan.pause === false && run.paused && !held) {
+      outbox.push({ op: 'release', runId: run.runId });
+      return { outbox, wake: true, carried: undefined };
+    }
+    return { outbox, wake: false, carried: undefined };
+  }
   if (change.type === 'delete') {
     if (item) outbox.push({ op: 'delete', id: item.id });
     return { outbox, wake: false, carried: undefined };
   }
-  const base = { keepDue: false, setLastError: false, lastError: null, wakeOnSignal: null };
+  const base = { keepDue: false, setLastError: false, lastError: null, held, wakeOnSignal: null };
   if (change.type === 'move') {
     const { next } = change;
     if (!item) {
-      outbox.push({ op: 'insert', runId: run.runId, ...next });
-      return { outbox, wake: next.dueAt === null, carried: undefined };
+      outbox.push({ op: 'insert', runId: run.runId, ...next, held });
+      return { outbox, wake: !held && next.dueAt === null, carried: undefined };
     }
     const lease =
       next.dueAt === null && carry ? { owner: carry.owner, token: carry.leaseToken, ms: carry.leaseMs } : null;
@@ -278,7 +299,7 @@ function nextItemWrites(
       wakeOnSignal: next.wakeOnSignal ?? null,
     });
     const carried = lease ? { stepIndex: next.stepIndex, kind: next.kind, leaseToken: lease.token } : undefined;
-    return { outbox, wake: !lease && next.dueAt === null, carried };
+    return { outbox, wake: !held && !lease && next.dueAt === null, carried };
   }
   // park: the item is retired as DEAD; what comes next is a new item
   if (item) {
@@ -292,13 +313,14 @@ function nextItemWrites(
       lease: null,
       deliveries: null,
       ...base,
+      held: false,
       keepDue: true,
       setLastError: true,
       lastError: change.lastError,
     });
   }
-  if (change.next) outbox.push({ op: 'insert', runId: run.runId, ...change.next });
-  return { outbox, wake: change.next?.dueAt === null, carried: undefined };
+  if (change.next) outbox.push({ op: 'insert', runId: run.runId, ...change.next, held });
+  return { outbox, wake: !held && change.next?.dueAt === null, carried: undefined };
 }
 
 type EventDraft = Omit<EventWrite, 'runId' | 'seq'>;
@@ -410,7 +432,11 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
 
   drafts.forEach((d, i) => assertMoves(run.steps[i]!, d.state));
 
-  const { outbox, wake, carried } = nextItemWrites(run, plan, context);
+  const status = plan.run?.status ?? run.status;
+  const terminal = TERMINAL_RUN_STATUSES.includes(status);
+  // a terminal run is never paused
+  const paused = !terminal && (plan.pause ?? run.paused);
+  const { outbox, wake, carried } = nextItemWrites(run, plan, context, paused || run.workflowPaused);
   if (carried) {
     const draft = drafts[carried.stepIndex];
     if (!draft) throw new Error(`run ${run.runId} has no step ${carried.stepIndex}`);
@@ -428,11 +454,10 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
     steps.push({ runId: run.runId, stepIndex: d.state.index, ...columns, ...d.write });
   });
 
-  const status = plan.run?.status ?? run.status;
   const error = plan.run && plan.run.error !== undefined ? plan.run.error : run.error;
   const cancelRequested = run.cancelRequested || plan.cancel === true;
   assertRunTransition(run.status, status);
-  const after: RunState = { ...run, status, error, cancelRequested, steps: drafts.map((d) => d.state) };
+  const after: RunState = { ...run, status, error, cancelRequested, paused, steps: drafts.map((d) => d.state) };
   const events = eventsOf(run, plan, context, after).map((e, i) => ({
     runId: run.runId,
     seq: run.eventSeq + 1 + i,
@@ -441,14 +466,16 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
   after.eventSeq = run.eventSeq + events.length;
 
   let runWrite: RunWrite | undefined;
-  if (plan.run || plan.cancel || events.length > 0) {
+  const pauseChanged = paused !== run.paused;
+  if (plan.run || plan.cancel || pauseChanged || events.length > 0) {
     runWrite = {
       runId: run.runId,
       status,
       error,
-      changed: plan.run !== undefined || plan.cancel === true,
-      terminal: TERMINAL_RUN_STATUSES.includes(status),
+      changed: plan.run !== undefined || plan.cancel === true || pauseChanged,
+      terminal,
       cancel: plan.cancel === true && !run.cancelRequested,
+      pausedAt: !pauseChanged ? 'keep' : paused ? 'now' : 'clear',
       eventSeq: after.eventSeq,
     };
   }
@@ -473,6 +500,8 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
       runId: run.runId,
       status: run.status,
       cancelRequested: run.cancelRequested,
+      paused: run.paused,
+      workflowPaused: run.workflowPaused,
       eventSeq: run.eventSeq,
       itemId: item?.leaseToken ? item.id : null,
       leaseToken: item?.leaseToken ?? null,

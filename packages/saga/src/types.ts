@@ -73,6 +73,10 @@ export interface RunState {
   status: RunStatus;
   error: RunError | null;
   cancelRequested: boolean;
+  /** the run's own pause flag (workflow_runs.paused_at; docs/contract.md#pause) */
+  paused: boolean;
+  /** the run's workflow is paused (workflow_pauses): like `paused`, nothing of the run is dispatched */
+  workflowPaused: boolean;
   /** the seq of the run's last history event (0: none) */
   eventSeq: number;
   workflowName: string;

@@ -49,6 +49,8 @@ describe('rowWrites', () => {
       runId: run.runId,
       status: 'RUNNING',
       cancelRequested: false,
+      paused: false,
+      workflowPaused: false,
       eventSeq: 2,
       itemId: '7',
       leaseToken: 'held',
@@ -61,6 +63,7 @@ describe('rowWrites', () => {
       changed: false,
       terminal: false,
       cancel: false,
+      pausedAt: 'keep',
       eventSeq: 3,
     });
     expect(writes.events).toEqual([
@@ -112,7 +115,7 @@ describe('rowWrites', () => {
     const writes = rowWrites(run, plan, { item });
     expect(writes.outbox).toEqual([
       expect.objectContaining({ op: 'update', id: '7', stepIndex: 1, status: 'DEAD', keepDue: true, lastError: error }),
-      { op: 'insert', runId: run.runId, stepIndex: 0, kind: 'compensation', dueAt: null },
+      { op: 'insert', runId: run.runId, stepIndex: 0, kind: 'compensation', dueAt: null, held: false },
     ]);
     expect(writes.run).toMatchObject({ status: 'COMPENSATING', terminal: false, cancel: false });
     expect(writes.attempts).toEqual([]);
@@ -151,6 +154,7 @@ describe('rowWrites', () => {
       changed: true,
       terminal: false,
       cancel: false,
+      pausedAt: 'keep',
       eventSeq: 3,
     });
     expect(writes.events.map((e) => [e.seq, e.type, e.data])).toEqual([
@@ -165,7 +169,7 @@ describe('rowWrites', () => {
     ]);
     expect(writes.outbox).toEqual([
       { op: 'deleteParked', runId: run.runId },
-      { op: 'insert', runId: run.runId, stepIndex: 1, kind: 'action', dueAt: null },
+      { op: 'insert', runId: run.runId, stepIndex: 1, kind: 'action', dueAt: null, held: false },
     ]);
     expect(writes.wake).toBe(true);
   });

@@ -10,6 +10,8 @@ export function runState(status: RunState['status'], rows: StepRow[], cancelRequ
     status,
     error: null,
     cancelRequested,
+    paused: false,
+    workflowPaused: false,
     eventSeq: 2,
     workflowName: 'w',
     correlationId: 'c',

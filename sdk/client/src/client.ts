@@ -5,18 +5,40 @@ import type { paths } from './schema.js';
 import { watchRunEvents, type WatchOptions } from './watch.js';
 import {
   isTerminalRunStatus,
+  type CreateOperationRequest,
+  type Operation,
+  type OperationCreated,
+  type OperationDryRun,
+  type OperationsPage,
+  type RegisteredDefinition,
+  type RunCounts,
   type RunEvent,
   type RunEventsPage,
+  type RedriveAccepted,
+  type RunPauseState,
+  type RunFilters,
+  type RunPage,
   type RunStatus,
+  type RunSummary,
+  type WorkflowSummary,
   type RunView,
+  type Schedule,
+  type ScheduleRequest,
+  type ScheduleTriggered,
   type StartRunRequest,
   type WorkflowDefinition,
+  type WorkflowPauseState,
   type WorkflowRegistered,
 } from './types.js';
 
 export interface ClientOptions {
   /** Where the API listens, e.g. `http://localhost:3000`. */
   baseUrl: string;
+  /**
+   * An API key of the server's SAGAFLOW_API_KEYS, sent as `authorization: Bearer <key>` on every call (the event
+   * stream too). Its role (client, operator, admin) decides what the client may do: a lower one → SagaFlowError 403.
+   */
+  apiKey?: string;
   /** Sent as `x-admin-token` on admin calls only. */
   adminToken?: string;
   /** A custom fetch (default: the global fetch). npm-undici's fetch works too. */
@@ -60,6 +82,11 @@ export interface WaitOptions {
   intervalMs?: number;
 }
 
+/** Why an operator acts; kept in the run's history (OPERATOR_ACTION `reason`) and the API's log. */
+export interface OperatorActionOptions {
+  reason?: string;
+}
+
 export type SagaFlowClient = ReturnType<typeof createClient>;
 
 type Result<T> = { data?: T; error?: unknown; response: Response };
@@ -70,18 +97,67 @@ function unwrap<T>(result: Result<T>): T {
   return result.data;
 }
 
+/** RunFilters as query parameters (strings; statuses as a comma list, objects as JSON). */
+function filterQuery(filters: RunFilters): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [key, value] of Object.entries(filters) as Array<[keyof RunFilters, RunFilters[keyof RunFilters]]>) {
+    if (value === undefined) continue;
+    if (key === 'status') query.status = typeof value === 'string' ? value : (value as RunStatus[]).join(',');
+    else if (value instanceof Date) query[key] = value.toISOString();
+    else if (typeof value === 'object') query[key] = JSON.stringify(value);
+    else query[key] = value;
+  }
+  return query;
+}
+
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A typed client for the SagaFlow REST API. Every non-2xx answer rejects with `SagaFlowError`. */
 export function createClient(options: ClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const authHeaders: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const http = createFetchClient<paths>({
     baseUrl,
+    headers: authHeaders,
     ...(options.fetch ? { fetch: adaptFetch(options.fetch) } : {}),
   });
   const adminHeaders = options.adminToken ? { 'x-admin-token': options.adminToken } : undefined;
 
   const runs = {
+    /**
+     * `GET /v1/runs`: one page of the runs matching `filters`, newest first. Pass the page's `nextCursor` as `cursor`
+     * (with the same filters) for the next one; `nextCursor` is null on the last page.
+     */
+    async list(filters: RunFilters & { limit?: number; cursor?: string } = {}): Promise<RunPage> {
+      const { limit, cursor, ...rest } = filters;
+      const query = {
+        ...filterQuery(rest),
+        ...(limit !== undefined ? { limit: String(limit) } : {}),
+        ...(cursor !== undefined ? { cursor } : {}),
+      };
+      return unwrap(await http.GET('/v1/runs', { params: { query } }));
+    },
+
+    /**
+     * Every run matching `filters`, newest first, fetching page after page (`pageSize`, default 100) as you iterate:
+     * `for await (const run of client.runs.listAll({ status: 'FAILED' })) …`. Each run that existed when the walk
+     * began comes exactly once, even while new runs are being started.
+     */
+    async *listAll(filters: RunFilters & { pageSize?: number } = {}): AsyncGenerator<RunSummary, void, undefined> {
+      const { pageSize, ...rest } = filters;
+      let cursor: string | undefined;
+      do {
+        const page = await runs.list({ ...rest, limit: pageSize ?? 100, ...(cursor ? { cursor } : {}) });
+        yield* page.items;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    },
+
+    /** `GET /v1/runs/counts`: how many runs match `filters`, in all and per status (every status present). */
+    async counts(filters: RunFilters = {}): Promise<RunCounts> {
+      return unwrap(await http.GET('/v1/runs/counts', { params: { query: filterQuery(filters) } }));
+    },
+
     /** `GET /v1/runs/{runId}`: the run and its steps (404 → SagaFlowError NOT_FOUND). */
     async get(runId: string): Promise<RunView> {
       return unwrap(await http.GET('/v1/runs/{runId}', { params: { path: { runId } } }));
@@ -113,6 +189,24 @@ export function createClient(options: ClientOptions) {
     },
 
     /**
+     * `POST /v1/runs/{runId}/redrive`: run a FAILED run again from what failed — its FAILED compensation
+     * (COMPENSATION_FAILED), else its FAILED step — without naming the step. Not redrivable → SagaFlowError 409.
+     */
+    async redrive(runId: string, action: OperatorActionOptions = {}): Promise<RedriveAccepted> {
+      return unwrap(await http.POST('/v1/runs/{runId}/redrive', { params: { path: { runId } }, body: action }));
+    },
+
+    /** `POST /v1/runs/{runId}/pause`: no new attempt starts until resume (already paused: no-op; terminal → 409). */
+    async pause(runId: string, action: OperatorActionOptions = {}): Promise<RunPauseState> {
+      return unwrap(await http.POST('/v1/runs/{runId}/pause', { params: { path: { runId } }, body: action }));
+    },
+
+    /** `POST /v1/runs/{runId}/resume`: what became due while paused runs at once (not paused: no-op). */
+    async resume(runId: string, action: OperatorActionOptions = {}): Promise<RunPauseState> {
+      return unwrap(await http.POST('/v1/runs/{runId}/resume', { params: { path: { runId } }, body: action }));
+    },
+
+    /**
      * `GET /v1/runs/{runId}/events`: a page of the run's history after `after` (seq). With `waitMs`, waits up to that
      * long for the next event when there is none yet (long poll). Page on with `nextAfter`.
      */
@@ -134,7 +228,7 @@ export function createClient(options: ClientOptions) {
      * dropped connection (Last-Event-ID): `for await (const event of client.runs.watch(runId)) …`.
      */
     watch(runId: string, watch: WatchOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
-      return watchRunEvents(options.fetch ?? globalThis.fetch, baseUrl, runId, watch);
+      return watchRunEvents(options.fetch ?? globalThis.fetch, baseUrl, runId, watch, authHeaders);
     },
 
     /** Polls `runs.get` until the run is terminal; resolves with that view, rejects after `timeoutMs`. */
@@ -153,8 +247,57 @@ export function createClient(options: ClientOptions) {
     },
   };
 
+  const operations = {
+    /**
+     * `POST /v1/admin/operations`: with `dryRun: true`, what the filter matches and the action would apply to (nothing
+     * is written); otherwise the operation, its runs fixed now, processed by the engines at `ratePerSecond`.
+     */
+    create: (async (request: CreateOperationRequest) => {
+      // the generated body type marks the defaulted fields required; the API fills them in
+      const body = request as never;
+      return unwrap(await http.POST('/v1/admin/operations', { headers: adminHeaders, body }));
+    }) as {
+      (request: CreateOperationRequest & { dryRun: true }): Promise<OperationDryRun>;
+      (request: CreateOperationRequest & { dryRun?: false }): Promise<OperationCreated>;
+    },
+
+    /** `GET /v1/admin/operations/{operationId}`: the operation and its progress (unknown → 404). */
+    async get(operationId: string): Promise<Operation> {
+      const params = { path: { operationId } };
+      return unwrap(await http.GET('/v1/admin/operations/{operationId}', { headers: adminHeaders, params }));
+    },
+
+    /** `GET /v1/admin/operations`: a page of operations, newest first; pass `nextCursor` back as `cursor`. */
+    async list(page: { limit?: number; cursor?: string } = {}): Promise<OperationsPage> {
+      const query = {
+        ...(page.limit !== undefined ? { limit: String(page.limit) } : {}),
+        ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+      };
+      return unwrap(await http.GET('/v1/admin/operations', { headers: adminHeaders, params: { query } }));
+    },
+
+    /** `POST /v1/admin/operations/{operationId}/cancel`: stops it before its next run (a completed one → 409). */
+    async cancel(operationId: string): Promise<{ operationId: string; status: Operation['status'] }> {
+      const params = { path: { operationId } };
+      return unwrap(await http.POST('/v1/admin/operations/{operationId}/cancel', { headers: adminHeaders, params }));
+    },
+  };
+
   return {
     workflows: {
+      /** `GET /v1/workflows`: every registered workflow, its versions in semver order and its latest version. */
+      async list(): Promise<WorkflowSummary[]> {
+        return unwrap(await http.GET('/v1/workflows')).items;
+      },
+
+      /** `GET /v1/workflows/{name}/versions/{version}`: the definition exactly as registered (unknown → 404). */
+      async get(name: string, version: string): Promise<RegisteredDefinition> {
+        const found = unwrap(
+          await http.GET('/v1/workflows/{name}/versions/{version}', { params: { path: { name, version } } }),
+        );
+        return found as RegisteredDefinition;
+      },
+
       /** `POST /v1/workflows/{name}/start`: a new PENDING run (or the same run again for a replayed idempotency key). */
       async start(name: string, body: StartRunRequest, start: StartOptions = {}): Promise<StartedRun> {
         const result = await http.POST('/v1/workflows/{name}/start', {
@@ -180,6 +323,85 @@ export function createClient(options: ClientOptions) {
           // openapi-fetch's Writable<> cannot map the recursive JsonValue of step bodies; the type is the same schema.
           const body = definition as never;
           return unwrap(await http.POST('/v1/admin/workflows', { headers: adminHeaders, body }));
+        },
+
+        /** `POST /v1/admin/workflows/{name}/pause`: starts are accepted but nothing of its runs is dispatched. */
+        async pause(name: string, action: OperatorActionOptions = {}): Promise<WorkflowPauseState> {
+          return unwrap(
+            await http.POST('/v1/admin/workflows/{name}/pause', {
+              params: { path: { name } },
+              headers: adminHeaders,
+              body: action,
+            }),
+          );
+        },
+
+        /** `POST /v1/admin/workflows/{name}/resume`: its runs' waiting work is dispatched again. */
+        async resume(name: string, action: OperatorActionOptions = {}): Promise<WorkflowPauseState> {
+          return unwrap(
+            await http.POST('/v1/admin/workflows/{name}/resume', {
+              params: { path: { name } },
+              headers: adminHeaders,
+              body: action,
+            }),
+          );
+        },
+      },
+      operations,
+      schedules: {
+        /**
+         * `PUT /v1/admin/schedules/{id}`: create (`created` true, 201) or replace (false, 200) a schedule. An invalid
+         * cron or time zone, or an unknown workflow, → SagaFlowError 400 naming it.
+         */
+        async put(id: string, body: ScheduleRequest): Promise<Schedule & { created: boolean }> {
+          const result = await http.PUT('/v1/admin/schedules/{id}', {
+            headers: adminHeaders,
+            params: { path: { id } },
+            body,
+          });
+          return { ...unwrap(result), created: result.response.status === 201 };
+        },
+
+        /** `GET /v1/admin/schedules/{id}` (404 → SagaFlowError NOT_FOUND). */
+        async get(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.GET('/v1/admin/schedules/{id}', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `GET /v1/admin/schedules`: every schedule, by id. */
+        async list(): Promise<Schedule[]> {
+          return unwrap(await http.GET('/v1/admin/schedules', { headers: adminHeaders })).items;
+        },
+
+        /** `POST /v1/admin/schedules/{id}/pause`: no fire until resumed (`nextFireAt` null). */
+        async pause(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/pause', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `POST /v1/admin/schedules/{id}/resume`: fires again from the first fire time after now. */
+        async resume(id: string): Promise<Schedule> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/resume', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `POST /v1/admin/schedules/{id}/trigger`: one run now, whatever the overlap policy. */
+        async trigger(id: string): Promise<ScheduleTriggered> {
+          return unwrap(
+            await http.POST('/v1/admin/schedules/{id}/trigger', { headers: adminHeaders, params: { path: { id } } }),
+          );
+        },
+
+        /** `DELETE /v1/admin/schedules/{id}` (204; unknown → SagaFlowError NOT_FOUND). */
+        async delete(id: string): Promise<void> {
+          const result = await http.DELETE('/v1/admin/schedules/{id}', {
+            headers: adminHeaders,
+            params: { path: { id } },
+          });
+          if (!result.response.ok) throw toSagaFlowError(result.response, result.error);
         },
       },
     },

@@ -1,6 +1,7 @@
 export {
   createClient,
   type ClientOptions,
+  type OperatorActionOptions,
   type SagaFlowClient,
   type StartOptions,
   type StartedRun,

@@ -38,6 +38,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operations, newest first
+         * @description Keyset pages: pass `nextCursor` as `cursor` for the next one; a cursor that was altered is a 400. Needs the `admin` role (docs/security.md).
+         */
+        get: operations["listOperations"];
+        put?: never;
+        /**
+         * Cancel, redrive, pause or resume every run a filter matches (with a dry run)
+         * @description With `dryRun: true`, counts the matched and eligible runs and samples up to 10 eligible ones (200), writing nothing. Otherwise the runs the filter matches now become the operation (202): the engines apply the action to each once, at most `ratePerSecond`, surviving crashes; runs no longer eligible when their turn comes are skipped. An empty filter is a 400. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
+         */
+        post: operations["createOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/operations/{operationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An operation and its progress
+         * @description Needs the `admin` role (docs/security.md).
+         */
+        get: operations["getOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/operations/{operationId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop an operation before its next run
+         * @description Returns once no further run will be acted on (a batch being applied commits first). What was done stays done. Cancelling a cancelled operation again is a no-op 202; a COMPLETED one is a 409. Needs the `admin` role (docs/security.md).
+         */
+        post: operations["cancelOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every schedule, by id
+         * @description Each with its next and last fire time. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
+         */
+        get: operations["listSchedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A schedule
+         * @description Unknown id → 404. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
+         */
+        get: operations["getSchedule"];
+        /**
+         * Create (201) or replace (200) a schedule
+         * @description The cron is read in `timezone` (IANA, default UTC); 5 fields (minutes) or 6 (seconds first). An invalid cron or time zone, or an unknown workflow or version, is a 400 naming it. Unchanged cron and time zone keep the next fire time; otherwise it is the first after now. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
+         */
+        put: operations["putSchedule"];
+        post?: never;
+        /**
+         * Delete a schedule
+         * @description No fire follows; runs it started are not touched. Unknown id → 404. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
+         */
+        delete: operations["deleteSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/schedules/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a schedule
+         * @description No fire time is due while paused (`nextFireAt` null); pausing a paused one is a no-op. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
+         */
+        post: operations["pauseSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/schedules/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a schedule
+         * @description Fires again from the first fire time after now; the fire times that passed while paused are not fired. Resuming a schedule that is not paused is a no-op. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
+         */
+        post: operations["resumeSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/schedules/{id}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start one run of a schedule now
+         * @description Outside the cron times, whatever the overlap policy, paused or not; idempotency key and correlation id `schedule:<id>:trigger:<time ISO>`. Moves `lastFireAt` and `lastRunId`. Needs the admin role (an admin key or `x-admin-token`). Needs the `admin` role (docs/security.md).
+         */
+        post: operations["triggerSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/workflows": {
         parameters: {
             query?: never;
@@ -49,9 +221,89 @@ export interface paths {
         put?: never;
         /**
          * Register a workflow definition
-         * @description Definitions are immutable: the identical document again is a no-op (200), a different document under an existing name+version is a 409. Needs `x-admin-token`; rate limited per client.
+         * @description Definitions are immutable: the identical document again is a no-op (200), a different document under an existing name+version is a 409. Rate limited per client. Needs the `admin` role (docs/security.md).
          */
         post: operations["registerWorkflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/workflows/{name}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a workflow: starts are accepted (PENDING) but nothing of any of its runs is dispatched
+         * @description Attempts in flight finish and are recorded; what would follow them waits, and so do new starts, retries and wake-ups, until resume. Pausing a paused workflow is a no-op; an unknown workflow is a 404. Needs the `admin` role (docs/security.md).
+         */
+        post: operations["pauseWorkflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/workflows/{name}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused workflow: its runs' waiting work is dispatched again
+         * @description What became due while paused is due at once; runs paused on their own stay paused. Resuming a workflow that is not paused is a no-op; an unknown workflow is a 404. Needs the `admin` role (docs/security.md).
+         */
+        post: operations["resumeWorkflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search runs, newest first
+         * @description Filters combine with AND. Newest first (createdAt desc, runId desc); page on with `cursor` = the previous page's `nextCursor` and the same filters: walking every page returns each run that existed when the walk began exactly once. A query running past SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT. Needs the `operator` role (docs/security.md).
+         */
+        get: operations["searchRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count runs by status
+         * @description The filters of GET /v1/runs. Every status is present (0 when none). A count running past SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT: bound it with createdAfter/createdBefore. Needs the `operator` role (docs/security.md).
+         */
+        get: operations["countRuns"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -65,7 +317,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a run and its steps */
+        /**
+         * Get a run and its steps
+         * @description Needs the `client` role (docs/security.md).
+         */
         get: operations["getRun"];
         put?: never;
         post?: never;
@@ -86,7 +341,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a PENDING or RUNNING run
-         * @description Succeeded steps are compensated first; the run ends CANCELLED. Terminal runs are a 409.
+         * @description Succeeded steps are compensated first; the run ends CANCELLED. Terminal runs are a 409. Needs the `operator` role (docs/security.md).
          */
         post: operations["cancelRun"];
         delete?: never;
@@ -104,7 +359,7 @@ export interface paths {
         };
         /**
          * A page of a run's history, optionally waiting for the next event (long poll)
-         * @description Events with seq > `after`, in order. With none and `waitMs` > 0, answers as soon as one commits (on any API instance), or empty after `waitMs`; a terminal run with nothing newer answers at once.
+         * @description Events with seq > `after`, in order. With none and `waitMs` > 0, answers as soon as one commits (on any API instance), or empty after `waitMs`; a terminal run with nothing newer answers at once. Needs the `client` role (docs/security.md).
          */
         get: operations["listRunEvents"];
         put?: never;
@@ -124,11 +379,71 @@ export interface paths {
         };
         /**
          * A run's history as Server-Sent Events: replayed from `Last-Event-ID` / `after`, then live
-         * @description Each event as `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>` (the same JSON as the list). A `: ping` comment every 15 s of silence; after the terminal run's last event, `event: end` with `data: {}` and the stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream.
+         * @description Each event as `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>` (the same JSON as the list). A `: ping` comment every 15 s of silence; after the terminal run's last event, `event: end` with `data: {}` and the stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream. Needs the `client` role (docs/security.md).
          */
         get: operations["streamRunEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{runId}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a run: no new attempt of it starts until resume
+         * @description The status keeps its value (`paused` is a flag beside it). An attempt in flight finishes and is recorded; what would follow it waits. A paused run again is a no-op 202; a terminal or cancelling run is a 409. Cancel still works on a paused run (the run unpauses and unwinds). Needs the `operator` role (docs/security.md).
+         */
+        post: operations["pauseRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{runId}/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a FAILED run again from what failed (the step is chosen for you)
+         * @description The FAILED compensation of a COMPENSATION_FAILED run runs again and the unwinding resumes; otherwise the FAILED step of a forward failure (STEP_FAILED, DELIVERY_EXHAUSTED, TEMPLATE_ERROR, nothing compensated) runs again and the run goes on — the two cases of retry-step, with a fresh attempt budget. Not redrivable → 409 with the reason. The run's history gets OPERATOR_ACTION `{ action: 'redrive', reason }`. Needs the `operator` role (docs/security.md).
+         */
+        post: operations["redriveRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{runId}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused run
+         * @description What became due while the run was paused runs at once (a later retry or wake-up time is kept). A run that is not paused (terminal runs never are) is a no-op 202. Needs the `operator` role (docs/security.md).
+         */
+        post: operations["resumeRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -146,7 +461,7 @@ export interface paths {
         put?: never;
         /**
          * Send a signal to a run (its mailbox)
-         * @description Stored in the run mailbox: a waitForSignal step of this name consumes the oldest unconsumed one, at most once, even when it was sent before the run reached the step. `payload` (any JSON, ≤ 256 KiB, else 413) is that step output. With `idempotency-key`, the same key and payload return the same signalId and store nothing; another payload is a 409. A terminal run is a 409, an unknown one a 404.
+         * @description Stored in the run mailbox: a waitForSignal step of this name consumes the oldest unconsumed one, at most once, even when it was sent before the run reached the step. `payload` (any JSON, ≤ 256 KiB, else 413) is that step output. With `idempotency-key`, the same key and payload return the same signalId and store nothing; another payload is a 409. A terminal run is a 409, an unknown one a 404. Needs the `client` role (docs/security.md).
          */
         post: operations["sendSignal"];
         delete?: never;
@@ -166,9 +481,29 @@ export interface paths {
         put?: never;
         /**
          * Retry a FAILED step action or a FAILED compensation
-         * @description Run FAILED with STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and this step FAILED: the step runs again and the run goes on (RUNNING). Run FAILED with COMPENSATION_FAILED and this compensation FAILED: it runs again and unwinding resumes (COMPENSATING). Anything else is a 409 with the reason.
+         * @description Run FAILED with STEP_FAILED, DELIVERY_EXHAUSTED or TEMPLATE_ERROR and this step FAILED: the step runs again and the run goes on (RUNNING). Run FAILED with COMPENSATION_FAILED and this compensation FAILED: it runs again and unwinding resumes (COMPENSATING). Anything else is a 409 with the reason. Needs the `operator` role (docs/security.md).
          */
         post: operations["retryStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every registered workflow with its versions
+         * @description Needs the `operator` role (docs/security.md).
+         */
+        get: operations["listWorkflows"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -186,9 +521,29 @@ export interface paths {
         put?: never;
         /**
          * Start a run of a workflow
-         * @description Creates a PENDING run of the workflow (the highest semver version when `version` is omitted). With `idempotency-key`, the same key and body return the same run; a different body is a 409.
+         * @description Creates a PENDING run of the workflow (the highest semver version when `version` is omitted). With `idempotency-key`, the same key and body return the same run; a different body is a 409. With API keys, idempotency keys are scoped to the calling API key. Needs the `client` role (docs/security.md).
          */
         post: operations["startRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A registered definition, exactly as registered
+         * @description Needs the `operator` role (docs/security.md).
+         */
+        get: operations["getWorkflowVersion"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -201,6 +556,22 @@ export interface components {
     schemas: {
         /** @enum {string} */
         CompensationStatus: "NONE" | "PENDING" | "RUNNING" | "COMPENSATED" | "FAILED";
+        CreateOperationRequest: {
+            action: components["schemas"]["OperationAction"];
+            /**
+             * @description true: count what would be acted on (200), create nothing
+             * @default false
+             */
+            dryRun: boolean;
+            filter: components["schemas"]["OperationFilter"];
+            /**
+             * @description Runs per second, at most
+             * @default 50
+             */
+            ratePerSecond: number;
+            /** @description Recorded in each run's OPERATOR_ACTION event */
+            reason?: string;
+        };
         Error: {
             /**
              * @description tRPC error code, e.g. BAD_REQUEST, NOT_FOUND, CONFLICT
@@ -223,6 +594,94 @@ export interface components {
             status: "ok";
         };
         JsonValue: JsonValue;
+        Operation: {
+            action: components["schemas"]["OperationAction"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The first 100 failed runs, in the order they failed */
+            errors: {
+                reason: string;
+                /** Format: uuid */
+                runId: string;
+            }[];
+            failed: number;
+            /** @description The filter as it was given */
+            filter: {
+                [key: string]: unknown;
+            };
+            finishedAt: string | null;
+            /** Format: uuid */
+            operationId: string;
+            ratePerSecond: number;
+            reason: string | null;
+            /** @description Runs no longer eligible when their turn came */
+            skipped: number;
+            /** @enum {string} */
+            status: "RUNNING" | "COMPLETED" | "CANCELLED";
+            /** @description Runs the action was applied to */
+            succeeded: number;
+            /** @description Runs matched at creation */
+            total: number;
+        };
+        /** @enum {string} */
+        OperationAction: "cancel" | "redrive" | "pause" | "resume";
+        OperationCancelAccepted: {
+            /** Format: uuid */
+            operationId: string;
+            /** @enum {string} */
+            status: "RUNNING" | "COMPLETED" | "CANCELLED";
+        };
+        OperationCreated: {
+            /** @description The operation's runs: those the filter matched at creation */
+            matched: number;
+            /** Format: uuid */
+            operationId: string;
+        };
+        OperationDryRun: {
+            /** @constant */
+            dryRun: true;
+            /** @description Matched runs the action applies to now */
+            eligible: number;
+            /** @description Runs the filter matches now */
+            matched: number;
+            /** @description Up to 10 eligible run ids, newest first */
+            sample: string[];
+        };
+        OperationFilter: {
+            /** @description Runs whose context contains this object */
+            context?: {
+                [key: string]: unknown;
+            };
+            correlationId?: string;
+            /**
+             * Format: date-time
+             * @description Created at or after (ISO 8601)
+             */
+            createdAfter?: string;
+            /**
+             * Format: date-time
+             * @description Created before (ISO 8601)
+             */
+            createdBefore?: string;
+            /** @description The run error's code */
+            errorCode?: string;
+            idempotencyKey?: string;
+            /** @description Runs whose input contains this object */
+            input?: {
+                [key: string]: unknown;
+            };
+            /** @description Any of these statuses */
+            status?: components["schemas"]["RunStatus"][];
+            /** @description The run error's stepId (the step that failed) */
+            stepId?: string;
+            workflowName?: string;
+            workflowVersion?: string;
+        };
+        OperationsPage: {
+            items: components["schemas"]["Operation"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
         Readiness: {
             checks: {
                 /** @enum {string} */
@@ -240,6 +699,25 @@ export interface components {
             /** @enum {string} */
             status: "ok" | "error";
         };
+        RedriveAccepted: {
+            /** @enum {string} */
+            kind: "action" | "compensation";
+            /** Format: uuid */
+            runId: string;
+            status: components["schemas"]["RunStatus"];
+            /** @description The step whose action (or compensation) runs again */
+            stepId: string;
+        };
+        RegisteredDefinition: {
+            /** @description The definition as registered (no defaults filled in) */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            registeredAt: string;
+            /** @description sha-256 of the canonical definition (the checksum of registration) */
+            sha256: string;
+        };
         Run: {
             completedAt: string | null;
             context: {
@@ -252,6 +730,8 @@ export interface components {
             input: {
                 [key: string]: unknown;
             };
+            /** @description The run is paused (docs/contract.md#pause): no new attempt starts until resume; false once terminal */
+            paused: boolean;
             /** Format: uuid */
             runId: string;
             status: components["schemas"]["RunStatus"];
@@ -264,6 +744,20 @@ export interface components {
             /** Format: uuid */
             runId: string;
             status: components["schemas"]["RunStatus"];
+        };
+        RunCounts: {
+            /** @description Every status, 0 when none */
+            byStatus: {
+                CANCELLED: number;
+                CANCELLING: number;
+                COMPENSATED: number;
+                COMPENSATING: number;
+                COMPLETED: number;
+                FAILED: number;
+                PENDING: number;
+                RUNNING: number;
+            };
+            total: number;
         };
         RunError: {
             /** @enum {string} */
@@ -294,12 +788,122 @@ export interface components {
             /** @description The run is terminal now */
             terminal: boolean;
         };
+        RunPage: {
+            /** @description Newest first (createdAt desc, runId desc) */
+            items: components["schemas"]["RunSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        RunPauseState: {
+            paused: boolean;
+            /** Format: uuid */
+            runId: string;
+            status: components["schemas"]["RunStatus"];
+        };
         /** @enum {string} */
         RunStatus: "PENDING" | "RUNNING" | "COMPENSATING" | "CANCELLING" | "COMPLETED" | "COMPENSATED" | "FAILED" | "CANCELLED";
+        RunSummary: {
+            completedAt: string | null;
+            correlationId: string;
+            /** Format: date-time */
+            createdAt: string;
+            error: components["schemas"]["RunError"] | null;
+            /** @description Paused by an operator (the status keeps its value) */
+            paused: boolean;
+            /** Format: uuid */
+            runId: string;
+            status: components["schemas"]["RunStatus"];
+            /** Format: date-time */
+            updatedAt: string;
+            workflowName: string;
+            workflowVersion: string;
+        };
         RunView: {
             run: components["schemas"]["Run"];
             /** @description In definition order */
             steps: components["schemas"]["Step"][];
+        };
+        Schedule: {
+            /** @description Each run's context */
+            context: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            cron: string;
+            id: string;
+            /** @description Each run's input */
+            input: {
+                [key: string]: unknown;
+            };
+            /** @description The fire time (or trigger time) of the last run started; skips do not move it */
+            lastFireAt: string | null;
+            lastRunId: string | null;
+            /** @description Fire times that passed while no engine ran (only the latest of them fired) */
+            missedCount: number;
+            /** @description The next fire time; null while paused */
+            nextFireAt: string | null;
+            /**
+             * @description `skip`: a fire time is skipped while the previous run is not terminal; `allow`: it starts anyway
+             * @enum {string}
+             */
+            overlap: "skip" | "allow";
+            paused: boolean;
+            /** @description Fire times skipped by `overlap: skip` */
+            skippedCount: number;
+            timezone: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description null: the highest registered version at each fire */
+            version: string | null;
+            workflowName: string;
+        };
+        ScheduleList: {
+            items: components["schemas"]["Schedule"][];
+        };
+        ScheduleRequest: {
+            /** @description Each run's context */
+            context?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description 5 fields (minute precision) or 6 (the first is seconds); croner syntax, nicknames such as `@daily` accepted
+             * @example 0 9 * * MON-FRI
+             */
+            cron: string;
+            /** @description Each run's input */
+            input: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description default `skip`
+             * @enum {string}
+             */
+            overlap?: "skip" | "allow";
+            /** @description default false */
+            paused?: boolean;
+            /**
+             * @description IANA time zone the cron is read in (default UTC)
+             * @example Europe/Madrid
+             */
+            timezone?: string;
+            /** @description Workflow version; the highest registered version at each fire when omitted */
+            version?: string;
+            /**
+             * @description Workflow to start
+             * @example order-processing
+             */
+            workflowName: string;
+        };
+        ScheduleTriggered: {
+            /** Format: date-time */
+            firedAt: string;
+            /** @description `schedule:<id>:trigger:<firedAt>`, also the correlation id */
+            idempotencyKey: string;
+            /** Format: uuid */
+            runId: string;
+            scheduleId: string;
+            workflowName: string;
         };
         SignalAccepted: {
             /** @description A wait step has taken it (true only for a replay of an older signal) */
@@ -413,6 +1017,13 @@ export interface components {
             }[];
             version: string;
         };
+        WorkflowList: {
+            items: components["schemas"]["WorkflowSummary"][];
+        };
+        WorkflowPauseState: {
+            name: string;
+            paused: boolean;
+        };
         WorkflowRegistered: {
             /** @description sha-256 of the canonical definition */
             checksum: string;
@@ -420,6 +1031,17 @@ export interface components {
             created: boolean;
             name: string;
             version: string;
+        };
+        WorkflowSummary: {
+            /** @description The latest version's description */
+            description: string | null;
+            /** @description The highest version (semver precedence) */
+            latestVersion: string;
+            name: string;
+            /** @description Paused by an operator: starts accepted, nothing dispatched */
+            paused: boolean;
+            /** @description Every registered version, in semver order */
+            versions: string[];
         };
     };
     responses: {
@@ -443,7 +1065,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Cross-site request refused: `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the API's own nor listed in SAGAFLOW_ALLOWED_ORIGINS */
+        /** @description The key's role is below the endpoint's (`x-sagaflow-role`), or a cross-site request refused: `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the API's own nor listed in SAGAFLOW_ALLOWED_ORIGINS */
         Forbidden: {
             headers: {
                 "x-correlation-id": components["headers"]["CorrelationId"];
@@ -483,7 +1105,17 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Rate limited (failed admin-token checks count too) */
+        /** @description The database is unavailable (SERVICE_UNAVAILABLE), or a search ran past SEARCH_STATEMENT_TIMEOUT_MS (QUERY_TIMEOUT: narrow the filters) */
+        ServiceUnavailable: {
+            headers: {
+                "x-correlation-id": components["headers"]["CorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Rate limited: the admin endpoints per client, and any request with a credential after too many failed credential checks from the client */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -494,7 +1126,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Missing or wrong `x-admin-token` */
+        /** @description Missing or unknown credential: with SAGAFLOW_API_KEYS, an API key (`authorization: Bearer <key>`) or `x-admin-token` on every /v1 endpoint; without, `x-admin-token` on the admin endpoints */
         Unauthorized: {
             headers: {
                 "x-correlation-id": components["headers"]["CorrelationId"];
@@ -581,6 +1213,360 @@ export interface operations {
             };
         };
     };
+    listOperations: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of operations, newest first */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationsPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOperationRequest"];
+            };
+        };
+        responses: {
+            /** @description Dry run: what the operation would act on */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationDryRun"] | components["schemas"]["OperationCreated"];
+                };
+            };
+            /** @description Operation created */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationDryRun"] | components["schemas"]["OperationCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Operation id (UUID) */
+                operationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation and its progress */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    cancelOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Operation id (UUID) */
+                operationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled (or already cancelled) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationCancelAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every schedule */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    putSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description Schedule replaced */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description Schedule created */
+            201: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    pauseSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paused (no-op when already paused) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    resumeSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Resumed (no-op when not paused) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    triggerSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id: lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Run started */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleTriggered"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     registerWorkflow: {
         parameters: {
             query?: never;
@@ -624,6 +1610,170 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    pauseWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The workflow is paused (also when it already was) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowPauseState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    resumeWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The workflow is not paused (also when it was not) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowPauseState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    searchRuns: {
+        parameters: {
+            query?: {
+                status?: string;
+                workflowName?: string;
+                workflowVersion?: string;
+                correlationId?: string;
+                idempotencyKey?: string;
+                errorCode?: "STEP_FAILED" | "COMPENSATION_FAILED" | "CANCELLED" | "DELIVERY_EXHAUSTED" | "TEMPLATE_ERROR";
+                stepId?: string;
+                createdAfter?: string;
+                createdBefore?: string;
+                input?: string;
+                context?: string;
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    countRuns: {
+        parameters: {
+            query?: {
+                status?: string;
+                workflowName?: string;
+                workflowVersion?: string;
+                correlationId?: string;
+                idempotencyKey?: string;
+                errorCode?: "STEP_FAILED" | "COMPENSATION_FAILED" | "CANCELLED" | "DELIVERY_EXHAUSTED" | "TEMPLATE_ERROR";
+                stepId?: string;
+                createdAfter?: string;
+                createdBefore?: string;
+                input?: string;
+                context?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Run counts by status */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunCounts"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getRun: {
         parameters: {
             query?: never;
@@ -647,7 +1797,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -674,11 +1827,13 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -709,7 +1864,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -741,7 +1899,138 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    pauseRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The run is paused (also when it already was) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPauseState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    redriveRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Redrive accepted */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedriveAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    resumeRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The run is not paused (also when it was not) */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPauseState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -776,11 +2065,13 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -809,11 +2100,38 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listWorkflows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registered workflows */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -848,11 +2166,45 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWorkflowVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow name */
+                name: string;
+                /** @description Workflow version */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registered definition */
+            200: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredDefinition"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };

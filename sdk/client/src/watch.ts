@@ -63,6 +63,7 @@ export async function* watchRunEvents(
   baseUrl: string,
   runId: string,
   options: WatchOptions = {},
+  headers: Record<string, string> = {},
 ): AsyncGenerator<RunEvent, void, undefined> {
   let after = options.after ?? 0;
   let failures = 0;
@@ -71,7 +72,7 @@ export async function* watchRunEvents(
     let response: Response;
     try {
       response = await fetchImpl(url, {
-        headers: { accept: 'text/event-stream', 'last-event-id': String(after) },
+        headers: { ...headers, accept: 'text/event-stream', 'last-event-id': String(after) },
         ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (error) {

@@ -15,15 +15,16 @@ import {
   type StartRunArgs,
   type StartRunResult,
 } from '@sagaflow/db';
-import { DEFAULT_HTTP_TIMEOUTS, type ApiConfig } from './env.js';
+import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_SEARCH_TIMEOUT_MS, type ApiConfig } from './env.js';
 import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
 import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
 import { createLogger } from '@sagaflow/observability';
-import { createApiMetrics, registerMetricsRoute } from './metrics.js';
+import { createApiMetrics, registerMetricsRoute, registerRunEventsGauges } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createOpenApiHandler, registerOpenApiRoutes } from './openapi-adapter.js';
 import { registerAdminRateLimit } from './rate-limit.js';
 import { registerCrossSiteGuard } from './cross-site-guard.js';
+import { createAccessControl } from './access-control.js';
 import { createReadinessCheck } from './readiness.js';
 import { registerRequestTracing } from './request-tracing.js';
 import { RunEventsHub } from './run-events-hub.js';
@@ -43,6 +44,8 @@ export type AppConfig = Pick<ApiConfig, 'adminToken' | 'logLevel' | 'adminRateLi
       | 'nodeEnv'
       | 'allowedHosts'
       | 'serviceUrls'
+      | 'searchTimeoutMs'
+      | 'apiKeys'
     >
   >;
 
@@ -55,7 +58,7 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Where /metrics reads from; a fresh registry with default Node metrics otherwise. */
   metricsRegistry?: Registry;
-  /** Redis key prefix of the admin rate limit (tests use a unique one). */
+  /** Redis key prefix of the admin rate limit, and (+ `auth-failures:`) of the failed-credential limit (tests use a unique one). */
   rateLimitKeyPrefix?: string;
   /** Per-check timeout of /ready. */
   readinessTimeoutMs?: number;
@@ -120,10 +123,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const starts = new GroupCommitter<StartRunArgs, StartRunResult>({
     commit: (batch) => startRuns(deps.db, batch, catalog),
   });
+  const apiKeys = config.apiKeys ?? [];
+  if (config.nodeEnv === 'production' && apiKeys.length === 0) {
+    app.log.warn(
+      'SAGAFLOW_API_KEYS not set: every non-admin /v1 endpoint is open to anyone who can reach the API (docs/security.md)',
+    );
+  }
   const services: ApiServices = {
     db: deps.db,
     startRun: (args) => starts.submit(args),
-    adminToken: config.adminToken,
+    access: createAccessControl(app, {
+      keys: apiKeys,
+      adminToken: config.adminToken,
+      policy: config.adminRateLimit,
+      redis: deps.redis,
+      ...(deps.rateLimitKeyPrefix ? { nameSpace: `${deps.rateLimitKeyPrefix}auth-failures:` } : {}),
+    }),
     checkReadiness: createReadinessCheck({
       db: deps.db,
       redis: deps.redis,
@@ -136,8 +151,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       production: config.nodeEnv === 'production',
     },
     runEvents: new RunEventsHub(deps.db, app.log),
+    searchTimeoutMs: config.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS,
   };
   app.addHook('onClose', async () => services.runEvents.close());
+  registerRunEventsGauges(metrics.registry, services.runEvents);
 
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-correlation-id', request.id);
@@ -149,6 +166,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerRunEventsStream(app, {
     db: deps.db,
     hub: services.runEvents,
+    access: services.access,
     ...(deps.streamPingMs ? { pingIntervalMs: deps.streamPingMs } : {}),
   });
   const handleApi = createOpenApiHandler({ router: appRouter, services });

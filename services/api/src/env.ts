@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
 import { parseRedactKeys } from '@sagaflow/observability';
+import { parseApiKeys, type ApiKey } from './api-keys.js';
 
 /**
  * The API's configuration, parsed once from the environment with zod.
@@ -13,6 +14,9 @@ const MIN_PRODUCTION_TOKEN_LENGTH = 16;
 export const PUBLIC_DEFAULT_ADMIN_TOKENS: readonly string[] = ['sagaflow-local-admin-token'];
 
 const positiveInt = z.coerce.number().int().positive();
+
+/** SEARCH_STATEMENT_TIMEOUT_MS unset: how long one search or count query may run. */
+export const DEFAULT_SEARCH_TIMEOUT_MS = 5_000;
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -39,6 +43,10 @@ const envSchema = z.object({
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** comma list of host / host:port the engine may call; checked at registration too (docs/contract.md#security) */
   SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
+  /** statement timeout of run search and counts (GET /v1/runs, /v1/runs/counts): past it, a 503 QUERY_TIMEOUT */
+  SEARCH_STATEMENT_TIMEOUT_MS: positiveInt.default(DEFAULT_SEARCH_TIMEOUT_MS),
+  /** comma list of role:key, roles client < operator < admin (docs/security.md); parsed by parseApiKeys */
+  SAGAFLOW_API_KEYS: z.string().optional(),
 });
 
 export interface ApiConfig {
@@ -70,6 +78,10 @@ export interface ApiConfig {
   allowedHosts: AllowedHost[] | undefined;
   /** SAGAFLOW_SERVICE_<NAME>_URL values; the demo mocks fill in outside production */
   serviceUrls: Record<string, string>;
+  /** SEARCH_STATEMENT_TIMEOUT_MS: a search or count query running longer is cancelled (503 QUERY_TIMEOUT) */
+  searchTimeoutMs: number;
+  /** SAGAFLOW_API_KEYS, parsed (digests only); empty = no API keys: non-admin endpoints open, admin ones need ADMIN_TOKEN */
+  apiKeys: ApiKey[];
 }
 
 export interface HttpTimeouts {
@@ -140,6 +152,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (tokenProblem) problems.push(tokenProblem);
   let allowedHosts: AllowedHost[] | undefined;
   let serviceUrls: Record<string, string> = {};
+  let apiKeys: ApiKey[] = [];
+  try {
+    apiKeys = parseApiKeys(values.SAGAFLOW_API_KEYS, { production: values.NODE_ENV === 'production' });
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   try {
     allowedHosts = parseAllowedHosts(values.SAGAFLOW_ALLOWED_HOSTS);
     serviceUrls = readServiceUrls(values, { production: values.NODE_ENV === 'production' });
@@ -174,5 +192,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     otlpExportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
     allowedHosts,
     serviceUrls,
+    searchTimeoutMs: env.SEARCH_STATEMENT_TIMEOUT_MS,
+    apiKeys,
   };
 }

@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { isDatabaseUnavailable, isDomainError, type DomainError } from '@sagaflow/db';
+import { isDatabaseUnavailable, isDomainError, QueryTimeoutError, type DomainError } from '@sagaflow/db';
 import type { ErrorBody } from './schemas/error.js';
 
 /**
@@ -35,11 +35,22 @@ const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'unsupported content-type: send applicati
 /** A domain error thrown by @sagaflow/db becomes the matching TRPCError, an unreachable database a 503; anything else is returned unchanged. */
 export function mapDomainError(error: TRPCError): TRPCError {
   const cause = error.cause;
+  if (cause instanceof QueryTimeoutError) {
+    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: cause.message, cause });
+  }
   if (isDatabaseUnavailable(cause)) {
     return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable; retry shortly', cause });
   }
   if (!isDomainError(cause)) return error;
   return new TRPCError({ code: DOMAIN_TO_TRPC[cause.code], message: cause.message, cause });
+}
+
+/**
+ * The body's `code` when it is more precise than the tRPC code: `QUERY_TIMEOUT` (503) for a search or count that ran
+ * past SEARCH_STATEMENT_TIMEOUT_MS, so a client can tell "narrow your filters" from "the database is down".
+ */
+export function publicCodeOf(error: TRPCError): string | undefined {
+  return error.cause instanceof QueryTimeoutError ? 'QUERY_TIMEOUT' : undefined;
 }
 
 /** HTTP status of a tRPC error code (500 for codes the API never answers with). */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '@sagaflow/db';
 import { registerDatabaseGauges } from '@sagaflow/observability/database-gauges';
 
@@ -53,6 +53,34 @@ export function createApiMetrics(db: Db, registry: Registry = createMetricsRegis
     });
   if (!registry.getSingleMetric('outbox_backlog_total')) registerDatabaseGauges(registry, db);
   return { registry, runsStarted, runDuration, signalsReceived };
+}
+
+/**
+ * The history hub's gauges, read at scrape time: `run_event_streams_open` (SSE streams this API serves now) and
+ * `run_event_waits` (long polls and quiet streams waiting for a run's next event, each holding one timer). Both fall back
+ * when clients disconnect. Skipped when the registry already has them (another app registered its own).
+ */
+export function registerRunEventsGauges(
+  registry: Registry,
+  hub: { stats(): { streams: number; waits: number } },
+): void {
+  if (registry.getSingleMetric('run_event_streams_open')) return;
+  new Gauge({
+    name: 'run_event_streams_open',
+    help: 'Run history SSE streams (GET /v1/runs/{runId}/events/stream) open on this API process',
+    registers: [registry],
+    collect() {
+      this.set(hub.stats().streams);
+    },
+  });
+  new Gauge({
+    name: 'run_event_waits',
+    help: "Requests of this API process waiting for a run's next history event (long polls and quiet SSE streams)",
+    registers: [registry],
+    collect() {
+      this.set(hub.stats().waits);
+    },
+  });
 }
 
 /** `GET /metrics`: the registry in Prometheus text format (request logs only at warn: scrapes come every few seconds). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
-import { toErrorBody } from './errors.js';
+import { publicCodeOf, toErrorBody } from './errors.js';
 import type { AppRouter } from './router.js';
 import { pinRouterInputs } from './schemas/no-coercion.js';
 import { createRequestContext, type ApiServices, type Context } from './trpc.js';
@@ -22,6 +22,8 @@ interface AdapterRequest {
   log: FastifyRequest['log'];
   /** Set by `onError`: the captured body is an error shape to reshape. */
   failed: boolean;
+  /** Set by `onError`: the body's `code` instead of the tRPC code (errors.ts publicCodeOf). */
+  publicCode: string | undefined;
   context: () => Context;
 }
 
@@ -73,9 +75,10 @@ function createCapturingResponse(reply: FastifyReply, captured: CapturedResponse
   };
 }
 
-function reshapeErrorBody(body: string | undefined): object {
+function reshapeErrorBody(body: string | undefined, publicCode: string | undefined): object {
   const parsed = body ? (JSON.parse(body) as { code?: string; message?: string; issues?: unknown[] }) : {};
-  return toErrorBody(parsed.code ?? 'INTERNAL_SERVER_ERROR', parsed.message ?? 'error', parsed.issues);
+  const shaped = toErrorBody(parsed.code ?? 'INTERNAL_SERVER_ERROR', parsed.message ?? 'error', parsed.issues);
+  return publicCode ? { ...shaped, code: publicCode } : shaped;
 }
 
 export type OpenApiHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
@@ -91,6 +94,7 @@ export function createOpenApiHandler(opts: { router: AppRouter; services: ApiSer
     onError: ({ error, req }) => {
       const adapterRequest = req as unknown as AdapterRequest;
       adapterRequest.failed = true;
+      adapterRequest.publicCode = publicCodeOf(error);
       if (error.code === 'INTERNAL_SERVER_ERROR') {
         adapterRequest.log.error({ err: error.cause ?? error }, 'request failed');
       }
@@ -103,6 +107,7 @@ export function createOpenApiHandler(opts: { router: AppRouter; services: ApiSer
       ...toAdapterRequest(request),
       log: request.log,
       failed: false,
+      publicCode: undefined,
       context: () => createRequestContext(opts.services, request, reply),
     };
     await handler(req as never, createCapturingResponse(reply, captured) as never);
@@ -111,7 +116,7 @@ export function createOpenApiHandler(opts: { router: AppRouter; services: ApiSer
       .code(captured.statusCode)
       .headers(headers)
       .type('application/json; charset=utf-8')
-      .send(req.failed ? reshapeErrorBody(captured.body) : (captured.body ?? 'null'));
+      .send(req.failed ? reshapeErrorBody(captured.body, req.publicCode) : (captured.body ?? 'null'));
   };
 }
 

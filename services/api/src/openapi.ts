@@ -1,6 +1,7 @@
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import { appRouter } from './router.js';
-import { ADMIN_TOKEN_SCHEME, SECURITY_SCHEMES } from './openapi-security.js';
+import { listEndpointRoles } from './endpoint-roles.js';
+import { ADMIN_TOKEN_SCHEME, API_KEY_SCHEME, SECURITY_SCHEMES } from './openapi-security.js';
 import { errorBodySchema } from './schemas/error.js';
 
 /**
@@ -14,11 +15,17 @@ type Json = Record<string, unknown>;
 
 const ERROR_RESPONSES: Record<number, { name: string; description: string; headers?: Json }> = {
   400: { name: 'BadRequest', description: 'Invalid input (zod issues in `issues`) or invalid JSON' },
-  401: { name: 'Unauthorized', description: 'Missing or wrong `x-admin-token`' },
+  401: {
+    name: 'Unauthorized',
+    description:
+      'Missing or unknown credential: with SAGAFLOW_API_KEYS, an API key (`authorization: Bearer <key>`) or ' +
+      '`x-admin-token` on every /v1 endpoint; without, `x-admin-token` on the admin endpoints',
+  },
   403: {
     name: 'Forbidden',
     description:
-      "Cross-site request refused: `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the API's own nor listed in SAGAFLOW_ALLOWED_ORIGINS",
+      "The key's role is below the endpoint's (`x-sagaflow-role`), or a cross-site request refused: " +
+      "`Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the API's own nor listed in SAGAFLOW_ALLOWED_ORIGINS",
   },
   404: { name: 'NotFound', description: 'Unknown workflow, run or step' },
   409: { name: 'Conflict', description: 'State conflict; `message` gives the reason' },
@@ -29,10 +36,17 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string; heade
   },
   429: {
     name: 'TooManyRequests',
-    description: 'Rate limited (failed admin-token checks count too)',
+    description:
+      'Rate limited: the admin endpoints per client, and any request with a credential after too many failed ' +
+      'credential checks from the client',
     headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
   },
   500: { name: 'InternalError', description: 'Unexpected error (details are logged, never returned)' },
+  503: {
+    name: 'ServiceUnavailable',
+    description:
+      'The database is unavailable (SERVICE_UNAVAILABLE), or a search ran past SEARCH_STATEMENT_TIMEOUT_MS (QUERY_TIMEOUT: narrow the filters)',
+  },
 };
 
 interface OperationContract {
@@ -52,15 +66,49 @@ const CONTRACT: Record<string, OperationContract> = {
     requestSchemaName: 'StartRunRequest',
   },
   getRun: { success: { 200: 'The run and its steps' }, errors: [400, 404] },
+  searchRuns: { success: { 200: 'A page of runs' }, errors: [400, 503] },
+  countRuns: { success: { 200: 'Run counts by status' }, errors: [400, 503] },
+  listWorkflows: { success: { 200: 'The registered workflows' }, errors: [] },
+  getWorkflowVersion: { success: { 200: 'The registered definition' }, errors: [400, 404] },
   listRunEvents: { success: { 200: 'A page of the run history' }, errors: [400, 404] },
   cancelRun: { success: { 202: 'Cancellation accepted' }, errors: POST_ERRORS },
   retryStep: { success: { 202: 'Retry accepted' }, errors: POST_ERRORS },
   sendSignal: { success: { 202: 'Signal accepted' }, errors: POST_ERRORS, requestSchemaName: 'SignalRequest' },
+  redriveRun: { success: { 202: 'Redrive accepted' }, errors: POST_ERRORS },
+  pauseRun: { success: { 202: 'The run is paused (also when it already was)' }, errors: POST_ERRORS },
+  resumeRun: { success: { 202: 'The run is not paused (also when it was not)' }, errors: [400, 403, 404, 413, 415] },
+  pauseWorkflow: {
+    success: { 202: 'The workflow is paused (also when it already was)' },
+    errors: [400, 401, 403, 404, 413, 415, 429],
+  },
+  resumeWorkflow: {
+    success: { 202: 'The workflow is not paused (also when it was not)' },
+    errors: [400, 401, 403, 404, 413, 415, 429],
+  },
   registerWorkflow: {
     success: { 200: 'Identical definition already registered (no-op)', 201: 'Definition registered' },
     errors: [400, 401, 403, 409, 413, 415, 429],
     requestSchemaName: 'WorkflowDefinition',
   },
+  createOperation: {
+    success: { 200: 'Dry run: what the operation would act on', 202: 'Operation created' },
+    errors: [400, 401, 403, 413, 415, 429],
+    requestSchemaName: 'CreateOperationRequest',
+  },
+  getOperation: { success: { 200: 'The operation and its progress' }, errors: [400, 401, 404, 429] },
+  listOperations: { success: { 200: 'A page of operations, newest first' }, errors: [400, 401, 429] },
+  cancelOperation: { success: { 202: 'Cancelled (or already cancelled)' }, errors: [400, 401, 403, 404, 409, 429] },
+  putSchedule: {
+    success: { 200: 'Schedule replaced', 201: 'Schedule created' },
+    errors: [400, 401, 403, 413, 415, 429],
+    requestSchemaName: 'ScheduleRequest',
+  },
+  listSchedules: { success: { 200: 'Every schedule' }, errors: [401, 429] },
+  getSchedule: { success: { 200: 'The schedule' }, errors: [400, 401, 404, 429] },
+  pauseSchedule: { success: { 202: 'Paused (no-op when already paused)' }, errors: [400, 401, 403, 404, 415, 429] },
+  resumeSchedule: { success: { 202: 'Resumed (no-op when not paused)' }, errors: [400, 401, 403, 404, 415, 429] },
+  triggerSchedule: { success: { 202: 'Run started' }, errors: [400, 401, 403, 404, 409, 415, 429] },
+  deleteSchedule: { success: { 204: 'Deleted' }, errors: [400, 401, 403, 404, 429] },
   getHealth: { success: { 200: 'Alive' }, errors: [] },
   getReadiness: { success: { 200: 'Ready', 503: 'Not ready; `checks` names what failed' }, errors: [] },
 };
@@ -92,10 +140,31 @@ function buildComponents(generated: Json, namedSchemas: Json): Json {
   return { ...generated, schemas, responses, headers, securitySchemes: SECURITY_SCHEMES };
 }
 
-function rewriteOperation(operation: Json, namedSchemas: Json): Json {
+/** The errors every operation that needs a role can answer (docs/security.md). */
+const ACCESS_ERRORS = [401, 403, 429];
+
+/** Security of an operation: an API key or the admin token, and the role it needs (`x-sagaflow-role`). */
+function accessOf(operationId: string, roles: Map<string, string | undefined>): Json {
+  const role = roles.get(operationId);
+  if (!role) throw new Error(`openapi: operation ${operationId} declares no role (meta.role)`);
+  if (role === 'public') return { 'x-sagaflow-role': 'public', security: [] };
+  return {
+    'x-sagaflow-role': role,
+    security: [{ [API_KEY_SCHEME]: [] }, { [ADMIN_TOKEN_SCHEME]: [] }],
+  };
+}
+
+function withRoleNote(description: unknown, role: unknown): string | undefined {
+  if (role === 'public') return description as string | undefined;
+  const note = `Needs the \`${String(role)}\` role (docs/security.md).`;
+  return description ? `${String(description)} ${note}` : note;
+}
+
+function rewriteOperation(operation: Json, namedSchemas: Json, roles: Map<string, string | undefined>): Json {
   const operationId = String(operation.operationId);
   const contract = CONTRACT[operationId];
   if (!contract) throw new Error(`openapi: no response contract for operation ${operationId}`);
+  const access = accessOf(operationId, roles);
   const requestBody = operation.requestBody as { content: Record<string, { schema: unknown }> } | undefined;
   const jsonBody = requestBody?.content['application/json'];
   if (contract.requestSchemaName && jsonBody) {
@@ -106,12 +175,17 @@ function rewriteOperation(operation: Json, namedSchemas: Json): Json {
   const headers = { 'x-correlation-id': { $ref: '#/components/headers/CorrelationId' } };
   const responses: Json = {};
   for (const [status, description] of Object.entries(contract.success)) {
-    responses[status] = { description, headers, content: generated.content };
+    // a 204 has no body
+    responses[status] =
+      status === '204' ? { description, headers } : { description, headers, content: generated.content };
   }
-  for (const status of [...contract.errors, 500]) {
+  const errors = access['x-sagaflow-role'] === 'public' ? contract.errors : [...contract.errors, ...ACCESS_ERRORS];
+  for (const status of [...errors, 500]) {
     responses[String(status)] = { $ref: `#/components/responses/${ERROR_RESPONSES[status]!.name}` };
   }
-  return { ...operation, responses };
+  const { security: _generated, ...rest } = operation;
+  const description = withRoleNote(operation.description, access['x-sagaflow-role']);
+  return { ...rest, ...access, ...(description ? { description } : {}), responses };
 }
 
 /** Recursively sorts object keys (arrays keep their order) so the serialised document is stable. */
@@ -144,17 +218,20 @@ function nameAnonymousSchemas(document: Json): Json {
 }
 
 /** The SSE stream is a Fastify route (trpc-to-openapi does not stream): described here, by hand. */
-function streamOperation(): Json {
+function streamOperation(roles: Map<string, string | undefined>): Json {
   const error = (status: number) => ({ $ref: `#/components/responses/${ERROR_RESPONSES[status]!.name}` });
+  const access = accessOf('streamRunEvents', roles);
   return {
     get: {
+      ...access,
       operationId: 'streamRunEvents',
       tags: ['runs'],
       summary: "A run's history as Server-Sent Events: replayed from `Last-Event-ID` / `after`, then live",
       description:
         'Each event as `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>` (the same JSON as the list). A `: ping` ' +
         "comment every 15 s of silence; after the terminal run's last event, `event: end` with `data: {}` and the " +
-        'stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream.',
+        'stream closes. Works across API instances (woken through Postgres). An unknown run is a 404 before the stream. ' +
+        `Needs the \`${String(access['x-sagaflow-role'])}\` role (docs/security.md).`,
       parameters: [
         { name: 'runId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
         {
@@ -183,7 +260,10 @@ function streamOperation(): Json {
           },
         },
         '400': error(400),
+        '401': error(401),
+        '403': error(403),
         '404': error(404),
+        '429': error(429),
         '500': error(500),
       },
     },
@@ -193,14 +273,15 @@ function streamOperation(): Json {
 export function postProcessDocument(document: OpenAPIObject): Json {
   const paths: Json = {};
   const namedSchemas: Json = {};
+  const roles = new Map(listEndpointRoles(appRouter).map((e) => [String(e.operationId), e.role as string | undefined]));
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     const methods: Json = {};
     for (const [method, operation] of Object.entries(item as Json)) {
-      methods[method] = rewriteOperation(operation as Json, namedSchemas);
+      methods[method] = rewriteOperation(operation as Json, namedSchemas, roles);
     }
     paths[path] = methods;
   }
-  paths['/v1/runs/{runId}/events/stream'] = streamOperation();
+  paths['/v1/runs/{runId}/events/stream'] = streamOperation(roles);
   const components = buildComponents((document.components ?? {}) as Json, namedSchemas);
   const processed = nameAnonymousSchemas({ ...document, paths, components });
   const sorted = sortKeys(processed) as Json;
@@ -220,7 +301,7 @@ export function buildOpenApiDocument(): Json {
     version: '1.0.0',
     baseUrl: '/',
     tags: ['runs', 'admin', 'health'],
-    // Protected operations (the admin ones) get every scheme named here: only the admin token.
+    // every operation's security is set from its role afterwards (accessOf)
     securitySchemes: { [ADMIN_TOKEN_SCHEME]: { ...SECURITY_SCHEMES[ADMIN_TOKEN_SCHEME] } },
     defs: { Error: errorBodySchema },
   });

@@ -12,6 +12,10 @@ export class RunEventsHub {
   private readonly waiters = new Map<string, Set<() => void>>();
   private client: Promise<pg.PoolClient> | undefined;
   private closed = false;
+  /** wait() calls not returned yet (each holds a timer until it returns) */
+  private pendingWaits = 0;
+  /** SSE streams open (run-events-stream.ts counts them here, for the gauge) */
+  private openStreams = 0;
 
   constructor(
     private readonly db: Db,
@@ -34,22 +38,49 @@ export class RunEventsHub {
       if (current?.size === 0) this.waiters.delete(runId);
     };
     const wait = async (ms: number, signal?: AbortSignal): Promise<void> => {
-      await this.listen().catch((error: unknown) =>
-        this.log.warn({ err: error }, 'run events listener could not connect; waiting out the time'),
-      );
+      this.pendingWaits++;
       let timer: NodeJS.Timeout | undefined;
-      const aborted = new Promise<void>((resolve) =>
-        signal?.addEventListener('abort', () => resolve(), { once: true }),
-      );
-      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+      let onAbort: (() => void) | undefined;
       try {
+        await this.listen().catch((error: unknown) =>
+          this.log.warn({ err: error }, 'run events listener could not connect; waiting out the time'),
+        );
+        // a client gone before the wait (during a read) must not wait out the time: an abort listener added to an
+        // aborted signal never fires
+        if (signal?.aborted) return;
+        const aborted = new Promise<void>((resolve) => {
+          onAbort = resolve;
+          signal?.addEventListener('abort', onAbort, { once: true });
+        });
+        const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
         await Promise.race([woken, timeout, aborted]);
       } finally {
         clearTimeout(timer);
+        // a stream waits many times on one signal: leave no listener behind per wait
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
         close();
+        this.pendingWaits--;
       }
     };
     return { wait, close };
+  }
+
+  /** Counts an SSE stream as open until the returned function is called (once). */
+  trackStream(): () => void {
+    this.openStreams++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.openStreams--;
+    };
+  }
+
+  /** What the hub holds now: open streams, wait() calls in progress (each with a timer), registered wake-ups. */
+  stats(): { streams: number; waits: number; waiters: number; listening: boolean } {
+    let waiters = 0;
+    for (const set of this.waiters.values()) waiters += set.size;
+    return { streams: this.openStreams, waits: this.pendingWaits, waiters, listening: this.client !== undefined };
   }
 
   private wakeRuns(runIds: Iterable<string>): void {

@@ -2,12 +2,15 @@ import { readRunEvents, type Db } from '@sagaflow/db';
 import type { RunEvent } from '@sagaflow/saga';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { AccessControl } from './access-control.js';
 import { toErrorBody } from './errors.js';
 import type { RunEventsHub } from './run-events-hub.js';
 
 /** GET /v1/runs/{runId}/events/stream (docs/contract.md#run-history): the history as Server-Sent Events, replayed then live. */
 
 export const STREAM_PATH = '/v1/runs/:runId/events/stream';
+/** The role the stream needs, like the events list (docs/security.md); checked before anything else. */
+export const STREAM_ROLE = 'client';
 export const PING_INTERVAL_MS = 15_000;
 const PAGE = 500;
 
@@ -20,10 +23,12 @@ function frame(event: RunEvent): string {
 
 export function registerRunEventsStream(
   app: FastifyInstance,
-  deps: { db: Db; hub: RunEventsHub; pingIntervalMs?: number },
+  deps: { db: Db; hub: RunEventsHub; access: AccessControl; pingIntervalMs?: number },
 ): void {
   const pingMs = deps.pingIntervalMs ?? PING_INTERVAL_MS;
   app.get(STREAM_PATH, async (request, reply) => {
+    const allowed = await deps.access.authorize(request, reply, STREAM_ROLE);
+    if (!allowed.ok) return reply.code(allowed.status).send(toErrorBody(allowed.code, allowed.message));
     const params = paramsSchema.safeParse(request.params);
     if (!params.success) return reply.code(400).send(toErrorBody('BAD_REQUEST', 'runId must be a UUID'));
     const { runId } = params.data;
@@ -41,6 +46,9 @@ export function registerRunEventsStream(
     const abort = new AbortController();
     const out = reply.raw;
     out.once('close', () => abort.abort());
+    // the client may have gone during the first read, before 'close' was listened to
+    if (request.raw.socket.destroyed) abort.abort();
+    const untrack = deps.hub.trackStream();
     reply.hijack();
     out.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -50,12 +58,26 @@ export function registerRunEventsStream(
       // proxies (nginx) must not buffer the stream
       'x-accel-buffering': 'no',
     });
+    /** Writes, then waits for the socket to drain (a slow client must not make the history pile up in memory). */
+    const send = async (text: string): Promise<void> => {
+      if (out.write(text) || abort.signal.aborted) return;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          out.off('drain', done);
+          abort.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        out.on('drain', done);
+        abort.signal.addEventListener('abort', done, { once: true });
+      });
+    };
     let page = first;
     let lastWrite = Date.now();
     try {
       for (;;) {
+        if (abort.signal.aborted) return;
         if (page.events.length > 0) {
-          out.write(page.events.map(frame).join(''));
+          await send(page.events.map(frame).join(''));
           after = page.events.at(-1)!.seq;
           lastWrite = Date.now();
         }
@@ -66,7 +88,10 @@ export function registerRunEventsStream(
         if (page.events.length < PAGE) {
           // subscribed before the read below: nothing committed in between is missed
           const subscription = deps.hub.subscribe(runId);
-          const next = await readRunEvents(deps.db, runId, after, PAGE);
+          const next = await readRunEvents(deps.db, runId, after, PAGE).catch((error: unknown) => {
+            subscription.close();
+            throw error;
+          });
           if (next && next.events.length === 0 && !next.terminal) {
             await subscription.wait(Math.max(0, lastWrite + pingMs - Date.now()), abort.signal);
           } else subscription.close();
@@ -79,13 +104,15 @@ export function registerRunEventsStream(
         }
         page = read;
         if (page.events.length === 0 && !page.terminal && Date.now() - lastWrite >= pingMs) {
-          out.write(': ping\n\n');
+          await send(': ping\n\n');
           lastWrite = Date.now();
         }
       }
     } catch (error) {
       request.log.warn({ err: error, runId }, 'run events stream failed; closing it');
       out.destroy();
+    } finally {
+      untrack();
     }
   });
 }

@@ -3,7 +3,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db, StartRunArgs, StartRunResult } from '@sagaflow/db';
-import { isAdminTokenValid } from './admin-token.js';
+import type { Access, AccessControl, AccessResult, Principal } from './access-control.js';
 import { INTERNAL_ERROR_MESSAGE, mapDomainError } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
 import type { ReadinessReport } from './readiness.js';
@@ -18,13 +18,16 @@ export interface ApiServices {
   db: Db;
   /** starts a run; concurrent starts share one statement and commit (group commit) */
   startRun: (args: StartRunArgs) => Promise<StartRunResult>;
-  adminToken: string | undefined;
+  /** who may call what (API keys, admin token, the failed-credential limit) */
+  access: AccessControl;
   checkReadiness: () => Promise<ReadinessReport>;
   metrics: Pick<ApiMetrics, 'runsStarted' | 'runDuration' | 'signalsReceived'>;
   /** where registered steps may go (SAGAFLOW_ALLOWED_HOSTS, service URLs, production) */
   destinations: DestinationSettings;
   /** wakes requests waiting for a run's next history event */
   runEvents: RunEventsHub;
+  /** statement timeout of run search and counts, ms */
+  searchTimeoutMs: number;
 }
 
 /** The ids every log line about a run carries. */
@@ -37,7 +40,6 @@ export interface RunIds {
 
 /** Request headers the procedures read (raw values; procedures validate what they use). */
 export interface RequestHeaders {
-  adminToken: string | undefined;
   correlationId: string | undefined;
   idempotencyKey: string | undefined;
   traceParent: string | undefined;
@@ -58,6 +60,10 @@ export interface Context extends ApiServices {
   setHeader(name: string, value: string): void;
   /** Aborts when the client goes away before the response is sent (long polls stop waiting). */
   readonly signal: AbortSignal;
+  /** Whether this request may call an endpoint that needs `access` (the procedures' middleware calls it). */
+  authorize(access: Access): Promise<AccessResult>;
+  /** The caller, set by the access middleware before the procedure runs (anonymous until then). */
+  principal: Principal;
 }
 
 /** The request's correlation id: a valid `x-correlation-id` header, otherwise a fresh UUID. */
@@ -74,7 +80,6 @@ function readHeader(request: FastifyRequest, name: string): string | undefined {
 /** Builds the per-request context of the REST (OpenAPI) routes. */
 export function createRequestContext(services: ApiServices, request: FastifyRequest, reply: FastifyReply): Context {
   const headers: RequestHeaders = {
-    adminToken: readHeader(request, 'x-admin-token'),
     correlationId: readHeader(request, 'x-correlation-id'),
     idempotencyKey: readHeader(request, 'idempotency-key'),
     traceParent: readHeader(request, 'traceparent'),
@@ -98,6 +103,8 @@ export function createRequestContext(services: ApiServices, request: FastifyRequ
     requestSpan: requestSpanHeaders(request),
     status: undefined,
     setHeader: (name, value) => void reply.header(name, value),
+    authorize: (access) => services.access.authorize(request, reply, access),
+    principal: { role: undefined, keyId: undefined, idempotencyScope: undefined },
     // made on first use: only waiting procedures need it
     get signal() {
       const abort = new AbortController();
@@ -110,9 +117,18 @@ export function createRequestContext(services: ApiServices, request: FastifyRequ
   };
 }
 
+/**
+ * What every procedure declares besides its OpenAPI route: the role it needs (docs/security.md). `role` is required
+ * by the type, so a procedure cannot be given a route without one; test/access-roles.test.ts walks the router and
+ * fails for any procedure without a role, or with `public` under /v1.
+ */
+export interface ApiMeta extends OpenApiMeta {
+  role: Access;
+}
+
 const t = initTRPC
   .context<Context>()
-  .meta<OpenApiMeta>()
+  .meta<ApiMeta>()
   .create({
     // No stack traces, ever; 5xx messages stay internal (the REST adapter reshapes bodies in openapi-adapter.ts).
     errorFormatter: ({ shape, error }) => {
@@ -131,15 +147,22 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(mapErrors);
-
 /**
- * Admin: constant-time token check (401). The per-client rate limit (429 with Retry-After) runs before it, in
- * Fastify's onRequest (rate-limit.ts), so failed guesses are counted too.
+ * Access control, before the input is parsed: 401 (no or a wrong credential), 403 (a role too low), 429 (too many
+ * failed credential checks from this client). A procedure without a role is refused to all but admins (fail closed).
+ * The caller reaches the procedure as `ctx.principal`.
  */
-export const adminProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  if (!isAdminTokenValid(ctx.adminToken, ctx.headers.adminToken)) {
-    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'missing or invalid x-admin-token' });
-  }
+const authorize = t.middleware(async ({ ctx, meta, next }) => {
+  const result = await ctx.authorize(meta?.role ?? 'admin');
+  if (!result.ok) throw new TRPCError({ code: result.code, message: result.message });
+  // set in place, not through next({ ctx }): that would copy the context, and `status` is read from this object
+  ctx.principal = result.principal;
   return next();
 });
+
+/**
+ * The base of every procedure. Declare the role in the meta next to the route:
+ * `publicProcedure.meta({ role: 'operator', openapi: { ... } })` — roles client < operator < admin, or `public`
+ * (outside /v1 only).
+ */
+export const publicProcedure = t.procedure.use(mapErrors).use(authorize);

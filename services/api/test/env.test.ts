@@ -28,7 +28,18 @@ describe('loadConfig', () => {
         inventory: 'http://127.0.0.1:3002',
         notifications: 'http://127.0.0.1:3003',
       },
+      searchTimeoutMs: 5_000,
+      apiKeys: [],
     });
+  });
+
+  it('reads SEARCH_STATEMENT_TIMEOUT_MS (a positive integer)', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEARCH_STATEMENT_TIMEOUT_MS: '250' }).searchTimeoutMs).toBe(
+      250,
+    );
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEARCH_STATEMENT_TIMEOUT_MS: '0' })).toThrow(
+      /SEARCH_STATEMENT_TIMEOUT_MS/,
+    );
   });
 
   it('reads SAGAFLOW_ALLOWED_HOSTS and SAGAFLOW_SERVICE_<NAME>_URL as the engine does (no mock defaults in production)', () => {
@@ -108,6 +119,36 @@ describe('loadConfig', () => {
       loadConfig({ ...base, SAGAFLOW_ALLOWED_ORIGINS: 'https://Console.example.com/, http://localhost:5173' })
         .allowedOrigins,
     ).toEqual(['https://console.example.com', 'http://localhost:5173']);
+  });
+
+  it('parses SAGAFLOW_API_KEYS into roles and non-secret ids, never echoing a key in its errors', () => {
+    const keys = loadConfig({
+      ...base,
+      SAGAFLOW_API_KEYS: ' client:c-key-1 , operator:o:key:2,admin:a-key-3,',
+    }).apiKeys;
+    expect(keys.map((k) => k.role)).toEqual(['client', 'operator', 'admin']);
+    for (const key of keys) expect(key.id).toMatch(/^[0-9a-f]{16}$/);
+    expect(new Set(keys.map((k) => k.id)).size).toBe(3);
+    expect(JSON.stringify(keys)).not.toContain('c-key-1');
+    for (const bad of [
+      'root:secret-value-1',
+      'secret-value-1',
+      'client:',
+      'client:has space',
+      'client:dup-secret,admin:dup-secret',
+    ]) {
+      let message = '';
+      try {
+        loadConfig({ ...base, SAGAFLOW_API_KEYS: bad });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, bad).toMatch(/SAGAFLOW_API_KEYS: entry \d/);
+      expect(message).not.toMatch(/secret-value|dup-secret/);
+    }
+    const production = { ...base, NODE_ENV: 'production', ADMIN_TOKEN: 'sixteen-chars-xx' };
+    expect(() => loadConfig({ ...production, SAGAFLOW_API_KEYS: 'client:short' })).toThrow(/at least 16 characters/);
+    expect(loadConfig({ ...production, SAGAFLOW_API_KEYS: 'client:0123456789abcdef' }).apiKeys).toHaveLength(1);
   });
 
   it('treats empty values as unset', () => {

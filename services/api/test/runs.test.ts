@@ -63,6 +63,7 @@ describe('GET /v1/runs/{runId}', () => {
       input: { orderId: 'o-1' },
       context: {},
       completedAt: null,
+      paused: false,
     });
     expect(Object.keys(body.run).sort()).toEqual([
       'completedAt',
@@ -71,6 +72,7 @@ describe('GET /v1/runs/{runId}', () => {
       'createdAt',
       'error',
       'input',
+      'paused',
       'runId',
       'status',
       'updatedAt',

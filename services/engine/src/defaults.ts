@@ -15,4 +15,10 @@ export const ENGINE_DEFAULTS = {
   maxDeliveries: 5,
   shutdownGraceMs: 10_000,
   poolSize: 10,
+  /** bulk-operation batches processed at once (each holds a pooled connection for its transaction) */
+  operationSlots: 2,
+  /** a schedule's fire time at most this late still fires; older ones were missed while no engine ran */
+  scheduleCatchUpMs: 10_000,
+  /** the longest the schedule loop sleeps without looking (NOTIFY and the next fire time wake it sooner) */
+  schedulePollMs: 10_000,
 } as const;

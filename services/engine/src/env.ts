@@ -19,7 +19,16 @@ const envSchema = z.object({
   ENGINE_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(ENGINE_DEFAULTS.pollIntervalMs),
   ENGINE_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(ENGINE_DEFAULTS.maxDeliveries),
   ENGINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(ENGINE_DEFAULTS.shutdownGraceMs),
+  ENGINE_SCHEDULE_CATCH_UP_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .default(ENGINE_DEFAULTS.scheduleCatchUpMs),
+  ENGINE_SCHEDULE_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(ENGINE_DEFAULTS.schedulePollMs),
   ENGINE_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(ENGINE_DEFAULTS.poolSize),
+  /** bulk-operation batches this engine processes at once; 0 = this engine takes no operation work */
+  ENGINE_OPERATION_SLOTS: z.coerce.number().int().min(0).max(16).default(ENGINE_DEFAULTS.operationSlots),
   /**
    * V8 grows the old generation to (1 + this/100) × the live heap before the next major collection; 0 leaves V8's own
    * heuristic, which under a steady burst let the heap reach 4–6 × its live size (docs/performance.md). Not a cap:

@@ -47,6 +47,9 @@ const running = await startEngine({
   maxDeliveries: env.ENGINE_MAX_DELIVERIES,
   shutdownGraceMs: env.ENGINE_SHUTDOWN_GRACE_MS,
   poolSize: env.ENGINE_DB_POOL_SIZE,
+  operationSlots: env.ENGINE_OPERATION_SLOTS,
+  scheduleCatchUpMs: env.ENGINE_SCHEDULE_CATCH_UP_MS,
+  schedulePollMs: env.ENGINE_SCHEDULE_POLL_MS,
   ...(env.ENGINE_ID ? { id: env.ENGINE_ID } : {}),
   logger,
 });

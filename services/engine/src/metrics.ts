@@ -49,8 +49,33 @@ export function createEngineMetrics(db: Db) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
   });
+  const operationRuns = new Counter({
+    name: 'operations_runs_total',
+    help: 'Runs of bulk operations processed by this engine, by action and outcome (succeeded, skipped, failed)',
+    labelNames: ['action', 'outcome'],
+    registers: [registry],
+  });
+  const scheduleFires = new Counter({
+    name: 'schedule_fires_total',
+    help:
+      'Schedule fire times by outcome: fired (a run started), skipped (overlap skip: the previous run was still going), ' +
+      'missed (passed while no engine ran; only the latest of them fired), failed (the run could not be started)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   registerDatabaseGauges(registry, db);
-  return { registry, stepAttempts, stepRetries, stepLatency, runsCompleted, runsFailed, runsCompensated, runDuration };
+  return {
+    registry,
+    stepAttempts,
+    stepRetries,
+    stepLatency,
+    runsCompleted,
+    runsFailed,
+    runsCompensated,
+    runDuration,
+    operationRuns,
+    scheduleFires,
+  };
 }
 
 export type EngineMetrics = ReturnType<typeof createEngineMetrics>;

@@ -3,8 +3,8 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 
 /**
- * LISTENs for new outbox work on a dedicated connection and calls `onWake` for each notification.
- * Reconnects by itself after Postgres restarts; polling covers the gap.
+ * LISTENs for new outbox work (and the other `channels`, e.g. schedule changes) on a dedicated connection and calls
+ * `onWake(channel)` for each notification. Reconnects by itself after Postgres restarts; polling covers the gap.
  */
 export class OutboxListener {
   private client: pg.Client | undefined;
@@ -13,8 +13,9 @@ export class OutboxListener {
 
   constructor(
     private readonly connectionString: string,
-    private readonly onWake: () => void,
+    private readonly onWake: (channel: string) => void,
     private readonly logger: Logger,
+    private readonly channels: readonly string[] = [OUTBOX_CHANNEL],
   ) {}
 
   get connected(): boolean {
@@ -40,7 +41,7 @@ export class OutboxListener {
     };
     try {
       await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      for (const channel of this.channels) await client.query(`LISTEN ${channel}`);
     } catch (error) {
       client.on('error', () => {});
       void client.end().catch(() => {});
@@ -48,11 +49,11 @@ export class OutboxListener {
       throw error;
     }
     this.client = client;
-    client.on('notification', () => this.onWake());
+    client.on('notification', (message) => this.onWake(message.channel));
     client.on('error', lost);
     client.on('end', () => lost());
     // anything committed while we were not listening is found by the next claim
-    this.onWake();
+    for (const channel of this.channels) this.onWake(channel);
   }
 
   private scheduleReconnect(): void {

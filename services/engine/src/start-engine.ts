@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createDb, createPool } from '@sagaflow/db';
+import {
+  createDb,
+  createPool,
+  DefinitionCatalog,
+  OPERATIONS_CHANNEL,
+  OUTBOX_CHANNEL,
+  SCHEDULES_CHANNEL,
+} from '@sagaflow/db';
 import type { Logger } from 'pino';
 import { DefinitionCache } from './definition-cache.js';
 import { Engine, type EngineOptions } from './engine.js';
@@ -10,6 +17,8 @@ import { createEngineMetrics } from './metrics.js';
 import { OutboxListener } from './outbox-listener.js';
 import { createDownstreamAgent } from './downstream-agent.js';
 import { ENGINE_DEFAULTS } from './defaults.js';
+import { OperationWorker } from './operation-worker.js';
+import { ScheduleLoop } from './schedule-loop.js';
 
 export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'serviceUrls'>> {
   databaseUrl: string;
@@ -18,7 +27,13 @@ export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'service
   port?: number | null;
   host?: string;
   poolSize?: number;
+  /** bulk-operation batches processed at once; 0 = none */
+  operationSlots?: number;
   logger?: Logger;
+  /** a schedule's fire time at most this late still fires (docs/contract.md#schedules) */
+  scheduleCatchUpMs?: number;
+  /** the longest the schedule loop sleeps without looking */
+  schedulePollMs?: number;
 }
 
 export interface RunningEngine {
@@ -55,9 +70,41 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
   const agent = createDownstreamAgent({ connectionsPerOrigin: concurrency, allowedHosts: opts.allowedHosts });
   const log = logger.child({ engineId: options.id });
   const engine = new Engine(db, new DefinitionCache(db), agent, options, log, metrics);
-  const listener = new OutboxListener(opts.databaseUrl, () => engine.notify(), log);
+  const operations = new OperationWorker(
+    db,
+    {
+      slots: opts.operationSlots ?? ENGINE_DEFAULTS.operationSlots,
+      pollIntervalMs: options.pollIntervalMs,
+      maxBatchRuns: 100,
+    },
+    log,
+    metrics,
+  );
+  const schedules = new ScheduleLoop(
+    db,
+    new DefinitionCatalog(db),
+    {
+      catchUpMs: opts.scheduleCatchUpMs ?? ENGINE_DEFAULTS.scheduleCatchUpMs,
+      pollMs: opts.schedulePollMs ?? ENGINE_DEFAULTS.schedulePollMs,
+    },
+    log,
+    metrics,
+  );
+  const listener = new OutboxListener(
+    opts.databaseUrl,
+    (channel) =>
+      channel === SCHEDULES_CHANNEL
+        ? schedules.notify()
+        : channel === OPERATIONS_CHANNEL
+          ? operations.notify()
+          : engine.notify(),
+    log,
+    [OUTBOX_CHANNEL, SCHEDULES_CHANNEL, OPERATIONS_CHANNEL],
+  );
   await listener.start().catch((error) => log.warn({ err: error }, 'LISTEN failed; polling until it reconnects'));
   engine.start();
+  schedules.start();
+  operations.start();
 
   const http =
     opts.port === null ? undefined : buildEngineHttp({ db, engine, registry: metrics.registry, logger: log });
@@ -80,6 +127,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
 
   let stopped: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
+    await Promise.all([schedules.stop(), operations.stop()]);
     await engine.stop();
     await listener.stop();
     await http?.close();

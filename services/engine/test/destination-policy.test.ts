@@ -160,6 +160,8 @@ function claimedItem(): ClaimedItem {
       correlationId: 'c',
       createdAt: new Date(0),
       cancelRequested: false,
+      paused: false,
+      workflowPaused: false,
       eventSeq: 2,
       steps: [
         {

@@ -98,6 +98,8 @@ describe('startAttemptSpan without a registered tracer', () => {
         correlationId: 'c',
         createdAt: new Date(0),
         cancelRequested: false,
+        paused: false,
+        workflowPaused: false,
         eventSeq: 2,
         steps: [
           {

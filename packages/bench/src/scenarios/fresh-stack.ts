@@ -44,7 +44,13 @@ export interface FreshStack {
   stopAndCount(): Promise<PgCounterDelta>;
 }
 
-type StackChoice = Pick<StackOptions, 'engines' | 'withEngines' | 'rejectPath' | 'rejectPermille'>;
+type StackChoice = Pick<
+  StackOptions,
+  'engines' | 'withEngines' | 'rejectPath' | 'rejectPermille' | 'downstreamDelayMs'
+> & {
+  /** completed runs to fill in instead of --history (events-read always needs its million) */
+  historyRuns?: number;
+};
 
 /**
  * Runs one scenario iteration on a fresh database and fresh processes (so peak RSS is this scenario's). A body that
@@ -64,10 +70,11 @@ export async function onFreshStack(
   let stack: ServiceStack | undefined;
   let monitor: BenchMonitor | undefined;
   try {
+    const { historyRuns = ctx.history, ...stackChoice } = choice;
     stack = await startServiceStack({
       databaseUrl: database.url,
       postmasterPid: ctx.server.postmasterPid,
-      ...choice,
+      ...stackChoice,
       serviceEnv: ctx.serviceEnv,
       logDir,
       ...(profileDir ? { profileDir } : {}),
@@ -75,8 +82,8 @@ export async function onFreshStack(
     });
     await registerBenchWorkflow(stack);
     const history =
-      ctx.history > 0
-        ? await fillHistory(database.url, ctx.history, (text) => ctx.say(`${label}: ${text}`))
+      historyRuns > 0
+        ? await fillHistory(database.url, historyRuns, (text) => ctx.say(`${label}: ${text}`))
         : undefined;
     if (ctx.sleeping > 0) await fillSleeping(stack, database.url, ctx.sleeping, (text) => ctx.say(`${label}: ${text}`));
     const running: ServiceStack = stack;

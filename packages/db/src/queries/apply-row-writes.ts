@@ -20,6 +20,8 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
     run_id: w.guard.runId,
     status: w.guard.status,
     cancelled: w.guard.cancelRequested,
+    paused: w.guard.paused,
+    workflow_paused: w.guard.workflowPaused,
     event_seq: w.guard.eventSeq,
     item_id: w.guard.itemId,
     token: w.guard.leaseToken,
@@ -91,6 +93,7 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
             changed: w.run.changed,
             terminal: w.run.terminal,
             cancel: w.run.cancel,
+            paused_at: w.run.pausedAt,
             event_seq: w.run.eventSeq,
           },
         ]
@@ -111,12 +114,16 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
   const inserts: object[] = [];
   const deleted: string[] = [];
   const parked: string[] = [];
+  const holds: string[] = [];
+  const releases: string[] = [];
   for (const w of batch) {
     for (const o of w.outbox) {
       if (o.op === 'delete') deleted.push(o.id);
       else if (o.op === 'deleteParked') parked.push(o.runId);
+      else if (o.op === 'hold') holds.push(o.runId);
+      else if (o.op === 'release') releases.push(o.runId);
       else if (o.op === 'insert')
-        inserts.push({ run_id: o.runId, step_index: o.stepIndex, kind: o.kind, due_at: o.dueAt });
+        inserts.push({ run_id: o.runId, step_index: o.stepIndex, kind: o.kind, due_at: o.dueAt, held: o.held });
       else
         updates.push({
           run_id: w.guard.runId,
@@ -133,6 +140,7 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
           deliveries: o.deliveries,
           set_last_error: o.setLastError,
           last_error: o.lastError,
+          held: o.held,
         });
     }
   }
@@ -143,13 +151,14 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
     sql<{ run_id: string }>`
     with req as materialized (
       select * from jsonb_to_recordset(${rows(guards)}::jsonb)
-          as t(run_id uuid, status text, cancelled boolean, event_seq int, item_id bigint, token uuid, signal_id uuid,
-               wake boolean)
+          as t(run_id uuid, status text, cancelled boolean, paused boolean, workflow_paused boolean, event_seq int,
+               item_id bigint, token uuid, signal_id uuid, wake boolean)
     ), leased as materialized (
       select req.run_id, req.wake
         from req
         join workflow_runs r on r.id = req.run_id and r.status = req.status and (r.cancel_requested_at is not null) = req.cancelled
-                          and r.event_seq = req.event_seq
+                          and r.event_seq = req.event_seq and (r.paused_at is not null) = req.paused
+                          and exists (select 1 from workflow_pauses p where p.workflow_name = r.workflow_name for key share) = req.workflow_paused
                           -- a signal is consumed at most once
                           and (req.signal_id is null or exists (select 1 from run_signals z where z.id = req.signal_id
                                 and z.run_id = req.run_id and z.consumed_at is null))
@@ -161,7 +170,8 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
       select req.run_id, req.wake
         from req
         join workflow_runs r on r.id = req.run_id and r.status = req.status and (r.cancel_requested_at is not null) = req.cancelled
-                          and r.event_seq = req.event_seq
+                          and r.event_seq = req.event_seq and (r.paused_at is not null) = req.paused
+                          and exists (select 1 from workflow_pauses p where p.workflow_name = r.workflow_name for key share) = req.workflow_paused
        where req.token is null
        order by req.run_id
          for update of r
@@ -199,9 +209,11 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
          set status = v.status, error = v.error, event_seq = v.event_seq,
              updated_at = case when v.changed then now() else r.updated_at end,
              completed_at = case when not v.changed then r.completed_at when v.terminal then now() end,
-             cancel_requested_at = case when v.cancel then now() else r.cancel_requested_at end
+             cancel_requested_at = case when v.cancel then now() else r.cancel_requested_at end,
+             paused_at = case v.paused_at when 'now' then now() when 'clear' then null else r.paused_at end
         from jsonb_to_recordset(${rows(runs)}::jsonb)
-          as v(run_id uuid, status text, error jsonb, changed boolean, terminal boolean, cancel boolean, event_seq int)
+          as v(run_id uuid, status text, error jsonb, changed boolean, terminal boolean, cancel boolean, paused_at text,
+               event_seq int)
         join guard g on g.run_id = v.run_id
        where r.id = v.run_id
     ), events as (
@@ -221,27 +233,37 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
          set step_index = v.step_index, kind = v.kind, status = v.status,
              due_at = case when v.lease_ms is not null then now() + v.lease_ms * interval '1 millisecond'
                            when v.keep_due then o.due_at
+                           -- a paused run's item waits for resume, its due time kept in held_due_at
+                           when v.held then 'infinity'
                            -- a wait that began while its signal arrived: due now (the signal's writes saw no wait yet)
                            when v.wake_signal is not null and exists (
                              select 1 from run_signals z
                               where z.run_id = v.run_id and z.name = v.wake_signal and z.consumed_at is null) then now()
                            else coalesce(v.due_at, now()) end,
+             -- held: the signal (above) makes it due now at resume, not before (SPEC §15)
+             held_due_at = case when not v.held then null
+                                when v.wake_signal is not null and exists (
+                                  select 1 from run_signals z
+                                   where z.run_id = v.run_id and z.name = v.wake_signal and z.consumed_at is null) then now()
+                                else coalesce(v.due_at, now()) end,
              lease_owner = v.lease_owner, lease_token = v.lease_token,
              deliveries = coalesce(v.deliveries, o.deliveries),
              last_error = case when v.set_last_error then v.last_error else o.last_error end
         from jsonb_to_recordset(${rows(updates)}::jsonb)
           as v(run_id uuid, id bigint, step_index int, kind text, status text, due_at timestamptz, keep_due boolean,
                lease_owner text, lease_token uuid, lease_ms int, wake_signal text, deliveries int, set_last_error boolean,
-               last_error jsonb)
+               last_error jsonb, held boolean)
         join guard g on g.run_id = v.run_id
        where o.id = v.id and o.run_id = v.run_id
       returning o.id, v.wake_signal is not null and o.due_at <= now() as signalled
     ), inserted as (
       -- after the updates and deletes (the subqueries run first): a parked item leaves the run's one live slot
       -- (outbox_one_live_item_per_run) before its successor takes it
-      insert into outbox (run_id, step_index, kind, due_at)
-      select v.run_id, v.step_index, v.kind, coalesce(v.due_at, now())
-        from jsonb_to_recordset(${rows(inserts)}::jsonb) as v(run_id uuid, step_index int, kind text, due_at timestamptz)
+      insert into outbox (run_id, step_index, kind, due_at, held_due_at)
+      select v.run_id, v.step_index, v.kind, case when v.held then 'infinity' else coalesce(v.due_at, now()) end,
+             case when v.held then coalesce(v.due_at, now()) end
+        from jsonb_to_recordset(${rows(inserts)}::jsonb)
+          as v(run_id uuid, step_index int, kind text, due_at timestamptz, held boolean)
         join guard g on g.run_id = v.run_id
        where (select count(*) from updated) + (select count(*) from deleted) >= 0
     ), signals_in as (
@@ -258,6 +280,22 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
         join guard g on g.run_id = v.run_id
        where z.id = v.id and z.run_id = v.run_id and z.consumed_at is null
       returning z.id
+    ), held as (
+      -- pause: the live item no engine holds waits, keeping its due time (an item in flight finishes first)
+      update outbox o
+         set due_at = 'infinity', held_due_at = o.due_at
+        from guard g
+       where g.run_id = any(${holds}::uuid[]) and o.run_id = g.run_id and o.status = 'READY'
+         and o.lease_token is null and o.held_due_at is null
+      returning o.id
+    ), released as (
+      -- resume: what became due while paused is due now, a later due time is kept
+      update outbox o
+         set due_at = greatest(o.held_due_at, now()), held_due_at = null
+        from guard g
+       where g.run_id = any(${releases}::uuid[]) and o.run_id = g.run_id and o.status = 'READY'
+         and o.held_due_at is not null
+      returning o.id
     ), wake as (
       select pg_notify(${OUTBOX_CHANNEL}, '')
         from (select 1 from guard where wake union all select 1 from updated where signalled limit 1) due_now
@@ -267,7 +305,7 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
     )
     select g.run_id::text as run_id,
            (select count(*) from wake) + (select count(*) from history) + (select count(*) from signals_in)
-             + (select count(*) from signals_out) as woken
+             + (select count(*) from signals_out) + (select count(*) from held) + (select count(*) from released) as woken
       from guard g
   `,
   );

@@ -100,6 +100,9 @@ function claimedState(r: ClaimRow): RunState {
     correlationId: r.correlation_id,
     createdAt: r.created_at,
     cancelRequested: r.cancel_requested,
+    // the claim leases no item of a paused run or workflow
+    paused: false,
+    workflowPaused: false,
     eventSeq: r.event_seq,
     steps: stepStates(r.steps).map((step) => (step.index === r.step_index ? leaseStep(step, r.kind) : step)),
   };
@@ -144,12 +147,25 @@ export async function claimOutboxBatchWithin(
        order by due_at, id
        limit ${limit}
          for update skip locked
+    ), checked as (
+      select c.*, r.paused_at is not null
+                  or exists (select 1 from workflow_pauses p where p.workflow_name = r.workflow_name for key share) as paused
+        from candidates c join workflow_runs r on r.id = c.run_id
+    ), held as (
+      -- never a new attempt of a paused run or workflow (docs/contract.md#pause): an item due anyway (a lease that
+      -- expired while paused, handed back at shutdown, or moved by a completion racing a workflow pause) is held
+      update outbox o
+         set due_at = 'infinity', held_due_at = o.due_at, lease_owner = null, lease_token = null
+        from checked k
+       where k.paused and o.id = k.id
+      returning o.id
     ), sized as (
       select c.id, c.locked_xmin, b.bytes,
              coalesce(sum(b.bytes) over (order by c.due_at, c.id rows between unbounded preceding and 1 preceding), 0)
                as bytes_before
-        from candidates c
+        from checked c
         cross join lateral (select ${PAYLOAD_BYTES} as bytes from workflow_runs r where r.id = c.run_id) b
+       where not c.paused
     ), due as (
       select id, locked_xmin, bytes from sized where bytes_before < ${maxBytes}::bigint
     ), claimed as (
@@ -201,7 +217,7 @@ export async function claimOutboxBatchWithin(
            -- the item as this statement's snapshot saw it is the version the lock took: nothing committed in between
            coalesce((select x.xmin = d.locked_xmin from outbox x where x.id = c.id), false) as snapshot_fresh,
            (select count(*) from started_steps) + (select count(*) from started_compensations)
-             + (select count(*) from history) as _started,
+             + (select count(*) from history) + (select count(*) from held) as _started,
            d.bytes as payload_bytes,
            (select count(*) from sized) - (select count(*) from due) as left_out
       from claimed c

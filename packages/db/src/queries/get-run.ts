@@ -13,6 +13,8 @@ export interface RunView {
     input: unknown;
     context: unknown;
     correlationId: string;
+    /** the run's own pause flag (docs/contract.md#pause); false once terminal */
+    paused: boolean;
     createdAt: string;
     updatedAt: string;
     completedAt: string | null;
@@ -43,14 +45,14 @@ export async function getRun(db: Db, runId: string): Promise<RunView | undefined
     .where('run_id', '=', runId)
     .orderBy('step_index')
     .execute();
-  // a retry is the run's live item waiting, unleased, for a later due time
+  // a retry is the run's live item waiting, unleased, for a later due time (a held item keeps it in held_due_at)
   const retry = await db
     .selectFrom('outbox')
-    .select(['step_index', 'due_at'])
+    .select(['step_index', sql<Date>`coalesce(held_due_at, due_at)`.as('due_at')])
     .where('run_id', '=', runId)
     .where('status', '=', 'READY')
     .where('lease_token', 'is', null)
-    .where('due_at', '>', sql<Date>`now()`)
+    .where(sql<boolean>`coalesce(held_due_at, due_at) > now()`)
     .executeTakeFirst();
   return {
     run: {
@@ -62,6 +64,7 @@ export async function getRun(db: Db, runId: string): Promise<RunView | undefined
       input: run.input,
       context: run.context,
       correlationId: run.correlation_id,
+      paused: run.paused_at !== null,
       createdAt: run.created_at.toISOString(),
       updatedAt: run.updated_at.toISOString(),
       completedAt: iso(run.completed_at),

@@ -60,6 +60,8 @@ interface StateRow {
   status: RunStatus;
   error: RunError | null;
   cancel_requested_at: Date | null;
+  paused: boolean;
+  workflow_paused: boolean;
   event_seq: number;
   workflow_name: string;
   correlation_id: string;
@@ -67,8 +69,12 @@ interface StateRow {
   steps: StepTuple[] | null;
 }
 
+/** The run's own pause flag and its workflow's (docs/contract.md#pause), of run `r`. */
+export const PAUSED_COLUMNS = sql`r.paused_at is not null as paused,
+  exists (select 1 from workflow_pauses p where p.workflow_name = r.workflow_name) as workflow_paused`;
+
 const STATE_COLUMNS = sql`r.status, r.error, r.cancel_requested_at, r.event_seq, r.workflow_name, r.correlation_id, r.created_at,
-  ${STEP_TUPLES} as steps`;
+  ${PAUSED_COLUMNS}, ${STEP_TUPLES} as steps`;
 
 function toRunState(runId: string, row: StateRow | undefined): RunState | undefined {
   if (!row) return undefined;
@@ -80,6 +86,8 @@ function toRunState(runId: string, row: StateRow | undefined): RunState | undefi
     correlationId: row.correlation_id,
     createdAt: row.created_at,
     cancelRequested: row.cancel_requested_at !== null,
+    paused: row.paused,
+    workflowPaused: row.workflow_paused,
     eventSeq: row.event_seq,
     steps: stepStates(row.steps),
   };

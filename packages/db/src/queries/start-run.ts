@@ -16,6 +16,11 @@ export interface StartRunArgs {
   context?: Record<string, unknown>;
   correlationId: string;
   idempotencyKey?: string;
+  /**
+   * Whose idempotency keys these are: a non-secret id of the caller's API key (16 hex digits). Starts of different
+   * scopes never replay or conflict with each other; undefined (no API keys configured) is one scope of its own.
+   */
+  idempotencyScope?: string;
   traceParent?: string;
   traceState?: string;
 }
@@ -101,6 +106,7 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
     context: p.args.context ?? {},
     correlation_id: p.args.correlationId,
     idempotency_key: p.args.idempotencyKey ?? null,
+    idempotency_scope: p.args.idempotencyKey ? (p.args.idempotencyScope ?? null) : null,
     request_hash: p.requestHash,
     trace_parent: p.args.traceParent ?? null,
     trace_state: p.args.traceState ?? null,
@@ -117,13 +123,15 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
                select 1 from workflow_definitions d where d.name = t.name and d.version <> all(t.known_versions)) as known
         from jsonb_to_recordset(${JSON.stringify(runs)}::jsonb)
           as t(id uuid, name text, version text, known_versions text[], input jsonb, context jsonb, correlation_id text,
-               idempotency_key text, request_hash text, trace_parent text, trace_state text)
+               idempotency_key text, idempotency_scope text, request_hash text, trace_parent text, trace_state text)
     ), run as (
       insert into workflow_runs (id, workflow_name, workflow_version, input, context, correlation_id,
-                                 idempotency_key, request_hash, trace_parent, trace_state, event_seq)
-      select id, name, version, input, context, correlation_id, idempotency_key, request_hash, trace_parent, trace_state, 1
+                                 idempotency_key, idempotency_scope, request_hash, trace_parent, trace_state, event_seq)
+      select id, name, version, input, context, correlation_id, idempotency_key, idempotency_scope, request_hash,
+             trace_parent, trace_state, 1
         from req where known
-      on conflict (workflow_name, idempotency_key) where idempotency_key is not null do nothing
+      on conflict (workflow_name, (coalesce(idempotency_scope, '')), idempotency_key) where idempotency_key is not null
+        do nothing
       returning id, workflow_name, workflow_version, correlation_id, idempotency_key
     ), steps as (
       insert into run_steps (run_id, step_index, step_id, compensation_status)
@@ -131,8 +139,12 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
         from jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) as s(run_id uuid, step_index int, step_id text, compensated boolean)
         join run on run.id = s.run_id
     ), item as (
-      insert into outbox (run_id, step_index, kind)
-      select id, 0, 'action' from run
+      -- a paused workflow accepts starts but dispatches nothing: the first item is held (docs/contract.md#pause)
+      insert into outbox (run_id, step_index, kind, due_at, held_due_at)
+      select id, 0, 'action', case when held then 'infinity'::timestamptz else now() end, case when held then now() end
+        from (select run.id, exists (select 1 from workflow_pauses p where p.workflow_name = run.workflow_name for key share) as held
+                from run) r
+      returning held_due_at
     ), created as (
       -- history seq 1 (docs/contract.md#run-history)
       insert into run_events (run_id, seq, type, data)
@@ -141,7 +153,7 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
         from run
       returning run_id
     ), wake as (
-      select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from run limit 1) any_run
+      select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from item where held_due_at is null limit 1) any_run
     ), history as (
       select pg_notify(${EVENTS_CHANNEL}, string_agg(run_id::text, ',')) from created having count(*) > 0
     )
@@ -153,12 +165,16 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** The run an idempotency key already started: the same request gets it back, a different one is a conflict. */
+/**
+ * The run an idempotency key already started in the caller's scope: the same request gets it back, a different one
+ * is a conflict. Another scope's run with the same key is never read (docs/security.md#idempotency-keys-per-api-key).
+ */
 async function replay(db: Db, p: PreparedStart): Promise<StartRunResult> {
   const existing = await db
     .selectFrom('workflow_runs')
     .select(['id', 'status', 'request_hash', 'correlation_id'])
     .where('workflow_name', '=', p.name)
+    .where(sql<string>`coalesce(idempotency_scope, '')`, '=', p.args.idempotencyScope ?? '')
     .where('idempotency_key', '=', p.args.idempotencyKey ?? '')
     .executeTakeFirst();
   if (!existing) throw new Error('idempotency conflict without an existing run');

@@ -1,9 +1,12 @@
 import type { AttemptRecord, EventRecord, RunRecord, StepRecord, Violation } from './types.js';
 
+const TERMINAL = ['COMPLETED', 'COMPENSATED', 'FAILED', 'CANCELLED'];
+
 /**
  * A run's history (docs/contract.md#run-history) against its rows: seq 1, 2, 3, … without a gap, RUN_CREATED first; the status changes
  * replay (each from the previous one's to) to the run's final status, the last one carrying the final error of a
- * terminal run; and the ATTEMPT_FINISHED events are exactly the committed attempts (no event for an attempt whose
+ * terminal run; the pause flag replays too (OPERATOR_ACTION pause/resume set and clear it, only when it changes; a
+ * cancel request and a terminal status clear it) to the run's flag; and the ATTEMPT_FINISHED events are exactly the committed attempts (no event for an attempt whose
  * result was not committed, none missing).
  */
 export function checkHistory(
@@ -28,6 +31,21 @@ export function checkHistory(
     last = e;
   }
   if (status !== run.status) fail('history-replay', `history ends ${status}, the run is ${run.status}`);
+
+  let paused = false;
+  for (const e of events) {
+    const action = e.type === 'OPERATOR_ACTION' ? e.data['action'] : undefined;
+    if (action === 'pause' || action === 'resume') {
+      if (paused === (action === 'pause')) fail('history-replay', `seq ${e.seq}: ${action} of a run already so`);
+      paused = action === 'pause';
+    } else if (e.type === 'CANCEL_REQUESTED') paused = false;
+    else if (e.type === 'RUN_STATUS_CHANGED' && TERMINAL.includes(String(e.data['to']))) paused = false;
+  }
+  if (run.paused !== undefined && paused !== run.paused)
+    fail(
+      'history-replay',
+      `history leaves the run ${paused ? '' : 'not '}paused, the run is ${run.paused ? '' : 'not '}paused`,
+    );
   if (run.completedAt !== null && last && JSON.stringify(last.data['error']) !== JSON.stringify(run.error)) {
     fail(
       'history-replay',

@@ -4,7 +4,10 @@ import type { Snapshot } from './types.js';
 /** Reads every run, step, attempt, outbox, history and signal row of a scenario's database (each scenario owns its database). */
 export async function loadSnapshot(db: Db): Promise<Snapshot> {
   const [runs, steps, attempts, outbox, events, signals] = await Promise.all([
-    db.selectFrom('workflow_runs').select(['id', 'status', 'error', 'cancel_requested_at', 'completed_at']).execute(),
+    db
+      .selectFrom('workflow_runs')
+      .select(['id', 'status', 'error', 'cancel_requested_at', 'paused_at', 'completed_at'])
+      .execute(),
     db
       .selectFrom('run_steps')
       .select([
@@ -42,6 +45,7 @@ export async function loadSnapshot(db: Db): Promise<Snapshot> {
       status: r.status,
       error: r.error,
       cancelRequested: r.cancel_requested_at !== null,
+      paused: r.paused_at !== null,
       completedAt: r.completed_at?.getTime() ?? null,
     })),
     steps: steps.map((s) => ({

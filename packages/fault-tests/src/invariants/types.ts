@@ -6,6 +6,8 @@ export interface RunRecord {
   status: RunStatus;
   error: RunError | null;
   cancelRequested: boolean;
+  /** the run's pause flag (docs/contract.md#pause); absent: not checked (hand-made snapshots) */
+  paused?: boolean;
   /** epoch ms, null while not terminal */
   completedAt: number | null;
 }

@@ -6,6 +6,7 @@ import { healthOutputSchema, readinessOutputSchema } from '../schemas/workflow.j
 export const healthRouter = createRouter({
   health: publicProcedure
     .meta({
+      role: 'public',
       openapi: {
         method: 'GET',
         path: '/health',
@@ -21,6 +22,7 @@ export const healthRouter = createRouter({
 
   ready: publicProcedure
     .meta({
+      role: 'public',
       openapi: {
         method: 'GET',
         path: '/ready',

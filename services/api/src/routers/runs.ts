@@ -1,16 +1,27 @@
 import { TRPCError } from '@trpc/server';
 import {
   cancelRunWithTransition,
+  countRuns,
   getRun,
+  pauseRun,
+  searchRuns,
   readRunEvents,
   findUnstorableJson,
+  redriveRun,
+  resumeRun,
   retryStepWithTransition,
   sendSignal,
+  type OperatorActionResult,
+  type OperatorSkipped,
+  type RunStatus,
   type RunTransition,
 } from '@sagaflow/db';
 import { isTerminal } from '@sagaflow/saga';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
 import {
+  operatorActionInputSchema,
+  redriveOutputSchema,
+  runPauseStateSchema,
   retryStepInputSchema,
   retryStepOutputSchema,
   runIdInputSchema,
@@ -23,6 +34,13 @@ import {
 } from '../schemas/run.js';
 import { signalRequestHeadersSchema } from '../schemas/headers.js';
 import { runEventsInputSchema, runEventsPageSchema } from '../schemas/run-events.js';
+import {
+  runCountsInputSchema,
+  runCountsSchema,
+  runSearchInputSchema,
+  runSearchPageSchema,
+} from '../schemas/run-search.js';
+import { decodeCursor, encodeCursor, toRunSearchFilter } from '../run-search.js';
 
 /** Logs a transition an operator request made (once: the engine logs only those it makes), and times a run it ended. */
 function recordTransition(ctx: Context, transition: RunTransition, extra: Record<string, unknown>): void {
@@ -33,9 +51,84 @@ function recordTransition(ctx: Context, transition: RunTransition, extra: Record
   }
 }
 
+/**
+ * The log line of an operator action (docs/operations.md#operator-actions), whatever its outcome, and the run
+ * transition it made. A refused or unknown run becomes the 409 / 404 with the reason.
+ */
+function settleOperatorAction(
+  ctx: Context,
+  action: string,
+  reason: string | undefined,
+  result: OperatorActionResult | OperatorSkipped,
+  extra: Record<string, unknown> = {},
+): void {
+  const fields = { action, reason: reason ?? null, operationId: null, by: ctx.principal, ...extra };
+  if (result.applied) {
+    ctx.runLog(result.transition).info({ ...fields, outcome: 'applied', paused: result.paused }, 'operator action');
+    if (result.transition.from !== result.transition.to)
+      recordTransition(ctx, result.transition, { reason: `${action} requested`, ...extra });
+    return;
+  }
+  const outcome = result.code === 'NOOP' ? 'noop' : result.code === 'NOT_FOUND' ? 'not-found' : 'refused';
+  ctx.log.info({ runId: result.runId, ...fields, outcome, why: result.reason }, 'operator action');
+  if (result.code === 'NOT_FOUND') throw new TRPCError({ code: 'NOT_FOUND', message: result.reason });
+  if (result.code === 'CONFLICT') throw new TRPCError({ code: 'CONFLICT', message: result.reason });
+}
+
+/** The answer of pause and resume: applied or a no-op (settleOperatorAction threw for the rest). */
+function pauseState(result: OperatorActionResult): { runId: string; status: RunStatus; paused: boolean } {
+  if (result.status === null) throw new Error(`run ${result.runId} has no status`);
+  return { runId: result.runId, status: result.status, paused: result.paused };
+}
+
 export const runsRouter = createRouter({
+  search: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'GET',
+        path: '/v1/runs',
+        operationId: 'searchRuns',
+        tags: ['runs'],
+        summary: 'Search runs, newest first',
+        description:
+          'Filters combine with AND. Newest first (createdAt desc, runId desc); page on with `cursor` = the previous ' +
+          "page's `nextCursor` and the same filters: walking every page returns each run that existed when the walk " +
+          'began exactly once. A query running past SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT.',
+        protect: false,
+      },
+    })
+    .input(runSearchInputSchema)
+    .output(runSearchPageSchema)
+    .query(async ({ ctx, input }) => {
+      const filter = toRunSearchFilter(input);
+      const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, filter);
+      const page = await searchRuns(ctx.db, filter, { limit: input.limit, after, timeoutMs: ctx.searchTimeoutMs });
+      return { items: page.items, nextCursor: page.next ? encodeCursor(page.next, filter) : null };
+    }),
+
+  counts: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'GET',
+        path: '/v1/runs/counts',
+        operationId: 'countRuns',
+        tags: ['runs'],
+        summary: 'Count runs by status',
+        description:
+          'The filters of GET /v1/runs. Every status is present (0 when none). A count running past ' +
+          'SEARCH_STATEMENT_TIMEOUT_MS is a 503 with code QUERY_TIMEOUT: bound it with createdAfter/createdBefore.',
+        protect: false,
+      },
+    })
+    .input(runCountsInputSchema)
+    .output(runCountsSchema)
+    .query(({ ctx, input }) => countRuns(ctx.db, toRunSearchFilter(input), { timeoutMs: ctx.searchTimeoutMs })),
+
   get: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'GET',
         path: '/v1/runs/{runId}',
@@ -56,6 +149,7 @@ export const runsRouter = createRouter({
 
   events: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'GET',
         path: '/v1/runs/{runId}/events',
@@ -97,6 +191,7 @@ export const runsRouter = createRouter({
 
   cancel: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/cancel',
@@ -112,13 +207,14 @@ export const runsRouter = createRouter({
     .output(startRunOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const result = await cancelRunWithTransition(ctx.db, input.runId);
-      recordTransition(ctx, result.transition, { reason: 'cancel requested' });
+      recordTransition(ctx, result.transition, { reason: 'cancel requested', by: ctx.principal });
       ctx.status = 202;
       return { runId: result.runId, status: result.status };
     }),
 
   retryStep: publicProcedure
     .meta({
+      role: 'operator',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/steps/{stepId}/retry',
@@ -137,13 +233,18 @@ export const runsRouter = createRouter({
     .output(retryStepOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const result = await retryStepWithTransition(ctx.db, input.runId, input.stepId);
-      recordTransition(ctx, result.transition, { stepId: result.stepId, reason: 'step retry requested' });
+      recordTransition(ctx, result.transition, {
+        stepId: result.stepId,
+        reason: 'step retry requested',
+        by: ctx.principal,
+      });
       ctx.status = 202;
       return { runId: result.runId, stepId: result.stepId, status: result.status };
     }),
 
   signal: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'POST',
         path: '/v1/runs/{runId}/signals/{name}',
@@ -189,5 +290,84 @@ export const runsRouter = createRouter({
       }
       ctx.status = 202;
       return { signalId: result.signalId, runId: result.runId, name: result.name, consumed: result.consumed };
+    }),
+
+  redrive: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'POST',
+        path: '/v1/runs/{runId}/redrive',
+        operationId: 'redriveRun',
+        tags: ['runs'],
+        summary: 'Run a FAILED run again from what failed (the step is chosen for you)',
+        description:
+          'The FAILED compensation of a COMPENSATION_FAILED run runs again and the unwinding resumes; otherwise the ' +
+          'FAILED step of a forward failure (STEP_FAILED, DELIVERY_EXHAUSTED, TEMPLATE_ERROR, nothing compensated) runs ' +
+          'again and the run goes on — the two cases of retry-step, with a fresh attempt budget. Not redrivable → 409 ' +
+          "with the reason. The run's history gets OPERATOR_ACTION `{ action: 'redrive', reason }`.",
+        protect: false,
+        successDescription: 'Redrive accepted',
+      },
+    })
+    .input(operatorActionInputSchema)
+    .output(redriveOutputSchema)
+    .mutation(async ({ ctx, input }) => {
+      const result = await redriveRun(ctx.db, input.runId, { reason: input.reason ?? null });
+      settleOperatorAction(ctx, 'redrive', input.reason, result, result.applied ? { stepId: result.stepId } : {});
+      if (!result.applied) throw new Error('unreachable: a redrive is never a no-op');
+      ctx.status = 202;
+      return { runId: result.runId, stepId: result.stepId, kind: result.kind, status: result.status };
+    }),
+
+  pause: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'POST',
+        path: '/v1/runs/{runId}/pause',
+        operationId: 'pauseRun',
+        tags: ['runs'],
+        summary: 'Pause a run: no new attempt of it starts until resume',
+        description:
+          'The status keeps its value (`paused` is a flag beside it). An attempt in flight finishes and is recorded; ' +
+          'what would follow it waits. A paused run again is a no-op 202; a terminal or cancelling run is a 409. ' +
+          'Cancel still works on a paused run (the run unpauses and unwinds).',
+        protect: false,
+        successDescription: 'The run is paused',
+      },
+    })
+    .input(operatorActionInputSchema)
+    .output(runPauseStateSchema)
+    .mutation(async ({ ctx, input }) => {
+      const result = await pauseRun(ctx.db, input.runId, { reason: input.reason ?? null });
+      settleOperatorAction(ctx, 'pause', input.reason, result);
+      ctx.status = 202;
+      return pauseState(result);
+    }),
+
+  resume: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'POST',
+        path: '/v1/runs/{runId}/resume',
+        operationId: 'resumeRun',
+        tags: ['runs'],
+        summary: 'Resume a paused run',
+        description:
+          'What became due while the run was paused runs at once (a later retry or wake-up time is kept). A run that ' +
+          'is not paused (terminal runs never are) is a no-op 202.',
+        protect: false,
+        successDescription: 'The run is not paused',
+      },
+    })
+    .input(operatorActionInputSchema)
+    .output(runPauseStateSchema)
+    .mutation(async ({ ctx, input }) => {
+      const result = await resumeRun(ctx.db, input.runId, { reason: input.reason ?? null });
+      settleOperatorAction(ctx, 'resume', input.reason, result);
+      ctx.status = 202;
+      return pauseState(result);
     }),
 });

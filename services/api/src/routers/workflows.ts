@@ -1,7 +1,14 @@
 import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
 import type { FastifyBaseLogger } from 'fastify';
 import { newTraceParent, parseTraceParent } from '@sagaflow/observability';
+import { getRegisteredDefinition, listWorkflows } from '@sagaflow/db';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
+import {
+  registeredDefinitionSchema,
+  workflowListSchema,
+  workflowVersionInputSchema,
+} from '../schemas/workflow-catalog.js';
 import { startRunInputSchema, startRunOutputSchema } from '../schemas/run.js';
 import {
   startHeaderValuesSchema,
@@ -48,8 +55,47 @@ function describePayload(
 }
 
 export const workflowsRouter = createRouter({
+  list: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'GET',
+        path: '/v1/workflows',
+        operationId: 'listWorkflows',
+        tags: ['workflows'],
+        summary: 'Every registered workflow with its versions',
+        protect: false,
+      },
+    })
+    .input(z.object({}))
+    .output(workflowListSchema)
+    .query(async ({ ctx }) => ({ items: await listWorkflows(ctx.db) })),
+
+  getVersion: publicProcedure
+    .meta({
+      role: 'operator',
+      openapi: {
+        method: 'GET',
+        path: '/v1/workflows/{name}/versions/{version}',
+        operationId: 'getWorkflowVersion',
+        tags: ['workflows'],
+        summary: 'A registered definition, exactly as registered',
+        protect: false,
+      },
+    })
+    .input(workflowVersionInputSchema)
+    .output(registeredDefinitionSchema)
+    .query(async ({ ctx, input }) => {
+      const found = await getRegisteredDefinition(ctx.db, input.name, input.version);
+      if (!found) {
+        throw new TRPCError({ code: 'NOT_FOUND', message: `workflow ${input.name}@${input.version} not found` });
+      }
+      return found as typeof found & { definition: Record<string, unknown> };
+    }),
+
   start: publicProcedure
     .meta({
+      role: 'client',
       openapi: {
         method: 'POST',
         path: '/v1/workflows/{name}/start',
@@ -58,7 +104,8 @@ export const workflowsRouter = createRouter({
         summary: 'Start a run of a workflow',
         description:
           'Creates a PENDING run of the workflow (the highest semver version when `version` is omitted). ' +
-          'With `idempotency-key`, the same key and body return the same run; a different body is a 409.',
+          'With `idempotency-key`, the same key and body return the same run; a different body is a 409. With API keys, ' +
+          'idempotency keys are scoped to the calling API key.',
         protect: false,
         requestHeaders: startRequestHeadersSchema,
         successDescription: 'Run accepted',
@@ -82,6 +129,8 @@ export const workflowsRouter = createRouter({
         context: input.context,
         correlationId: ctx.correlationId,
         idempotencyKey,
+        // with API keys, each key has its own idempotency keys (docs/security.md#idempotency-keys-per-api-key)
+        idempotencyScope: ctx.principal.idempotencyScope,
         ...trace,
       });
       // a replay answers with the run's own correlation id, not this request's

@@ -42,6 +42,10 @@ export const runSchema = z
     input: jsonObjectSchema,
     context: jsonObjectSchema,
     correlationId: z.string(),
+    paused: z.boolean().meta({
+      description:
+        'The run is paused (docs/contract.md#pause): no new attempt starts until resume; false once terminal',
+    }),
     createdAt: timestampSchema,
     updatedAt: timestampSchema,
     completedAt: timestampSchema.nullable(),
@@ -116,3 +120,35 @@ export const sendSignalOutputSchema = z
     consumed: z.boolean().meta({ description: 'A wait step has taken it (true only for a replay of an older signal)' }),
   })
   .meta({ id: 'SignalAccepted' });
+
+/** An operator's reason, written into the run's OPERATOR_ACTION event and the log line. */
+const reasonSchema = z
+  .string()
+  .min(1)
+  .max(1000)
+  .optional()
+  .meta({ description: "Why (kept in the run's history as OPERATOR_ACTION `reason`)", example: 'payments API fixed' });
+
+export const operatorActionInputSchema = z.object({ runId: runIdSchema, reason: reasonSchema });
+
+export const redriveOutputSchema = z
+  .object({
+    runId: z.uuid(),
+    stepId: z.string().meta({ description: 'The step whose action (or compensation) runs again' }),
+    kind: z.enum(['action', 'compensation']),
+    status: runStatusSchema,
+  })
+  .meta({ id: 'RedriveAccepted' });
+
+export const runPauseStateSchema = z
+  .object({ runId: z.uuid(), status: runStatusSchema, paused: z.boolean() })
+  .meta({ id: 'RunPauseState' });
+
+export const workflowPauseInputSchema = z.object({
+  name: slugSchema.meta({ description: 'Workflow name', example: 'order-processing' }),
+  reason: reasonSchema,
+});
+
+export const workflowPauseStateSchema = z
+  .object({ name: z.string(), paused: z.boolean() })
+  .meta({ id: 'WorkflowPauseState' });

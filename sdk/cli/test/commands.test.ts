@@ -1,0 +1,295 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent, RunView, WorkflowDefinition } from '@sagaflow/client';
+import { waitFor } from '@sagaflow/testkit';
+import { runCli, startCli } from './support/run-cli.js';
+import { ADMIN_TOKEN, API_KEYS, startStack, type Stack } from './support/stack.js';
+
+/** The built-in commands against a real API + engine + Postgres, the CLI run as a child process. */
+
+let stack: Stack;
+let dir: string;
+let env: Record<string, string>;
+const WAIT = { timeoutMs: 20_000, intervalMs: 50 };
+
+const step = (workflow: string, id: string, extra: object = {}): WorkflowDefinition['steps'][number] => ({
+  id,
+  request: { method: 'POST', url: stack.downstream.urlFor(`/${workflow}/${id}`) },
+  ...extra,
+});
+
+function definitions(): Record<string, WorkflowDefinition> {
+  return {
+    ok: { name: 'cli-ok', version: '1.0.0', steps: [step('ok', 'reserve'), step('ok', 'charge')] },
+    hold: { name: 'cli-hold', version: '1.0.0', steps: [step('hold', 'slow')] },
+    flaky: {
+      name: 'cli-flaky',
+      version: '1.0.0',
+      steps: [
+        step('flaky', 'charge', {
+          retry: { maxAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 1, jitter: 'none' },
+        }),
+      ],
+    },
+  };
+}
+
+function writeJson(name: string, value: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(value, null, 2));
+  return path;
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  dir = mkdtempSync(join(tmpdir(), 'sagaflow-cli-'));
+  env = { SAGAFLOW_URL: stack.api.url, SAGAFLOW_ADMIN_TOKEN: ADMIN_TOKEN };
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('workflows apply', () => {
+  it('registers every definition of every file, then says unchanged; a changed one is refused with exit 1', async () => {
+    const { ok, hold, flaky } = definitions();
+    const both = writeJson('two.json', [ok, hold]);
+    const one = writeJson('one.json', flaky);
+
+    const first = await runCli(['workflows', 'apply', both, one, '--json'], env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const applied = JSON.parse(first.stdout) as { results: Array<{ name: string; result: string; file: string }> };
+    expect(applied.results.map((r) => [r.name, r.result, r.file])).toEqual([
+      ['cli-ok', 'created', both],
+      ['cli-hold', 'created', both],
+      ['cli-flaky', 'created', one],
+    ]);
+
+    const again = await runCli(['workflows', 'apply', both, one], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^WORKFLOW\s+VERSION\s+RESULT\s+FILE/);
+    expect(again.stdout.match(/unchanged/g)).toHaveLength(3);
+    expect(again.stdout).not.toContain('\x1b['); // not a terminal: no colours
+
+    const changed = writeJson('changed.json', { ...ok, description: 'changed under the same version' });
+    const refused = await runCli(['workflows', 'apply', changed, one], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('cli-ok@1.0.0');
+    expect(refused.stderr).toContain('CONFLICT');
+    expect(refused.stdout).toMatch(/cli-ok\s+1\.0\.0\s+refused.*bump "version"/);
+    expect(refused.stdout).toMatch(/cli-flaky\s+1\.0\.0\s+unchanged/);
+    // the registered definition is still the first one: starting it runs its two steps
+  });
+
+  it('without an admin token: exit 1 with the API code and message', async () => {
+    const result = await runCli(['workflows', 'apply', writeJson('x.json', definitions().ok), '--json'], {
+      SAGAFLOW_URL: stack.api.url,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(JSON.parse(result.stderr)).toMatchObject({ error: { status: 401, code: 'UNAUTHORIZED' } });
+  });
+});
+
+describe('start, runs get, runs events', () => {
+  it('start --wait --json prints the terminal run; runs get --json shows the same run', async () => {
+    const input = writeJson('input.json', { orderId: 'o-1', amount: 42 });
+    const started = await runCli(
+      [
+        'start',
+        'cli-ok',
+        '--input',
+        `@${input}`,
+        '--context',
+        '{"tenantId":"acme"}',
+        '--idempotency-key',
+        'o-1',
+        '--wait',
+        '--json',
+      ],
+      env,
+    );
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    const view = JSON.parse(started.stdout) as RunView;
+    expect(view.run).toMatchObject({
+      status: 'COMPLETED',
+      workflowName: 'cli-ok',
+      input: { orderId: 'o-1', amount: 42 },
+      context: { tenantId: 'acme' },
+    });
+    expect(view.steps.map((s) => [s.stepId, s.status])).toEqual([
+      ['reserve', 'SUCCEEDED'],
+      ['charge', 'SUCCEEDED'],
+    ]);
+    expect(stack.downstream.requests({ runId: view.run.runId }).map((r) => r.path)).toEqual([
+      '/ok/reserve',
+      '/ok/charge',
+    ]);
+
+    const got = await runCli(['runs', 'get', view.run.runId, '--json'], env);
+    expect(got.code).toBe(0);
+    expect(JSON.parse(got.stdout)).toEqual(view);
+
+    // the same idempotency key and body: the same run again, not a second one
+    const replay = await runCli(
+      ['start', 'cli-ok', '-i', `@${input}`, '-c', '{"tenantId":"acme"}', '-k', 'o-1', '--json'],
+      env,
+    );
+    expect(replay.code).toBe(0);
+    expect(JSON.parse(replay.stdout)).toMatchObject({ runId: view.run.runId });
+
+    const human = await runCli(['runs', 'get', view.run.runId], env);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/Status\s+COMPLETED/);
+    expect(human.stdout).toMatch(/Workflow\s+cli-ok@1\.0\.0/);
+    expect(human.stdout).toMatch(/^reserve\s+SUCCEEDED\s+1\s+NONE\s+\d+\w* ago/m);
+    expect(human.stdout).not.toContain('\x1b[');
+
+    const [colored, noColor] = await Promise.all([
+      runCli(['runs', 'get', view.run.runId], { ...env, FORCE_COLOR: '1' }),
+      runCli(['runs', 'get', view.run.runId], { ...env, FORCE_COLOR: '1', NO_COLOR: '1' }),
+    ]);
+    expect(colored.stdout).toContain('\x1b[32mCOMPLETED\x1b[39m');
+    expect(noColor.stdout).toMatch(/Status\s+COMPLETED/);
+    expect(noColor.stdout).not.toContain('\x1b[');
+  });
+
+  it('runs events --follow --json streams NDJSON live and ends at the terminal event', async () => {
+    stack.downstream.holdPath('/hold/slow');
+    const started = await runCli(['start', 'cli-hold', '--json'], env);
+    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    const follow = startCli(['runs', 'events', runId, '--follow', '--json'], env);
+    // live: the run waits on the held request while the stream is open
+    await waitFor(() => follow.lines().some((line) => line.includes('"RUNNING"')), {
+      ...WAIT,
+      description: 'RUNNING event',
+    });
+    await stack.downstream.waitForRequest((r) => r.runId === runId);
+    expect(follow.child.exitCode).toBeNull();
+    stack.downstream.releasePath('/hold/slow');
+
+    const result = await follow.done;
+    expect(result.code).toBe(0);
+    const events = follow.lines().map((line) => JSON.parse(line) as RunEvent);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.map((e) => e.type)).toEqual([
+      'RUN_CREATED',
+      'RUN_STATUS_CHANGED',
+      'ATTEMPT_FINISHED',
+      'RUN_STATUS_CHANGED',
+    ]);
+    expect(events.at(-1)?.data).toMatchObject({ from: 'RUNNING', to: 'COMPLETED' });
+    expect((await stack.client.runs.get(runId)).run.status).toBe('COMPLETED');
+  });
+
+  it('runs events prints a timeline; --json one document', async () => {
+    const started = await runCli(['start', 'cli-ok', '--wait', '--json'], env);
+    const { run } = JSON.parse(started.stdout) as RunView;
+    const human = await runCli(['runs', 'events', run.runId], env);
+    expect(human.code).toBe(0);
+    const lines = human.stdout.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3}\s+\+0ms\s+#1\s+RUN_CREATED\s+cli-ok@1\.0\.0/);
+    expect(lines[2]).toMatch(/#3\s+ATTEMPT_FINISHED\s+reserve action #1\s+SUCCEEDED\s+HTTP 200/);
+    expect(lines[3]).toMatch(/#4\s+ATTEMPT_FINISHED\s+charge action #1\s+SUCCEEDED\s+HTTP 200/);
+    expect(lines[4]).toMatch(/#5\s+RUN_STATUS_CHANGED\s+RUNNING → COMPLETED/);
+
+    const json = await runCli(['runs', 'events', run.runId, '--after', '3', '--json'], env);
+    const page = JSON.parse(json.stdout) as { runId: string; events: RunEvent[]; terminal: boolean };
+    expect(page).toMatchObject({ runId: run.runId, terminal: true });
+    expect(page.events.map((e) => e.seq)).toEqual([4, 5]);
+  });
+});
+
+describe('runs cancel and runs retry', () => {
+  it('cancels a running run; cancelling it again is exit 1 with CONFLICT', async () => {
+    stack.downstream.holdPath('/hold/slow');
+    const { runId } = JSON.parse((await runCli(['start', 'cli-hold', '--json'], env)).stdout) as { runId: string };
+    await stack.downstream.waitForRequest((r) => r.runId === runId);
+
+    const cancelled = await runCli(['runs', 'cancel', runId], env);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout.trim()).toBe(`run ${runId} CANCELLING`);
+    stack.downstream.releasePath('/hold/slow');
+    const view = await stack.client.runs.waitForCompletion(runId, WAIT);
+    expect(view.run.status).toBe('CANCELLED');
+
+    const again = await runCli(['runs', 'cancel', runId], env);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toBe('');
+    expect(again.stderr).toMatch(/^error: CONFLICT \(HTTP 409\): .+/);
+  });
+
+  it('start --wait exits 1 on a FAILED run; runs retry runs the step again and the run COMPLETES', async () => {
+    stack.downstream.script('/flaky/charge', [
+      { status: 503 },
+      { status: 400, body: { error: 'declined' } },
+      { status: 200 },
+    ]);
+    const failed = await runCli(['start', 'cli-flaky', '--wait'], env);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/Status\s+FAILED/);
+    expect(failed.stderr).toMatch(/error: RUN_FAILED: run \S+ ended FAILED/);
+    const runId = /Run\s+(\S+)/.exec(failed.stdout)?.[1] ?? '';
+
+    const timeline = await runCli(['runs', 'events', runId], env);
+    expect(timeline.stdout).toMatch(/charge action #1\s+RETRYABLE\s+HTTP 503\s+\d+ms.*next attempt in \d+ms/);
+    expect(timeline.stdout).toMatch(/charge action #2\s+FAILED\s+HTTP 400/);
+
+    const retried = await runCli(['runs', 'retry', runId, 'charge', '--json'], env);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout)).toEqual({ runId, stepId: 'charge', status: 'RUNNING' });
+    const view = await stack.client.runs.waitForCompletion(runId, WAIT);
+    expect(view.run.status).toBe('COMPLETED');
+    expect(view.steps[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
+
+    const refused = await runCli(['runs', 'retry', runId, 'charge', '--json'], env);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ error: { status: 409, code: 'CONFLICT' } });
+  });
+
+  it('an unknown run is exit 1 with NOT_FOUND', async () => {
+    const result = await runCli(['runs', 'get', '00000000-0000-4000-8000-000000000000'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: NOT_FOUND \(HTTP 404\): /);
+  });
+});
+
+describe('API keys (SPEC §14)', () => {
+  it('--api-key / SAGAFLOW_API_KEY is sent as a bearer key, the event stream included; a low role is exit 1 (403)', async () => {
+    const keyed = { SAGAFLOW_URL: stack.keyedApi.url };
+    const missing = await runCli(['start', 'cli-ok', '--json'], keyed);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stderr)).toMatchObject({ error: { status: 401 } });
+
+    const started = await runCli(['start', 'cli-ok', '--wait', '--json', '--api-key', API_KEYS.client], keyed);
+    expect(started.code).toBe(0);
+    const { run } = JSON.parse(started.stdout) as RunView;
+    expect(run.status).toBe('COMPLETED');
+    const follow = await runCli(['runs', 'events', run.runId, '--follow', '--json'], {
+      ...keyed,
+      SAGAFLOW_API_KEY: API_KEYS.client,
+    });
+    expect(follow.code).toBe(0);
+    expect(follow.stdout.trim().split('\n')).toHaveLength(5);
+
+    const apply = writeJson('keyed.json', definitions().ok);
+    const refused = await runCli(['workflows', 'apply', apply, '--json'], {
+      ...keyed,
+      SAGAFLOW_API_KEY: API_KEYS.client,
+    });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ error: { status: 403, code: 'FORBIDDEN' } });
+    const applied = await runCli(['workflows', 'apply', apply, '--json'], {
+      ...keyed,
+      SAGAFLOW_API_KEY: API_KEYS.admin,
+    });
+    expect(applied.code).toBe(0);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ results: [{ name: 'cli-ok', result: 'unchanged' }] });
+  });
+});

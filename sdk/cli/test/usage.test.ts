@@ -1,0 +1,114 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/run-cli.js';
+
+/** Help, usage errors (exit 2) and an unreachable API (exit 1): no stack needed. */
+
+/** A loopback URL where nothing listens (a port that was just free). */
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+const COMMANDS = [
+  ['workflows', 'apply'],
+  ['start'],
+  ['runs', 'get'],
+  ['runs', 'events'],
+  ['runs', 'cancel'],
+  ['runs', 'retry'],
+];
+
+describe('--help', () => {
+  it('lists the commands, the environment and the exit codes', async () => {
+    const [root, runs] = await Promise.all([runCli(['--help']), runCli(['runs', '--help'])]);
+    expect(root.code).toBe(0);
+    expect(root.stdout).toMatch(/^Usage: sagaflow \[options\] \[command\]/);
+    for (const name of [
+      'workflows',
+      'start',
+      'runs',
+      'SAGAFLOW_URL',
+      'SAGAFLOW_API_KEY',
+      'SAGAFLOW_ADMIN_TOKEN',
+      'Exit codes',
+    ]) {
+      expect(root.stdout).toContain(name);
+    }
+    expect(runs.code).toBe(0);
+    for (const name of ['get', 'events', 'cancel', 'retry'])
+      expect(runs.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+  });
+
+  it('every command has its own --help with its options and the common ones', async () => {
+    const results = await Promise.all(COMMANDS.map((command) => runCli([...command, '--help'])));
+    results.forEach((result, i) => {
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`Usage: sagaflow ${COMMANDS[i]!.join(' ')}`);
+      for (const flag of ['--json', '--url <url>', '--api-key <key>', '--admin-token <token>', 'Examples:']) {
+        expect(result.stdout).toContain(flag);
+      }
+    });
+    expect(results[1]!.stdout).toMatch(/--input <json\|@file>[\s\S]*--idempotency-key <key>[\s\S]*--wait/);
+    expect(results[3]!.stdout).toContain('--follow');
+  });
+
+  it('--version prints the package version', async () => {
+    const result = await runCli(['--version']);
+    expect(result).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  });
+});
+
+describe('exit codes', () => {
+  it('2 for usage errors, before any request (the API here is unreachable, which would be exit 1)', async () => {
+    const env = { SAGAFLOW_URL: await deadUrl() };
+    const cases: Array<[string[], RegExp]> = [
+      [[], /Usage: sagaflow/],
+      [['bogus'], /unknown command 'bogus'/],
+      [['runs'], /Usage: sagaflow runs/],
+      [['runs', 'get'], /missing required argument 'runId'/],
+      [['runs', 'get', 'x', '--bogus'], /unknown option '--bogus'/],
+      [['start', 'wf', '--input', '{bad'], /--input: invalid JSON/],
+      [['start', 'wf', '--input', '[1]'], /--input: expected a JSON object, got an array/],
+      [
+        ['start', 'wf', '--context', '@/nonexistent/ctx.json'],
+        /--context: cannot read \/nonexistent\/ctx.json \(ENOENT\)/,
+      ],
+      [['start', 'wf', '--wait', '--timeout', 'soon'], /--timeout: expected a positive number of seconds/],
+      [['workflows', 'apply', '/nonexistent/wf.json'], /cannot read \/nonexistent\/wf.json/],
+      [['runs', 'events', 'x', '--after', '-1'], /--after: expected an event number/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args, env)));
+    results.forEach((result, i) => {
+      const [args, message] = cases[i]!;
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toMatch(message);
+      expect(result.stdout).toBe('');
+    });
+  });
+
+  it('--json usage errors are one JSON document on stderr', async () => {
+    const env = { SAGAFLOW_URL: await deadUrl() };
+    const [input, option] = await Promise.all([
+      runCli(['start', 'wf', '--input', '{bad', '--json'], env),
+      runCli(['runs', 'get', 'x', '--bogus', '--json'], env),
+    ]);
+    expect(input.code).toBe(2);
+    expect(JSON.parse(input.stderr)).toMatchObject({
+      error: { code: 'USAGE', message: expect.stringContaining('--input') },
+    });
+    expect(option.code).toBe(2);
+    expect(JSON.parse(option.stderr)).toEqual({ error: { code: 'USAGE', message: "unknown option '--bogus'" } });
+  });
+
+  it('1 when the API cannot be reached, naming the URL', async () => {
+    const url = await deadUrl();
+    const result = await runCli(['runs', 'get', 'x', '--url', url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`error: UNREACHABLE: cannot reach the SagaFlow API at ${url} (ECONNREFUSED)\n`);
+  });
+});
