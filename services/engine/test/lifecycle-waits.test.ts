@@ -1,14 +1,17 @@
 import {
   cancelRun,
   ConflictError,
+  pauseRun,
   readRunEvents,
   registerDefinition,
+  resumeRun,
   sendSignal,
   startRun,
   type RunView,
 } from '@sagaflow/db';
 import { parseWorkflowDefinition, type StepDefinition } from '@sagaflow/definitions';
 import { waitFor } from '@sagaflow/testkit';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
 
@@ -306,6 +309,51 @@ describe('waitForSignal', () => {
       .where('step_index', '=', 1)
       .executeTakeFirst();
     expect(step).toEqual({ wait_for: null, wait_until: null });
+    await h.expectNoMoreWork(runId);
+  });
+
+  it('a paused run waiting for a signal does not wake on the signal until resume (SPEC §15)', async () => {
+    const start = await defineWaits('signal-paused', [
+      { id: 'approve', waitForSignal: { name: 'approval' } },
+      { id: 'pay' },
+    ]);
+    const runId = await start();
+    await waitUntilWaiting(runId, 0);
+    await pauseRun(h.db, runId);
+    const heldItem = async () => {
+      const { rows } = await sql<{ infinite: boolean; held: boolean; due_now: boolean; leased: boolean }>`
+        select due_at = 'infinity' as infinite, held_due_at is not null as held,
+               held_due_at <= now() as due_now, lease_token is not null as leased
+          from outbox where run_id = ${runId} and status = 'READY'
+      `.execute(h.db);
+      return rows[0];
+    };
+    // held at the 7-day timeout
+    expect(await heldItem()).toEqual({ infinite: true, held: true, due_now: false, leased: false });
+
+    const sent = await sendSignal(h.db, { runId, name: 'approval', payload: { by: 'ana' } });
+    // still held, but its kept due time is now: resume wakes it at once
+    expect(await heldItem()).toEqual({ infinite: true, held: true, due_now: true, leased: false });
+    const engine = h.engine!.engine;
+    await engine.tick();
+    await engine.tick();
+    await waitFor(() => engine.inFlightCount === 0, { timeoutMs: 5_000, description: 'nothing in flight' });
+    expect(await heldItem()).toMatchObject({ infinite: true, held: true });
+    expect((await signalRows(runId))[0]).toMatchObject({ id: sent.signalId, consumed_at: null, consumed_by: null });
+    expect(h.downstream.requests({ path: '/signal-paused/pay' })).toHaveLength(0);
+    expect(await types(runId)).not.toContain('STEP_WOKEN');
+    expect((await h.getRun(runId)).run).toMatchObject({ status: 'RUNNING', paused: true });
+
+    const resumedAt = Date.now();
+    await resumeRun(h.db, runId);
+    const view = await h.waitTerminal(runId);
+    expect(Date.now() - resumedAt).toBeLessThan(5_000);
+    expect(view.run.status).toBe('COMPLETED');
+    expect(view.steps.find((s) => s.stepId === 'approve')?.output).toEqual({ by: 'ana' });
+    expect((await signalRows(runId))[0]).toMatchObject({ id: sent.signalId, consumed_by: 'approve' });
+    const events = await types(runId);
+    expect(events.indexOf('SIGNAL_RECEIVED')).toBeLessThan(events.lastIndexOf('OPERATOR_ACTION'));
+    expect(events.lastIndexOf('OPERATOR_ACTION')).toBeLessThan(events.indexOf('STEP_WOKEN'));
     await h.expectNoMoreWork(runId);
   });
 });
