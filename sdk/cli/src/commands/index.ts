@@ -19,6 +19,7 @@ import { schedulesList } from './schedules-list.js';
 import { schedulesPause } from './schedules-pause.js';
 import { schedulesResume } from './schedules-resume.js';
 import { schedulesTrigger } from './schedules-trigger.js';
+import { signal } from './signal.js';
 import { start } from './start.js';
 import { workflowsApply } from './workflows-apply.js';
 import { workflowsGet } from './workflows-get.js';
@@ -43,6 +44,7 @@ export const COMMANDS: ReadonlyArray<CommandSpec<never>> = [
   runsRedrive,
   runsPause,
   runsResume,
+  signal,
   opsCreate,
   opsGet,
   opsList,
