@@ -106,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
           profile: options.profile,
           keepDatabase: options.keepDatabase,
           history: options.history,
+          sleeping: options.sleeping,
           bundles,
           say,
         };

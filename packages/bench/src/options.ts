@@ -17,6 +17,8 @@ export interface BenchOptions {
   keepDatabase: boolean;
   /** completed runs of the workload filled into each scenario's fresh database before its warm-up (a table as after months of use) */
   history: number;
+  /** runs sleeping (a year) in each scenario's database during the measurement */
+  sleeping: number;
   /** before each scenario, wait up to this long for the machine to be quiet (other work on the same cores skews every figure) */
   idleWaitSeconds: number;
   /** run API and engine as esbuild bundles with plain node (the default, like the image) instead of the sources through tsx */
@@ -54,6 +56,9 @@ export const USAGE = `pnpm bench [options]
   --keep-db            keep the scenario databases instead of dropping them
   --history <n>        before each scenario's warm-up, fill its fresh database with n completed runs of the workload
                        (3 steps, 3 attempts each; not measured), then VACUUM ANALYZE (default 0 = an empty database)
+  --sleeping <n>       before each scenario's warm-up, fill its database with n runs that sleep for a year (their
+                       step waits, their item is due in a year; not measured) — SPEC §18: they must not change the
+                       figures beyond ±10 % (default 0)
   --idle-wait <s>      before each scenario, wait up to s seconds for the machine to be < 25 % busy (default 60; 0 = don't)`;
 
 function positiveInt(value: string | undefined, name: string, fallback: number, min = 1): number {
@@ -82,6 +87,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
       label: { type: 'string' },
       'keep-db': { type: 'boolean', default: false },
       history: { type: 'string' },
+      sleeping: { type: 'string' },
       'idle-wait': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -121,6 +127,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     label: values.label,
     keepDatabase: values['keep-db'],
     history: positiveInt(values.history, 'history', 0, 0),
+    sleeping: positiveInt(values.sleeping, 'sleeping', 0, 0),
     compiled: !values.sources,
     idleWaitSeconds: positiveInt(values['idle-wait'], 'idle-wait', 60, 0),
   };

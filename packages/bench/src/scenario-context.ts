@@ -16,6 +16,8 @@ export interface ScenarioContext {
   keepDatabase: boolean;
   /** --history: completed runs of the workload filled into the fresh database before the warm-up (0 = none) */
   history: number;
+  /** --sleeping: runs sleeping a year in the database during the measurement (0 = none) */
+  sleeping: number;
   /** --compiled: bundled API and engine */
   bundles: ServiceBundles | undefined;
   say: (text: string) => void;

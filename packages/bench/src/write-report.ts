@@ -83,7 +83,7 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
     `# pnpm bench${meta.label ? ` — ${meta.label}` : ''}`,
     '',
     `${meta.startedAt} · commit ${meta.commit}${meta.uncommittedChanges ? ` (+${meta.uncommittedChanges} uncommitted files)` : ''} · Node ${meta.node} · ${meta.cores} × ${meta.cpu} · ${meta.postgres}`,
-    `${meta.options.compiled ? 'compiled bundles (plain node)' : 'sources through tsx'} · engines ${meta.options.engines} · warm-up ${meta.options.warmup} runs · history ${meta.history} runs · repeat ${meta.options.repeat}${
+    `${meta.options.compiled ? 'compiled bundles (plain node)' : 'sources through tsx'} · engines ${meta.options.engines} · warm-up ${meta.options.warmup} runs · history ${meta.history} runs · sleeping ${meta.options.sleeping} runs · repeat ${meta.options.repeat}${
       Object.keys(meta.options.serviceEnv).length
         ? ` · env ${Object.entries(meta.options.serviceEnv)
             .map(([k, v]) => `${k}=${v}`)

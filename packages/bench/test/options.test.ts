@@ -31,6 +31,15 @@ describe('parseBenchOptions --history', () => {
   });
 });
 
+describe('parseBenchOptions --sleeping', () => {
+  it('defaults to 0 and takes a count', () => {
+    expect(parseBenchOptions([], URL).sleeping).toBe(0);
+    expect(parseBenchOptions(['--sleeping', '100000'], URL).sleeping).toBe(100_000);
+    expect(() => parseBenchOptions(['--sleeping=-1'], URL)).toThrow('--sleeping must be an integer ≥ 0');
+    expect(USAGE).toContain('--sleeping <n>');
+  });
+});
+
 describe('parseBenchOptions --scenario', () => {
   it('runs the four "Performance" scenarios by default, the history budgets only by name', () => {
     expect(parseBenchOptions([], URL).scenarios).toEqual(['burst', 'compensation', 'latency', 'start-rate']);

@@ -25,6 +25,7 @@ export * from './queries/apply-row-writes.js';
 export * from './carried-item.js';
 export type { RunTransition } from './queries/run-transition.js';
 export * from './queries/outbox-stats.js';
+export * from './queries/signals.js';
 export * from './queries/operations.js';
 export * from './queries/operation-batch.js';
 export * from './queries/bulk-actions.js';

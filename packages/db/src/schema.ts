@@ -70,6 +70,15 @@ export type RunStepsTable = Narrow<
     output: NullableJsonColumn<unknown>;
     error: NullableJsonColumn<Record<string, unknown>>;
     compensation_error: NullableJsonColumn<Record<string, unknown>>;
+    wait_for: 'sleep' | 'signal' | null;
+  }
+>;
+
+export type RunSignalsTable = Narrow<
+  Db.RunSignals,
+  {
+    seq: ColumnType<string, never, never>;
+    payload: NullableJsonColumn<unknown>;
   }
 >;
 
@@ -129,6 +138,7 @@ interface TableTypes {
   step_attempts: StepAttemptsTable;
   outbox: OutboxTable;
   run_events: RunEventsTable;
+  run_signals: RunSignalsTable;
   operations: OperationsTable;
   operation_runs: OperationRunsTable;
   workflow_pauses: Db.WorkflowPauses;

@@ -98,6 +98,7 @@ function heldNext(previous: ClaimedItem, outcome: CompletionOutcome): ClaimedIte
 }
 
 function attempt(attemptNo: number, result: AttemptResult): AttemptRecord {
+  if (result.outcome === 'WAITING') throw new Error('a wait records no attempt');
   const startedAt = new Date(Date.now() - 20);
   const finishedAt = new Date();
   if (result.outcome === 'SUCCEEDED')

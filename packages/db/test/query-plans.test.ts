@@ -101,6 +101,7 @@ function sequentialReadsOfHotTables(scans: Array<TableScan & { statement: string
 }
 
 function success(item: ClaimedItem, result: AttemptResult): CompletionRequest {
+  if (result.outcome === 'WAITING') throw new Error('a wait records no attempt');
   const now = new Date();
   return {
     item,

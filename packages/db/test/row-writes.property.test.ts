@@ -163,6 +163,7 @@ function resultOf(kind: Command & { type: 'attempt' }, now: number): AttemptResu
 }
 
 function attemptOf(item: ClaimedItem, result: AttemptResult): AttemptRecord | undefined {
+  if (result.outcome === 'WAITING') throw new Error('a wait records no attempt');
   if (result.outcome === 'FAILED' && result.park) return undefined;
   const at = new Date();
   return {

@@ -52,6 +52,7 @@ const carryOver = { owner: 'engine', leaseMs: 60_000 };
 const ok = (output: unknown): AttemptResult => ({ outcome: 'SUCCEEDED', output });
 
 function record(item: ClaimedItem, result: AttemptResult, httpStatus: number): AttemptRecord {
+  if (result.outcome === 'WAITING') throw new Error('a wait records no attempt');
   const startedAt = new Date(Date.now() - 25);
   return {
     attemptNo: item.attemptsMade + 1,

@@ -1,4 +1,5 @@
 import type { CompensationDefinition, StepRequest, WorkflowDefinition } from './schema.js';
+import { isIsoTime } from './iso-time.js';
 import { FORBIDDEN_SEGMENTS, parseTemplatePath } from './template-path.js';
 import { collectTemplateReferences, type TemplateReference } from './template-scan.js';
 
@@ -58,8 +59,18 @@ function checkRequestTemplates(
   stepIndexById: ReadonlyMap<string, number>,
   base: (string | number)[],
 ): DefinitionCheckIssue[] {
+  return checkTemplates(collectRequestTemplates(request), owner, latestIndex, stepIndexById, base);
+}
+
+function checkTemplates(
+  references: TemplateReference[],
+  owner: string,
+  latestIndex: number,
+  stepIndexById: ReadonlyMap<string, number>,
+  base: (string | number)[],
+): DefinitionCheckIssue[] {
   const issues: DefinitionCheckIssue[] = [];
-  for (const reference of collectRequestTemplates(request)) {
+  for (const reference of references) {
     const path = [...base, ...reference.location];
     const parsed = parseTemplatePath(reference.path, reference.raw);
     if (!parsed.ok) {
@@ -111,8 +122,21 @@ export function checkDefinition(def: WorkflowDefinition): DefinitionCheckIssue[]
   const issues = checkIdUniqueness(def);
   def.steps.forEach((step, index) => {
     const owner = `step "${step.id}"`;
-    issues.push(...checkRequestTemplates(step.request, owner, index - 1, stepIndexById, ['steps', index, 'request']));
+    if (step.request)
+      issues.push(...checkRequestTemplates(step.request, owner, index - 1, stepIndexById, ['steps', index, 'request']));
     if (step.compensation) issues.push(...checkCompensationTemplates(step.compensation, index, stepIndexById));
+    const until = step.sleep?.until;
+    if (until !== undefined) {
+      const base = ['steps', index, 'sleep'];
+      const references = collectTemplateReferences(until, ['until']);
+      issues.push(...checkTemplates(references, owner, index - 1, stepIndexById, base));
+      if (references.length === 0 && !isIsoTime(until))
+        issues.push({
+          path: [...base, 'until'],
+          message: `sleep.until of step "${step.id}" is neither an ISO 8601 time (e.g. 2027-01-31T09:00:00Z) nor a template: ${JSON.stringify(until)}`,
+          code: 'invalid_until',
+        });
+    }
   });
   return issues;
 }

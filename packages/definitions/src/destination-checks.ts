@@ -45,6 +45,7 @@ export function findDestinationIssues(
 ): DestinationIssue[] {
   const issues: DestinationIssue[] = [];
   definition.steps.forEach((step, index) => {
+    if (!step.request) return; // a wait step sends nothing
     const action = requestProblem(step.request, settings);
     if (action) issues.push({ path: ['steps', index, 'request'], message: action });
     if (!step.compensation) return;

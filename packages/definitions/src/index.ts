@@ -4,7 +4,11 @@ export {
   stepRequestSchema,
   stepSchema,
   workflowDefinitionSchema,
+  DEFAULT_SIGNAL_TIMEOUT_MS,
   type CompensationDefinition,
+  type HttpStepDefinition,
+  type SleepStepDefinition,
+  type WaitForSignalStepDefinition,
   type RetryPolicyInput,
   type StepDefinition,
   type StepRequest,
@@ -44,6 +48,7 @@ export {
 } from './destination-policy.js';
 export { DEVELOPMENT_SERVICE_URLS, readServiceUrls, serviceUrlVariable } from './service-urls.js';
 export { findDestinationIssues, type DestinationIssue, type DestinationSettings } from './destination-checks.js';
+export { parseIsoTime } from './iso-time.js';
 export {
   MAX_COUNTED_MISSED,
   describeCronProblem,

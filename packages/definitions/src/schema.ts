@@ -93,6 +93,9 @@ export const stepRequestSchema = z
 
 const timeoutMsSchema = integerBetween('timeoutMs', 1, 300_000);
 
+/** The longest sleep duration accepted (about 100 years): keeps the due time a valid timestamp. */
+const MAX_WAIT_MS = 3_155_760_000_000;
+
 export const compensationSchema = z.strictObject({
   id: nameSchema('compensation id'),
   request: stepRequestSchema,
@@ -100,13 +103,90 @@ export const compensationSchema = z.strictObject({
   retry: retryPolicyInputSchema.optional(),
 });
 
-export const stepSchema = z.strictObject({
-  id: nameSchema('step id'),
-  request: stepRequestSchema,
-  timeoutMs: timeoutMsSchema.optional(),
-  retry: retryPolicyInputSchema.optional(),
-  compensation: compensationSchema.optional(),
+export const sleepSchema = z.strictObject({
+  durationMs: z
+    .number({ error: 'sleep.durationMs must be an integer ≥ 0 (milliseconds)' })
+    .int({ error: 'sleep.durationMs must be an integer ≥ 0 (milliseconds)' })
+    .min(0, { error: 'sleep.durationMs must be an integer ≥ 0 (milliseconds)' })
+    .max(MAX_WAIT_MS, { error: `sleep.durationMs must be at most ${MAX_WAIT_MS} (about 100 years)` })
+    .optional(),
+  until: z
+    .string({ error: 'sleep.until must be a string: an ISO 8601 time or a template such as "{{input.shipAt}}"' })
+    .min(1, { error: 'sleep.until must not be empty' })
+    .max(2000, { error: 'sleep.until must be at most 2000 characters' })
+    .optional(),
 });
+
+/** 1 ms – 1 year; default 7 days (docs/contract.md#durable-waits). */
+export const SIGNAL_TIMEOUT_MAX_MS = 31_536_000_000;
+export const DEFAULT_SIGNAL_TIMEOUT_MS = 604_800_000;
+
+export const waitForSignalSchema = z.strictObject({
+  name: nameSchema('waitForSignal.name'),
+  timeoutMs: integerBetween('waitForSignal.timeoutMs', 1, SIGNAL_TIMEOUT_MAX_MS).optional(),
+  onTimeout: z
+    .enum(['fail', 'continue'], { error: 'waitForSignal.onTimeout must be one of fail, continue' })
+    .optional(),
+});
+
+/**
+ * A step of any kind, as written: one of `request` (an HTTP step), `sleep` or `waitForSignal`. The kind checks are in
+ * checkStepKind (a wait has no request, compensation, retry or timeoutMs); StepDefinition is the checked union.
+ */
+export const stepSchema = z
+  .strictObject({
+    id: nameSchema('step id'),
+    request: stepRequestSchema.optional(),
+    timeoutMs: timeoutMsSchema.optional(),
+    retry: retryPolicyInputSchema.optional(),
+    compensation: compensationSchema.optional(),
+    sleep: sleepSchema.optional(),
+    waitForSignal: waitForSignalSchema.optional(),
+  })
+  .superRefine((step, ctx) => {
+    for (const issue of checkStepKind(step)) ctx.addIssue({ code: 'custom', ...issue });
+  });
+
+type StepInput = z.infer<typeof stepSchema>;
+
+/** One kind problem of a step: exactly one of request/sleep/waitForSignal, waits without HTTP options. */
+function checkStepKind(step: StepInput): { message: string; path: (string | number)[]; params: { code: string } }[] {
+  const kinds = (['request', 'sleep', 'waitForSignal'] as const).filter((k) => step[k] !== undefined);
+  const issue = (message: string, path: (string | number)[], code: string) => ({ message, path, params: { code } });
+  if (kinds.length === 0)
+    return [issue(`step "${step.id}" needs one of "request", "sleep" or "waitForSignal"`, [], 'missing_step_kind')];
+  if (kinds.length > 1)
+    return [
+      issue(
+        `step "${step.id}" has ${kinds.map((k) => `"${k}"`).join(' and ')}; a step is exactly one of request, sleep or waitForSignal`,
+        [kinds[1]!],
+        'conflicting_step_kinds',
+      ),
+    ];
+  const issues = [];
+  const kind = kinds[0]!;
+  if (kind !== 'request') {
+    for (const field of ['compensation', 'retry', 'timeoutMs'] as const) {
+      if (step[field] !== undefined)
+        issues.push(
+          issue(
+            `a ${kind} step has no "${field}" (step "${step.id}"); only HTTP steps are retried, time out per attempt or compensate`,
+            [field],
+            'wait_step_option',
+          ),
+        );
+    }
+  }
+  if (step.sleep && (step.sleep.durationMs === undefined) === (step.sleep.until === undefined))
+    issues.push(
+      issue(
+        `sleep of step "${step.id}" needs exactly one of "durationMs" and "until"`,
+        ['sleep'],
+        'sleep_duration_or_until',
+      ),
+    );
+  return issues;
+}
 
 const workflowDefinitionObjectSchema = z.strictObject({
   name: nameSchema('name'),
@@ -134,15 +214,47 @@ const workflowDefinitionObjectSchema = z.strictObject({
 export type RetryPolicyInput = z.infer<typeof retryPolicyInputSchema>;
 export type StepRequest = z.infer<typeof stepRequestSchema>;
 export type CompensationDefinition = z.infer<typeof compensationSchema>;
-export type StepDefinition = z.infer<typeof stepSchema>;
-export type WorkflowDefinition = z.infer<typeof workflowDefinitionObjectSchema>;
+export type SleepDefinition = z.infer<typeof sleepSchema>;
+export type WaitForSignalDefinition = z.infer<typeof waitForSignalSchema>;
+interface StepBase {
+  id: string;
+}
+/** An HTTP step: a request, optionally a compensation, a per-attempt timeout and a retry policy. */
+export interface HttpStepDefinition extends StepBase {
+  request: StepRequest;
+  timeoutMs?: number | undefined;
+  retry?: RetryPolicyInput | undefined;
+  compensation?: CompensationDefinition | undefined;
+  sleep?: undefined;
+  waitForSignal?: undefined;
+}
+interface WaitStepBase extends StepBase {
+  request?: undefined;
+  timeoutMs?: undefined;
+  retry?: undefined;
+  compensation?: undefined;
+}
+export interface SleepStepDefinition extends WaitStepBase {
+  sleep: SleepDefinition;
+  waitForSignal?: undefined;
+}
+export interface WaitForSignalStepDefinition extends WaitStepBase {
+  sleep?: undefined;
+  waitForSignal: WaitForSignalDefinition;
+}
+/** A step that passed stepSchema: exactly one kind (checkStepKind). */
+export type StepDefinition = HttpStepDefinition | SleepStepDefinition | WaitForSignalStepDefinition;
+export type WorkflowDefinition = Omit<z.infer<typeof workflowDefinitionObjectSchema>, 'steps'> & {
+  steps: StepDefinition[];
+};
 
 /**
  * A workflow definition (docs/contract.md#definitions) including the registration checks that span steps (unique ids, template
  * roots, step references that run before their user), so it can serve directly as an API input schema.
  */
 export const workflowDefinitionSchema = workflowDefinitionObjectSchema.superRefine((def, ctx) => {
-  for (const issue of checkDefinition(def)) {
+  // the step schema's kind checks passed (superRefine runs only on a valid shape): each step is one kind
+  for (const issue of checkDefinition(def as WorkflowDefinition)) {
     ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, params: { code: issue.code } });
   }
-});
+}) as unknown as z.ZodType<WorkflowDefinition, z.input<typeof workflowDefinitionObjectSchema>>;

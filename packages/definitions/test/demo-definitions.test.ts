@@ -6,7 +6,11 @@ import { DEMO_DEFINITIONS_DIR, loadDemoDefinitions, parseWorkflowDefinition } fr
 function summarize(def: ReturnType<typeof loadDemoDefinitions>[number]) {
   return {
     id: `${def.name}@${def.version}`,
-    steps: def.steps.map((step) => [step.id, step.request.service, step.request.path, step.compensation?.id ?? null]),
+    steps: def.steps.map((step) =>
+      step.request
+        ? [step.id, step.request.service, step.request.path, step.compensation?.id ?? null]
+        : [step.id, step.waitForSignal ? `signal:${step.waitForSignal.name}` : 'sleep', null, null],
+    ),
   };
 }
 
@@ -16,7 +20,7 @@ describe('demo definitions', () => {
     expect(existsSync(DEMO_DEFINITIONS_DIR)).toBe(true);
   });
 
-  it('loads the three demos of docs/contract.md#definitions with their steps and compensations', () => {
+  it('loads the demos of docs/contract.md#definitions with their steps and compensations', () => {
     expect(loadDemoDefinitions().map(summarize)).toEqual([
       {
         id: 'invoice-issuance@1.0.0',
@@ -35,6 +39,15 @@ describe('demo definitions', () => {
         ],
       },
       {
+        id: 'refund-flow@1.1.0',
+        steps: [
+          ['validate-refund', 'payments', '/refunds/validate', null],
+          ['await-approval', 'signal:approval', null, null],
+          ['refund-payment', 'payments', '/refunds', null],
+          ['notify-customer', 'notifications', '/emails', null],
+        ],
+      },
+      {
         id: 'refund-flow@1.0.0',
         steps: [
           ['validate-refund', 'payments', '/refunds/validate', null],
@@ -49,6 +62,7 @@ describe('demo definitions', () => {
     for (const def of loadDemoDefinitions()) {
       expect(def.description).toBeTruthy();
       for (const step of def.steps) {
+        if (!step.request) continue; // refund-flow@1.1.0 waits for its approval signal
         for (const target of [step, ...(step.compensation ? [step.compensation] : [])]) {
           expect(target.request.method).toBe('POST');
           expect(target.request.body).toBeUndefined();
@@ -69,7 +83,7 @@ describe('demo definitions', () => {
 
   it('parses every file directly too', () => {
     const files = readdirSync(DEMO_DEFINITIONS_DIR).filter((file) => file.endsWith('.json'));
-    expect(files).toHaveLength(3);
+    expect(files).toHaveLength(4);
     for (const file of files) {
       const doc: unknown = JSON.parse(readFileSync(join(DEMO_DEFINITIONS_DIR, file), 'utf8'));
       expect(parseWorkflowDefinition(doc).success, file).toBe(true);

@@ -36,7 +36,7 @@ export function buildWorkflow(name: string, baseUrl: string, steps: readonly Ste
         ? {
             compensation: {
               id: `${spec.id}-undo`,
-              request: { method: 'POST', url: `${baseUrl}${compensationPath(name, spec.id)}` },
+              request: { method: 'POST' as const, url: `${baseUrl}${compensationPath(name, spec.id)}` },
               ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
               retry: spec.compensationRetry ?? { maxAttempts: 20, initialIntervalMs: 20, maxIntervalMs: 200 },
             },

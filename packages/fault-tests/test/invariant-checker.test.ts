@@ -372,3 +372,93 @@ describe('invariant checker: history', () => {
     expect(invariantsOf(world)).toEqual(['b:history-replay']);
   });
 });
+
+describe('invariant checker: waits and signals', () => {
+  const W = 'cccccccc-0000-4000-8000-000000000003';
+  const SIGNAL = 'dddddddd-0000-7000-8000-000000000004';
+  /** The consistent world plus run W: it waited for a signal sent before the wait began, then completed. */
+  function withWait(): World {
+    const world = withHistory(consistentWorld());
+    world.snapshot.runs.push({ id: W, status: 'COMPLETED', error: null, cancelRequested: false, completedAt: T + 100 });
+    world.snapshot.steps.push(step(W, 0, 'approve', { attempts: 0, output: { ok: true }, waited: true }));
+    const e = (
+      seq: number,
+      type: string,
+      data: Record<string, unknown>,
+      stepId: string | null = null,
+    ): EventRecord => ({
+      runId: W,
+      seq,
+      type,
+      stepId,
+      kind: stepId ? 'action' : null,
+      attempt: null,
+      data,
+    });
+    world.snapshot.events!.push(
+      e(1, 'RUN_CREATED', {}),
+      e(2, 'SIGNAL_RECEIVED', { name: 'approval', signalId: SIGNAL }),
+      e(3, 'RUN_STATUS_CHANGED', { from: 'PENDING', to: 'RUNNING', error: null }),
+      e(4, 'STEP_WAITING', { waitFor: 'signal', until: new Date(T).toISOString() }, 'approve'),
+      e(5, 'STEP_WOKEN', { cause: 'signal', signalId: SIGNAL }, 'approve'),
+      e(6, 'RUN_STATUS_CHANGED', { from: 'RUNNING', to: 'COMPLETED', error: null }),
+    );
+    world.snapshot.signals = [{ id: SIGNAL, runId: W, name: 'approval', consumedBy: 'approve' }];
+    return world;
+  }
+
+  it('finds nothing wrong with a wait woken by a signal received before it', () => {
+    expect(evaluateInvariants(withWait()).violations).toEqual([]);
+  });
+
+  it('catches a wake without a wait, and a signal consumed without a wake naming it', () => {
+    const world = withWait();
+    world.snapshot.events = world.snapshot.events!.filter((x) => !(x.runId === W && x.type === 'STEP_WAITING'));
+    world.snapshot.events.filter((x) => x.runId === W).forEach((x, i) => (x.seq = i + 1));
+    expect(invariantsOf(world)).toEqual(['c:history-replay']);
+    const unwoken = withWait();
+    unwoken.snapshot.signals![0]!.consumedBy = 'other-step';
+    expect(invariantsOf(unwoken)).toEqual(['c:history-signals']);
+  });
+
+  it('catches a signal that woke two steps, and a wake by a signal never received', () => {
+    const world = withWait();
+    world.snapshot.steps.push(step(W, 1, 'again', { attempts: 0, output: { ok: true }, waited: true }));
+    const last = world.snapshot.events!.pop()!;
+    world.snapshot.events!.push(
+      {
+        ...last,
+        seq: 6,
+        type: 'STEP_WAITING',
+        stepId: 'again',
+        kind: 'action',
+        data: { waitFor: 'signal', until: '' },
+      },
+      {
+        ...last,
+        seq: 7,
+        type: 'STEP_WOKEN',
+        stepId: 'again',
+        kind: 'action',
+        data: { cause: 'signal', signalId: SIGNAL },
+      },
+      { ...last, seq: 8 },
+    );
+    expect(invariantsOf(world)).toEqual(['c:history-signals']);
+    const never = withWait();
+    never.snapshot.events = never.snapshot.events!.filter((x) => x.type !== 'SIGNAL_RECEIVED' || x.runId !== W);
+    never.snapshot.events.filter((x) => x.runId === W).forEach((x, i) => (x.seq = i + 1));
+    never.snapshot.signals = [];
+    expect(invariantsOf(never)).toEqual(['c:history-signals']);
+  });
+
+  it('catches a woken step that did not end as its cause says', () => {
+    const world = withWait();
+    world.snapshot.events!.find((x) => x.runId === W && x.type === 'STEP_WOKEN')!.data = {
+      cause: 'timeout',
+      signalId: null,
+    };
+    world.snapshot.signals![0]!.consumedBy = null;
+    expect(invariantsOf(world)).toEqual(['c:history-replay']);
+  });
+});

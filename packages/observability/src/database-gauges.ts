@@ -3,7 +3,7 @@ import { readOutboxStats, type Db, type OutboxStats } from '@sagaflow/db';
 import { Gauge, type Registry } from 'prom-client';
 
 /**
- * `outbox_backlog_total`, `outbox_lag_seconds`, `workflow_active_runs`, `outbox_dead_total{kind}`: read from Postgres
+ * `outbox_backlog_total`, `outbox_lag_seconds`, `workflow_active_runs`, `outbox_dead_total{kind}`, `runs_waiting{waitFor}`: read from Postgres
  * when scraped (one query for all), so every API and engine instance reports the same numbers. While Postgres cannot answer they read NaN
  * (not a stale or zero value) and the rest of the scrape still works.
  */
@@ -35,6 +35,17 @@ export function registerDatabaseGauges(registry: Registry, db: Db): void {
       const current = await readStats();
       for (const kind of ['action', 'compensation'] as const)
         this.set({ kind }, current ? current.dead[kind] : Number.NaN);
+    },
+  });
+  new Gauge({
+    name: 'runs_waiting',
+    help: 'Runs whose current step waits: a sleep (waitFor="sleep") or a signal (waitFor="signal"); they hold no engine slot',
+    labelNames: ['waitFor'],
+    registers: [registry],
+    async collect() {
+      const current = await readStats();
+      for (const waitFor of ['sleep', 'signal'] as const)
+        this.set({ waitFor }, current ? current.waiting[waitFor] : Number.NaN);
     },
   });
 }

@@ -8,6 +8,7 @@ import type {
   RunStatus,
   StepState,
   StepStatus,
+  StepWait,
 } from './types.js';
 
 /**
@@ -29,6 +30,8 @@ export interface StepChange {
   /** manual retry: the attempt budget starts again from the attempts made so far */
   resetAttemptBudget?: boolean;
   resetCompensationBudget?: boolean;
+  /** the step begins (or keeps) waiting, or stops waiting (null) */
+  wait?: StepWait | null;
 }
 
 export interface RunChange {
@@ -42,6 +45,8 @@ export interface NextItem {
   kind: AttemptKind;
   /** null: due now */
   dueAt: Date | null;
+  /** a waitForSignal step: due now instead, when the run has an unconsumed signal of this name at commit */
+  wakeOnSignal?: string;
 }
 
 export type ItemChange =
@@ -64,6 +69,27 @@ export interface Plan {
   resolveParked?: boolean;
   /** the run's pause flag is set (true) or cleared (false); undefined keeps it (docs/contract.md#pause) */
   pause?: boolean;
+  /** a signal for the run is stored in its mailbox (SIGNAL_RECEIVED) */
+  receiveSignal?: ReceivedSignal;
+  /** a waiting step took this signal from the mailbox: consumed once, or the writes are refused */
+  consumeSignal?: { signalId: string; stepIndex: number };
+}
+
+/** A signal sent to a run (POST /v1/runs/{runId}/signals/{name}). */
+export interface ReceivedSignal {
+  signalId: string;
+  name: string;
+  payload: unknown;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+}
+
+/** How a waiting step finished waiting (STEP_WOKEN); `began`: it also began in this change (STEP_WAITING first). */
+export interface Woken {
+  wait: StepWait;
+  began: boolean;
+  cause: 'timer' | 'signal' | 'timeout';
+  signalId: string | null;
 }
 
 export interface AttemptError {
@@ -73,10 +99,12 @@ export interface AttemptError {
 }
 
 export type AttemptResult =
-  | { outcome: 'SUCCEEDED'; output: unknown }
+  | { outcome: 'SUCCEEDED'; output: unknown; woken?: Woken }
   | { outcome: 'RETRYABLE'; retryAt: Date; error: AttemptError }
   /** park: the item is retired as dead (poison) instead of deleted or moved on */
-  | { outcome: 'FAILED'; error: AttemptError & { code: RunErrorCode | string }; park?: boolean };
+  | { outcome: 'FAILED'; error: AttemptError & { code: RunErrorCode | string }; park?: boolean; woken?: Woken }
+  /** a wait step waits (on): its item becomes due at `wait.until`; `began`: STEP_WAITING (not when it waits on) */
+  | { outcome: 'WAITING'; wait: StepWait; began: boolean };
 
 const FORWARD_FAILURE_CODES: readonly string[] = ['STEP_FAILED', 'DELIVERY_EXHAUSTED', 'TEMPLATE_ERROR'];
 
@@ -167,24 +195,50 @@ export function planCompletion(
         error: null,
         finished: true,
         ...counted,
+        ...(result.woken ? { wait: null } : {}),
       };
+      const consumed = consumedBy(result, index);
       if (!run.cancelRequested) {
         if (index + 1 < run.steps.length) {
           return {
             ...base,
+            ...consumed,
             steps: [change],
             item: { type: 'move', next: { stepIndex: index + 1, kind: 'action', dueAt: null } },
           };
         }
         return {
           ...base,
+          ...consumed,
           steps: [change],
           run: { status: move(run.status, 'COMPLETED'), error: null },
           item: { type: 'delete' },
         };
       }
       const steps = withChanges(run.steps, [change]);
-      return { ...base, steps: [change], skipPending: true, ...planUnwind(run, steps, index + 1, undefined) };
+      return {
+        ...base,
+        ...consumed,
+        steps: [change],
+        skipPending: true,
+        ...planUnwind(run, steps, index + 1, undefined),
+      };
+    }
+    if (result.outcome === 'WAITING' && !run.cancelRequested) {
+      const { wait } = result;
+      return {
+        ...base,
+        steps: [{ index, wait }],
+        item: {
+          type: 'move',
+          next: {
+            stepIndex: index,
+            kind: 'action',
+            dueAt: wait.until,
+            ...(wait.signal !== null ? { wakeOnSignal: wait.signal } : {}),
+          },
+        },
+      };
     }
     if (result.outcome === 'RETRYABLE' && !run.cancelRequested) {
       return {
@@ -193,11 +247,13 @@ export function planCompletion(
         item: { type: 'move', next: { stepIndex: index, kind: 'action', dueAt: result.retryAt } },
       };
     }
-    // a permanent failure, or a retry that a cancel withdrew
+    // a permanent failure, or a retry or a wait that a cancel withdrew
     const error: AttemptError =
       result.outcome === 'FAILED'
         ? result.error
-        : { code: 'CANCELLED', message: 'run cancelled before the step succeeded', lastError: result.error };
+        : result.outcome === 'WAITING'
+          ? { code: 'CANCELLED', message: 'run cancelled while the step waited' }
+          : { code: 'CANCELLED', message: 'run cancelled before the step succeeded', lastError: result.error };
     const change: StepChange = { index, status: 'FAILED', error, finished: true, ...counted };
     const steps = withChanges(run.steps, [change]);
     const code = (FORWARD_FAILURE_CODES.includes(error.code) ? error.code : 'STEP_FAILED') as RunErrorCode;
@@ -219,6 +275,7 @@ export function planCompletion(
     const steps = withChanges(run.steps, [change]);
     return { ...base, steps: [change], skipPending: true, ...planUnwind(run, steps, index, undefined) };
   }
+  if (result.outcome === 'WAITING') throw new Error(`a compensation never waits (step ${step.stepId})`);
   if (result.outcome === 'RETRYABLE') {
     return {
       ...base,
@@ -237,6 +294,35 @@ export function planCompletion(
     },
     item: { type: 'park', lastError: result.error },
   };
+}
+
+/** The signal a woken step took from the mailbox, to be consumed by the same writes. */
+function consumedBy(result: AttemptResult, index: number): Pick<Plan, 'consumeSignal'> {
+  if (result.outcome === 'SUCCEEDED' && result.woken?.cause === 'signal' && result.woken.signalId !== null)
+    return { consumeSignal: { signalId: result.woken.signalId, stepIndex: index } };
+  return {};
+}
+
+/**
+ * A signal arrives for a run that is not terminal: it is stored (mailbox), and when the run's live item waits for a
+ * signal of this name, that item becomes due now (the engine wakes the step and consumes the oldest such signal).
+ * `liveItem` is the run's unleased live item; a leased one is its holder's (a wait it commits wakes at once when a
+ * signal of its name is in the mailbox then: NextItem.wakeOnSignal).
+ */
+export function planSignal(
+  run: RunState,
+  signal: ReceivedSignal,
+  liveItem: { stepIndex: number; kind: AttemptKind } | undefined,
+): Decision<Plan> {
+  if (isTerminal(run.status)) return { ok: false, reason: `run is ${run.status}; a terminal run takes no signals` };
+  const base = { skipPending: false, unskip: false, steps: [], receiveSignal: signal };
+  const waiting = liveItem?.kind === 'action' ? run.steps[liveItem.stepIndex]?.wait : undefined;
+  if (liveItem && waiting?.for === 'signal' && waiting.signal === signal.name)
+    return {
+      ok: true,
+      plan: { ...base, item: { type: 'move', next: { stepIndex: liveItem.stepIndex, kind: 'action', dueAt: null } } },
+    };
+  return { ok: true, plan: { ...base, item: { type: 'keep' } } };
 }
 
 export type Decision<T> = { ok: true; plan: T } | { ok: false; reason: string };

@@ -1,11 +1,20 @@
-import type { Plan, StepChange } from './plan.js';
+import type { AttemptResult, Plan, StepChange } from './plan.js';
 import {
   assertCompensationTransition,
   assertRunTransition,
   assertStepTransition,
   TERMINAL_RUN_STATUSES,
 } from './state-machine.js';
-import type { AttemptKind, AttemptRecord, RunError, RunEventType, RunState, RunStatus, StepState } from './types.js';
+import type {
+  AttemptKind,
+  AttemptRecord,
+  RunError,
+  RunEventType,
+  RunState,
+  RunStatus,
+  StepState,
+  StepWait,
+} from './types.js';
 
 /**
  * The one writer's pure half: a plan, applied to the run state it was planned from, becomes explicit row writes (every
@@ -26,6 +35,8 @@ export interface WriteGuard {
   /** the item acted on must still carry this lease (fencing); null: no lease to check (the run row is locked) */
   itemId: string | null;
   leaseToken: string | null;
+  /** a signal these writes consume must still be unconsumed (a signal is consumed at most once) */
+  unconsumedSignal: string | null;
 }
 
 export interface RunWrite {
@@ -65,6 +76,8 @@ export interface StepWrite {
   compensationAttempts: number;
   compensationAttemptsBeforeRetry: number;
   error: Record<string, unknown> | null;
+  /** wait_for, wait_until, wait_signal: null when the step does not wait */
+  wait: StepWait | null;
   // columns the state does not hold: written only when set
   setOutput: boolean;
   output: unknown;
@@ -97,6 +110,8 @@ export type OutboxWrite =
       dueAt: Date | null;
       keepDue: boolean;
       lease: { owner: string; token: string; ms: number } | null;
+      /** due now instead when the run has an unconsumed signal of this name at commit (a wait that just began) */
+      wakeOnSignal: string | null;
       /** null keeps the count */
       deliveries: number | null;
       setLastError: boolean;
@@ -113,12 +128,26 @@ export type OutboxWrite =
   /** resume: the run's held item is due again at its kept due time, or now when that has passed */
   | { op: 'release'; runId: string };
 
+/** A run_signals row written: a signal stored in the mailbox, or one consumed by a waiting step. */
+export type SignalWrite =
+  | {
+      op: 'insert';
+      id: string;
+      runId: string;
+      name: string;
+      payload: unknown;
+      idempotencyKey: string | null;
+      requestHash: string | null;
+    }
+  | { op: 'consume'; id: string; runId: string; stepId: string };
+
 export interface RowWrites {
   guard: WriteGuard;
   run: RunWrite | undefined;
   steps: StepWrite[];
   attempts: AttemptWrite[];
   outbox: OutboxWrite[];
+  signals: SignalWrite[];
   /** the history this change appends, cause first, seq contiguous after the state's eventSeq */
   events: EventWrite[];
   /** an unleased item became due now: wake the engines (NOTIFY) at commit */
@@ -141,6 +170,8 @@ export interface WriteContext {
   operator?: { action: string; reason: string | null; operationId: string | null } | undefined;
   /** why a cancel was requested (CANCEL_REQUESTED) */
   cancelReason?: string | null | undefined;
+  /** the result the change records when it is a wait's (STEP_WAITING, STEP_WOKEN) */
+  result?: AttemptResult | undefined;
 }
 
 /** The one rule "a leased item's step (or compensation) becomes RUNNING": used by the writer and by the claim. */
@@ -182,7 +213,12 @@ const STEP_FIELDS: { [K in keyof Required<StepChange>]: (d: StepDraft, value: Re
   resetAttemptBudget: (d, v) => void (v && (d.state.attemptsBeforeRetry = d.state.attempts)),
   resetCompensationBudget: (d, v) =>
     void (v && (d.state.compensationAttemptsBeforeRetry = d.state.compensationAttempts)),
+  wait: (d, v) => void (d.state.wait = v),
 };
+
+const sameWait = (a: StepWait | null, b: StepWait | null): boolean =>
+  a === b ||
+  (a !== null && b !== null && a.for === b.for && a.until.getTime() === b.until.getTime() && a.signal === b.signal);
 
 function applyStepChange(draft: StepDraft, change: StepChange): void {
   for (const key of Object.keys(change) as Array<keyof StepChange>) {
@@ -212,7 +248,8 @@ function changed(before: StepState, draft: StepDraft): boolean {
     s.attemptsBeforeRetry !== before.attemptsBeforeRetry ||
     s.compensationAttempts !== before.compensationAttempts ||
     s.compensationAttemptsBeforeRetry !== before.compensationAttemptsBeforeRetry ||
-    s.error !== before.error
+    s.error !== before.error ||
+    !sameWait(s.wait, before.wait)
   );
 }
 
@@ -240,7 +277,7 @@ function nextItemWrites(
     if (item) outbox.push({ op: 'delete', id: item.id });
     return { outbox, wake: false, carried: undefined };
   }
-  const base = { keepDue: false, setLastError: false, lastError: null, held };
+  const base = { keepDue: false, setLastError: false, lastError: null, held, wakeOnSignal: null };
   if (change.type === 'move') {
     const { next } = change;
     if (!item) {
@@ -259,6 +296,7 @@ function nextItemWrites(
       lease,
       deliveries: lease ? 1 : 0,
       ...base,
+      wakeOnSignal: next.wakeOnSignal ?? null,
     });
     const carried = lease ? { stepIndex: next.stepIndex, kind: next.kind, leaseToken: lease.token } : undefined;
     return { outbox, wake: !held && !lease && next.dueAt === null, carried };
@@ -287,6 +325,24 @@ function nextItemWrites(
 
 type EventDraft = Omit<EventWrite, 'runId' | 'seq'>;
 
+/** A wait's history: STEP_WAITING when it begins, STEP_WOKEN when it ends (both when it ends as it begins). */
+function waitEvents(result: AttemptResult | undefined, stepId: string | null): EventDraft[] {
+  if (!result) return [];
+  const at = { stepId, kind: 'action' as const, attempt: null };
+  const waiting = (wait: StepWait): EventDraft => ({
+    type: 'STEP_WAITING',
+    ...at,
+    data: { waitFor: wait.for, until: wait.until.toISOString() },
+  });
+  if (result.outcome === 'WAITING') return result.began ? [waiting(result.wait)] : [];
+  if (result.outcome === 'RETRYABLE' || !result.woken) return [];
+  const { woken } = result;
+  return [
+    ...(woken.began ? [waiting(woken.wait)] : []),
+    { type: 'STEP_WOKEN', ...at, data: { cause: woken.cause, signalId: woken.signalId } },
+  ];
+}
+
 /** The events of a change, cause first (docs/contract.md#run-history): the request, the attempt, a parking, the run's status change. */
 function eventsOf(run: RunState, plan: Plan, context: WriteContext, after: RunState): EventDraft[] {
   const events: EventDraft[] = [];
@@ -307,7 +363,14 @@ function eventsOf(run: RunState, plan: Plan, context: WriteContext, after: RunSt
   }
   if (plan.cancel && !run.cancelRequested)
     events.push({ type: 'CANCEL_REQUESTED', ...none, data: { reason: context.cancelReason ?? null } });
+  if (plan.receiveSignal)
+    events.push({
+      type: 'SIGNAL_RECEIVED',
+      ...none,
+      data: { name: plan.receiveSignal.name, signalId: plan.receiveSignal.signalId },
+    });
   const { item, attempt } = context;
+  events.push(...waitEvents(context.result, item ? stepId(item.stepIndex) : null));
   if (item && attempt) {
     const step = after.steps[item.stepIndex];
     const next = plan.item.type === 'move' ? plan.item.next : undefined;
@@ -363,6 +426,8 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
   for (const d of drafts) {
     if (plan.skipPending && d.state.status === 'PENDING') d.state.status = 'SKIPPED';
     if (plan.unskip && d.state.status === 'SKIPPED') d.state.status = 'PENDING';
+    // only a RUNNING step waits (run_steps_wait): a cancel or a failure ends the wait with the step
+    if (d.state.status !== 'RUNNING') d.state.wait = null;
   }
 
   drafts.forEach((d, i) => assertMoves(run.steps[i]!, d.state));
@@ -418,6 +483,17 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
   const { item, attempt } = context;
   const attempts: AttemptWrite[] =
     attempt && item ? [{ runId: run.runId, stepIndex: item.stepIndex, kind: item.kind, ...attempt }] : [];
+  const signals: SignalWrite[] = [];
+  if (plan.receiveSignal) {
+    const { signalId, ...received } = plan.receiveSignal;
+    signals.push({ op: 'insert', id: signalId, runId: run.runId, ...received });
+  }
+  const consume = plan.consumeSignal;
+  if (consume) {
+    const stepId = run.steps[consume.stepIndex]?.stepId;
+    if (!stepId) throw new Error(`run ${run.runId} has no step ${consume.stepIndex}`);
+    signals.push({ op: 'consume', id: consume.signalId, runId: run.runId, stepId });
+  }
 
   return {
     guard: {
@@ -429,11 +505,13 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
       eventSeq: run.eventSeq,
       itemId: item?.leaseToken ? item.id : null,
       leaseToken: item?.leaseToken ?? null,
+      unconsumedSignal: consume?.signalId ?? null,
     },
     run: runWrite,
     steps,
     attempts,
     outbox,
+    signals,
     events,
     wake,
     after,

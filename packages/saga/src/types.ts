@@ -39,6 +39,15 @@ export interface RunError {
   stepId?: string;
 }
 
+/** What a waiting step waits for (docs/contract.md#durable-waits): its item is due at `until`. */
+export interface StepWait {
+  for: 'sleep' | 'signal';
+  /** the wake-up (sleep) or the timeout (signal) */
+  until: Date;
+  /** the signal's name (signal), else null */
+  signal: string | null;
+}
+
 /** A step as the writer knows it: every column a state change decides from or writes absolutely. */
 export interface StepState {
   index: number;
@@ -51,6 +60,8 @@ export interface StepState {
   attemptsBeforeRetry: number;
   compensationAttempts: number;
   compensationAttemptsBeforeRetry: number;
+  /** set while a sleep or waitForSignal step waits (the step is RUNNING); null otherwise */
+  wait: StepWait | null;
 }
 
 /**

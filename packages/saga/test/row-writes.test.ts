@@ -54,6 +54,7 @@ describe('rowWrites', () => {
       eventSeq: 2,
       itemId: '7',
       leaseToken: 'held',
+      unconsumedSignal: null,
     });
     // the attempt is history: the run row only advances its last seq
     expect(writes.run).toEqual({

@@ -26,6 +26,7 @@ export function runState(status: RunState['status'], rows: StepRow[], cancelRequ
       attemptsBeforeRetry: 0,
       compensationAttempts: 0,
       compensationAttemptsBeforeRetry: 0,
+      wait: null,
     })),
   };
 }

@@ -1,7 +1,7 @@
 import type { CliContext } from './context.js';
 
 /** The command groups; a command without a group is top-level (`sagaflow start`). */
-export type Group = 'workflows' | 'runs';
+export type Group = 'workflows' | 'runs' | 'ops' | 'schedules';
 
 /** One option of a command, as commander's `.option(flags, description, default)` takes it. */
 export interface OptionSpec {

@@ -10,6 +10,8 @@ import { createOutput } from './output.js';
 const GROUPS: Record<Group, string> = {
   workflows: 'Register and inspect workflow definitions',
   runs: 'Inspect and operate runs',
+  ops: 'Bulk operations: apply an action to every run a filter matches (admin)',
+  schedules: 'Cron schedules that start runs (admin)',
 };
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -22,7 +24,7 @@ Environment:
   NO_COLOR              no colours (they are off anyway when stdout is not a terminal)
 
 Exit codes: 0 success, 1 the API refused (its code and message are printed) or could not be reached,
-2 usage error (unknown command or flag, bad JSON in --input).`;
+2 usage error (unknown command or flag, bad JSON in --input, ops create without a terminal and without --yes).`;
 
 function addCommonOptions(command: Command): void {
   command

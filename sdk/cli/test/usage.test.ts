@@ -21,7 +21,29 @@ const COMMANDS = [
   ['runs', 'events'],
   ['runs', 'cancel'],
   ['runs', 'retry'],
+  ['workflows', 'list'],
+  ['workflows', 'get'],
+  ['workflows', 'pause'],
+  ['workflows', 'resume'],
+  ['runs', 'list'],
+  ['runs', 'counts'],
+  ['runs', 'redrive'],
+  ['runs', 'pause'],
+  ['runs', 'resume'],
+  ['signal'],
+  ['ops', 'create'],
+  ['ops', 'get'],
+  ['ops', 'list'],
+  ['ops', 'cancel'],
+  ['schedules', 'list'],
+  ['schedules', 'get'],
+  ['schedules', 'apply'],
+  ['schedules', 'pause'],
+  ['schedules', 'resume'],
+  ['schedules', 'trigger'],
+  ['schedules', 'delete'],
 ];
+const help = (...command: string[]): number => COMMANDS.findIndex((c) => c.join(' ') === command.join(' '));
 
 describe('--help', () => {
   it('lists the commands, the environment and the exit codes', async () => {
@@ -32,6 +54,8 @@ describe('--help', () => {
       'workflows',
       'start',
       'runs',
+      'ops',
+      'schedules',
       'SAGAFLOW_URL',
       'SAGAFLOW_API_KEY',
       'SAGAFLOW_ADMIN_TOKEN',
@@ -40,7 +64,7 @@ describe('--help', () => {
       expect(root.stdout).toContain(name);
     }
     expect(runs.code).toBe(0);
-    for (const name of ['get', 'events', 'cancel', 'retry'])
+    for (const name of ['list', 'counts', 'get', 'events', 'cancel', 'retry', 'redrive', 'pause', 'resume'])
       expect(runs.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
   });
 
@@ -55,6 +79,24 @@ describe('--help', () => {
     });
     expect(results[1]!.stdout).toMatch(/--input <json\|@file>[\s\S]*--idempotency-key <key>[\s\S]*--wait/);
     expect(results[3]!.stdout).toContain('--follow');
+    const filters = [
+      '--status <statuses>',
+      '--workflow <name>',
+      '--workflow-version',
+      '--correlation-id',
+      '--idempotency-key',
+    ];
+    for (const filter of [...filters, '--error-code', '--step', '--created-after', '--created-before', '--context'])
+      for (const command of [help('runs', 'list'), help('runs', 'counts'), help('ops', 'create')])
+        expect(results[command]!.stdout).toContain(filter);
+    expect(results[help('runs', 'list')]!.stdout).toMatch(/--limit <n>[\s\S]*--all/);
+    expect(results[help('ops', 'create')]!.stdout).toMatch(
+      /--action <action>[\s\S]*--dry-run[\s\S]*--rate[\s\S]*--yes/,
+    );
+    expect(results[help('runs', 'redrive')]!.stdout).toContain('--reason <text>');
+    expect(results[help('workflows', 'get')]!.stdout).toContain(
+      'Usage: sagaflow workflows get [options] <name> [version]',
+    );
   });
 
   it('--version prints the package version', async () => {
@@ -81,6 +123,23 @@ describe('exit codes', () => {
       [['start', 'wf', '--wait', '--timeout', 'soon'], /--timeout: expected a positive number of seconds/],
       [['workflows', 'apply', '/nonexistent/wf.json'], /cannot read \/nonexistent\/wf.json/],
       [['runs', 'events', 'x', '--after', '-1'], /--after: expected an event number/],
+      [['runs', 'list', '--status', 'FAILED,nope'], /--status: unknown status "NOPE"/],
+      [['runs', 'list', '--created-after', 'yesterday'], /--created-after: expected an ISO 8601 time/],
+      [['runs', 'list', '--limit', '0'], /--limit: expected a whole number/],
+      [['runs', 'counts', '--context', '{bad'], /--context: invalid JSON/],
+      [['runs', 'redrive'], /missing required argument 'runId'/],
+      [['signal', 'r-1'], /missing required argument 'name'/],
+      [['signal', 'r-1', 'approval', '--payload', '{bad'], /--payload: invalid JSON/],
+      [['workflows', 'get'], /missing required argument 'name'/],
+      [['workflows', 'pause'], /missing required argument 'name'/],
+      [['ops', 'create', '--status', 'FAILED'], /--action is required/],
+      [['ops', 'create', '--action', 'explode'], /--action: expected one of cancel, redrive, pause, resume/],
+      [['ops', 'create', '--action', 'cancel', '--rate', 'fast', '--yes'], /--rate: expected a positive number/],
+      [['ops', 'create', '--action', 'cancel', '--status', 'RUNNING'], /not a terminal: .*add --yes/],
+      [['ops', 'get'], /missing required argument 'operationId'/],
+      [['ops', 'list', '--limit', 'x'], /--limit: expected a whole number/],
+      [['schedules', 'apply', '/nonexistent/s.json'], /cannot read \/nonexistent\/s.json/],
+      [['schedules', 'trigger'], /missing required argument 'scheduleId'/],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args, env)));
     results.forEach((result, i) => {
@@ -89,6 +148,13 @@ describe('exit codes', () => {
       expect(result.stderr).toMatch(message);
       expect(result.stdout).toBe('');
     });
+  });
+
+  it('schedules apply: a schedule without an id is a usage error (stdin with -)', async () => {
+    const env = { SAGAFLOW_URL: await deadUrl() };
+    const result = await runCli(['schedules', 'apply', '-'], env, '[{"workflowName":"wf","cron":"@daily","input":{}}]');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/-: every schedule needs a string "id"/);
   });
 
   it('--json usage errors are one JSON document on stderr', async () => {

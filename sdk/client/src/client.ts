@@ -61,6 +61,20 @@ export interface StartedRun {
   correlationId: string;
 }
 
+export interface SignalOptions {
+  /** Same key + same payload → the same signalId, nothing stored again; same key + other payload → SagaFlowError 409. */
+  idempotencyKey?: string;
+}
+
+/** A signal the API accepted into a run's mailbox. */
+export interface SignalAccepted {
+  signalId: string;
+  runId: string;
+  name: string;
+  /** a wait step has already taken it (only for an idempotent replay of an older signal) */
+  consumed: boolean;
+}
+
 export interface WaitOptions {
   /** Give up (reject with SagaFlowTimeoutError) after this long. */
   timeoutMs: number;
@@ -157,6 +171,21 @@ export function createClient(options: ClientOptions) {
     /** `POST /v1/runs/{runId}/steps/{stepId}/retry`: re-run a FAILED action or a FAILED compensation (else 409). */
     async retryStep(runId: string, stepId: string): Promise<{ runId: string; stepId: string; status: RunStatus }> {
       return unwrap(await http.POST('/v1/runs/{runId}/steps/{stepId}/retry', { params: { path: { runId, stepId } } }));
+    },
+
+    /**
+     * `POST /v1/runs/{runId}/signals/{name}`: puts a signal in the run's mailbox; a `waitForSignal` step of that name
+     * consumes the oldest one (even one sent before the run got there) and outputs its `payload` (any JSON, ≤ 256 KiB,
+     * else 413). Terminal run → 409, unknown run → 404.
+     */
+    async signal(runId: string, name: string, payload?: unknown, signal: SignalOptions = {}): Promise<SignalAccepted> {
+      const headers = signal.idempotencyKey ? { 'idempotency-key': signal.idempotencyKey } : undefined;
+      return unwrap(
+        await http.POST('/v1/runs/{runId}/signals/{name}', {
+          params: { path: { runId, name }, ...(headers ? { header: headers } : {}) },
+          body: payload === undefined ? {} : { payload },
+        }),
+      );
     },
 
     /**

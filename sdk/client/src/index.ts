@@ -6,6 +6,8 @@ export {
   type StartOptions,
   type StartedRun,
   type WaitOptions,
+  type SignalAccepted,
+  type SignalOptions,
 } from './client.js';
 export { SagaFlowError, SagaFlowTimeoutError } from './errors.js';
 export type { WatchOptions } from './watch.js';

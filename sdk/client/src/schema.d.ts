@@ -450,6 +450,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{runId}/signals/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a signal to a run (its mailbox)
+         * @description Stored in the run mailbox: a waitForSignal step of this name consumes the oldest unconsumed one, at most once, even when it was sent before the run reached the step. `payload` (any JSON, ≤ 256 KiB, else 413) is that step output. With `idempotency-key`, the same key and payload return the same signalId and store nothing; another payload is a 409. A terminal run is a 409, an unknown one a 404. Needs the `client` role (docs/security.md).
+         */
+        post: operations["sendSignal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{runId}/steps/{stepId}/retry": {
         parameters: {
             query?: never;
@@ -885,6 +905,19 @@ export interface components {
             scheduleId: string;
             workflowName: string;
         };
+        SignalAccepted: {
+            /** @description A wait step has taken it (true only for a replay of an older signal) */
+            consumed: boolean;
+            name: string;
+            /** Format: uuid */
+            runId: string;
+            /** Format: uuid */
+            signalId: string;
+        };
+        SignalRequest: {
+            /** @description Any JSON (≤ 256 KiB); the output of the wait step that consumes it */
+            payload?: unknown;
+        };
         StartRunRequest: {
             /** @description Run context, available to templates as `context` */
             context?: {
@@ -951,7 +984,7 @@ export interface components {
                     timeoutMs?: number;
                 };
                 id: string;
-                request: {
+                request?: {
                     body?: components["schemas"]["JsonValue"];
                     headers?: {
                         [key: string]: string;
@@ -970,7 +1003,17 @@ export interface components {
                     maxAttempts?: number;
                     maxIntervalMs?: number;
                 };
+                sleep?: {
+                    durationMs?: number;
+                    until?: string;
+                };
                 timeoutMs?: number;
+                waitForSignal?: {
+                    name: string;
+                    /** @enum {string} */
+                    onTimeout?: "fail" | "continue";
+                    timeoutMs?: number;
+                };
             }[];
             version: string;
         };
@@ -1985,6 +2028,47 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    sendSignal: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description Run id (UUID) */
+                runId: string;
+                /** @description Signal name (the id charset) */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignalRequest"];
+            };
+        };
+        responses: {
+            /** @description Signal accepted */
+            202: {
+                headers: {
+                    "x-correlation-id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignalAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

@@ -19,6 +19,8 @@ export interface ApiMetrics {
   /** runs created by start (an idempotent replay is not counted) */
   runsStarted: Counter;
   runDuration: Histogram<'workflowName' | 'status'>;
+  /** signals stored in a run's mailbox (an idempotent replay is not counted) */
+  signalsReceived: Counter;
 }
 
 /** Run duration buckets: the same as the engine's, so the two histograms add up. */
@@ -42,8 +44,15 @@ export function createApiMetrics(db: Db, registry: Registry = createMetricsRegis
       buckets: RUN_DURATION_BUCKETS,
       registers: [registry],
     });
+  const signalsReceived =
+    (registry.getSingleMetric('signals_received_total') as Counter | undefined) ??
+    new Counter({
+      name: 'signals_received_total',
+      help: 'Signals accepted into a run mailbox by POST /v1/runs/{runId}/signals/{name} (idempotent replays not counted)',
+      registers: [registry],
+    });
   if (!registry.getSingleMetric('outbox_backlog_total')) registerDatabaseGauges(registry, db);
-  return { registry, runsStarted, runDuration };
+  return { registry, runsStarted, runDuration, signalsReceived };
 }
 
 /**

@@ -73,6 +73,7 @@ const CONTRACT: Record<string, OperationContract> = {
   listRunEvents: { success: { 200: 'A page of the run history' }, errors: [400, 404] },
   cancelRun: { success: { 202: 'Cancellation accepted' }, errors: POST_ERRORS },
   retryStep: { success: { 202: 'Retry accepted' }, errors: POST_ERRORS },
+  sendSignal: { success: { 202: 'Signal accepted' }, errors: POST_ERRORS, requestSchemaName: 'SignalRequest' },
   redriveRun: { success: { 202: 'Redrive accepted' }, errors: POST_ERRORS },
   pauseRun: { success: { 202: 'The run is paused (also when it already was)' }, errors: POST_ERRORS },
   resumeRun: { success: { 202: 'The run is not paused (also when it was not)' }, errors: [400, 403, 404, 413, 415] },

@@ -21,7 +21,7 @@ export interface ApiServices {
   /** who may call what (API keys, admin token, the failed-credential limit) */
   access: AccessControl;
   checkReadiness: () => Promise<ReadinessReport>;
-  metrics: Pick<ApiMetrics, 'runsStarted' | 'runDuration'>;
+  metrics: Pick<ApiMetrics, 'runsStarted' | 'runDuration' | 'signalsReceived'>;
   /** where registered steps may go (SAGAFLOW_ALLOWED_HOSTS, service URLs, production) */
   destinations: DestinationSettings;
   /** wakes requests waiting for a run's next history event */

@@ -33,6 +33,7 @@ describe('declared roles', () => {
       getRun: 'client',
       listRunEvents: 'client',
       streamRunEvents: 'client',
+      sendSignal: 'client',
       cancelRun: 'operator',
       retryStep: 'operator',
       registerWorkflow: 'admin',

@@ -32,6 +32,7 @@ describe('the generated OpenAPI document', () => {
       '/v1/runs/{runId}/pause',
       '/v1/runs/{runId}/redrive',
       '/v1/runs/{runId}/resume',
+      '/v1/runs/{runId}/signals/{name}',
       '/v1/runs/{runId}/steps/{stepId}/retry',
       '/v1/workflows',
       '/v1/workflows/{name}/start',

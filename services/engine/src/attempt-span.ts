@@ -65,6 +65,10 @@ export function recordAttemptOutcome(span: Span, outcome: AttemptOutcome): void 
     span.setAttributes({ 'http.status': attempt.httpStatus, 'http.response.status_code': attempt.httpStatus });
   span.setAttribute('outcome', result.outcome);
   if (result.outcome === 'SUCCEEDED') return;
+  if (result.outcome === 'WAITING') {
+    span.setAttribute('waitUntil', result.wait.until.toISOString());
+    return;
+  }
   span.setAttribute('error.code', String(result.error.code));
   if (result.outcome === 'RETRYABLE') span.setAttribute('retryAt', result.retryAt.toISOString());
   span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });

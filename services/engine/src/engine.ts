@@ -6,6 +6,7 @@ import {
   continueWith,
   extendLeases,
   GroupCommitter,
+  oldestSignal,
   type CompletionRequest,
   LeaseLostError,
   releaseLeases,
@@ -224,9 +225,14 @@ export class Engine {
     attemptTrace: AttemptTrace,
   ): Promise<ClaimedItem | undefined> {
     const definition = await this.definitions.get(item.run.workflowName, item.run.workflowVersion);
-    const outcome = await runAttempt(item, definition?.steps[item.stepIndex], this.agent, this.options, {
+    const step = definition?.steps[item.stepIndex];
+    // a waitForSignal step takes the oldest unconsumed signal of its name; the commit consumes it under the lease
+    const waitsFor = item.kind === 'action' ? step?.waitForSignal?.name : undefined;
+    const mailbox = waitsFor === undefined ? undefined : await oldestSignal(this.db, item.runId, waitsFor);
+    const outcome = await runAttempt(item, step, this.agent, this.options, {
       signal,
       traceHeaders: attemptTrace.headers,
+      mailbox,
     });
     recordAttemptOutcome(attemptTrace.span, outcome);
     if (this.released.has(item.id)) return undefined; // handed back at shutdown: the next owner redoes it
@@ -253,6 +259,8 @@ export class Engine {
       }
     });
     if (outcome.result.outcome === 'RETRYABLE') this.noteRetry(outcome.result.retryAt.getTime());
+    // a wait of ours ends then (or a signal wakes it earlier through NOTIFY)
+    if (outcome.result.outcome === 'WAITING') this.noteRetry(outcome.result.wait.until.getTime());
     return continueWith(item, outcome.result, completion);
   }
 

@@ -42,6 +42,10 @@ export function recordCompletion(
       { httpStatus, durationMs, error: result.error, retryInMs, retryAt: result.retryAt },
       `${what} attempt failed; retry scheduled`,
     );
+  } else if (result.outcome === 'WAITING') {
+    const { wait } = result;
+    if (result.began)
+      log.info({ waitFor: wait.for, until: wait.until, signal: wait.signal ?? undefined }, 'step waiting');
   } else {
     // a step failing is a business outcome the saga handles; a compensation failing needs an operator
     const level = item.kind === 'compensation' ? 'error' : 'warn';

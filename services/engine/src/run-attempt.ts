@@ -12,6 +12,7 @@ import { TERMINAL_RUN_STATUSES, type AttemptError, type AttemptRecord, type Atte
 import type { Agent } from 'undici';
 import { buildAttemptRequest, RequestConfigError, type AttemptRequest } from './build-request.js';
 import { classifyResponse, parseRetryAfter, recordableStatus, type AttemptEnd } from './classify-response.js';
+import { runWait, type MailboxSignal } from './run-wait.js';
 import { sendAttempt, type AttemptResponse } from './send-attempt.js';
 import type { TraceHeaders } from '@sagaflow/observability';
 
@@ -29,6 +30,8 @@ export interface RunAttemptOptions {
   traceHeaders?: TraceHeaders | undefined;
   /** jitter source */
   random?: () => number;
+  /** a waitForSignal step: the oldest unconsumed signal of its name, read by the caller */
+  mailbox?: MailboxSignal | undefined;
 }
 
 /** What happened to one claimed item, ready to be committed by completeItem. */
@@ -48,6 +51,7 @@ interface Target {
 }
 
 function targetOf(step: StepDefinition, kind: 'action' | 'compensation'): Target | undefined {
+  if (!step.request) return undefined;
   if (kind === 'action') return { request: step.request, timeoutMs: step.timeoutMs, retry: step.retry };
   const c = step.compensation;
   return c ? { request: c.request, timeoutMs: c.timeoutMs, retry: c.retry, compensationId: c.id } : undefined;
@@ -106,6 +110,9 @@ export async function runAttempt(
       attempt: undefined,
       result: { outcome: 'FAILED', park: true, error: { code: 'DELIVERY_EXHAUSTED', message } },
     };
+  }
+  if (step && !step.request && item.kind === 'action') {
+    return { attempt: undefined, result: runWait(item, step, options.mailbox) };
   }
   const target = step ? targetOf(step, item.kind) : undefined;
   if (!target) {

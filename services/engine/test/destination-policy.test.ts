@@ -174,6 +174,7 @@ function claimedItem(): ClaimedItem {
           attemptsBeforeRetry: 0,
           compensationAttempts: 0,
           compensationAttemptsBeforeRetry: 0,
+          wait: null,
         },
       ],
     },

@@ -112,6 +112,7 @@ describe('startAttemptSpan without a registered tracer', () => {
             attemptsBeforeRetry: 0,
             compensationAttempts: 0,
             compensationAttemptsBeforeRetry: 0,
+            wait: null,
           },
         ],
       },

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { BenchMonitor, withFreshMonitor } from '../bench-monitor.js';
 import { createBenchDatabase, type BenchDatabase } from '../bench-database.js';
 import { fillHistory, type HistoryFill } from '../fill-history.js';
+import { fillSleeping } from '../fill-sleeping.js';
 import { createJsonClient } from '../http-client.js';
 import { diffPgCounters, monitorQuery, readPgCounters, type PgCounterDelta, type PgCounters } from '../pg-counters.js';
 import type { ScenarioResult } from '../results.js';
@@ -84,6 +85,7 @@ export async function onFreshStack(
       historyRuns > 0
         ? await fillHistory(database.url, historyRuns, (text) => ctx.say(`${label}: ${text}`))
         : undefined;
+    if (ctx.sleeping > 0) await fillSleeping(stack, database.url, ctx.sleeping, (text) => ctx.say(`${label}: ${text}`));
     const running: ServiceStack = stack;
     let before: PgCounters | undefined;
     let ownStart = 0;

@@ -25,8 +25,28 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
     event_seq: w.guard.eventSeq,
     item_id: w.guard.itemId,
     token: w.guard.leaseToken,
+    signal_id: w.guard.unconsumedSignal,
     wake: w.wake,
   }));
+  const signalInserts = batch.flatMap((w) =>
+    w.signals.flatMap((s) =>
+      s.op === 'insert'
+        ? [
+            {
+              id: s.id,
+              run_id: s.runId,
+              name: s.name,
+              payload: s.payload ?? null,
+              idempotency_key: s.idempotencyKey,
+              request_hash: s.requestHash,
+            },
+          ]
+        : [],
+    ),
+  );
+  const signalConsumes = batch.flatMap((w) =>
+    w.signals.flatMap((s) => (s.op === 'consume' ? [{ id: s.id, run_id: s.runId, step_id: s.stepId }] : [])),
+  );
   const attempts = batch.flatMap((w) =>
     w.attempts.map((a) => ({
       run_id: a.runId,
@@ -55,6 +75,9 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
       output: s.output ?? null,
       set_compensation_error: s.setCompensationError,
       compensation_error: s.compensationError,
+      wait_for: s.wait?.for ?? null,
+      wait_until: s.wait?.until ?? null,
+      wait_signal: s.wait?.signal ?? null,
       started: s.started,
       finished_at: s.finishedAt,
       compensated: s.compensated,
@@ -113,6 +136,7 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
           lease_owner: o.lease?.owner ?? null,
           lease_token: o.lease?.token ?? null,
           lease_ms: o.lease?.ms ?? null,
+          wake_signal: o.wakeOnSignal,
           deliveries: o.deliveries,
           set_last_error: o.setLastError,
           last_error: o.lastError,
@@ -128,13 +152,16 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
     with req as materialized (
       select * from jsonb_to_recordset(${rows(guards)}::jsonb)
           as t(run_id uuid, status text, cancelled boolean, paused boolean, workflow_paused boolean, event_seq int,
-               item_id bigint, token uuid, wake boolean)
+               item_id bigint, token uuid, signal_id uuid, wake boolean)
     ), leased as materialized (
       select req.run_id, req.wake
         from req
         join workflow_runs r on r.id = req.run_id and r.status = req.status and (r.cancel_requested_at is not null) = req.cancelled
                           and r.event_seq = req.event_seq and (r.paused_at is not null) = req.paused
                           and exists (select 1 from workflow_pauses p where p.workflow_name = r.workflow_name for key share) = req.workflow_paused
+                          -- a signal is consumed at most once
+                          and (req.signal_id is null or exists (select 1 from run_signals z where z.id = req.signal_id
+                                and z.run_id = req.run_id and z.consumed_at is null))
         join outbox o on o.id = req.item_id and o.run_id = req.run_id and o.lease_token = req.token and o.status = 'READY'
        where req.token is not null
        order by req.run_id
@@ -164,6 +191,7 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
              compensation_attempts = v.compensation_attempts,
              compensation_attempts_before_retry = v.compensation_attempts_before_retry,
              error = v.error,
+             wait_for = v.wait_for, wait_until = v.wait_until, wait_signal = v.wait_signal,
              output = case when v.set_output then v.output else s.output end,
              compensation_error = case when v.set_compensation_error then v.compensation_error else s.compensation_error end,
              started_at = case when v.started then coalesce(s.started_at, now()) else s.started_at end,
@@ -172,8 +200,8 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
         from jsonb_to_recordset(${rows(steps)}::jsonb)
           as v(run_id uuid, step_index int, status text, compensation_status text, attempts int, attempts_before_retry int,
                compensation_attempts int, compensation_attempts_before_retry int, error jsonb, set_output boolean,
-               output jsonb, set_compensation_error boolean, compensation_error jsonb, started boolean, finished_at text,
-               compensated boolean)
+               output jsonb, set_compensation_error boolean, compensation_error jsonb, wait_for text,
+               wait_until timestamptz, wait_signal text, started boolean, finished_at text, compensated boolean)
         join guard g on g.run_id = v.run_id
        where s.run_id = v.run_id and s.step_index = v.step_index
     ), runs as (
@@ -205,19 +233,29 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
          set step_index = v.step_index, kind = v.kind, status = v.status,
              due_at = case when v.lease_ms is not null then now() + v.lease_ms * interval '1 millisecond'
                            when v.keep_due then o.due_at
+                           -- a paused run's item waits for resume, its due time kept in held_due_at
                            when v.held then 'infinity'
+                           -- a wait that began while its signal arrived: due now (the signal's writes saw no wait yet)
+                           when v.wake_signal is not null and exists (
+                             select 1 from run_signals z
+                              where z.run_id = v.run_id and z.name = v.wake_signal and z.consumed_at is null) then now()
                            else coalesce(v.due_at, now()) end,
-             held_due_at = case when v.held then coalesce(v.due_at, now()) end,
+             -- held: the signal (above) makes it due now at resume, not before (SPEC §15)
+             held_due_at = case when not v.held then null
+                                when v.wake_signal is not null and exists (
+                                  select 1 from run_signals z
+                                   where z.run_id = v.run_id and z.name = v.wake_signal and z.consumed_at is null) then now()
+                                else coalesce(v.due_at, now()) end,
              lease_owner = v.lease_owner, lease_token = v.lease_token,
              deliveries = coalesce(v.deliveries, o.deliveries),
              last_error = case when v.set_last_error then v.last_error else o.last_error end
         from jsonb_to_recordset(${rows(updates)}::jsonb)
           as v(run_id uuid, id bigint, step_index int, kind text, status text, due_at timestamptz, keep_due boolean,
-               lease_owner text, lease_token uuid, lease_ms int, deliveries int, set_last_error boolean, last_error jsonb,
-               held boolean)
+               lease_owner text, lease_token uuid, lease_ms int, wake_signal text, deliveries int, set_last_error boolean,
+               last_error jsonb, held boolean)
         join guard g on g.run_id = v.run_id
        where o.id = v.id and o.run_id = v.run_id
-      returning o.id
+      returning o.id, v.wake_signal is not null and o.due_at <= now() as signalled
     ), inserted as (
       -- after the updates and deletes (the subqueries run first): a parked item leaves the run's one live slot
       -- (outbox_one_live_item_per_run) before its successor takes it
@@ -228,6 +266,20 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
           as v(run_id uuid, step_index int, kind text, due_at timestamptz, held boolean)
         join guard g on g.run_id = v.run_id
        where (select count(*) from updated) + (select count(*) from deleted) >= 0
+    ), signals_in as (
+      insert into run_signals (id, run_id, name, payload, idempotency_key, request_hash)
+      select v.id, v.run_id, v.name, v.payload, v.idempotency_key, v.request_hash
+        from jsonb_to_recordset(${rows(signalInserts)}::jsonb)
+          as v(id uuid, run_id uuid, name text, payload jsonb, idempotency_key text, request_hash text)
+        join guard g on g.run_id = v.run_id
+      returning id
+    ), signals_out as (
+      update run_signals z
+         set consumed_at = now(), consumed_by = v.step_id
+        from jsonb_to_recordset(${rows(signalConsumes)}::jsonb) as v(id uuid, run_id uuid, step_id text)
+        join guard g on g.run_id = v.run_id
+       where z.id = v.id and z.run_id = v.run_id and z.consumed_at is null
+      returning z.id
     ), held as (
       -- pause: the live item no engine holds waits, keeping its due time (an item in flight finishes first)
       update outbox o
@@ -245,14 +297,15 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
          and o.held_due_at is not null
       returning o.id
     ), wake as (
-      select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from guard where wake limit 1) due_now
+      select pg_notify(${OUTBOX_CHANNEL}, '')
+        from (select 1 from guard where wake union all select 1 from updated where signalled limit 1) due_now
     ), history as (
       -- the runs with new history, for the API's long polls and streams (delivered at commit)
       select pg_notify(${EVENTS_CHANNEL}, string_agg(distinct run_id::text, ',')) from events having count(*) > 0
     )
     select g.run_id::text as run_id,
-           (select count(*) from wake) + (select count(*) from history) + (select count(*) from held)
-             + (select count(*) from released) as woken
+           (select count(*) from wake) + (select count(*) from history) + (select count(*) from signals_in)
+             + (select count(*) from signals_out) + (select count(*) from held) + (select count(*) from released) as woken
       from guard g
   `,
   );

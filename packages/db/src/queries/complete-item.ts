@@ -46,6 +46,7 @@ export function completionWrites(
   const writes = rowWrites(state, plan, {
     item,
     attempt,
+    result,
     carry: carryOver ? { ...carryOver, leaseToken: randomUUID() } : undefined,
   });
   return { plan, writes };

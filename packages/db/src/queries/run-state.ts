@@ -1,4 +1,4 @@
-import type { RunState, StepState } from '@sagaflow/saga';
+import type { RunState, StepState, StepWait } from '@sagaflow/saga';
 import { sql, type Transaction } from 'kysely';
 import type { Database, RunError, RunStatus } from '../schema.js';
 
@@ -15,11 +15,15 @@ export type StepTuple = [
   number,
   number,
   number,
+  StepWait['for'] | null,
+  string | null,
+  string | null,
 ];
 
 /** The steps of run `r` (alias `x`), as StepTuples in index order. */
 export const STEP_TUPLES = sql`(select json_agg(json_build_array(x.step_index, x.step_id, x.status, x.compensation_status, x.error,
-    x.attempts, x.attempts_before_retry, x.compensation_attempts, x.compensation_attempts_before_retry) order by x.step_index)
+    x.attempts, x.attempts_before_retry, x.compensation_attempts, x.compensation_attempts_before_retry,
+    x.wait_for, x.wait_until, x.wait_signal) order by x.step_index)
   from run_steps x where x.run_id = r.id)`;
 
 export function stepStates(tuples: StepTuple[] | null): StepState[] {
@@ -34,6 +38,9 @@ export function stepStates(tuples: StepTuple[] | null): StepState[] {
       attemptsBeforeRetry,
       compensationAttempts,
       compensationAttemptsBeforeRetry,
+      waitFor,
+      waitUntil,
+      waitSignal,
     ]) => ({
       index,
       stepId,
@@ -44,6 +51,7 @@ export function stepStates(tuples: StepTuple[] | null): StepState[] {
       attemptsBeforeRetry,
       compensationAttempts,
       compensationAttemptsBeforeRetry,
+      wait: waitFor && waitUntil ? { for: waitFor, until: new Date(waitUntil), signal: waitSignal } : null,
     }),
   );
 }

@@ -1,6 +1,7 @@
 import type { Db } from '@sagaflow/db';
 import { checkDeliveries } from './delivery-checks.js';
 import { checkHistory } from './history-checks.js';
+import { checkWaits } from './wait-checks.js';
 import { loadSnapshot } from './load-snapshot.js';
 import { checkRun } from './run-checks.js';
 import type { EffectRecord, InvariantReport, RequestRecord, Snapshot, Violation } from './types.js';
@@ -42,13 +43,18 @@ export function evaluateInvariants(input: InvariantInput): InvariantReport {
   const attempts = groupBy(snapshot.attempts, (a) => a.runId);
   const outbox = groupBy(snapshot.outbox, (o) => o.runId);
   const events = snapshot.events ? groupBy(snapshot.events, (e) => e.runId) : undefined;
+  const signals = snapshot.signals ? groupBy(snapshot.signals, (s) => s.runId) : undefined;
   const violations: Violation[] = [];
   const byStatus: Record<string, number> = {};
   for (const run of snapshot.runs) {
     byStatus[run.status] = (byStatus[run.status] ?? 0) + 1;
     const runSteps = (steps.get(run.id) ?? []).sort((a, b) => a.index - b.index);
     violations.push(...checkRun(run, runSteps, attempts.get(run.id) ?? [], outbox.get(run.id) ?? []));
-    if (events) violations.push(...checkHistory(run, runSteps, attempts.get(run.id) ?? [], events.get(run.id) ?? []));
+    if (events) {
+      const history = events.get(run.id) ?? [];
+      violations.push(...checkHistory(run, runSteps, attempts.get(run.id) ?? [], history));
+      violations.push(...checkWaits(run, runSteps, history, signals ? (signals.get(run.id) ?? []) : undefined));
+    }
   }
   const known = new Set(snapshot.runs.map((r) => r.id));
   const missing = (input.promisedRunIds ?? []).filter((id) => !known.has(id));

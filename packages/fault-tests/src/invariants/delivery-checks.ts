@@ -44,7 +44,10 @@ function checkEffects(
   for (const step of input.snapshot.steps) {
     const action = formatIdempotencyKey(step.runId, step.stepId, 'action');
     const effect = input.effects.get(action);
-    if (step.status === 'SUCCEEDED') {
+    if (step.waited) {
+      // a wait sends nothing: no effect may exist for its key (its output is the wake's, see wait-checks)
+      if (effect) fail(step.runId, 'one-effect-per-key', `${step.stepId} waited but an effect was applied for it`);
+    } else if (step.status === 'SUCCEEDED') {
       if (!effect)
         fail(
           step.runId,

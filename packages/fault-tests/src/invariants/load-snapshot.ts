@@ -1,9 +1,9 @@
 import type { Db } from '@sagaflow/db';
 import type { Snapshot } from './types.js';
 
-/** Reads every run, step, attempt, outbox and history row of a scenario's database (each scenario owns its database). */
+/** Reads every run, step, attempt, outbox, history and signal row of a scenario's database (each scenario owns its database). */
 export async function loadSnapshot(db: Db): Promise<Snapshot> {
-  const [runs, steps, attempts, outbox, events] = await Promise.all([
+  const [runs, steps, attempts, outbox, events, signals] = await Promise.all([
     db
       .selectFrom('workflow_runs')
       .select(['id', 'status', 'error', 'cancel_requested_at', 'paused_at', 'completed_at'])
@@ -19,6 +19,7 @@ export async function loadSnapshot(db: Db): Promise<Snapshot> {
         'compensation_status',
         'compensation_attempts',
         'output',
+        'error',
       ])
       .orderBy('run_id')
       .orderBy('step_index')
@@ -35,7 +36,9 @@ export async function loadSnapshot(db: Db): Promise<Snapshot> {
       .orderBy('run_id')
       .orderBy('seq')
       .execute(),
+    db.selectFrom('run_signals').select(['id', 'run_id', 'name', 'consumed_by']).orderBy('seq').execute(),
   ]);
+  const waited = new Set(events.filter((e) => e.type === 'STEP_WAITING').map((e) => `${e.run_id}:${e.step_id}`));
   return {
     runs: runs.map((r) => ({
       id: r.id,
@@ -54,6 +57,8 @@ export async function loadSnapshot(db: Db): Promise<Snapshot> {
       compensationStatus: s.compensation_status,
       compensationAttempts: s.compensation_attempts,
       output: s.output,
+      error: s.error,
+      waited: waited.has(`${s.run_id}:${s.step_id}`),
     })),
     attempts: attempts.map((a) => ({
       id: Number(a.id),
@@ -81,5 +86,6 @@ export async function loadSnapshot(db: Db): Promise<Snapshot> {
       attempt: e.attempt,
       data: e.data,
     })),
+    signals: signals.map((s) => ({ id: s.id, runId: s.run_id, name: s.name, consumedBy: s.consumed_by })),
   };
 }

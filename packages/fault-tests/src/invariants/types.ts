@@ -21,6 +21,19 @@ export interface StepRecord {
   compensationStatus: CompensationStatus;
   compensationAttempts: number;
   output: unknown;
+  /** the step's error (absent in hand-made snapshots) */
+  error?: Record<string, unknown> | null;
+  /** a sleep or waitForSignal step that began to wait (its history has STEP_WAITING): it sends no request */
+  waited?: boolean;
+}
+
+/** A run_signals row (docs/contract.md#durable-waits). */
+export interface SignalRecord {
+  id: string;
+  runId: string;
+  name: string;
+  /** the step that consumed it, null while unconsumed */
+  consumedBy: string | null;
 }
 
 export interface AttemptRecord {
@@ -61,6 +74,8 @@ export interface Snapshot {
   outbox: OutboxRecord[];
   /** the runs' history; absent: not checked (hand-made snapshots) */
   events?: EventRecord[];
+  /** the runs' signal mailboxes; absent: not checked */
+  signals?: SignalRecord[];
 }
 
 /** One request the downstream received (the fields the checker reads). */

@@ -6,9 +6,11 @@ import {
   pauseRun,
   searchRuns,
   readRunEvents,
+  findUnstorableJson,
   redriveRun,
   resumeRun,
   retryStepWithTransition,
+  sendSignal,
   type OperatorActionResult,
   type OperatorSkipped,
   type RunStatus,
@@ -25,8 +27,12 @@ import {
   runIdInputSchema,
   runViewSchema,
   type RunViewOutput,
+  sendSignalInputSchema,
+  sendSignalOutputSchema,
+  SIGNAL_PAYLOAD_MAX_BYTES,
   startRunOutputSchema,
 } from '../schemas/run.js';
+import { signalRequestHeadersSchema } from '../schemas/headers.js';
 import { runEventsInputSchema, runEventsPageSchema } from '../schemas/run-events.js';
 import {
   runCountsInputSchema,
@@ -234,6 +240,56 @@ export const runsRouter = createRouter({
       });
       ctx.status = 202;
       return { runId: result.runId, stepId: result.stepId, status: result.status };
+    }),
+
+  signal: publicProcedure
+    .meta({
+      role: 'client',
+      openapi: {
+        method: 'POST',
+        path: '/v1/runs/{runId}/signals/{name}',
+        operationId: 'sendSignal',
+        tags: ['runs'],
+        summary: 'Send a signal to a run (its mailbox)',
+        description:
+          'Stored in the run mailbox: a waitForSignal step of this name consumes the oldest unconsumed one, at most ' +
+          'once, even when it was sent before the run reached the step. `payload` (any JSON, ≤ 256 KiB, else 413) is ' +
+          'that step output. With `idempotency-key`, the same key and payload return the same signalId and store ' +
+          'nothing; another payload is a 409. A terminal run is a 409, an unknown one a 404.',
+        protect: false,
+        requestHeaders: signalRequestHeadersSchema,
+        successDescription: 'Signal accepted',
+      },
+    })
+    .input(sendSignalInputSchema)
+    .output(sendSignalOutputSchema)
+    .mutation(async ({ ctx, input }) => {
+      const headers = signalRequestHeadersSchema.safeParse({ 'idempotency-key': ctx.headers.idempotencyKey });
+      if (!headers.success)
+        throw new TRPCError({ code: 'BAD_REQUEST', message: 'invalid request headers', cause: headers.error });
+      const bytes = input.payload === undefined ? 0 : Buffer.byteLength(JSON.stringify(input.payload));
+      if (bytes > SIGNAL_PAYLOAD_MAX_BYTES)
+        throw new TRPCError({
+          code: 'PAYLOAD_TOO_LARGE',
+          message: `signal payload is ${bytes} bytes; the limit is ${SIGNAL_PAYLOAD_MAX_BYTES} (256 KiB)`,
+        });
+      const problem = input.payload === undefined ? undefined : findUnstorableJson(input.payload);
+      if (problem) throw new TRPCError({ code: 'BAD_REQUEST', message: `payload: ${problem}` });
+      const result = await sendSignal(ctx.db, {
+        runId: input.runId,
+        name: input.name,
+        payload: input.payload,
+        idempotencyKey: headers.data['idempotency-key'],
+      });
+      if (result.created) {
+        ctx.metrics.signalsReceived.inc();
+        ctx.log.info(
+          { runId: result.runId, signal: result.name, signalId: result.signalId, payloadBytes: bytes },
+          'signal received',
+        );
+      }
+      ctx.status = 202;
+      return { signalId: result.signalId, runId: result.runId, name: result.name, consumed: result.consumed };
     }),
 
   redrive: publicProcedure

@@ -36,3 +36,13 @@ export const startHeaderValuesSchema = z.object({
   'idempotency-key': idempotencyKeySchema.optional(),
   'x-correlation-id': correlationIdSchema.optional(),
 });
+
+export const signalRequestHeadersSchema = z.object({
+  'idempotency-key': headerToken
+    .meta({
+      description:
+        'Same key + same payload returns the same signalId and stores nothing; same key + another payload is a 409',
+      example: 'approval-refund-77',
+    })
+    .optional(),
+});

@@ -100,6 +100,27 @@ export const retryStepOutputSchema = z
 
 export type RunViewOutput = z.infer<typeof runViewSchema>;
 
+/** docs/contract.md#durable-waits: a signal's payload is any JSON up to 256 KiB (413 above). */
+export const SIGNAL_PAYLOAD_MAX_BYTES = 256 * 1024;
+
+export const sendSignalInputSchema = z.object({
+  runId: runIdSchema,
+  name: slugSchema.meta({ description: 'Signal name (the id charset)', example: 'approval' }),
+  payload: z
+    .unknown()
+    .optional()
+    .meta({ description: 'Any JSON (≤ 256 KiB); the output of the wait step that consumes it' }),
+});
+
+export const sendSignalOutputSchema = z
+  .object({
+    signalId: z.uuid(),
+    runId: z.uuid(),
+    name: z.string(),
+    consumed: z.boolean().meta({ description: 'A wait step has taken it (true only for a replay of an older signal)' }),
+  })
+  .meta({ id: 'SignalAccepted' });
+
 /** An operator's reason, written into the run's OPERATOR_ACTION event and the log line. */
 const reasonSchema = z
   .string()
