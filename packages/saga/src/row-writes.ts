@@ -424,7 +424,15 @@ export function rowWrites(run: RunState, plan: Plan, context: WriteContext = {})
     applyStepChange(draft, change);
   }
   for (const d of drafts) {
-    if (plan.skipPending && d.state.status === 'PENDING') d.state.status = 'SKIPPED';
+    if (plan.skipPending && d.state.status === 'PENDING') {
+      if (d.state.attempts === 0) d.state.status = 'SKIPPED';
+      else {
+        // a step an operator retried, stopped before it ran again: it stays FAILED with its attempts (never SKIPPED)
+        d.state.status = 'FAILED';
+        d.state.error = { code: 'CANCELLED', message: 'the run stopped before the retried step ran again' };
+        d.write.finishedAt = 'now';
+      }
+    }
     if (plan.unskip && d.state.status === 'SKIPPED') d.state.status = 'PENDING';
     // only a RUNNING step waits (run_steps_wait): a cancel or a failure ends the wait with the step
     if (d.state.status !== 'RUNNING') d.state.wait = null;

@@ -18,7 +18,8 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
 };
 
 export const STEP_TRANSITIONS: Readonly<Record<StepStatus, readonly StepStatus[]>> = {
-  PENDING: ['RUNNING', 'SKIPPED'],
+  // PENDING → FAILED: a step retried by an operator whose run is cancelled before it runs again
+  PENDING: ['RUNNING', 'SKIPPED', 'FAILED'],
   // RUNNING stays RUNNING between retries; FAILED also covers a cancel that withdrew its retry
   RUNNING: ['SUCCEEDED', 'FAILED'],
   FAILED: ['PENDING'],
