@@ -7,6 +7,7 @@ import {
   claimOutboxBatch,
   completeItems,
   continueWith,
+  EVENTS_ALL_RUNS,
   EVENTS_CHANNEL,
   getRun,
   registerDefinition,
@@ -224,6 +225,28 @@ describe('run history', () => {
       const { runId } = await startRun(db, { workflowName: 'history', input: {}, correlationId: 'h-5' });
       await cancelRun(db, runId);
       await expect.poll(() => payloads).toEqual([runId, runId]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('claims more runs at once than one NOTIFY payload can name, and says "every run" instead', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const runIds: string[] = [];
+      for (let i = 0; i < 250; i += 1) {
+        runIds.push((await startRun(db, { workflowName: 'history', input: {}, correlationId: `many-${i}` })).runId);
+      }
+      const payloads: string[] = [];
+      client.on('notification', (n) => payloads.push(n.payload ?? ''));
+      await client.query(`listen ${EVENTS_CHANNEL}`);
+      // 250 ids would be 9,249 bytes: over Postgres' 8,000-byte payload limit, which used to fail the whole claim
+      const claimed = await claimOutboxBatch(db, 'engine', 250, 60_000);
+      expect(new Set(claimed.map((item) => item.runId))).toEqual(new Set(runIds));
+      await expect.poll(() => payloads).toEqual([EVENTS_ALL_RUNS]);
+      const view = await getRun(db, runIds[0]!);
+      expect(view?.run.status).toBe('RUNNING');
     } finally {
       await client.end();
     }

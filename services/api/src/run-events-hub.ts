@@ -1,4 +1,4 @@
-import { EVENTS_CHANNEL, poolOf, type Db } from '@sagaflow/db';
+import { EVENTS_ALL_RUNS, EVENTS_CHANNEL, poolOf, type Db } from '@sagaflow/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 
@@ -109,7 +109,9 @@ export class RunEventsHub {
       };
       try {
         client.on('notification', (n) => {
-          if (n.channel === EVENTS_CHANNEL) this.wakeRuns((n.payload ?? '').split(','));
+          if (n.channel !== EVENTS_CHANNEL) return;
+          const payload = n.payload ?? '';
+          this.wakeRuns(payload === EVENTS_ALL_RUNS ? [...this.waiters.keys()] : payload.split(','));
         });
         client.on('error', lost);
         await client.query(`LISTEN ${EVENTS_CHANNEL}`);

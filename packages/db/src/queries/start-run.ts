@@ -6,7 +6,7 @@ import type { Settlement } from '../group-commit.js';
 import { executePrepared, type Db } from '../pool.js';
 import { uuidv7 } from '../uuidv7.js';
 import type { RunStatus } from '../schema.js';
-import { EVENTS_CHANNEL, OUTBOX_CHANNEL } from './channels.js';
+import { EVENTS_CHANNEL, runEventsPayload, OUTBOX_CHANNEL } from './channels.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 
 export interface StartRunArgs {
@@ -155,7 +155,7 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
     ), wake as (
       select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from item where held_due_at is null limit 1) any_run
     ), history as (
-      select pg_notify(${EVENTS_CHANNEL}, string_agg(run_id::text, ',')) from created having count(*) > 0
+      select pg_notify(${EVENTS_CHANNEL}, ${runEventsPayload}) from created having count(*) > 0
     )
     select req.id::text as id, req.known, run.id is not null as created,
            (select count(*) from wake) + (select count(*) from history) as woken
