@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isDatabaseUnavailable } from '@sagaflow/db';
 import { codeOfStatus, toErrorBody } from './errors.js';
 import { findUnstorableJson } from './schemas/json.js';
 import { discardRefusedBody } from './refused-body.js';
@@ -9,11 +10,16 @@ import { discardRefusedBody } from './refused-body.js';
  */
 export function registerHttpErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // a plain Fastify route (the event stream) whose database read found no connection: a 503 to retry, as in /v1
+    const unavailable = !error.statusCode && isDatabaseUnavailable(error);
+    const status = unavailable ? 503 : error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log[unavailable ? 'warn' : 'error']({ err: error }, 'request failed');
     if (status === 413) discardRefusedBody(request, reply);
-    const message =
-      status === 413 ? `request body exceeds the limit of ${app.initialConfig.bodyLimit} bytes` : error.message;
+    const message = unavailable
+      ? 'the database is unavailable; retry shortly'
+      : status === 413
+        ? `request body exceeds the limit of ${app.initialConfig.bodyLimit} bytes`
+        : error.message;
     return reply.code(status).send(toErrorBody(codeOfStatus(status), message));
   });
 

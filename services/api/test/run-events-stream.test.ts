@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, createPool } from '@sagaflow/db';
 import { createTestDatabase } from '@sagaflow/db/testing';
 import { buildTestApp, json, makeDefinition, registerDefinition, startRun } from './helpers.js';
 
@@ -121,5 +122,19 @@ describe('GET /v1/runs/{runId}/events/stream', () => {
     const bad = await fetch(`${base}/v1/runs/${runId}/events/stream`, { headers: { 'last-event-id': 'x' } });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('503 SERVICE_UNAVAILABLE (not 500) when the database cannot be reached before the stream starts', async () => {
+    // nothing listens on port 1: every read fails to connect, as with an exhausted pool or a restarting database
+    const pool = createPool('postgres://postgres@127.0.0.1:1/none', { connectionTimeoutMillis: 500 });
+    const offline = buildTestApp(createDb(pool));
+    try {
+      const response = await offline.inject({ method: 'GET', url: `/v1/runs/${randomUUID()}/events/stream` });
+      expect(response.statusCode).toBe(503);
+      expect(json(response)).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    } finally {
+      await offline.close();
+      await pool.end();
+    }
   });
 });
