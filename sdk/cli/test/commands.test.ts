@@ -82,6 +82,18 @@ describe('workflows apply', () => {
     expect(refused.stderr).toContain('CONFLICT');
     expect(refused.stdout).toMatch(/cli-ok\s+1\.0\.0\s+refused.*bump "version"/);
     expect(refused.stdout).toMatch(/cli-flaky\s+1\.0\.0\s+unchanged/);
+    // a readable diff from the registered definition to the file's, and what to do about it
+    expect(refused.stdout).toContain(`cli-ok@1.0.0 (${changed}) differs from the registered one:`);
+    expect(refused.stdout).toContain('--- registered cli-ok@1.0.0');
+    expect(refused.stdout).toContain(`+++ ${changed}`);
+    expect(refused.stdout).toMatch(/^\+\s+"description": "changed under the same version",$/m);
+    expect(refused.stdout).not.toMatch(/^-\s+"name"/m);
+    expect(refused.stdout).toContain('give the changed definition a new "version"');
+    const asJson = await runCli(['workflows', 'apply', changed, '--json'], env);
+    expect(asJson.code).toBe(1);
+    const [conflict] = (JSON.parse(asJson.stdout) as { results: Array<{ result: string; diff?: string }> }).results;
+    expect(conflict).toMatchObject({ result: 'refused', error: { status: 409, code: 'CONFLICT' } });
+    expect(conflict!.diff).toMatch(/^\+\s+"description": "changed under the same version",$/m);
     // the registered definition is still the first one: starting it runs its two steps
   });
 

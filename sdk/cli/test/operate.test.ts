@@ -39,6 +39,12 @@ beforeAll(async () => {
   stack.downstream.script('/opfail/charge', [{ status: 200 }]);
 });
 
+function writeFileIn(name: string, value: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(value));
+  return path;
+}
+
 afterAll(async () => {
   await stack?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -133,6 +139,87 @@ describe('runs redrive, pause, resume', () => {
     expect(JSON.parse(resumed.stdout)).toEqual({ runId: held, status: 'RUNNING', paused: false });
     stack.downstream.releasePath('/ophold/slow');
     expect((await stack.client.runs.waitForCompletion(held, WAIT)).run.status).toBe('COMPLETED');
+  });
+});
+
+describe('signal', () => {
+  it('sends a signal a waiting run consumes; the same idempotency key again is the same signal, another payload exit 1', async () => {
+    await stack.client.admin.workflows.register({
+      name: 'op-approval',
+      version: '1.0.0',
+      steps: [
+        { id: 'await-approval', waitForSignal: { name: 'approval', timeoutMs: 60_000 } },
+        {
+          id: 'notify',
+          request: {
+            method: 'POST',
+            url: stack.downstream.urlFor('/opsignal/notify'),
+            body: { approved: '{{steps.await-approval.output.approved}}' },
+          },
+        },
+      ],
+    });
+    const { runId } = await stack.client.workflows.start('op-approval', { input: {} });
+    await expect
+      .poll(async () => (await stack.client.runs.events(runId)).events.map((e) => e.type), WAIT)
+      .toContain('STEP_WAITING');
+
+    const payload = writeFileIn('approval.json', { approved: true, by: 'ops' });
+    const sent = await runCli(
+      ['signal', runId, 'approval', '--payload', `@${payload}`, '-k', 'approval-1', '--json'],
+      env,
+    );
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    const accepted = JSON.parse(sent.stdout) as { signalId: string; runId: string; name: string; consumed: boolean };
+    expect(accepted).toMatchObject({ runId, name: 'approval' });
+
+    const completed = await stack.client.runs.waitForCompletion(runId, WAIT);
+    expect(completed.run.status).toBe('COMPLETED');
+    expect(completed.steps[0]?.output).toEqual({ approved: true, by: 'ops' });
+    const notified = await stack.downstream.waitForRequest((r) => r.runId === runId);
+    expect(notified.body).toEqual({ approved: true });
+
+    // human output, the same key and payload: the same signal (now consumed), nothing new stored
+    const replay = await runCli(
+      ['signal', runId, 'approval', '--payload', '{"approved":true,"by":"ops"}', '-k', 'approval-1'],
+      env,
+    );
+    expect(replay).toMatchObject({
+      code: 0,
+      stdout: `signal ${accepted.signalId} (approval) in the mailbox of run ${runId}, already consumed\n`,
+    });
+    const other = await runCli(
+      ['signal', runId, 'approval', '--payload', '{"approved":false}', '-k', 'approval-1'],
+      env,
+    );
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/^error: CONFLICT \(HTTP 409\)/);
+  });
+
+  it('before the run reaches its wait step the mailbox keeps it (human output); an unknown run is exit 1 NOT_FOUND', async () => {
+    stack.downstream.holdPath('/opsignal/first');
+    await stack.client.admin.workflows.register({
+      name: 'op-mailbox',
+      version: '1.0.0',
+      steps: [
+        { id: 'first', request: { method: 'POST', url: stack.downstream.urlFor('/opsignal/first') } },
+        { id: 'await-go', waitForSignal: { name: 'go' } },
+      ],
+    });
+    const { runId } = await stack.client.workflows.start('op-mailbox', { input: {} });
+    await stack.downstream.waitForRequest((r) => r.runId === runId);
+    const early = await runCli(['signal', runId, 'go'], env);
+    expect(early.code).toBe(0);
+    expect(early.stdout).toMatch(new RegExp(`^signal \\S+ \\(go\\) in the mailbox of run ${runId}\\n$`));
+    stack.downstream.releasePath('/opsignal/first');
+    const completed = await stack.client.runs.waitForCompletion(runId, WAIT);
+    expect(completed.run.status).toBe('COMPLETED');
+    expect(completed.steps[1]?.output).toBeNull();
+
+    const unknown = await runCli(['signal', '01939d2c-0000-7000-8000-000000000000', 'go', '--json'], env);
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stderr)).toMatchObject({ error: { status: 404, code: 'NOT_FOUND' } });
   });
 });
 

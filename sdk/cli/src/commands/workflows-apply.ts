@@ -1,8 +1,10 @@
 import { SagaFlowError, type WorkflowDefinition } from '@sagaflow/client';
+import { createTwoFilesPatch } from 'diff';
 import { defineCommand } from '../command.js';
+import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { parseJson, readText } from '../input.js';
-import { renderTable } from '../output.js';
+import { renderTable, type Colors } from '../output.js';
 
 interface Applied {
   file: string;
@@ -12,6 +14,68 @@ interface Applied {
   result: 'created' | 'unchanged' | 'refused';
   checksum?: string;
   error?: { status: number; code: string; message: string; issues?: unknown[] };
+  /** refused with 409: a unified diff from the registered definition to the file's (keys sorted, 2-space JSON) */
+  diff?: string;
+}
+
+/** JSON with every object's keys sorted, so a diff shows what changed, not where a key moved. */
+function canonical(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((key) => [key, sort((v as Record<string, unknown>)[key])]),
+          )
+        : v;
+  return `${JSON.stringify(sort(value), null, 2)}\n`;
+}
+
+/** What changed between the definition registered under this name and version and the file's, or undefined. */
+async function conflictDiff(
+  ctx: CliContext,
+  file: string,
+  definition: WorkflowDefinition,
+): Promise<string | undefined> {
+  try {
+    const registered = await ctx.client.workflows.get(definition.name, definition.version);
+    const label = `${definition.name}@${definition.version}`;
+    return createTwoFilesPatch(
+      `registered ${label}`,
+      file,
+      canonical(registered.definition),
+      canonical(definition),
+      undefined,
+      undefined,
+      { context: 3 },
+    )
+      .split('\n')
+      .filter((line) => !line.startsWith('====='))
+      .join('\n')
+      .trimEnd();
+  } catch {
+    // reading it back needs the operator role; without it the refusal stands without a diff
+    return undefined;
+  }
+}
+
+function colourDiff(colors: Colors, diff: string): string {
+  return diff
+    .split('\n')
+    .map((line) =>
+      line.startsWith('+++') || line.startsWith('---')
+        ? colors.bold(line)
+        : line.startsWith('+')
+          ? colors.green(line)
+          : line.startsWith('-')
+            ? colors.red(line)
+            : line.startsWith('@@')
+              ? colors.cyan(line)
+              : line,
+    )
+    .join('\n');
 }
 
 /** The definitions in one file: a JSON object, or an array of them. */
@@ -63,7 +127,13 @@ export const workflowsApply = defineCommand({
         // a refusal of one definition does not stop the others; 401/403 and an unreachable API stop everything
         if (!(error instanceof SagaFlowError) || error.status === 401 || error.status === 403) throw error;
         const { status, code, message, issues } = error;
-        results.push({ ...base, result: 'refused', error: { status, code, message, ...(issues ? { issues } : {}) } });
+        const diff = status === 409 ? await conflictDiff(ctx, file, definition) : undefined;
+        results.push({
+          ...base,
+          result: 'refused',
+          error: { status, code, message, ...(issues ? { issues } : {}) },
+          ...(diff ? { diff } : {}),
+        });
         if (!ctx.json) ctx.out.error(ctx.out.colors.red(`${base.name}@${base.version} (${file}): ${code}: ${message}`));
       }
     }
@@ -86,6 +156,18 @@ export const workflowsApply = defineCommand({
           }),
         ),
       );
+      for (const applied of refused.filter((r) => r.diff)) {
+        ctx.out.line('');
+        ctx.out.line(
+          `${colors.bold(`${applied.name}@${applied.version}`)} (${applied.file}) differs from the registered one:`,
+        );
+        ctx.out.line(colourDiff(colors, applied.diff!));
+        ctx.out.line(
+          colors.yellow(
+            `A registered version never changes: give the changed definition a new "version" (e.g. bump it) and apply again.`,
+          ),
+        );
+      }
     }
     return refused.length > 0 ? EXIT.refused : EXIT.ok;
   },
