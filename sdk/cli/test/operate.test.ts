@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Operation, RunCounts, RunPage, RunSummary, Schedule } from '@sagaflow/client';
-import { runCli } from './support/run-cli.js';
+import { waitFor } from '@sagaflow/testkit';
+import { runCli, startCli } from './support/run-cli.js';
 import { ADMIN_TOKEN, startStack, type Stack } from './support/stack.js';
 
 /** The listing and operator commands (runs list/counts/redrive/pause/resume, workflows, ops, schedules). */
@@ -161,7 +162,10 @@ describe('signal', () => {
     });
     const { runId } = await stack.client.workflows.start('op-approval', { input: {} });
     await expect
-      .poll(async () => (await stack.client.runs.events(runId)).events.map((e) => e.type), WAIT)
+      .poll(async () => (await stack.client.runs.events(runId)).events.map((e) => e.type), {
+        timeout: WAIT.timeoutMs,
+        interval: WAIT.intervalMs,
+      })
       .toContain('STEP_WAITING');
 
     const payload = writeFileIn('approval.json', { approved: true, by: 'ops' });
@@ -266,6 +270,48 @@ describe('ops', () => {
     ]);
     expect(cancelled.code).toBe(1); // a completed operation cannot be cancelled
     expect(JSON.parse(cancelled.stderr)).toMatchObject({ error: { status: 409, code: 'CONFLICT' } });
+  });
+});
+
+describe('ops create: the confirmation and Ctrl-C', () => {
+  it('asks before acting ("n" through stdin: nothing done; "y": done), and Ctrl-C detaches from a running operation', async () => {
+    stack.downstream.holdPath('/ophold/slow');
+    const held: string[] = [];
+    for (let i = 0; i < 3; i++) held.push((await stack.client.workflows.start('op-hold', { input: { i } })).runId);
+    for (const runId of held) await stack.downstream.waitForRequest((r) => r.runId === runId);
+    const filter = ['--workflow', 'op-hold', '--status', 'RUNNING'];
+
+    const declined = await runCli(['ops', 'create', '--action', 'pause', ...filter], env, 'n\n');
+    expect(declined.code).toBe(1);
+    expect(declined.stderr).toMatch(/pause: 3 runs match, 3 eligible now\npause 3 runs\? \[y\/N\] /);
+    expect(declined.stderr).toMatch(/not confirmed: nothing was done/);
+    expect((await stack.client.admin.operations.list()).items.filter((o) => o.action === 'pause')).toEqual([]);
+
+    // "y", then a slow operation (1 run a second) followed until Ctrl-C, which leaves it running
+    const cli = startCli(['ops', 'create', '--action', 'pause', ...filter, '--rate', '1'], env, 'y\n');
+    // its progress line: the operation exists and is running
+    const operationId = await waitFor(() => /operation (\S+) created/.exec(cli.stderr())?.[1], WAIT);
+    await waitFor(() => cli.stderr().includes('RUNNING'), WAIT);
+    cli.child.kill('SIGINT');
+    const detached = await cli.done;
+    expect(detached.code).toBe(130); // as shells expect after SIGINT
+    expect(detached.stderr).toContain(`operation ${operationId} created (3 runs)`);
+    expect(detached.stderr).toContain(`the operation goes on; follow it: sagaflow ops get ${operationId}`);
+    const finished = await waitFor(
+      async () => {
+        const got = await stack.client.admin.operations.get(operationId);
+        return got.status === 'COMPLETED' ? got : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 1_000 },
+    );
+    expect(finished).toMatchObject({ total: 3, succeeded: 3 });
+    for (const runId of held) {
+      expect((await stack.client.runs.get(runId)).run.paused).toBe(true);
+      await stack.client.runs.resume(runId);
+    }
+    stack.downstream.releasePath('/ophold/slow');
+    for (const runId of held)
+      expect((await stack.client.runs.waitForCompletion(runId, WAIT)).run.status).toBe('COMPLETED');
   });
 });
 

@@ -135,7 +135,6 @@ describe('exit codes', () => {
       [['ops', 'create', '--status', 'FAILED'], /--action is required/],
       [['ops', 'create', '--action', 'explode'], /--action: expected one of cancel, redrive, pause, resume/],
       [['ops', 'create', '--action', 'cancel', '--rate', 'fast', '--yes'], /--rate: expected a positive number/],
-      [['ops', 'create', '--action', 'cancel', '--status', 'RUNNING'], /not a terminal: .*add --yes/],
       [['ops', 'get'], /missing required argument 'operationId'/],
       [['ops', 'list', '--limit', 'x'], /--limit: expected a whole number/],
       [['schedules', 'apply', '/nonexistent/s.json'], /cannot read \/nonexistent\/s.json/],
@@ -148,6 +147,13 @@ describe('exit codes', () => {
       expect(result.stderr).toMatch(message);
       expect(result.stdout).toBe('');
     });
+  });
+
+  it('ops create without --yes and with nothing to read an answer from (stdin /dev/null) is a usage error', async () => {
+    const env = { SAGAFLOW_URL: await deadUrl() };
+    const result = await runCli(['ops', 'create', '--action', 'cancel', '--status', 'RUNNING'], env, null);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no input to ask for confirmation on: add --yes/);
   });
 
   it('schedules apply: a schedule without an id is a usage error (stdin with -)', async () => {

@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Operation, OperationAction } from '@sagaflow/client';
 import { defineCommand } from '../command.js';
@@ -22,14 +23,29 @@ const delay = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 
-/** Asks on the terminal (prompt on stderr, so stdout stays the result); true for y/yes. */
-async function confirm(question: string, signal: AbortSignal): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+/**
+ * Whether a question can be answered: stdin is a terminal, or a pipe, socket or file a script writes the answer to
+ * (`echo y | sagaflow ops create …`). Not /dev/null or a closed stdin: then only --yes will do.
+ */
+function canAsk(): boolean {
+  if (process.stdin.isTTY) return true;
   try {
-    const answer = await rl.question(question, { signal });
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket() || stat.isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Asks (prompt on stderr, so stdout stays the result); true for y/yes; no answer (end of input, Ctrl-C) is no. */
+async function confirm(question: string, signal: AbortSignal): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
+  const closed = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
+  try {
+    const answer = await Promise.race([rl.question(question, { signal }), closed]);
     return /^y(es)?$/i.test(answer.trim());
   } catch {
-    return false; // Ctrl-C / Ctrl-D at the prompt
+    return false; // Ctrl-C at the prompt
   } finally {
     rl.close();
   }
@@ -67,9 +83,8 @@ export const opsCreate = defineCommand<OpsCreateFlags>({
     const intervalMs = Number(flags.interval);
     if (!Number.isInteger(intervalMs) || intervalMs < 50)
       throw new UsageError(`--interval: expected milliseconds ≥ 50, got "${flags.interval}"`);
-    const interactive = process.stdin.isTTY && process.stderr.isTTY;
-    if (!flags.dryRun && !flags.yes && !interactive)
-      throw new UsageError('not a terminal: cannot ask for confirmation; add --yes (or --dry-run to only count)');
+    if (!flags.dryRun && !flags.yes && !canAsk())
+      throw new UsageError('no input to ask for confirmation on: add --yes (or --dry-run to only count)');
 
     const request = {
       action,
