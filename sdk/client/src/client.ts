@@ -19,6 +19,7 @@ import {
   type RunFilters,
   type RunPage,
   type RunStatus,
+  type Whoami,
   type RunSummary,
   type WorkflowSummary,
   type RunView,
@@ -284,6 +285,11 @@ export function createClient(options: ClientOptions) {
   };
 
   return {
+    /** `GET /v1/whoami`: the role of the credentials this client sends (the API key, else the admin token), and whether the API requires keys. */
+    async whoami(): Promise<Whoami> {
+      return unwrap(await http.GET('/v1/whoami', { headers: adminHeaders }));
+    },
+
     workflows: {
       /** `GET /v1/workflows`: every registered workflow, its versions in semver order and its latest version. */
       async list(): Promise<WorkflowSummary[]> {

@@ -37,6 +37,7 @@ export type RunSummary = components['schemas']['RunSummary'];
 export type RunPage = components['schemas']['RunPage'];
 export type RunCounts = components['schemas']['RunCounts'];
 export type WorkflowSummary = components['schemas']['WorkflowSummary'];
+export type Whoami = components['schemas']['Whoami'];
 /** A registered version: `definition` exactly as registered, its `sha256`, when it was registered. */
 export type RegisteredDefinition = Omit<components['schemas']['RegisteredDefinition'], 'definition'> & {
   definition: WorkflowDefinition;

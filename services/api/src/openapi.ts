@@ -109,6 +109,7 @@ const CONTRACT: Record<string, OperationContract> = {
   resumeSchedule: { success: { 202: 'Resumed (no-op when not paused)' }, errors: [400, 401, 403, 404, 415, 429] },
   triggerSchedule: { success: { 202: 'Run started' }, errors: [400, 401, 403, 404, 409, 415, 429] },
   deleteSchedule: { success: { 204: 'Deleted' }, errors: [400, 401, 403, 404, 429] },
+  whoami: { success: { 200: 'The caller’s role' }, errors: [401, 429] },
   getHealth: { success: { 200: 'Alive' }, errors: [] },
   getReadiness: { success: { 200: 'Ready', 503: 'Not ready; `checks` names what failed' }, errors: [] },
 };

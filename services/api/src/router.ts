@@ -4,6 +4,7 @@ import { healthRouter } from './routers/health.js';
 import { operationsRouter } from './routers/operations.js';
 import { runsRouter } from './routers/runs.js';
 import { schedulesRouter } from './routers/schedules.js';
+import { whoamiRouter } from './routers/whoami.js';
 import { workflowsRouter } from './routers/workflows.js';
 
 /** The API: composition only. Served as REST (the OpenAPI paths, openapi-adapter.ts). */
@@ -14,6 +15,7 @@ export const appRouter = createRouter({
   operations: operationsRouter,
   schedules: schedulesRouter,
   health: healthRouter,
+  whoami: whoamiRouter,
 });
 
 export type AppRouter = typeof appRouter;

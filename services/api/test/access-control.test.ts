@@ -45,6 +45,35 @@ async function statusOf(call: Promise<unknown>): Promise<number> {
   }
 }
 
+describe('GET /v1/whoami', () => {
+  it('says the role of the credential sent, and that keys are required; none or a wrong key → 401', async () => {
+    expect(await createClient({ baseUrl, apiKey: KEY_A }).whoami()).toEqual({ role: 'client', keysEnabled: true });
+    expect(await createClient({ baseUrl, apiKey: KEY_OPERATOR }).whoami()).toEqual({
+      role: 'operator',
+      keysEnabled: true,
+    });
+    expect(await createClient({ baseUrl, adminToken: ADMIN_TOKEN }).whoami()).toEqual({
+      role: 'admin',
+      keysEnabled: true,
+    });
+    expect(await statusOf(createClient({ baseUrl }).whoami())).toBe(401);
+    expect(await statusOf(createClient({ baseUrl, apiKey: 'wrong-key-0123456789abcdef' }).whoami())).toBe(401);
+  });
+
+  it('without SAGAFLOW_API_KEYS: anonymous (the open endpoints), admin with the admin token', async () => {
+    const open = buildTestApp(testDb.db);
+    others.push(open);
+    const url = await open.listen({ host: '127.0.0.1', port: 0 });
+    expect(await createClient({ baseUrl: url }).whoami()).toEqual({ role: 'anonymous', keysEnabled: false });
+    expect(await createClient({ baseUrl: url, adminToken: ADMIN_TOKEN }).whoami()).toEqual({
+      role: 'admin',
+      keysEnabled: false,
+    });
+    // a bearer key means nothing without keys configured: still anonymous
+    expect(await createClient({ baseUrl: url, apiKey: KEY_A }).whoami()).toMatchObject({ role: 'anonymous' });
+  });
+});
+
 describe('API keys through the SDK', () => {
   it('createClient({ apiKey }) sends the bearer key; none → 401, a role too low → 403', async () => {
     const a = createClient({ baseUrl, apiKey: KEY_A });

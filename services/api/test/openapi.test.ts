@@ -34,6 +34,7 @@ describe('the generated OpenAPI document', () => {
       '/v1/runs/{runId}/resume',
       '/v1/runs/{runId}/signals/{name}',
       '/v1/runs/{runId}/steps/{stepId}/retry',
+      '/v1/whoami',
       '/v1/workflows',
       '/v1/workflows/{name}/start',
       '/v1/workflows/{name}/versions/{version}',
