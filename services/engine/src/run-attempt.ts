@@ -187,7 +187,12 @@ export async function runAttempt(
         ? Math.min(policy.maxIntervalMs, retryAfterMs)
         : backoffDelayMs(policy, budgetUsed, random);
     return {
-      attempt: record('RETRYABLE', httpStatus, detail),
+      // retryAfterMs: the wait came from the response's Retry-After (history and the console label the gap so)
+      attempt: record(
+        'RETRYABLE',
+        httpStatus,
+        retryAfterMs !== undefined ? { ...detail, retryAfterMs: delay } : detail,
+      ),
       result: { outcome: 'RETRYABLE', retryAt: new Date(Date.now() + delay), error: { ...detail, retryInMs: delay } },
       request,
       durationMs,

@@ -166,7 +166,10 @@ describe('lifecycle: forward paths', () => {
     const [gap] = gaps(h.downstream.requests({ runId }));
     expect(gap).toBeGreaterThanOrEqual(995);
     expect(gap).toBeLessThan(2_000);
-    expect((await h.attempts(runId)).map((a) => a.http_status)).toEqual([429, 200]);
+    const attempts = await h.attempts(runId);
+    expect(attempts.map((a) => a.http_status)).toEqual([429, 200]);
+    // the first attempt's error says the wait came from Retry-After (the console labels that gap so)
+    expect(attempts[0]!.error).toMatchObject({ retryAfterMs: 1_000 });
     await h.expectNoMoreWork(runId);
   });
 
