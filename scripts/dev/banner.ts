@@ -30,7 +30,7 @@ export function printBanner(options: {
     rule,
     `  ${bold(tokenLine)}`,
     `  ${options.adminTokenGenerated ? 'generated for this session; set ADMIN_TOKEN to keep your own' : 'from your environment'}`,
-    `  send it as the x-admin-token header to /v1/admin/*`,
+    `  send it as the x-admin-token header to /v1/admin/*, or paste it under "API key" in the console`,
     rule,
     '  Ctrl-C stops everything.',
     '',

@@ -57,7 +57,7 @@ export function readDevSettings(env: NodeJS.ProcessEnv): DevSettings {
       dir: 'services/api',
       entry: 'src/server.ts',
       healthUrl: `${probeUrl(apiHost, apiPort)}/health`,
-      listens: `${listenUrl(apiHost, apiPort)}  (docs /docs, OpenAPI /openapi.json)`,
+      listens: `${listenUrl(apiHost, apiPort)}  (console ${listenUrl(apiHost, apiPort)}/ui/, docs /docs, OpenAPI /openapi.json)`,
     },
     {
       name: 'engine',

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { LocalPostgres } from '@sagaflow/local-postgres';
 import { waitForHttp } from '@sagaflow/testkit';
@@ -91,6 +92,8 @@ export async function runDev(): Promise<void> {
     if (stopping) return;
     await migrateAndSeed(databaseUrl, say);
     if (stopping) return;
+    buildConsole();
+    if (stopping) return;
 
     settings.services.forEach((spec, index) => {
       const service = startChildService({
@@ -127,6 +130,17 @@ export async function runDev(): Promise<void> {
   } catch (error) {
     await shutdown(`startup failed: ${errorText(error)}`, 1);
   }
+}
+
+/** The web console's files for the API's /ui (a second or two); a failed build leaves /ui answering 503. */
+function buildConsole(): void {
+  say('building the web console (services/console → /ui)');
+  const built = spawnSync('pnpm', ['--silent', '--filter', '@sagaflow/console', 'run', 'build'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  if (built.status !== 0)
+    say(`console build failed, /ui will answer 503: ${(built.stderr || built.stdout || String(built.error)).trim()}`);
 }
 
 function describeExit(exit: { code: number | null; signal: string | null }): string {

@@ -16,6 +16,7 @@ import {
   type StartRunResult,
 } from '@sagaflow/db';
 import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_SEARCH_TIMEOUT_MS, type ApiConfig } from './env.js';
+import { registerConsole } from './console.js';
 import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
 import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
 import { createLogger } from '@sagaflow/observability';
@@ -46,6 +47,7 @@ export type AppConfig = Pick<ApiConfig, 'adminToken' | 'logLevel' | 'adminRateLi
       | 'serviceUrls'
       | 'searchTimeoutMs'
       | 'apiKeys'
+      | 'consoleDir'
     >
   >;
 
@@ -184,6 +186,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const openApiDocument = buildOpenApiDocument();
   app.get('/openapi.json', (_request, reply) => reply.send(openApiDocument));
   registerDocsRoutes(app);
+  registerConsole(app, config.consoleDir);
   registerMetricsRoute(app, metrics.registry);
   return app;
 }

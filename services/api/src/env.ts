@@ -47,6 +47,8 @@ const envSchema = z.object({
   SEARCH_STATEMENT_TIMEOUT_MS: positiveInt.default(DEFAULT_SEARCH_TIMEOUT_MS),
   /** comma list of role:key, roles client < operator < admin (docs/security.md); parsed by parseApiKeys */
   SAGAFLOW_API_KEYS: z.string().optional(),
+  /** the built web console served at /ui (default: services/console/dist beside this package) */
+  SAGAFLOW_CONSOLE_DIR: z.string().optional(),
 });
 
 export interface ApiConfig {
@@ -82,6 +84,8 @@ export interface ApiConfig {
   searchTimeoutMs: number;
   /** SAGAFLOW_API_KEYS, parsed (digests only); empty = no API keys: non-admin endpoints open, admin ones need ADMIN_TOKEN */
   apiKeys: ApiKey[];
+  /** SAGAFLOW_CONSOLE_DIR: the built console served at /ui; undefined = services/console/dist of this checkout */
+  consoleDir?: string | undefined;
 }
 
 export interface HttpTimeouts {
@@ -193,6 +197,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     allowedHosts,
     serviceUrls,
     searchTimeoutMs: env.SEARCH_STATEMENT_TIMEOUT_MS,
+    consoleDir: env.SAGAFLOW_CONSOLE_DIR,
     apiKeys,
   };
 }
