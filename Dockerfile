@@ -22,12 +22,12 @@ ENV TURBO_TELEMETRY_DISABLED=1 \
 RUN npm install --global "pnpm@${PNPM_VERSION}" && npm cache clean --force
 WORKDIR /app
 
-# ---- pruner: a sparse copy of the workspace holding only what the four deployables depend on ----
+# ---- pruner: a sparse copy of the workspace holding only what the deployables (and the console) depend on ----
 FROM base AS pruner
 ARG TURBO_VERSION
 RUN npm install --global "turbo@${TURBO_VERSION}" && npm cache clean --force
 COPY . .
-RUN turbo prune @sagaflow/api @sagaflow/engine @sagaflow/mocks @sagaflow/db --docker
+RUN turbo prune @sagaflow/api @sagaflow/engine @sagaflow/mocks @sagaflow/db @sagaflow/console --docker
 
 # ---- builder: install every dependency from the pruned lockfile, then compile all packages ----
 FROM base AS builder
@@ -66,6 +66,8 @@ COPY --from=builder /app/packages/observability/dist/ ./packages/observability/d
 COPY --from=builder /app/services/api/dist/ ./services/api/dist/
 COPY --from=builder /app/services/engine/dist/ ./services/engine/dist/
 COPY --from=builder /app/services/mocks/dist/ ./services/mocks/dist/
+# the web console's static files, served by the API at /ui (services/api/dist resolves ../../console/dist)
+COPY --from=builder /app/services/console/dist/ ./services/console/dist/
 # Same layout as the repository: packages/db/dist resolves ../../../migrations/sql from its own location,
 # packages/definitions/dist reads ../workflows (the demo definitions the seed registers).
 COPY migrations/ ./migrations/
