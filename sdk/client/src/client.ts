@@ -104,9 +104,11 @@ function filterQuery(filters: RunFilters): Record<string, string> {
   for (const [key, value] of Object.entries(filters) as Array<[keyof RunFilters, RunFilters[keyof RunFilters]]>) {
     if (value === undefined) continue;
     if (key === 'status') query.status = typeof value === 'string' ? value : (value as RunStatus[]).join(',');
-    else if (value instanceof Date) query[key] = value.toISOString();
+    else if (key === 'retrying') {
+      if (value === true) query.retrying = 'true';
+    } else if (value instanceof Date) query[key] = value.toISOString();
     else if (typeof value === 'object') query[key] = JSON.stringify(value);
-    else query[key] = value;
+    else if (typeof value === 'string') query[key] = value;
   }
   return query;
 }

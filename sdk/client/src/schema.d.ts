@@ -1737,6 +1737,7 @@ export interface operations {
                 createdBefore?: string;
                 input?: string;
                 context?: string;
+                retrying?: "true";
                 limit?: string;
                 cursor?: string;
             };
@@ -1778,6 +1779,7 @@ export interface operations {
                 createdBefore?: string;
                 input?: string;
                 context?: string;
+                retrying?: "true";
             };
             header?: never;
             path?: never;

@@ -63,6 +63,8 @@ export interface RunFilters {
   input?: Record<string, unknown>;
   /** runs whose context contains this object, e.g. `{ tenantId: 'acme' }` */
   context?: Record<string, unknown>;
+  /** only runs waiting for a retry now (an extension of the spec, for the console's "retrying now") */
+  retrying?: boolean;
 }
 export type Schedule = components['schemas']['Schedule'];
 export type ScheduleRequest = components['schemas']['ScheduleRequest'];

@@ -75,6 +75,7 @@ export function toRunSearchFilter(input: Omit<RunSearchInput, 'limit' | 'cursor'
     // `{}` is contained in every object: no filter (and no full scan of a GIN index)
     input: input.input && Object.keys(input.input).length > 0 ? input.input : undefined,
     context: input.context && Object.keys(input.context).length > 0 ? input.context : undefined,
+    retrying: input.retrying === 'true' ? true : undefined,
   };
   return Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)) as RunSearchFilter;
 }

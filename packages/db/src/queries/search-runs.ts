@@ -28,6 +28,11 @@ export interface RunSearchFilter {
   input?: Record<string, unknown>;
   /** runs whose context contains this object (jsonb @>) */
   context?: Record<string, unknown>;
+  /**
+   * true: runs waiting for a retry now — their live outbox item is unleased and due later, and it is not a sleep or
+   * a wait for a signal (an extension of SPEC §13: the console's "retrying now" chip)
+   */
+  retrying?: boolean;
 }
 
 /** A run's place in the search order: its exact created_at (microseconds, UTC, ISO 8601) and id. */
@@ -138,6 +143,15 @@ export function runFilterConditions(filter: RunSearchFilter): Expression<SqlBool
     conditions.push(sql<SqlBool>`created_at < ${filter.createdBefore}::timestamptz`);
   if (filter.input !== undefined) conditions.push(sql<SqlBool>`input @> ${JSON.stringify(filter.input)}::jsonb`);
   if (filter.context !== undefined) conditions.push(sql<SqlBool>`context @> ${JSON.stringify(filter.context)}::jsonb`);
+  if (filter.retrying) {
+    // driven from the outbox's live items (one per unfinished run, never the whole table of runs); a paused run's
+    // retry keeps its due time in held_due_at
+    conditions.push(sql<SqlBool>`id in (
+      select o.run_id from outbox o
+        join run_steps s on s.run_id = o.run_id and s.step_index = o.step_index
+       where o.status = 'READY' and o.lease_token is null and coalesce(o.held_due_at, o.due_at) > now()
+         and s.wait_for is null)`);
+  }
   return conditions;
 }
 

@@ -61,6 +61,10 @@ export const runFilterQueryShape = {
   createdBefore: timestampSchema.optional().meta({ description: 'Created before (ISO 8601, exclusive)' }),
   input: containmentSchema('input').optional(),
   context: containmentSchema('context').optional(),
+  retrying: z.enum(['true']).optional().meta({
+    description:
+      '`true`: only runs waiting for a retry now (a step attempt was retryable and its next attempt is scheduled; not sleeps or signal waits). An extension of the spec, for the console',
+  }),
 };
 
 export const runCountsInputSchema = z.object(runFilterQueryShape);

@@ -23,11 +23,14 @@ export interface RunsSearch {
   errorCode?: string;
   correlationId?: string;
   context?: string;
+  /** only runs waiting for a retry now */
+  retrying?: boolean;
   cursor?: string;
 }
 
 export function validateRunsSearch(search: Record<string, unknown>): RunsSearch {
   const out: RunsSearch = {};
+  if (search['retrying'] === true || search['retrying'] === 'true') out.retrying = true;
   for (const key of ['status', 'workflowName', 'errorCode', 'correlationId', 'context', 'cursor'] as const) {
     const value = search[key];
     if (typeof value === 'string' && value !== '') out[key] = value;
@@ -53,6 +56,7 @@ function filtersOf(search: RunsSearch): RunFilters {
     ...(search.errorCode ? { errorCode: search.errorCode as RunFilters['errorCode'] } : {}),
     ...(search.correlationId ? { correlationId: search.correlationId } : {}),
     ...(search.context ? { context: parseContext(search.context) } : {}),
+    ...(search.retrying ? { retrying: true } : {}),
   };
 }
 
@@ -86,7 +90,7 @@ export function RunsPage() {
     filterError = new Error(`Context (JSON) must be ${error instanceof Error ? error.message : 'valid JSON'}`);
   }
   const readable = canRead(session, 'operator');
-  const { status: _status, ...withoutStatus } = filters;
+  const { status: _status, retrying: _retrying, ...withoutStatus } = filters;
   const page = useQuery({
     queryKey: ['runs', session.role, search],
     queryFn: () =>
@@ -97,6 +101,12 @@ export function RunsPage() {
   const counts = useQuery({
     queryKey: ['counts', session.role, withoutStatus],
     queryFn: () => session.client.runs.counts(withoutStatus),
+    enabled: readable && !filterError,
+    refetchInterval: 5_000,
+  });
+  const retryingCount = useQuery({
+    queryKey: ['counts', session.role, withoutStatus, 'retrying'],
+    queryFn: () => session.client.runs.counts({ ...withoutStatus, retrying: true }),
     enabled: readable && !filterError,
     refetchInterval: 5_000,
   });
@@ -129,6 +139,7 @@ export function RunsPage() {
     void navigate({
       search: {
         status: search.status,
+        retrying: search.retrying,
         workflowName: text('workflowName'),
         errorCode: text('errorCode'),
         correlationId: text('correlationId'),
@@ -181,6 +192,20 @@ export function RunsPage() {
             {status} <span className="count">{counts.data?.byStatus[status] ?? '…'}</span>
           </button>
         ))}
+        <button
+          type="button"
+          className="chip status-running"
+          aria-pressed={search.retrying === true}
+          data-testid="chip-RETRYING"
+          title="runs whose last attempt was retryable and whose next attempt is scheduled"
+          onClick={() =>
+            void navigate({
+              search: { ...search, retrying: search.retrying ? undefined : true, cursor: undefined },
+            })
+          }
+        >
+          retrying now <span className="count">{retryingCount.data?.total ?? '…'}</span>
+        </button>
         <span className="total">total {counts.data?.total ?? '…'}</span>
       </div>
       <ErrorNotice error={page.error ?? counts.error} />

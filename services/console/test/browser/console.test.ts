@@ -162,6 +162,33 @@ describe('the console in a browser', () => {
     await expect.poll(() => page.locator('[data-testid=attempt][data-outcome=SUCCEEDED]').count(), UI).toBe(1);
   });
 
+  it('"retrying now": the chip counts the runs waiting for a retry and filters the list to them', async () => {
+    await register({
+      name: 'ui-retry',
+      version: '1.0.0',
+      steps: [httpStep('retry', 'charge', { retry: { maxAttempts: 3, initialIntervalMs: 600_000, jitter: 'none' } })],
+    });
+    stack.downstream.script('/retry/charge', [{ status: 503 }]);
+    const { runId } = await stack.client.workflows.start('ui-retry', { input: {} });
+    await expect
+      .poll(async () => (await stack.client.runs.get(runId)).steps[0]?.nextAttemptAt ?? null, { timeout: 15_000 })
+      .not.toBeNull();
+
+    await page.goto(`${stack.api.url}/ui/runs`);
+    await expect.poll(() => page.getByTestId('chip-RETRYING').textContent(), UI).toBe('retrying now 1');
+    await page.getByTestId('chip-RETRYING').click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('retrying'), UI).toBe('true');
+    await expect.poll(() => page.getByTestId('run-row').count(), UI).toBe(1);
+    expect(await page.getByTestId('run-row').getAttribute('data-run-id')).toBe(runId);
+    await page.getByTestId('run-row').getByRole('link').click();
+    await expect.poll(() => page.locator('[data-testid=gap][data-cause=backoff]').count(), UI).toBe(1);
+    expect(await page.locator('[data-testid=attempt][data-outcome=RETRYABLE]').getAttribute('data-http-status')).toBe(
+      '503',
+    );
+    await stack.client.runs.cancel(runId);
+    expect((await stack.client.runs.waitForCompletion(runId, WAIT)).run.status).toBe('CANCELLED');
+  });
+
   it('bulk: "all matching" shows the dry-run count first, then the operation runs to the end', async () => {
     await register({
       name: 'ui-bulk',
