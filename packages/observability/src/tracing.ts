@@ -21,6 +21,13 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+let started = false;
+
+/** Whether startTracing started the SDK in this process (the API registers its request spans only then). */
+export function isTracingStarted(): boolean {
+  return started;
+}
+
 export function otlpTracesUrl(endpoint: string): string {
   return `${endpoint.replace(/\/+$/, '')}/v1/traces`;
 }
@@ -73,5 +80,12 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
     ],
   });
   sdk.start();
-  return { enabled: true, shutdown: () => sdk.shutdown() };
+  started = true;
+  return {
+    enabled: true,
+    shutdown: async () => {
+      started = false;
+      await sdk.shutdown();
+    },
+  };
 }
