@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -21,13 +21,15 @@ function resolveEsbuild(): string {
 
 /**
  * `--compiled`: API and engine bundled to plain ESM JavaScript (esbuild, workspace sources and npm packages in one
- * file each), so the services run with `node <bundle>` and no tsx loader — a stand-in for a built `dist`.
+ * file each), so the services run with `node <bundle>` and no tsx loader — a stand-in for a built `dist`. Code
+ * splitting keeps what the services import dynamically (the OpenTelemetry SDK, the docs page) in chunks of its own,
+ * loaded only when used, as `dist` with its node_modules does.
  */
 export async function bundleServices(outDir: string): Promise<ServiceBundles> {
   await mkdir(outDir, { recursive: true });
   const esbuild = resolveEsbuild();
   const bundle = async (entry: string, name: string): Promise<string> => {
-    const outfile = join(outDir, `${name}.mjs`);
+    const outdir = join(outDir, name);
     await run(
       esbuild,
       [
@@ -35,17 +37,19 @@ export async function bundleServices(outDir: string): Promise<ServiceBundles> {
         '--bundle',
         '--platform=node',
         '--format=esm',
+        '--splitting',
+        '--out-extension:.js=.mjs',
         '--target=node20',
         '--conditions=development',
         '--external:pg-native',
         '--log-level=error',
         // CommonJS dependencies call require(): give the ESM bundle one
         "--banner:js=import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);",
-        `--outfile=${outfile}`,
+        `--outdir=${outdir}`,
       ],
       { cwd: REPO_ROOT },
     );
-    return outfile;
+    return join(outdir, `${basename(entry, '.ts')}.mjs`);
   };
   const [api, engine] = await Promise.all([
     bundle('services/api/src/server.ts', 'api'),

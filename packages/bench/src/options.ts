@@ -48,7 +48,7 @@ export const USAGE = `pnpm bench [options]
   --postgres <mode>    url: a fresh database on DATABASE_URL's server (default when it is set);
                        embedded: a local Postgres with pg_stat_statements (default otherwise)
   --sources            run API and engine from the .ts sources through tsx (as pnpm dev does) instead of as
-                       compiled bundles on plain node with the image's MALLOC_ARENA_MAX=2 (the default)
+                       compiled bundles on plain node with the image's MALLOC_ARENA_MAX=2 and --max-semi-space-size=4 (the default)
   --profile            write V8 CPU profiles of API and engines (node --cpu-prof) and summarise them
   --env KEY=VALUE      extra environment for API and engines (repeatable), e.g. ENGINE_CONCURRENCY=64
   --out <dir>          results folder (default bench-results)

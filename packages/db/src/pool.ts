@@ -30,6 +30,58 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
   return pool;
 }
 
+/** Called with how long a checkout waited for a connection, in seconds (failed checkouts, e.g. a timeout, included). */
+export type PoolWaitObserver = (seconds: number) => void;
+
+const waitObservers = new WeakMap<pg.Pool, Set<PoolWaitObserver>>();
+
+/**
+ * Times every checkout of `pool` — `pool.connect()` and the checkout inside `pool.query()` — from the request to the
+ * moment a connection (an idle one, a new one, or one released by another query) is handed over, and tells `observe`.
+ * The pool's `connect` is wrapped once per pool; the cost is two `performance.now()` per checkout. Returns the
+ * function that stops observing.
+ */
+export function observePoolWaits(pool: pg.Pool, observe: PoolWaitObserver): () => void {
+  let observers = waitObservers.get(pool);
+  if (!observers) {
+    const set = new Set<PoolWaitObserver>();
+    observers = set;
+    waitObservers.set(pool, set);
+    const connect = pool.connect.bind(pool) as (callback?: ConnectCallback) => Promise<pg.PoolClient> | undefined;
+    const report = (startedAt: number) => {
+      const seconds = (performance.now() - startedAt) / 1000;
+      for (const observer of set) observer(seconds);
+    };
+    // pg-pool's query() checks out through this.connect(callback); Kysely and LISTEN connections call connect().
+    (pool as { connect: (callback?: ConnectCallback) => unknown }).connect = (callback?: ConnectCallback) => {
+      const startedAt = performance.now();
+      if (callback)
+        return connect((error, client, done) => {
+          report(startedAt);
+          callback(error, client, done);
+        });
+      return connect()!.then(
+        (client) => {
+          report(startedAt);
+          return client;
+        },
+        (error: unknown) => {
+          report(startedAt);
+          throw error;
+        },
+      );
+    };
+  }
+  observers.add(observe);
+  return () => observers.delete(observe);
+}
+
+type ConnectCallback = (
+  error: Error | undefined,
+  client: pg.PoolClient | undefined,
+  done: (release?: unknown) => void,
+) => void;
+
 const pools = new WeakMap<Db, pg.Pool>();
 
 export function createDb(pool: pg.Pool): Db {

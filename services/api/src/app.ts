@@ -155,7 +155,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     runEvents: new RunEventsHub(deps.db, app.log),
     searchTimeoutMs: config.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS,
   };
-  app.addHook('onClose', async () => services.runEvents.close());
+  app.addHook('onClose', async () => {
+    metrics.stopRuntimeMetrics();
+    await services.runEvents.close();
+  });
   registerRunEventsGauges(metrics.registry, services.runEvents);
 
   app.addHook('onRequest', (request, reply, done) => {

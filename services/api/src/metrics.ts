@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '@sagaflow/db';
 import { registerDatabaseGauges } from '@sagaflow/observability/database-gauges';
+import { registerRuntimeMetrics } from '@sagaflow/observability/runtime-metrics';
 
 /** A registry with the default Node metrics; other modules register their counters on it. */
 export function createMetricsRegistry(): Registry {
@@ -21,6 +22,8 @@ export interface ApiMetrics {
   runDuration: Histogram<'workflowName' | 'status'>;
   /** signals stored in a run's mailbox (an idempotent replay is not counted) */
   signalsReceived: Counter;
+  /** stops the event-loop probe and the pool-wait observer of `event_loop_delay_seconds` / `db_pool_wait_seconds` */
+  stopRuntimeMetrics: () => void;
 }
 
 /** Run duration buckets: the same as the engine's, so the two histograms add up. */
@@ -52,7 +55,8 @@ export function createApiMetrics(db: Db, registry: Registry = createMetricsRegis
       registers: [registry],
     });
   if (!registry.getSingleMetric('outbox_backlog_total')) registerDatabaseGauges(registry, db);
-  return { registry, runsStarted, runDuration, signalsReceived };
+  const stopRuntimeMetrics = registerRuntimeMetrics(registry, db);
+  return { registry, runsStarted, runDuration, signalsReceived, stopRuntimeMetrics };
 }
 
 /**

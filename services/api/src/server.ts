@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const tracing = startTracing({
+  const tracing = await startTracing({
     serviceName: 'sagaflow-api',
     otlpEndpoint: config.otlpEndpoint,
     exportDelayMs: config.otlpExportDelayMs,

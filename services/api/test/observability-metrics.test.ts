@@ -116,6 +116,19 @@ describe('database gauges', () => {
     }
   });
 
+  it('both expose event_loop_delay_seconds and db_pool_wait_seconds, sampled by their own process and pool', () => {
+    for (const text of [api, engine]) {
+      expect(text).toContain('# TYPE event_loop_delay_seconds histogram');
+      expect(text).toContain('# TYPE db_pool_wait_seconds histogram');
+      expect(sampleValue(text, 'event_loop_delay_seconds_count')).toBeGreaterThan(0);
+      // every query of the runs above checked out a connection of that process's pool
+      expect(sampleValue(text, 'db_pool_wait_seconds_count')).toBeGreaterThanOrEqual(3);
+      expect(sampleValue(text, 'db_pool_wait_seconds_bucket', { le: '+Inf' })).toBe(
+        sampleValue(text, 'db_pool_wait_seconds_count'),
+      );
+    }
+  });
+
   it('both expose the default Node process metrics', () => {
     for (const text of [api, engine]) {
       expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');

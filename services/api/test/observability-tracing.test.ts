@@ -20,7 +20,7 @@ let world: ObservedWorld;
 
 beforeAll(async () => {
   exporter = new InMemorySpanExporter();
-  tracing = startTracing({ serviceName: 'sagaflow-test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  tracing = await startTracing({ serviceName: 'sagaflow-test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
   world = await startObservedWorld({
     // t-b: a retryable 503, then a permanent 422 → t-a is compensated
     script: ({ path }, nth) => (path === '/t-saga/t-b' ? { status: nth === 1 ? 503 : 422 } : { status: 200 }),

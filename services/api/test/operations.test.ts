@@ -178,6 +178,16 @@ describe('OpenAPI document and docs page', () => {
     expect(script.headers['content-type']).toMatch(/javascript/);
   });
 
+  it("a path under /docs that the reference does not serve is the API's own 404; the page still loads after it", async () => {
+    const missing = await app.inject({ method: 'GET', url: '/docs/no-such-file.js' });
+    expect(missing.statusCode).toBe(404);
+    expect(json(missing)).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+    const head = await app.inject({ method: 'HEAD', url: '/docs/js/scalar.js' });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-type']).toMatch(/javascript/);
+    expect(head.body).toBe('');
+  });
+
   it("GET /docs turns Scalar's promotions off and selects the admin token scheme", async () => {
     const page = await app.inject({ method: 'GET', url: '/docs' });
     const configuration = /createApiReference\('#app', (\{[\s\S]*?\})\)\s*<\/script>/.exec(page.body)?.[1];

@@ -26,7 +26,7 @@ const logger = createLogger({
   sensitive: env.LOG_SENSITIVE === 'true',
   redactKeys: env.redactKeys,
 });
-const tracing = startTracing({
+const tracing = await startTracing({
   serviceName: 'sagaflow-engine',
   otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   exportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,

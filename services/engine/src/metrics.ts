@@ -1,6 +1,7 @@
 import type { Db } from '@sagaflow/db';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { registerDatabaseGauges } from '@sagaflow/observability/database-gauges';
+import { registerRuntimeMetrics } from '@sagaflow/observability/runtime-metrics';
 
 /**
  * The engine's Prometheus metrics (names of docs/contract.md#metrics). Gauges that describe the database are read from Postgres
@@ -64,7 +65,10 @@ export function createEngineMetrics(db: Db) {
     registers: [registry],
   });
   registerDatabaseGauges(registry, db);
+  /** stops the event-loop probe and the pool-wait observer (event_loop_delay_seconds, db_pool_wait_seconds) */
+  const stopRuntimeMetrics = registerRuntimeMetrics(registry, db);
   return {
+    stopRuntimeMetrics,
     registry,
     stepAttempts,
     stepRetries,

@@ -133,6 +133,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
     await http?.close();
     await agent.close();
     await pool.end();
+    metrics.stopRuntimeMetrics();
     log.info('engine stopped');
   };
   return {
