@@ -2,9 +2,12 @@ import { BenchMonitor } from './bench-monitor.js';
 import { createJsonClient } from './http-client.js';
 import type { ServiceStack } from './service-stack.js';
 
+/** The workflow of the --sleeping runs (their outbox items stay, due in a year: not a leftover). */
+export const SLEEP_WORKFLOW_NAME = 'bench-sleep';
+
 /** The workflow of the sleeping runs: one step that sleeps a year (docs/contract.md#durable-waits). */
 const SLEEP_WORKFLOW = {
-  name: 'bench-sleep',
+  name: SLEEP_WORKFLOW_NAME,
   version: '1.0.0',
   description: 'pnpm bench --sleeping: runs that sleep while the workload is measured',
   steps: [{ id: 'nap', sleep: { durationMs: 31_536_000_000 } }],
