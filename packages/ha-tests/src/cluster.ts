@@ -3,6 +3,7 @@ import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort } from '@sagaflow/local-postgres';
+import pg from 'pg';
 import { waitFor } from '@sagaflow/testkit';
 import { PG_BIN_DIR } from './install.js';
 import { startWatchdog } from './watchdog.js';
@@ -59,12 +60,7 @@ function postgresIds(): { uid: number; gid: number } {
 }
 
 /** Patroni's configuration of one member (YAML is a superset of JSON, so this is written as JSON). */
-function patroniConfig(
-  node: PatroniNode,
-  etcdPort: number,
-  dir: string,
-  namespace: string,
-): Record<string, unknown> {
+function patroniConfig(node: PatroniNode, etcdPort: number, dir: string, namespace: string): Record<string, unknown> {
   return {
     scope: SCOPE,
     namespace,
@@ -111,11 +107,7 @@ function patroniConfig(
         replication: { username: 'replicator', password: 'replicator' },
         rewind: { username: 'postgres', password: 'postgres' },
       },
-      pg_hba: [
-        'local all all trust',
-        'host all all 127.0.0.1/32 trust',
-        'host replication all 127.0.0.1/32 trust',
-      ],
+      pg_hba: ['local all all trust', 'host all all 127.0.0.1/32 trust', 'host replication all 127.0.0.1/32 trust'],
       parameters: { unix_socket_directories: dir },
     },
     tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
@@ -193,6 +185,36 @@ function readPostmasterPid(dataDir: string): number | undefined {
 async function fetchJson<T>(url: string): Promise<T> {
   const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
   return (await response.json()) as T;
+}
+
+/** True when a fresh connection to `url` lands on a primary (not in recovery). */
+async function reachesPrimary(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ replica: boolean }>('select pg_is_in_recovery() as replica');
+    return rows[0]?.replica === false;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * HAProxy starts with every server up until its checks say otherwise (fall 2 × 500 ms): wait until ten fresh
+ * connections in a row, spread over more than 2 s, all reached the primary.
+ */
+async function waitForPrimaryBehindHaproxy(url: string): Promise<void> {
+  let streak = 0;
+  await waitFor(
+    async () => {
+      streak = (await reachesPrimary(url)) ? streak + 1 : 0;
+      return streak >= 10;
+    },
+    { timeoutMs: 30_000, intervalMs: 250, description: 'HAProxy routing to the primary' },
+  );
 }
 
 /**
@@ -351,6 +373,7 @@ export async function startHaCluster(): Promise<HaCluster> {
     children.push(
       spawnLogged('/usr/sbin/haproxy', ['-db', '-f', haproxyConfigFile], haproxyLog, join(pidDir, 'haproxy.pid')),
     );
+    await waitForPrimaryBehindHaproxy(cluster.url);
     return cluster;
   } catch (error) {
     const logs = cluster.logTails(30);
