@@ -12,6 +12,6 @@ export default defineProject({
     globalSetup: [],
     fileParallelism: false,
     testTimeout: 300_000,
-    hookTimeout: 180_000,
+    hookTimeout: 300_000,
   },
 });

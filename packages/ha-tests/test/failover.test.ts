@@ -74,7 +74,7 @@ describe('Patroni failover under load (API + 2 engines through HAProxy)', () => 
     cluster = await startHaCluster();
     db = createDb(createPool(cluster.url, { max: 4, applicationName: 'ha-tests', connectionTimeoutMillis: 2_000 }));
     await migrateToLatest(db);
-    scenario = await createScenario({ url: cluster.url, db, close: () => db.destroy() });
+    scenario = await createScenario({ url: cluster.url, db, close: () => db.destroy() }, { startupTimeoutMs: 120_000 });
     await scenario.register(
       buildWorkflow('ha-failover', scenario.downstream.url, [
         { id: 'reserve', compensated: true },
@@ -102,6 +102,12 @@ describe('Patroni failover under load (API + 2 engines through HAProxy)', () => 
     const ha = cluster!;
     const world = scenario!;
     const client = createClient({ baseUrl: apiUrl });
+    // a commit is acknowledged once the synchronous standby has flushed it: what keeps an acknowledged start
+    const { rows: settings } = await sql<{ commit: string; standbys: string }>`
+      select current_setting('synchronous_commit') as commit, current_setting('synchronous_standby_names') as standbys
+    `.execute(db);
+    expect(settings[0]?.commit).toBe('on');
+    expect(settings[0]?.standbys).not.toBe('');
     const probe: WriteProbe = await startWriteProbe(ha.url);
     const ready: HttpMonitor = monitorHttp(() => `${apiUrl}/ready`);
     const engineReady: HttpMonitor = monitorHttp(() => `${engines[0]!.baseUrl}/ready`);
@@ -168,6 +174,16 @@ describe('Patroni failover under load (API + 2 engines through HAProxy)', () => 
     await failing;
     const drain = await waitUntilAllTerminal(db, { since: started, timeoutMs: 90_000, expectedRuns: RUNS });
     await Promise.all([ready.stop(), engineReady.stop(), probe.stop()]);
+    // each engine's LISTEN connection found its way to the new primary by itself
+    const listening = await waitFor(
+      async () => {
+        const { rows } = await sql<{ n: number }>`
+          select count(*)::int as n from pg_stat_activity where application_name = 'sagaflow-engine-listen'
+        `.execute(db);
+        return (rows[0]?.n ?? 0) >= engines.length ? rows[0]!.n : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, description: 'both engines LISTENing on the new primary' },
+    ).catch(() => 0);
 
     const promised = outcomes.flatMap((o) => (o.runId ? [o.runId] : []));
     const report = await world.check({ maxRedeliveries: 2 * CONCURRENCY * 2, promisedRunIds: promised });
@@ -203,6 +219,7 @@ describe('Patroni failover under load (API + 2 engines through HAProxy)', () => 
         'completions retried after a DB error': engineLog('completion failed; retrying'),
         'completions fenced (lease lost, discarded)': engineLog('lease lost before completion'),
         'attempts given up to redelivery': engineLog('attempt crashed'),
+        'LISTEN reconnects': engineLog('outbox listener lost its connection'),
         promoted: rounds.map((r) => `${r.killed}→${r.promoted}`).join(', '),
         timeline: timeline[0]?.tl ?? '?',
         'burst s': ((lastStart - started) / 1000).toFixed(1),
@@ -235,6 +252,7 @@ describe('Patroni failover under load (API + 2 engines through HAProxy)', () => 
       expect.soft(seen.has(503), `engine /ready during round 2 saw ${[...seen].join(',')}`).toBe(true);
       expect.soft(engineReady.samples().some((s) => s.at >= r2.writesBack && s.status === 200)).toBe(true);
     }
+    expect.soft(listening, 'engine LISTEN connections on the new primary').toBe(engines.length);
     // both engines are still the processes started before the burst
     for (const engine of engines) {
       const state = await Promise.race([engine.process.exited.then(() => 'exited'), delay(0, 'running')]);
