@@ -36,7 +36,7 @@ export interface HaCluster {
   members(): Promise<ClusterMember[]>;
   /** the node holding the leader key (waits until there is one) */
   leader(timeoutMs?: number): Promise<PatroniNode>;
-  /** a leader and a sync standby, and every live node running and streaming */
+  /** at least `expectedMembers` running (or streaming) members, among them a running leader and a sync standby */
   waitHealthy(timeoutMs: number, expectedMembers: number): Promise<ClusterMember[]>;
   /** kill -9 the node's postmaster (its pid from postmaster.pid); returns the pid */
   killPostgres(node: PatroniNode): number;
