@@ -109,8 +109,9 @@ describe('Patroni failover under load (API + 2 engines through HAProxy)', () => 
     expect(settings[0]?.commit).toBe('on');
     expect(settings[0]?.standbys).not.toBe('');
     const probe: WriteProbe = await startWriteProbe(ha.url);
-    const ready: HttpMonitor = monitorHttp(() => `${apiUrl}/ready`);
-    const engineReady: HttpMonitor = monitorHttp(() => `${engines[0]!.baseUrl}/ready`);
+    // a long client timeout: on a loaded machine /ready's own 2 s check may take a while to be answered
+    const ready: HttpMonitor = monitorHttp(() => `${apiUrl}/ready`, 100, 15_000);
+    const engineReady: HttpMonitor = monitorHttp(() => `${engines[0]!.baseUrl}/ready`, 100, 15_000);
     const rounds: Round[] = [];
     const started = Date.now();
 
