@@ -57,6 +57,7 @@ export default tseslint.config(
       '**/testing/**',
       'packages/testkit/**',
       'packages/fault-tests/**',
+      'packages/ha-tests/**',
       '**/vitest.config.ts',
       'vitest.shared.ts',
       // scripts are entry points: each reads its own few variables where it starts

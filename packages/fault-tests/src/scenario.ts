@@ -40,7 +40,13 @@ async function openTestDatabase(): Promise<ScenarioDatabase> {
   return { url: tdb.url, db: tdb.db, close: () => tdb.drop() };
 }
 
-export async function createScenario(database?: ScenarioDatabase): Promise<Scenario> {
+export interface ScenarioOptions {
+  /** how long a spawned API or engine may take to start (default 30 s; the HA suite allows more on a loaded machine) */
+  startupTimeoutMs?: number;
+}
+
+export async function createScenario(database?: ScenarioDatabase, options: ScenarioOptions = {}): Promise<Scenario> {
+  const startup = options.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: options.startupTimeoutMs };
   const store = database ?? (await openTestDatabase());
   const downstream = await startFakeDownstream();
   const engines: EngineProcess[] = [];
@@ -54,7 +60,7 @@ export async function createScenario(database?: ScenarioDatabase): Promise<Scena
       await registerDefinition(store.db, definition);
     },
     startEngine: async (id, env) => {
-      const engine = await spawnEngine({ databaseUrl: store.url, id, ...(env ? { env } : {}) });
+      const engine = await spawnEngine({ databaseUrl: store.url, id, ...startup, ...(env ? { env } : {}) });
       engines.push(engine);
       return engine;
     },
@@ -63,6 +69,7 @@ export async function createScenario(database?: ScenarioDatabase): Promise<Scena
         databaseUrl: store.url,
         adminToken: ADMIN_TOKEN,
         name: `api-${apis.length + 1}`,
+        ...startup,
         ...(env ? { env } : {}),
       });
       apis.push(api);

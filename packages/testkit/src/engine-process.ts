@@ -17,6 +17,8 @@ export interface SpawnEngineOptions {
   id: string;
   /** ENGINE_* variables; they override the defaults (ephemeral port, info logs, 100 ms poll) */
   env?: Record<string, string>;
+  /** how long to wait for "engine started" (default 30 s; more on a loaded machine) */
+  startupTimeoutMs?: number;
 }
 
 const DEFAULT_ENV: Record<string, string> = {
@@ -34,7 +36,7 @@ export async function spawnEngine(options: SpawnEngineOptions): Promise<EnginePr
     env: { ...DEFAULT_ENV, ...options.env, DATABASE_URL: options.databaseUrl, ENGINE_ID: options.id },
   });
   try {
-    const line = await child.waitForLine(/"msg":"engine started"/, 30_000);
+    const line = await child.waitForLine(/"msg":"engine started"/, options.startupTimeoutMs ?? 30_000);
     const port = (JSON.parse(line) as { port?: number }).port;
     if (typeof port !== 'number') throw new Error(`${options.id}: "engine started" line has no port: ${line}`);
     return { id: options.id, process: child, port, baseUrl: `http://127.0.0.1:${port}` };

@@ -12,6 +12,8 @@ export interface SpawnApiOptions {
   adminToken: string;
   name?: string;
   env?: Record<string, string>;
+  /** how long to wait for the listen line (default 30 s) */
+  startupTimeoutMs?: number;
 }
 
 /** Starts services/api/src/server.ts as a child process; resolves with the address it logged on listen. */
@@ -30,7 +32,10 @@ export async function spawnApi(options: SpawnApiOptions): Promise<ApiProcess> {
     },
   });
   try {
-    const line = await child.waitForLine(/Server listening at http:\/\/127\.0\.0\.1:\d+/, 30_000);
+    const line = await child.waitForLine(
+      /Server listening at http:\/\/127\.0\.0\.1:\d+/,
+      options.startupTimeoutMs ?? 30_000,
+    );
     const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
     return { process: child, url };
   } catch (error) {

@@ -8,6 +8,8 @@ export interface SpawnEngineOptions {
   id: string;
   /** ENGINE_* overrides */
   env?: Record<string, string>;
+  /** how long to wait for "engine started" (default 30 s) */
+  startupTimeoutMs?: number;
 }
 
 /** Starts services/engine/src/main.ts as a child process with a 2 s lease (crash scenarios recover fast). */

@@ -11,15 +11,18 @@ export interface HttpMonitor {
   stop(): Promise<Sample[]>;
 }
 
-/** Polls GET `url` every `intervalMs` in the background and records what each poll got. */
-export function monitorHttp(url: () => string, intervalMs = 100): HttpMonitor {
+/**
+ * Polls GET `url` every `intervalMs` in the background and records what each poll got ('connection' when no answer came
+ * within `timeoutMs`).
+ */
+export function monitorHttp(url: () => string, intervalMs = 100, timeoutMs = 3_000): HttpMonitor {
   const samples: Sample[] = [];
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
       const at = Date.now();
       try {
-        const response = await fetch(url(), { signal: AbortSignal.timeout(3_000) });
+        const response = await fetch(url(), { signal: AbortSignal.timeout(timeoutMs) });
         await response.arrayBuffer();
         samples.push({ at, status: response.status });
       } catch {
