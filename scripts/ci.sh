@@ -24,6 +24,9 @@ bash scripts/check-sdk-pack.sh
 step "generated files are fresh (OpenAPI, SDK types, database schema types)"
 bash scripts/check-generated.sh
 
+step "chromium for the console's browser tests (apt, when missing)"
+bash scripts/ensure-chromium.sh
+
 step "tests (the README's test command)"
 npm test
 
