@@ -82,7 +82,43 @@ describe('workflows apply', () => {
     expect(refused.stderr).toContain('CONFLICT');
     expect(refused.stdout).toMatch(/cli-ok\s+1\.0\.0\s+refused.*bump "version"/);
     expect(refused.stdout).toMatch(/cli-flaky\s+1\.0\.0\s+unchanged/);
-    // the registered definition is still the first one: starting it runs its two steps
+    // the diff of the registered definition (canonical JSON) against the file, and the advice to bump the version
+    expect(refused.stderr).toContain(`${changed} changes description of the registered cli-ok@1.0.0:`);
+    expect(refused.stderr).toContain('--- registered cli-ok@1.0.0');
+    expect(refused.stderr).toContain(`+++ ${changed}`);
+    expect(refused.stderr).toMatch(/^@@ .+ @@$/m);
+    expect(refused.stderr).toContain('+  "description": "changed under the same version",');
+    expect(refused.stderr).toMatch(/bump "version" in .*changed\.json and apply it again/);
+    expect(refused.stderr).not.toContain('\x1b[');
+
+    // a changed step URL and a removed step: both paths; --json carries the paths and the diff text
+    const steps = ok!.steps;
+    const edited = writeJson('edited.json', {
+      version: '1.0.0',
+      name: 'cli-ok',
+      steps: [{ ...steps[0], request: { ...steps[0]!.request, url: 'http://127.0.0.1:1/elsewhere' } }],
+    });
+    const json = await runCli(['workflows', 'apply', edited, '--json'], env);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe('');
+    const [result] = (JSON.parse(json.stdout) as { results: Array<Record<string, unknown>> }).results;
+    expect(result).toMatchObject({
+      name: 'cli-ok',
+      result: 'refused',
+      error: { status: 409, code: 'CONFLICT' },
+      changes: { changedPaths: ['steps[0].request.url', 'steps[1]'] },
+    });
+    const diff = (result!.changes as { diff: string }).diff;
+    expect(diff).toContain('+        "url": "http://127.0.0.1:1/elsewhere"');
+    expect(diff).toMatch(/^-\s+"id": "charge",$/m);
+
+    // on a terminal (FORCE_COLOR here) the diff is coloured
+    const colored = await runCli(['workflows', 'apply', changed], { ...env, FORCE_COLOR: '1' });
+    expect(colored.code).toBe(1);
+    expect(colored.stderr).toContain('\x1b[32m+  "description": "changed under the same version",\x1b[39m');
+
+    // the registered definition is still the first one
+    expect((await stack.client.workflows.get('cli-ok', '1.0.0')).definition).toEqual(ok);
   });
 
   it('without an admin token: exit 1 with the API code and message', async () => {

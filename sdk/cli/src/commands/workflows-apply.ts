@@ -1,7 +1,9 @@
 import { SagaFlowError, type WorkflowDefinition } from '@sagaflow/client';
 import { defineCommand } from '../command.js';
+import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { parseJson, readText } from '../input.js';
+import { colorDiff, diffDefinitions, type DefinitionDiff } from '../format/definition-diff.js';
 import { renderTable } from '../output.js';
 
 interface Applied {
@@ -12,6 +14,8 @@ interface Applied {
   result: 'created' | 'unchanged' | 'refused';
   checksum?: string;
   error?: { status: number; code: string; message: string; issues?: unknown[] };
+  /** On a 409: what the file changes in the definition registered under this name and version. */
+  changes?: DefinitionDiff;
 }
 
 /** The definitions in one file: a JSON object, or an array of them. */
@@ -30,7 +34,7 @@ const field = (definition: WorkflowDefinition, key: 'name' | 'version'): string 
   typeof definition[key] === 'string' ? definition[key] : '?';
 
 function refusalHint(error: SagaFlowError): string {
-  if (error.status === 409) return 'a different definition is registered under this name and version: bump "version"';
+  if (error.status === 409) return 'differs from the registered definition (diff above): bump "version"';
   if (error.issues?.length) {
     return error.issues
       .map((issue) => {
@@ -40,6 +44,23 @@ function refusalHint(error: SagaFlowError): string {
       .join('; ');
   }
   return '';
+}
+
+/** The registered definition against the file, or undefined when it cannot be read (the refusal is shown anyway). */
+async function diffWithRegistered(
+  client: CliContext['client'],
+  name: string,
+  version: string,
+  definition: WorkflowDefinition,
+  file: string,
+): Promise<DefinitionDiff | undefined> {
+  try {
+    const registered = await client.workflows.get(name, version);
+    return diffDefinitions(registered.definition, definition, [`registered ${name}@${version}`, file]);
+  } catch (error) {
+    if (error instanceof SagaFlowError) return undefined;
+    throw error;
+  }
 }
 
 export const workflowsApply = defineCommand({
@@ -63,8 +84,28 @@ export const workflowsApply = defineCommand({
         // a refusal of one definition does not stop the others; 401/403 and an unreachable API stop everything
         if (!(error instanceof SagaFlowError) || error.status === 401 || error.status === 403) throw error;
         const { status, code, message, issues } = error;
-        results.push({ ...base, result: 'refused', error: { status, code, message, ...(issues ? { issues } : {}) } });
-        if (!ctx.json) ctx.out.error(ctx.out.colors.red(`${base.name}@${base.version} (${file}): ${code}: ${message}`));
+        // 409: another document is registered under this name and version; show what the file would change
+        const changes =
+          status === 409 ? await diffWithRegistered(ctx.client, base.name, base.version, definition, file) : undefined;
+        results.push({
+          ...base,
+          result: 'refused',
+          error: { status, code, message, ...(issues ? { issues } : {}) },
+          ...(changes ? { changes } : {}),
+        });
+        if (!ctx.json) {
+          const { colors } = ctx.out;
+          ctx.out.error(colors.red(`${base.name}@${base.version} (${file}): ${code}: ${message}`));
+          if (changes) {
+            ctx.out.error(
+              `${file} changes ${changes.changedPaths.join(', ')} of the registered ${base.name}@${base.version}:`,
+            );
+            ctx.out.error(colorDiff(colors, changes.diff));
+            ctx.out.error(
+              colors.yellow(`a registered version never changes: bump "version" in ${file} and apply it again`),
+            );
+          }
+        }
       }
     }
     const refused = results.filter((applied) => applied.result === 'refused');
