@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Operation, RunCounts, RunPage, RunSummary, Schedule } from '@sagaflow/client';
-import { runCli } from './support/run-cli.js';
+import { waitFor } from '@sagaflow/testkit';
+import { runCli, startCli } from './support/run-cli.js';
 import { ADMIN_TOKEN, startStack, type Stack } from './support/stack.js';
 
 /** The listing and operator commands (runs list/counts/redrive/pause/resume, workflows, ops, schedules). */
@@ -179,6 +180,54 @@ describe('ops', () => {
     ]);
     expect(cancelled.code).toBe(1); // a completed operation cannot be cancelled
     expect(JSON.parse(cancelled.stderr)).toMatchObject({ error: { status: 409, code: 'CONFLICT' } });
+  });
+});
+
+describe('ops create: the prompt on stdin, the progress bar, Ctrl-C detaches', () => {
+  it('n → nothing done (exit 1); no answer → exit 2; y → created, progress until Ctrl-C, which leaves it running', async () => {
+    stack.downstream.holdPath('/ophold/slow');
+    const held: string[] = [];
+    for (let i = 0; i < 3; i++) held.push((await stack.client.workflows.start('op-hold', { input: { i } })).runId);
+    for (const runId of held) await stack.downstream.waitForRequest((r) => r.runId === runId);
+    const args = ['ops', 'create', '--action', 'cancel', '--workflow', 'op-hold', '--status', 'RUNNING'];
+    const before = (await stack.client.admin.operations.list()).items.length;
+
+    const [no, silent] = await Promise.all([runCli(args, env, 'n\n'), runCli(args, env, '')]);
+    expect(no.code).toBe(1);
+    expect(no.stderr).toContain('cancel: 3 runs match, 3 eligible now');
+    expect(no.stderr).toContain('cancel 3 runs? [y/N] ');
+    expect(no.stderr).toMatch(/error: ABORTED: not confirmed: nothing was done/);
+    expect(silent.code).toBe(2);
+    expect(silent.stderr).toMatch(/error: USAGE: no answer on stdin: add --yes/);
+    expect((await stack.client.admin.operations.list()).items).toHaveLength(before);
+
+    // y: the operation is created and followed (one run a second), until Ctrl-C
+    const yes = startCli([...args, '--rate', '1', '--reason', 'prompted', '--interval', '100'], env, 'y\n');
+    let stderr = '';
+    yes.child.stderr?.on('data', (chunk: Buffer | string) => (stderr += String(chunk)));
+    const bar = /\[[█░]{24}\] RUNNING \d\/3/;
+    await waitFor(() => bar.test(stderr) || yes.child.exitCode !== null, { ...WAIT, description: 'the progress bar' });
+    expect(stderr).toMatch(bar);
+    const operationId = /operation (\S+) created \(3 runs\)/.exec(stderr)?.[1] ?? '';
+    expect(operationId).not.toBe('');
+    yes.child.kill('SIGINT');
+    const detached = await yes.done;
+    expect(detached.code).toBe(130);
+    expect(detached.stderr).toContain(`the operation goes on; follow it: sagaflow ops get ${operationId}`);
+    expect(detached.stdout).toBe('');
+    // it went on without the CLI
+    await waitFor(async () => (await stack.client.admin.operations.get(operationId)).status === 'COMPLETED', {
+      ...WAIT,
+      description: 'operation COMPLETED',
+    });
+    expect(await stack.client.admin.operations.get(operationId)).toMatchObject({
+      total: 3,
+      failed: 0,
+      reason: 'prompted',
+    });
+    stack.downstream.releasePath('/ophold/slow');
+    for (const runId of held)
+      expect((await stack.client.runs.waitForCompletion(runId, WAIT)).run.status).toBe('CANCELLED');
   });
 });
 
