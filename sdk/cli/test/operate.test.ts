@@ -78,6 +78,14 @@ describe('runs list and counts', () => {
     expect(parsedCounts.byStatus).toMatchObject({ FAILED: 3, RUNNING: 0, COMPLETED: 0 });
     expect(none.stdout).toMatch(/TOTAL\s+0/);
 
+    // the table fits the terminal (COLUMNS here): the run id and status stay whole, the other columns are cut
+    const narrow = await runCli(['runs', 'list', '-w', 'op-fail'], { ...env, COLUMNS: '72' });
+    const narrowLines = narrow.stdout.trimEnd().split('\n');
+    expect(narrowLines).toHaveLength(4);
+    for (const line of narrowLines) expect(line.length).toBeLessThanOrEqual(72);
+    expect(narrowLines[1]).toMatch(new RegExp(`^${failedRuns[0]}  .*FAILED`));
+    expect(narrow.stdout).toContain('…');
+
     const paged = await runCli(['runs', 'list', '-w', 'op-fail', '--limit', '2'], env);
     expect(paged.stderr).toMatch(/more: add --cursor \S+ for the next page, or --all/);
     const cursor = /--cursor (\S+)/.exec(paged.stderr)?.[1] ?? '';
