@@ -223,9 +223,10 @@ describe('ops create: the prompt on stdin, the progress bar, Ctrl-C detaches', (
     expect(detached.code).toBe(130);
     expect(detached.stderr).toContain(`the operation goes on; follow it: sagaflow ops get ${operationId}`);
     expect(detached.stdout).toBe('');
-    // it went on without the CLI
+    // it went on without the CLI: every run is cancelled (the admin API is polled slowly: it is rate limited)
     await waitFor(async () => (await stack.client.admin.operations.get(operationId)).status === 'COMPLETED', {
-      ...WAIT,
+      timeoutMs: 20_000,
+      intervalMs: 1_000,
       description: 'operation COMPLETED',
     });
     expect(await stack.client.admin.operations.get(operationId)).toMatchObject({
