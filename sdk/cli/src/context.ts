@@ -31,5 +31,5 @@ export function createContext(env: CliEnv, options: CommonOptions, signal: Abort
     ...(apiKey ? { apiKey } : {}),
     ...(adminToken ? { adminToken } : {}),
   });
-  return { client, out: createOutput(env.color && !json), json, url, signal };
+  return { client, out: createOutput(env.color && !json, env.columns), json, url, signal };
 }

@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import prettyMs from 'pretty-ms';
@@ -7,6 +8,8 @@ export type Colors = ReturnType<typeof createColors>;
 /** Where a command writes: stdout for results, stderr for errors and progress; colours only when enabled. */
 export interface Output {
   readonly colors: Colors;
+  /** The terminal's width (or COLUMNS), for tables; undefined when stdout is not a terminal. */
+  readonly width: number | undefined;
   /** One line (a newline is added) on stdout. */
   line(text?: string): void;
   /** One JSON document, indented, on stdout (`--json`). */
@@ -19,11 +22,13 @@ export interface Output {
 
 export function createOutput(
   color: boolean,
+  width?: number,
   stdout: NodeJS.WritableStream = process.stdout,
   stderr = process.stderr,
 ): Output {
   return {
     colors: createColors(color),
+    width,
     line: (text = '') => void stdout.write(`${text}\n`),
     json: (value) => void stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     ndjson: (value) => void stdout.write(`${JSON.stringify(value)}\n`),
@@ -35,7 +40,12 @@ export function createOutput(
  * Aligned columns without borders (kubectl style), by cli-table3: its widths ignore colour codes. `head` is
  * printed in bold; rows are arrays of cells, already coloured.
  */
-export function renderTable(colors: Colors, head: string[], rows: string[][]): string {
+export function renderTable(
+  colors: Colors,
+  head: string[],
+  rows: string[][],
+  fit: { width?: number | undefined; keep?: number[] } = {},
+): string {
   const blank = { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '' };
   const table = new Table({
     head: head.map((cell) => colors.bold(cell)),
@@ -52,6 +62,7 @@ export function renderTable(colors: Colors, head: string[], rows: string[][]): s
       middle: '  ',
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
+    ...(fit.width !== undefined ? { colWidths: fitWidths(head, rows, fit.width, fit.keep ?? []) } : {}),
   });
   table.push(...rows);
   return table
@@ -59,6 +70,29 @@ export function renderTable(colors: Colors, head: string[], rows: string[][]): s
     .split('\n')
     .map((line) => line.trimEnd())
     .join('\n');
+}
+
+/**
+ * Column widths that fit `width` characters (2 between columns): the widest column not in `keep` is narrowed one
+ * character at a time (cli-table3 cuts its cells with "…"), down to 6.
+ */
+function fitWidths(head: string[], rows: string[][], width: number, keep: number[]): number[] {
+  const widths = head.map((cell, i) =>
+    Math.max(
+      stripVTControlCharacters(cell).length,
+      ...rows.map((row) => stripVTControlCharacters(row[i] ?? '').length),
+    ),
+  );
+  const total = (): number => widths.reduce((sum, w) => sum + w, 0) + 2 * (widths.length - 1);
+  while (total() > width) {
+    let widest = -1;
+    widths.forEach((w, i) => {
+      if (!keep.includes(i) && w > 6 && (widest < 0 || w > widths[widest]!)) widest = i;
+    });
+    if (widest < 0) break;
+    widths[widest]!--;
+  }
+  return widths;
 }
 
 /** A duration for people: 35ms, 1.2s, 3m 5s. */

@@ -24,7 +24,7 @@ Environment:
   NO_COLOR              no colours (they are off anyway when stdout is not a terminal)
 
 Exit codes: 0 success, 1 the API refused (its code and message are printed) or could not be reached,
-2 usage error (unknown command or flag, bad JSON in --input, ops create without a terminal and without --yes).`;
+2 usage error (unknown command or flag, bad JSON in --input, ops create without --yes and no answer on stdin).`;
 
 function addCommonOptions(command: Command): void {
   command

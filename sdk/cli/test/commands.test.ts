@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,11 @@ function definitions(): Record<string, WorkflowDefinition> {
   return {
     ok: { name: 'cli-ok', version: '1.0.0', steps: [step('ok', 'reserve'), step('ok', 'charge')] },
     hold: { name: 'cli-hold', version: '1.0.0', steps: [step('hold', 'slow')] },
+    signal: {
+      name: 'cli-signal',
+      version: '1.0.0',
+      steps: [{ id: 'approve', waitForSignal: { name: 'approval' } } as never, step('signal', 'ship')],
+    },
     flaky: {
       name: 'cli-flaky',
       version: '1.0.0',
@@ -82,19 +88,43 @@ describe('workflows apply', () => {
     expect(refused.stderr).toContain('CONFLICT');
     expect(refused.stdout).toMatch(/cli-ok\s+1\.0\.0\s+refused.*bump "version"/);
     expect(refused.stdout).toMatch(/cli-flaky\s+1\.0\.0\s+unchanged/);
-    // a readable diff from the registered definition to the file's, and what to do about it
-    expect(refused.stdout).toContain(`cli-ok@1.0.0 (${changed}) differs from the registered one:`);
-    expect(refused.stdout).toContain('--- registered cli-ok@1.0.0');
-    expect(refused.stdout).toContain(`+++ ${changed}`);
-    expect(refused.stdout).toMatch(/^\+\s+"description": "changed under the same version",$/m);
-    expect(refused.stdout).not.toMatch(/^-\s+"name"/m);
-    expect(refused.stdout).toContain('give the changed definition a new "version"');
-    const asJson = await runCli(['workflows', 'apply', changed, '--json'], env);
-    expect(asJson.code).toBe(1);
-    const [conflict] = (JSON.parse(asJson.stdout) as { results: Array<{ result: string; diff?: string }> }).results;
-    expect(conflict).toMatchObject({ result: 'refused', error: { status: 409, code: 'CONFLICT' } });
-    expect(conflict!.diff).toMatch(/^\+\s+"description": "changed under the same version",$/m);
-    // the registered definition is still the first one: starting it runs its two steps
+    // the diff of the registered definition (canonical JSON) against the file, and the advice to bump the version
+    expect(refused.stderr).toContain(`${changed} changes description of the registered cli-ok@1.0.0:`);
+    expect(refused.stderr).toContain('--- registered cli-ok@1.0.0');
+    expect(refused.stderr).toContain(`+++ ${changed}`);
+    expect(refused.stderr).toMatch(/^@@ .+ @@$/m);
+    expect(refused.stderr).toContain('+  "description": "changed under the same version",');
+    expect(refused.stderr).toMatch(/bump "version" in .*changed\.json and apply it again/);
+    expect(refused.stderr).not.toContain('\x1b[');
+
+    // a changed step URL and a removed step: both paths; --json carries the paths and the diff text
+    const steps = ok!.steps;
+    const edited = writeJson('edited.json', {
+      version: '1.0.0',
+      name: 'cli-ok',
+      steps: [{ ...steps[0], request: { ...steps[0]!.request, url: 'http://127.0.0.1:1/elsewhere' } }],
+    });
+    const json = await runCli(['workflows', 'apply', edited, '--json'], env);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe('');
+    const [result] = (JSON.parse(json.stdout) as { results: Array<Record<string, unknown>> }).results;
+    expect(result).toMatchObject({
+      name: 'cli-ok',
+      result: 'refused',
+      error: { status: 409, code: 'CONFLICT' },
+      changes: { changedPaths: ['steps[0].request.url', 'steps[1]'] },
+    });
+    const diff = (result!.changes as { diff: string }).diff;
+    expect(diff).toContain('+        "url": "http://127.0.0.1:1/elsewhere"');
+    expect(diff).toMatch(/^-\s+"id": "charge",$/m);
+
+    // on a terminal (FORCE_COLOR here) the diff is coloured
+    const colored = await runCli(['workflows', 'apply', changed], { ...env, FORCE_COLOR: '1' });
+    expect(colored.code).toBe(1);
+    expect(colored.stderr).toContain('\x1b[32m+  "description": "changed under the same version",\x1b[39m');
+
+    // the registered definition is still the first one
+    expect((await stack.client.workflows.get('cli-ok', '1.0.0')).definition).toEqual(ok);
   });
 
   it('without an admin token: exit 1 with the API code and message', async () => {
@@ -303,5 +333,88 @@ describe('API keys (SPEC §14)', () => {
     });
     expect(applied.code).toBe(0);
     expect(JSON.parse(applied.stdout)).toMatchObject({ results: [{ name: 'cli-ok', result: 'unchanged' }] });
+  });
+});
+
+describe('signal, runs events --follow (human)', () => {
+  it('a run waits for a signal; signal puts it in the mailbox (human, then --json, idempotent); the timeline follows to the end', async () => {
+    await stack.client.admin.workflows.register(definitions().signal!);
+    const { runId } = JSON.parse((await runCli(['start', 'cli-signal', '--json'], env)).stdout) as { runId: string };
+    const follow = startCli(['runs', 'events', runId, '--follow'], env);
+    await waitFor(() => follow.lines().some((line) => /STEP_WAITING\s+approve/.test(line)), {
+      ...WAIT,
+      description: 'STEP_WAITING line',
+    });
+    expect(follow.child.exitCode).toBeNull();
+
+    const sent = await runCli(['signal', runId, 'approval', '--payload', '{"by":"ana"}', '-k', 'approve-1'], env);
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(new RegExp(`^signal \\S+ \\(approval\\) in the mailbox of run ${runId}`));
+    const signalId = /^signal (\S+)/.exec(sent.stdout)?.[1];
+
+    const result = await follow.done;
+    expect(result.code).toBe(0);
+    const lines = follow.lines();
+    expect(lines[0]).toMatch(/#1\s+RUN_CREATED\s+cli-signal@1\.0\.0/);
+    expect(lines.join('\n')).toMatch(/SIGNAL_RECEIVED\s+.*signal approval/);
+    expect(lines.join('\n')).toMatch(/ship action #1\s+SUCCEEDED\s+HTTP 200/);
+    expect(lines.at(-1)).toMatch(/\+\d+(\.\d+)?m?s\s+#\d+\s+RUN_STATUS_CHANGED\s+RUNNING → COMPLETED$/);
+
+    // the same key and payload again: the same signal, not a second one (--json)
+    const again = await runCli(
+      ['signal', runId, 'approval', '--payload', '{"by":"ana"}', '--idempotency-key', 'approve-1', '--json'],
+      env,
+    );
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ signalId, runId, name: 'approval', consumed: true });
+
+    const unknown = await runCli(['signal', '00000000-0000-4000-8000-000000000000', 'approval', '--json'], env);
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stderr)).toMatchObject({ error: { status: 404, code: 'NOT_FOUND' } });
+  });
+
+  it('runs events --follow resumes after the connection drops: no event lost or repeated', async () => {
+    // a TCP proxy in front of the API that can cut every open connection
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const apiPort = Number(new URL(stack.api.url).port);
+    const proxy: Server = createServer((client) => {
+      connections++;
+      const upstream = createConnection(apiPort, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => undefined).on('close', () => sockets.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const address = proxy.address();
+    const proxyUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    try {
+      await stack.client.admin.workflows.register(definitions().hold!); // unchanged when registered before
+      stack.downstream.holdPath('/hold/slow');
+      const { runId } = JSON.parse((await runCli(['start', 'cli-hold', '--json'], env)).stdout) as { runId: string };
+      const follow = startCli(['runs', 'events', runId, '--follow', '--json'], { ...env, SAGAFLOW_URL: proxyUrl });
+      await waitFor(() => follow.lines().some((line) => line.includes('"RUNNING"')), {
+        ...WAIT,
+        description: 'RUNNING event',
+      });
+      await stack.downstream.waitForRequest((r) => r.runId === runId);
+      const before = connections;
+      for (const socket of sockets) socket.destroy(); // the stream is cut mid-run
+      stack.downstream.releasePath('/hold/slow');
+      await stack.client.runs.waitForCompletion(runId, WAIT);
+
+      const result = await follow.done;
+      expect(result.code).toBe(0);
+      expect(connections).toBeGreaterThan(before); // it reconnected
+      const events = follow.lines().map((line) => JSON.parse(line) as RunEvent);
+      expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      expect(events.at(-1)?.data).toMatchObject({ from: 'RUNNING', to: 'COMPLETED' });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 });

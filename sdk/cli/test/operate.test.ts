@@ -40,12 +40,6 @@ beforeAll(async () => {
   stack.downstream.script('/opfail/charge', [{ status: 200 }]);
 });
 
-function writeFileIn(name: string, value: unknown): string {
-  const path = join(dir, name);
-  writeFileSync(path, JSON.stringify(value));
-  return path;
-}
-
 afterAll(async () => {
   await stack?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -83,6 +77,14 @@ describe('runs list and counts', () => {
     expect(parsedCounts.total).toBe(3);
     expect(parsedCounts.byStatus).toMatchObject({ FAILED: 3, RUNNING: 0, COMPLETED: 0 });
     expect(none.stdout).toMatch(/TOTAL\s+0/);
+
+    // the table fits the terminal (COLUMNS here): the run id and status stay whole, the other columns are cut
+    const narrow = await runCli(['runs', 'list', '-w', 'op-fail'], { ...env, COLUMNS: '72' });
+    const narrowLines = narrow.stdout.trimEnd().split('\n');
+    expect(narrowLines).toHaveLength(4);
+    for (const line of narrowLines) expect(line.length).toBeLessThanOrEqual(72);
+    expect(narrowLines[1]).toMatch(new RegExp(`^${failedRuns[0]}  .*FAILED`));
+    expect(narrow.stdout).toContain('…');
 
     const paged = await runCli(['runs', 'list', '-w', 'op-fail', '--limit', '2'], env);
     expect(paged.stderr).toMatch(/more: add --cursor \S+ for the next page, or --all/);
@@ -143,90 +145,6 @@ describe('runs redrive, pause, resume', () => {
   });
 });
 
-describe('signal', () => {
-  it('sends a signal a waiting run consumes; the same idempotency key again is the same signal, another payload exit 1', async () => {
-    await stack.client.admin.workflows.register({
-      name: 'op-approval',
-      version: '1.0.0',
-      steps: [
-        { id: 'await-approval', waitForSignal: { name: 'approval', timeoutMs: 60_000 } },
-        {
-          id: 'notify',
-          request: {
-            method: 'POST',
-            url: stack.downstream.urlFor('/opsignal/notify'),
-            body: { approved: '{{steps.await-approval.output.approved}}' },
-          },
-        },
-      ],
-    });
-    const { runId } = await stack.client.workflows.start('op-approval', { input: {} });
-    await expect
-      .poll(async () => (await stack.client.runs.events(runId)).events.map((e) => e.type), {
-        timeout: WAIT.timeoutMs,
-        interval: WAIT.intervalMs,
-      })
-      .toContain('STEP_WAITING');
-
-    const payload = writeFileIn('approval.json', { approved: true, by: 'ops' });
-    const sent = await runCli(
-      ['signal', runId, 'approval', '--payload', `@${payload}`, '-k', 'approval-1', '--json'],
-      env,
-    );
-    expect(sent.stderr).toBe('');
-    expect(sent.code).toBe(0);
-    const accepted = JSON.parse(sent.stdout) as { signalId: string; runId: string; name: string; consumed: boolean };
-    expect(accepted).toMatchObject({ runId, name: 'approval' });
-
-    const completed = await stack.client.runs.waitForCompletion(runId, WAIT);
-    expect(completed.run.status).toBe('COMPLETED');
-    expect(completed.steps[0]?.output).toEqual({ approved: true, by: 'ops' });
-    const notified = await stack.downstream.waitForRequest((r) => r.runId === runId);
-    expect(notified.body).toEqual({ approved: true });
-
-    // human output, the same key and payload: the same signal (now consumed), nothing new stored
-    const replay = await runCli(
-      ['signal', runId, 'approval', '--payload', '{"approved":true,"by":"ops"}', '-k', 'approval-1'],
-      env,
-    );
-    expect(replay).toMatchObject({
-      code: 0,
-      stdout: `signal ${accepted.signalId} (approval) in the mailbox of run ${runId}, already consumed\n`,
-    });
-    const other = await runCli(
-      ['signal', runId, 'approval', '--payload', '{"approved":false}', '-k', 'approval-1'],
-      env,
-    );
-    expect(other.code).toBe(1);
-    expect(other.stderr).toMatch(/^error: CONFLICT \(HTTP 409\)/);
-  });
-
-  it('before the run reaches its wait step the mailbox keeps it (human output); an unknown run is exit 1 NOT_FOUND', async () => {
-    stack.downstream.holdPath('/opsignal/first');
-    await stack.client.admin.workflows.register({
-      name: 'op-mailbox',
-      version: '1.0.0',
-      steps: [
-        { id: 'first', request: { method: 'POST', url: stack.downstream.urlFor('/opsignal/first') } },
-        { id: 'await-go', waitForSignal: { name: 'go' } },
-      ],
-    });
-    const { runId } = await stack.client.workflows.start('op-mailbox', { input: {} });
-    await stack.downstream.waitForRequest((r) => r.runId === runId);
-    const early = await runCli(['signal', runId, 'go'], env);
-    expect(early.code).toBe(0);
-    expect(early.stdout).toMatch(new RegExp(`^signal \\S+ \\(go\\) in the mailbox of run ${runId}\\n$`));
-    stack.downstream.releasePath('/opsignal/first');
-    const completed = await stack.client.runs.waitForCompletion(runId, WAIT);
-    expect(completed.run.status).toBe('COMPLETED');
-    expect(completed.steps[1]?.output).toBeNull();
-
-    const unknown = await runCli(['signal', '01939d2c-0000-7000-8000-000000000000', 'go', '--json'], env);
-    expect(unknown.code).toBe(1);
-    expect(JSON.parse(unknown.stderr)).toMatchObject({ error: { status: 404, code: 'NOT_FOUND' } });
-  });
-});
-
 describe('ops', () => {
   it('create --dry-run counts; create --yes --json redrives every match and waits; get, list, cancel', async () => {
     const filter = ['--workflow', 'op-fail', '--status', 'FAILED'];
@@ -273,45 +191,52 @@ describe('ops', () => {
   });
 });
 
-describe('ops create: the confirmation and Ctrl-C', () => {
-  it('asks before acting ("n" through stdin: nothing done; "y": done), and Ctrl-C detaches from a running operation', async () => {
+describe('ops create: the prompt on stdin, the progress bar, Ctrl-C detaches', () => {
+  it('n → nothing done (exit 1); no answer → exit 2; y → created, progress until Ctrl-C, which leaves it running', async () => {
     stack.downstream.holdPath('/ophold/slow');
     const held: string[] = [];
     for (let i = 0; i < 3; i++) held.push((await stack.client.workflows.start('op-hold', { input: { i } })).runId);
     for (const runId of held) await stack.downstream.waitForRequest((r) => r.runId === runId);
-    const filter = ['--workflow', 'op-hold', '--status', 'RUNNING'];
+    const args = ['ops', 'create', '--action', 'cancel', '--workflow', 'op-hold', '--status', 'RUNNING'];
+    const before = (await stack.client.admin.operations.list()).items.length;
 
-    const declined = await runCli(['ops', 'create', '--action', 'pause', ...filter], env, 'n\n');
-    expect(declined.code).toBe(1);
-    expect(declined.stderr).toMatch(/pause: 3 runs match, 3 eligible now\npause 3 runs\? \[y\/N\] /);
-    expect(declined.stderr).toMatch(/not confirmed: nothing was done/);
-    expect((await stack.client.admin.operations.list()).items.filter((o) => o.action === 'pause')).toEqual([]);
+    const [no, silent] = await Promise.all([runCli(args, env, 'n\n'), runCli(args, env, '')]);
+    expect(no.code).toBe(1);
+    expect(no.stderr).toContain('cancel: 3 runs match, 3 eligible now');
+    expect(no.stderr).toContain('cancel 3 runs? [y/N] ');
+    expect(no.stderr).toMatch(/error: ABORTED: not confirmed: nothing was done/);
+    expect(silent.code).toBe(2);
+    expect(silent.stderr).toMatch(/error: USAGE: no answer on stdin: add --yes/);
+    expect((await stack.client.admin.operations.list()).items).toHaveLength(before);
 
-    // "y", then a slow operation (1 run a second) followed until Ctrl-C, which leaves it running
-    const cli = startCli(['ops', 'create', '--action', 'pause', ...filter, '--rate', '1'], env, 'y\n');
-    // its progress line: the operation exists and is running
-    const operationId = await waitFor(() => /operation (\S+) created/.exec(cli.stderr())?.[1], WAIT);
-    await waitFor(() => cli.stderr().includes('RUNNING'), WAIT);
-    cli.child.kill('SIGINT');
-    const detached = await cli.done;
-    expect(detached.code).toBe(130); // as shells expect after SIGINT
-    expect(detached.stderr).toContain(`operation ${operationId} created (3 runs)`);
+    // y: the operation is created and followed (one run a second), until Ctrl-C
+    const yes = startCli([...args, '--rate', '1', '--reason', 'prompted', '--interval', '100'], env, 'y\n');
+    let stderr = '';
+    yes.child.stderr?.on('data', (chunk: Buffer | string) => (stderr += String(chunk)));
+    const bar = /\[[█░]{24}\] RUNNING \d\/3/;
+    await waitFor(() => bar.test(stderr) || yes.child.exitCode !== null, { ...WAIT, description: 'the progress bar' });
+    expect(stderr).toMatch(bar);
+    const operationId = /operation (\S+) created \(3 runs\)/.exec(stderr)?.[1] ?? '';
+    expect(operationId).not.toBe('');
+    yes.child.kill('SIGINT');
+    const detached = await yes.done;
+    expect(detached.code).toBe(130);
     expect(detached.stderr).toContain(`the operation goes on; follow it: sagaflow ops get ${operationId}`);
-    const finished = await waitFor(
-      async () => {
-        const got = await stack.client.admin.operations.get(operationId);
-        return got.status === 'COMPLETED' ? got : undefined;
-      },
-      { timeoutMs: 20_000, intervalMs: 1_000 },
-    );
-    expect(finished).toMatchObject({ total: 3, succeeded: 3 });
-    for (const runId of held) {
-      expect((await stack.client.runs.get(runId)).run.paused).toBe(true);
-      await stack.client.runs.resume(runId);
-    }
+    expect(detached.stdout).toBe('');
+    // it went on without the CLI: every run is cancelled (the admin API is polled slowly: it is rate limited)
+    await waitFor(async () => (await stack.client.admin.operations.get(operationId)).status === 'COMPLETED', {
+      timeoutMs: 20_000,
+      intervalMs: 1_000,
+      description: 'operation COMPLETED',
+    });
+    expect(await stack.client.admin.operations.get(operationId)).toMatchObject({
+      total: 3,
+      failed: 0,
+      reason: 'prompted',
+    });
     stack.downstream.releasePath('/ophold/slow');
     for (const runId of held)
-      expect((await stack.client.runs.waitForCompletion(runId, WAIT)).run.status).toBe('COMPLETED');
+      expect((await stack.client.runs.waitForCompletion(runId, WAIT)).run.status).toBe('CANCELLED');
   });
 });
 

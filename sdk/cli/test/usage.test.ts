@@ -149,13 +149,6 @@ describe('exit codes', () => {
     });
   });
 
-  it('ops create without --yes and with nothing to read an answer from (stdin /dev/null) is a usage error', async () => {
-    const env = { SAGAFLOW_URL: await deadUrl() };
-    const result = await runCli(['ops', 'create', '--action', 'cancel', '--status', 'RUNNING'], env, null);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/no input to ask for confirmation on: add --yes/);
-  });
-
   it('schedules apply: a schedule without an id is a usage error (stdin with -)', async () => {
     const env = { SAGAFLOW_URL: await deadUrl() };
     const result = await runCli(['schedules', 'apply', '-'], env, '[{"workflowName":"wf","cron":"@daily","input":{}}]');

@@ -1,10 +1,9 @@
-import { fstatSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Operation, OperationAction } from '@sagaflow/client';
 import { defineCommand } from '../command.js';
 import { CommandFailed, EXIT, UsageError } from '../errors.js';
 import { FILTER_OPTIONS, parseFilters, type FilterFlags } from '../filters.js';
-import { colorOperationStatus, progressText, renderOperation } from '../format/operation.js';
+import { colorOperationStatus, progressBar, progressText, renderOperation } from '../format/operation.js';
 
 const ACTIONS: readonly OperationAction[] = ['cancel', 'redrive', 'pause', 'resume'];
 
@@ -24,27 +23,19 @@ const delay = (ms: number, signal: AbortSignal): Promise<void> =>
   });
 
 /**
- * Whether a question can be answered: stdin is a terminal, or a pipe, socket or file a script writes the answer to
- * (`echo y | sagaflow ops create …`). Not /dev/null or a closed stdin: then only --yes will do.
+ * Asks (the question on stderr, so stdout stays the result) and reads one answer line from stdin, a terminal or a
+ * pipe (`echo y | sagaflow ops create …`); true for y/yes. Stdin ending without an answer is a usage error.
  */
-function canAsk(): boolean {
-  if (process.stdin.isTTY) return true;
-  try {
-    const stat = fstatSync(0);
-    return stat.isFIFO() || stat.isSocket() || stat.isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Asks (prompt on stderr, so stdout stays the result); true for y/yes; no answer (end of input, Ctrl-C) is no. */
 async function confirm(question: string, signal: AbortSignal): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
-  const closed = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
+  const closed = new Promise<undefined>((resolve) => rl.once('close', () => resolve(undefined)));
   try {
     const answer = await Promise.race([rl.question(question, { signal }), closed]);
-    return /^y(es)?$/i.test(answer.trim());
-  } catch {
+    if (answer === undefined && !signal.aborted)
+      throw new UsageError('no answer on stdin: add --yes to act without asking (or --dry-run to only count)');
+    return /^y(es)?$/i.test((answer ?? '').trim());
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
     return false; // Ctrl-C at the prompt
   } finally {
     rl.close();
@@ -61,7 +52,7 @@ export const opsCreate = defineCommand<OpsCreateFlags>({
     { flags: '--dry-run', description: 'only show how many runs match and are eligible; change nothing' },
     { flags: '--rate <perSecond>', description: 'runs acted on per second (the API’s default: 50)' },
     { flags: '-r, --reason <text>', description: 'why (kept in each run’s history)' },
-    { flags: '-y, --yes', description: 'do not ask for confirmation (required without a terminal)' },
+    { flags: '-y, --yes', description: 'do not ask for confirmation (else the answer is read from stdin)' },
     { flags: '--interval <ms>', description: 'how often the progress is polled', default: '500' },
   ],
   examples: [
@@ -83,8 +74,6 @@ export const opsCreate = defineCommand<OpsCreateFlags>({
     const intervalMs = Number(flags.interval);
     if (!Number.isInteger(intervalMs) || intervalMs < 50)
       throw new UsageError(`--interval: expected milliseconds ≥ 50, got "${flags.interval}"`);
-    if (!flags.dryRun && !flags.yes && !canAsk())
-      throw new UsageError('no input to ask for confirmation on: add --yes (or --dry-run to only count)');
 
     const request = {
       action,
@@ -121,7 +110,7 @@ export const opsCreate = defineCommand<OpsCreateFlags>({
     let operation: Operation = await ctx.client.admin.operations.get(created.operationId);
     let last = '';
     for (;;) {
-      const line = `${colorOperationStatus(colors, operation.status)} ${progressText(operation)}`;
+      const line = `${progressBar(operation)} ${colorOperationStatus(colors, operation.status)} ${progressText(operation)}`;
       if (!ctx.json && line !== last) {
         // on a terminal one line refreshed in place; else one line per change
         if (live) process.stderr.write(`\r\x1b[2K${line}`);

@@ -56,7 +56,7 @@ export const runsList = defineCommand<RunsListFlags>({
         else rows.push(row(colors, run, now));
       }
       if (!ctx.json) {
-        ctx.out.line(renderTable(colors, HEAD, rows));
+        ctx.out.line(renderTable(colors, HEAD, rows, { width: ctx.out.width, keep: [0, 2] }));
         ctx.out.error(colors.dim(`${rows.length} run${rows.length === 1 ? '' : 's'}`));
       }
       return;
@@ -72,6 +72,7 @@ export const runsList = defineCommand<RunsListFlags>({
         colors,
         HEAD,
         page.items.map((run) => row(colors, run, now)),
+        { width: ctx.out.width, keep: [0, 2] },
       ),
     );
     if (page.nextCursor)

@@ -1,10 +1,10 @@
 import { SagaFlowError, type WorkflowDefinition } from '@sagaflow/client';
-import { createTwoFilesPatch } from 'diff';
 import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { parseJson, readText } from '../input.js';
-import { renderTable, type Colors } from '../output.js';
+import { colorDiff, diffDefinitions, type DefinitionDiff } from '../format/definition-diff.js';
+import { renderTable } from '../output.js';
 
 interface Applied {
   file: string;
@@ -14,68 +14,8 @@ interface Applied {
   result: 'created' | 'unchanged' | 'refused';
   checksum?: string;
   error?: { status: number; code: string; message: string; issues?: unknown[] };
-  /** refused with 409: a unified diff from the registered definition to the file's (keys sorted, 2-space JSON) */
-  diff?: string;
-}
-
-/** JSON with every object's keys sorted, so a diff shows what changed, not where a key moved. */
-function canonical(value: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sort)
-      : v !== null && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((key) => [key, sort((v as Record<string, unknown>)[key])]),
-          )
-        : v;
-  return `${JSON.stringify(sort(value), null, 2)}\n`;
-}
-
-/** What changed between the definition registered under this name and version and the file's, or undefined. */
-async function conflictDiff(
-  ctx: CliContext,
-  file: string,
-  definition: WorkflowDefinition,
-): Promise<string | undefined> {
-  try {
-    const registered = await ctx.client.workflows.get(definition.name, definition.version);
-    const label = `${definition.name}@${definition.version}`;
-    return createTwoFilesPatch(
-      `registered ${label}`,
-      file,
-      canonical(registered.definition),
-      canonical(definition),
-      undefined,
-      undefined,
-      { context: 3 },
-    )
-      .split('\n')
-      .filter((line) => !line.startsWith('====='))
-      .join('\n')
-      .trimEnd();
-  } catch {
-    // reading it back needs the operator role; without it the refusal stands without a diff
-    return undefined;
-  }
-}
-
-function colourDiff(colors: Colors, diff: string): string {
-  return diff
-    .split('\n')
-    .map((line) =>
-      line.startsWith('+++') || line.startsWith('---')
-        ? colors.bold(line)
-        : line.startsWith('+')
-          ? colors.green(line)
-          : line.startsWith('-')
-            ? colors.red(line)
-            : line.startsWith('@@')
-              ? colors.cyan(line)
-              : line,
-    )
-    .join('\n');
+  /** On a 409: what the file changes in the definition registered under this name and version. */
+  changes?: DefinitionDiff;
 }
 
 /** The definitions in one file: a JSON object, or an array of them. */
@@ -94,7 +34,7 @@ const field = (definition: WorkflowDefinition, key: 'name' | 'version'): string 
   typeof definition[key] === 'string' ? definition[key] : '?';
 
 function refusalHint(error: SagaFlowError): string {
-  if (error.status === 409) return 'a different definition is registered under this name and version: bump "version"';
+  if (error.status === 409) return 'differs from the registered definition (diff above): bump "version"';
   if (error.issues?.length) {
     return error.issues
       .map((issue) => {
@@ -104,6 +44,23 @@ function refusalHint(error: SagaFlowError): string {
       .join('; ');
   }
   return '';
+}
+
+/** The registered definition against the file, or undefined when it cannot be read (the refusal is shown anyway). */
+async function diffWithRegistered(
+  client: CliContext['client'],
+  name: string,
+  version: string,
+  definition: WorkflowDefinition,
+  file: string,
+): Promise<DefinitionDiff | undefined> {
+  try {
+    const registered = await client.workflows.get(name, version);
+    return diffDefinitions(registered.definition, definition, [`registered ${name}@${version}`, file]);
+  } catch (error) {
+    if (error instanceof SagaFlowError) return undefined;
+    throw error;
+  }
 }
 
 export const workflowsApply = defineCommand({
@@ -127,14 +84,28 @@ export const workflowsApply = defineCommand({
         // a refusal of one definition does not stop the others; 401/403 and an unreachable API stop everything
         if (!(error instanceof SagaFlowError) || error.status === 401 || error.status === 403) throw error;
         const { status, code, message, issues } = error;
-        const diff = status === 409 ? await conflictDiff(ctx, file, definition) : undefined;
+        // 409: another document is registered under this name and version; show what the file would change
+        const changes =
+          status === 409 ? await diffWithRegistered(ctx.client, base.name, base.version, definition, file) : undefined;
         results.push({
           ...base,
           result: 'refused',
           error: { status, code, message, ...(issues ? { issues } : {}) },
-          ...(diff ? { diff } : {}),
+          ...(changes ? { changes } : {}),
         });
-        if (!ctx.json) ctx.out.error(ctx.out.colors.red(`${base.name}@${base.version} (${file}): ${code}: ${message}`));
+        if (!ctx.json) {
+          const { colors } = ctx.out;
+          ctx.out.error(colors.red(`${base.name}@${base.version} (${file}): ${code}: ${message}`));
+          if (changes) {
+            ctx.out.error(
+              `${file} changes ${changes.changedPaths.join(', ')} of the registered ${base.name}@${base.version}:`,
+            );
+            ctx.out.error(colorDiff(colors, changes.diff));
+            ctx.out.error(
+              colors.yellow(`a registered version never changes: bump "version" in ${file} and apply it again`),
+            );
+          }
+        }
       }
     }
     const refused = results.filter((applied) => applied.result === 'refused');
@@ -156,18 +127,6 @@ export const workflowsApply = defineCommand({
           }),
         ),
       );
-      for (const applied of refused.filter((r) => r.diff)) {
-        ctx.out.line('');
-        ctx.out.line(
-          `${colors.bold(`${applied.name}@${applied.version}`)} (${applied.file}) differs from the registered one:`,
-        );
-        ctx.out.line(colourDiff(colors, applied.diff!));
-        ctx.out.line(
-          colors.yellow(
-            `A registered version never changes: give the changed definition a new "version" (e.g. bump it) and apply again.`,
-          ),
-        );
-      }
     }
     return refused.length > 0 ? EXIT.refused : EXIT.ok;
   },

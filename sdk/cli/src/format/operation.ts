@@ -15,6 +15,13 @@ export function progressText(operation: Operation): string {
   return `${done}/${operation.total} (${percent}%): ${operation.succeeded} succeeded, ${operation.skipped} skipped, ${operation.failed} failed`;
 }
 
+/** `[██████░░░░░░]`: the share of the operation's runs done, for the live progress line of `ops create`. */
+export function progressBar(operation: Operation, width = 24): string {
+  const done = operation.succeeded + operation.skipped + operation.failed;
+  const filled = operation.total === 0 ? width : Math.round((done / operation.total) * width);
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
+}
+
 /** One operation in full: its fields, progress and the first failures. */
 export function renderOperation(colors: Colors, operation: Operation): string {
   const lines = [

@@ -14,8 +14,6 @@ export interface CliProcess {
   child: ChildProcess;
   /** stdout lines so far */
   lines(): string[];
-  /** stderr so far */
-  stderr(): string;
   /** resolves when the process has exited */
   done: Promise<CliResult>;
 }
@@ -32,33 +30,26 @@ function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return base;
 }
 
-/**
- * Starts `sagaflow <args>` as a child process; stdout and stderr are captured (not a terminal). `stdin`: what is
- * written to its stdin (a pipe, then closed); null: stdin is /dev/null.
- */
-export function startCli(
-  args: string[],
-  env: Record<string, string | undefined> = {},
-  stdin?: string | null,
-): CliProcess {
+/** Starts `sagaflow <args>` as a child process; stdout and stderr are captured (not a terminal). */
+export function startCli(args: string[], env: Record<string, string | undefined> = {}, stdin?: string): CliProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: cliEnv(env),
-    stdio: [stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdin?.end(stdin ?? '');
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdin.end(stdin ?? '');
   const done = new Promise<CliResult>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, lines: () => stdout.split('\n').filter((line) => line !== ''), stderr: () => stderr, done };
+  return { child, lines: () => stdout.split('\n').filter((line) => line !== ''), done };
 }
 
 /** Runs `sagaflow <args>` to the end. */
 export function runCli(
   args: string[],
   env: Record<string, string | undefined> = {},
-  stdin?: string | null,
+  stdin?: string,
 ): Promise<CliResult> {
   return startCli(args, env, stdin).done;
 }
