@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one CI sequence, run by .ci/run here and by the GitHub workflow's test job on each Node × Postgres pair:
 # install, lint, typecheck, build, the packed SDK, the generated-files drift check, the README's test command, the
-# demos against a running stack, and a benchmark smoke run. Needs Postgres and Redis listening at DATABASE_URL and REDIS_URL.
+# HA failover scenario (where Postgres 15 binaries and apt are present), the demos against a running stack, and a
+# benchmark smoke run. Needs Postgres and Redis listening at DATABASE_URL and REDIS_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -29,6 +30,13 @@ bash scripts/ensure-chromium.sh
 
 step "tests (the README's test command)"
 npm test
+
+step "HA failover (pnpm test:ha: Patroni + etcd + HAProxy from apt, primary killed twice under load)"
+if [ -x "${PG_BIN_DIR:-/usr/lib/postgresql/15/bin}/postgres" ] && command -v apt-get >/dev/null; then
+  pnpm test:ha
+else
+  echo "skipped: needs Postgres server binaries in \${PG_BIN_DIR:-/usr/lib/postgresql/15/bin} and apt-get (Debian/Ubuntu)"
+fi
 
 step "demos (pnpm demo:success, pnpm demo:compensate) against a running stack"
 bash scripts/ci-demos.sh

@@ -20,10 +20,17 @@ export function ensureHaBinaries(): void {
   const missing = PACKAGES.filter((p) => !existsSync(p.binary)).map((p) => p.name);
   if (missing.length === 0) return;
   process.stdout.write(`[ha] installing ${missing.join(', ')} with apt-get\n`);
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], {
-    stdio: 'inherit',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  const apt = (args: string[]): void => {
+    execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  };
+  const install = ['install', '-y', '--no-install-recommends', ...missing];
+  try {
+    apt(install);
+  } catch {
+    // Stale or missing package lists (a fresh image): refresh them once and try again.
+    apt(['update', '-qq']);
+    apt(install);
+  }
   const still = PACKAGES.filter((p) => !existsSync(p.binary)).map((p) => p.binary);
   if (still.length > 0) throw new Error(`apt-get did not provide ${still.join(', ')}`);
 }
