@@ -171,6 +171,14 @@ async function withStatementTimeout<T>(db: Db, timeoutMs: number, read: (trx: Db
 }
 
 /**
+ * How many of the newest runs (after the cursor) a containment search (`input` / `context`) reads in order before it
+ * asks the GIN index for the older ones. A common value (say 1 run in 100) is then found among recent rows, which are
+ * in shared buffers, instead of through a bitmap over thousands of rows spread over the whole table; a rare value
+ * costs the walk (≈ 1,300 recent pages at most) plus the GIN lookup. docs/performance.md#search
+ */
+export const CONTAINMENT_WINDOW = 10_000;
+
+/**
  * One page of runs matching `filter`, newest first (created_at desc, id desc), starting after `after`. Reads
  * `limit + 1` rows to know whether another page follows. Runs are never moved in this order (created_at and id are
  * fixed at the start), so walking the pages returns each run that existed when the walk began exactly once.
@@ -178,30 +186,60 @@ async function withStatementTimeout<T>(db: Db, timeoutMs: number, read: (trx: Db
 export async function searchRuns(
   db: Db,
   filter: RunSearchFilter,
-  options: { limit: number; after?: RunPosition; timeoutMs: number },
+  options: { limit: number; after?: RunPosition; timeoutMs: number; containmentWindow?: number },
 ): Promise<RunSearchPage> {
+  const { after, limit } = options;
   const conditions = runFilterConditions(filter);
-  const { after } = options;
-  if (after) {
-    conditions.push(sql<SqlBool>`(created_at, id) < (${after.createdAt}::timestamptz, ${after.runId}::uuid)`);
-  }
-  const rows = await withStatementTimeout(db, options.timeoutMs, (trx) =>
-    trx
-      .selectFrom('workflow_runs')
-      .select(SUMMARY_COLUMNS)
-      .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('position_at'))
-      .where((eb) => eb.and(conditions))
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit + 1)
-      .execute(),
+  const position = after
+    ? sql<SqlBool>`(created_at, id) < (${after.createdAt}::timestamptz, ${after.runId}::uuid)`
+    : undefined;
+  const where = (extra: Array<Expression<SqlBool> | undefined>) => {
+    const all = [...conditions, ...extra].filter((c): c is Expression<SqlBool> => c !== undefined);
+    return all.length > 0 ? sql`where ${sql.join(all, sql` and `)}` : sql``;
+  };
+  const columns = sql.join([
+    ...SUMMARY_COLUMNS.map((c) => sql.ref(c)),
+    sql`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position_at`,
+  ]);
+  const window = options.containmentWindow ?? CONTAINMENT_WINDOW;
+  const query =
+    filter.input === undefined && filter.context === undefined
+      ? sql<PageRow>`select ${columns} from workflow_runs ${where([position])}
+          order by created_at desc, id desc limit ${limit + 1}`
+      : // containment: the matches among the newest `window` runs (one backward walk of workflow_runs_created that
+        // stops at limit + 1 matches), then — only when they are too few — the older matches through the GIN index
+        sql<PageRow>`with recent as (
+            select ${columns}
+              from (select * from workflow_runs ${position ? sql`where ${position}` : sql``}
+                     order by created_at desc, id desc limit ${window}) newest
+              ${where([])}
+             order by created_at desc, id desc limit ${limit + 1}
+          )
+          select * from recent
+          union all
+          (select ${columns} from workflow_runs
+            ${where([
+              sql<SqlBool>`(created_at, id) < (select created_at, id from workflow_runs ${position ? sql`where ${position}` : sql``}
+                                                order by created_at desc, id desc offset ${window - 1} limit 1)`,
+              sql<SqlBool>`(select count(*) from recent) <= ${limit}`,
+            ])}
+            order by created_at desc, id desc limit ${limit + 1})`;
+  const rows = await withStatementTimeout(db, options.timeoutMs, async (trx) => (await query.execute(trx)).rows);
+  // the union's two parts are each in order and the second is older than the first; sort anyway (no reliance on
+  // the order of a union)
+  rows.sort((a, b) =>
+    a.position_at === b.position_at ? b.id.localeCompare(a.id) : b.position_at.localeCompare(a.position_at),
   );
-  const page = rows.slice(0, options.limit);
+  const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
     items: page.map(toRunSummary),
-    next: rows.length > options.limit && last ? { createdAt: last.position_at, runId: last.id } : undefined,
+    next: rows.length > limit && last ? { createdAt: last.position_at, runId: last.id } : undefined,
   };
+}
+
+interface PageRow extends SummaryRow {
+  position_at: string;
 }
 
 /** How many runs match `filter`, in all and per status (every status present, 0 when none). */

@@ -73,7 +73,7 @@ export function searchCases(runs: number, now = new Date()): SearchCase[] {
     {
       name: 'input (one order)',
       filter: { input: { orderId: `ord-${middle}` } },
-      indexes: ['workflow_runs_input_contains'],
+      indexes: ['workflow_runs_input_contains', 'workflow_runs_created'],
     },
     {
       name: 'context (one tenant of 500)',
