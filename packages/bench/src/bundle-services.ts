@@ -26,34 +26,42 @@ function resolveEsbuild(): string {
  * loaded only when used, as `dist` with its node_modules does.
  */
 export async function bundleServices(outDir: string): Promise<ServiceBundles> {
-  await mkdir(outDir, { recursive: true });
-  const esbuild = resolveEsbuild();
-  const bundle = async (entry: string, name: string): Promise<string> => {
-    const outdir = join(outDir, name);
-    await run(
-      esbuild,
-      [
-        join(REPO_ROOT, entry),
-        '--bundle',
-        '--platform=node',
-        '--format=esm',
-        '--splitting',
-        '--out-extension:.js=.mjs',
-        '--target=node20',
-        '--conditions=development',
-        '--external:pg-native',
-        '--log-level=error',
-        // CommonJS dependencies call require(): give the ESM bundle one
-        "--banner:js=import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);",
-        `--outdir=${outdir}`,
-      ],
-      { cwd: REPO_ROOT },
-    );
-    return join(outdir, `${basename(entry, '.ts')}.mjs`);
-  };
   const [api, engine] = await Promise.all([
-    bundle('services/api/src/server.ts', 'api'),
-    bundle('services/engine/src/main.ts', 'engine'),
+    bundleEntry('services/api/src/server.ts', join(outDir, 'api')),
+    bundleEntry('services/engine/src/main.ts', join(outDir, 'engine')),
   ]);
   return { api, engine };
+}
+
+/**
+ * One entry (a path from the repository root) bundled into outdir; returns the bundle's path. `external`: npm packages
+ * stay imports (resolved from outdir upwards, so outdir must be inside the workspace).
+ */
+export async function bundleEntry(
+  entry: string,
+  outdir: string,
+  options: { external?: boolean } = {},
+): Promise<string> {
+  await mkdir(outdir, { recursive: true });
+  await run(
+    resolveEsbuild(),
+    [
+      join(REPO_ROOT, entry),
+      ...(options.external ? ['--packages=external'] : []),
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--splitting',
+      '--out-extension:.js=.mjs',
+      '--target=node20',
+      '--conditions=development',
+      '--external:pg-native',
+      '--log-level=error',
+      // CommonJS dependencies call require(): give the ESM bundle one
+      "--banner:js=import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);",
+      `--outdir=${outdir}`,
+    ],
+    { cwd: REPO_ROOT },
+  );
+  return join(outdir, `${basename(entry, '.ts')}.mjs`);
 }

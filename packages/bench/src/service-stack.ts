@@ -11,7 +11,7 @@ import { readMachineCpu, readPostgresCpuSeconds } from './proc-status.js';
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const API_ENTRY = join(REPO_ROOT, 'services/api/src/server.ts');
 const ENGINE_ENTRY = join(REPO_ROOT, 'services/engine/src/main.ts');
-const DOWNSTREAM_ENTRY = fileURLToPath(new URL('./downstream.ts', import.meta.url));
+export const DOWNSTREAM_ENTRY = fileURLToPath(new URL('./downstream.ts', import.meta.url));
 const STARTUP_TIMEOUT_MS = 60_000;
 /** Variables of the bench's own environment the services must not inherit (each service gets exactly what is set below). */
 const INHERIT_BLOCKLIST =
@@ -68,7 +68,8 @@ export async function stopAllServiceStacks(): Promise<void> {
   await Promise.all([...runningStacks].map((stack) => stack.stop()));
 }
 
-function inheritedEnv(): Record<string, string> {
+/** This process's environment minus what must not leak into a child (INHERIT_BLOCKLIST). */
+export function inheritedEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env))
     if (value !== undefined && !INHERIT_BLOCKLIST.test(key)) env[key] = value;

@@ -186,8 +186,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     registerOpenApiRoutes(admin, handleApi, { urls: ['/v1/admin/*'] });
   });
 
-  const openApiDocument = buildOpenApiDocument();
-  app.get('/openapi.json', (_request, reply) => reply.send(openApiDocument));
+  // built on the first request, not at start: building it allocates tens of MB that V8 would keep as heap
+  let openApiDocument: ReturnType<typeof buildOpenApiDocument> | undefined;
+  app.get('/openapi.json', (_request, reply) => reply.send((openApiDocument ??= buildOpenApiDocument())));
   registerDocsRoutes(app);
   registerConsole(app, config.consoleDir);
   registerMetricsRoute(app, metrics.registry);
