@@ -1,8 +1,8 @@
-import { parseWorkflowDefinition, type WorkflowDefinition } from '@sagaflow/definitions';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimOutboxBatchWithin, ITEM_OVERHEAD_BYTES, registerDefinition, startRun, type Db } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { definitionOf } from './support/definitions.js';
 
 /** The claim's byte budget (ENGINE_MAX_INFLIGHT_BYTES) against a real Postgres. */
 
@@ -19,19 +19,13 @@ afterEach(async () => {
   await database?.drop();
 });
 
-function definition(doc: unknown): WorkflowDefinition {
-  const parsed = parseWorkflowDefinition(doc);
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.data;
-}
-
-const SAGA = definition({
+const SAGA = definitionOf({
   name: 'one',
   version: '1.0.0',
   steps: [{ id: 's0', request: { method: 'POST', url: 'http://127.0.0.1:9/s0' } }],
 });
 
-const TWO_STEPS = definition({
+const TWO_STEPS = definitionOf({
   name: 'two',
   version: '1.0.0',
   steps: [

@@ -1,5 +1,4 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { parseWorkflowDefinition, type WorkflowDefinition } from '@sagaflow/definitions';
 import type { AttemptResult } from '@sagaflow/saga';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import {
   type Db,
 } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { definitionOf } from './support/definitions.js';
 
 /**
  * A completion whose connection is lost at COMMIT (a failover: the primary dies, HAProxy cuts the session) leaves the
@@ -88,13 +88,7 @@ async function startCuttingProxy(targetUrl: string): Promise<CuttingProxy> {
   };
 }
 
-function definition(doc: unknown): WorkflowDefinition {
-  const parsed = parseWorkflowDefinition(doc);
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.data;
-}
-
-const TWO = definition({
+const TWO = definitionOf({
   name: 'two',
   version: '1.0.0',
   steps: [

@@ -1,4 +1,3 @@
-import { parseWorkflowDefinition, type WorkflowDefinition } from '@sagaflow/definitions';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -22,6 +21,7 @@ import {
 } from '../src/index.js';
 import { lockRunState } from '../src/queries/run-state.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { definitionOf } from './support/definitions.js';
 
 /**
  * completeItems (group commit of completions) against a real Postgres: the fast path (one guarded statement for the
@@ -48,14 +48,8 @@ afterEach(async () => {
   await database?.drop();
 });
 
-function definition(doc: unknown): WorkflowDefinition {
-  const parsed = parseWorkflowDefinition(doc);
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.data;
-}
-
 /** s0 and s1 are compensable, s2 is not. No HTTP is made in these tests. */
-const SAGA = definition({
+const SAGA = definitionOf({
   name: 'three',
   version: '1.0.0',
   steps: [

@@ -1,4 +1,3 @@
-import { parseWorkflowDefinition } from '@sagaflow/definitions';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,12 +6,12 @@ import {
   getSchedule,
   InvalidInputError,
   putSchedule,
-  registerDefinition,
   type Db,
   type ScheduleSpec,
 } from '../src/index.js';
 import { createDb, createPool } from '../src/pool.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { registerDefinitions } from './support/definitions.js';
 
 /** fireDueSchedule: one fire time, one transaction, one run, however many callers race for it. */
 
@@ -23,13 +22,11 @@ const others: Db[] = [];
 beforeAll(async () => {
   database = await createTestDatabase();
   db = database.db;
-  const parsed = parseWorkflowDefinition({
+  await registerDefinitions(db, {
     name: 'nightly',
     version: '1.0.0',
     steps: [{ id: 'run', request: { method: 'POST', url: 'http://127.0.0.1:9/run' } }],
   });
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  await registerDefinition(db, parsed.data);
   // separate pools, as separate engines would have
   for (let i = 0; i < 4; i++) others.push(createDb(createPool(database.url, { max: 3 })));
 });

@@ -1,8 +1,8 @@
-import { parseWorkflowDefinition } from '@sagaflow/definitions';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerDefinition, searchRuns, startRun, type Db, type RunSearchFilter } from '../src/index.js';
+import { searchRuns, startRun, type Db, type RunSearchFilter } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { registerDefinitions } from './support/definitions.js';
 
 /**
  * Containment searches (`input` / `context`) read the newest runs in order first and ask the GIN index for the older
@@ -18,13 +18,11 @@ let db: Db;
 beforeAll(async () => {
   database = await createTestDatabase();
   db = database.db;
-  const parsed = parseWorkflowDefinition({
+  await registerDefinitions(db, {
     name: 'contain',
     version: '1.0.0',
     steps: [{ id: 'a', request: { method: 'POST', url: 'http://127.0.0.1:9/a' } }],
   });
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  await registerDefinition(db, parsed.data);
   // one run in three is a "gold" customer's; every fifth run is tenant t-1's
   for (let i = 0; i < RUNS; i++) {
     await startRun(db, {

@@ -1,17 +1,16 @@
-import { parseWorkflowDefinition } from '@sagaflow/definitions';
 import type { AttemptResult } from '@sagaflow/saga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   claimOutboxBatch,
   completeItem,
   countRuns,
-  registerDefinition,
   searchRuns,
   startRun,
   type ClaimedItem,
   type Db,
 } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { registerDefinitions } from './support/definitions.js';
 
 /** The `retrying` search filter (the console's "retrying now" chip): a retry scheduled, not a wait, not in flight. */
 
@@ -20,18 +19,15 @@ let db: Db;
 beforeAll(async () => {
   database = await createTestDatabase();
   db = database.db;
-  for (const definition of [
+  await registerDefinitions(
+    db,
     {
       name: 'charge',
       version: '1.0.0',
       steps: [{ id: 'charge', request: { method: 'POST', url: 'http://127.0.0.1:9/c' } }],
     },
     { name: 'approve', version: '1.0.0', steps: [{ id: 'await', waitForSignal: { name: 'approval' } }] },
-  ]) {
-    const parsed = parseWorkflowDefinition(definition);
-    if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-    await registerDefinition(db, parsed.data);
-  }
+  );
 });
 afterAll(async () => {
   await database?.drop();

@@ -1,4 +1,3 @@
-import { parseWorkflowDefinition } from '@sagaflow/definitions';
 import type { AttemptResult, StepWait } from '@sagaflow/saga';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,13 +10,13 @@ import {
   NotFoundError,
   oldestSignal,
   readRunEvents,
-  registerDefinition,
   sendSignal,
   startRun,
   type ClaimedItem,
   type Db,
 } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { registerDefinitions } from './support/definitions.js';
 
 /**
  * The signal mailbox and its consumption through the one writer (docs/contract.md#durable-waits), driven by hand as
@@ -29,13 +28,11 @@ let db: Db;
 beforeAll(async () => {
   database = await createTestDatabase();
   db = database.db;
-  const parsed = parseWorkflowDefinition({
+  await registerDefinitions(db, {
     name: 'approve',
     version: '1.0.0',
     steps: [{ id: 'await-approval', waitForSignal: { name: 'approval', timeoutMs: 3_600_000 } }],
   });
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  await registerDefinition(db, parsed.data);
 });
 afterAll(async () => {
   await database?.drop();

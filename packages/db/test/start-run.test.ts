@@ -1,4 +1,4 @@
-import { parseWorkflowDefinition, type WorkflowDefinition } from '@sagaflow/definitions';
+import type { WorkflowDefinition } from '@sagaflow/definitions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import {
@@ -11,6 +11,7 @@ import {
   type Db,
 } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { definitionOf } from './support/definitions.js';
 
 /**
  * startRun reads definitions through a per-process catalog. Another API instance (here: another catalog on the same
@@ -33,9 +34,7 @@ function definition(name: string, version: string, stepIds: string[]): WorkflowD
     version,
     steps: stepIds.map((id) => ({ id, request: { method: 'POST', url: `http://127.0.0.1:9/${id}` } })),
   };
-  const parsed = parseWorkflowDefinition(doc);
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.data;
+  return definitionOf(doc);
 }
 
 async function runOf(runId: string): Promise<{ version: string; steps: string[] }> {
