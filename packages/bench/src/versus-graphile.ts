@@ -4,7 +4,6 @@
 // (graphile-worker-process.ts). Latency is the database's created_at → completed_at on both sides.
 // Scripts may read process.env; this file is a command-line entry, not library code.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +14,7 @@ import { findFreePort } from '@sagaflow/local-postgres';
 import { waitForHttp } from '@sagaflow/testkit';
 import { bundleEntry } from './bundle-services.js';
 import { startBenchChild, type BenchChild } from './child-process.js';
-import { replaceDatabaseNameInUrl } from './db-access.js';
+import { createBenchDatabase } from './bench-database.js';
 import { describeDistribution, median } from './percentiles.js';
 import { DOWNSTREAM_ENTRY, inheritedEnv } from './service-stack.js';
 
@@ -97,12 +96,9 @@ async function sagaflowTrial(outDir: string): Promise<Trial> {
 
 /** A fresh database with graphile-worker's schema and the runs table; the downstream and one worker process. */
 async function graphileStack(workerBundle: string, logDir: string) {
-  const name = `sagaflow_bench_gw_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = replaceDatabaseNameInUrl(adminUrl!, name);
+  // a fresh database as for the bench's scenarios (it also gets SagaFlow's tables, unused here)
+  const database = await createBenchDatabase(adminUrl!, 'gw');
+  const url = database.url;
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   await pool.query(
     'create table bench_gw_runs (id int primary key, created_at timestamptz not null default now(), completed_at timestamptz)',
@@ -166,10 +162,7 @@ async function graphileStack(workerBundle: string, logDir: string) {
   const stop = async (): Promise<void> => {
     await Promise.all(children.map((child) => child.stop()));
     await pool.end();
-    const again = new pg.Client({ connectionString: adminUrl });
-    await again.connect();
-    await again.query(`drop database if exists ${name} with (force)`);
-    await again.end();
+    await database.drop();
   };
   return { pool, worker, start, waitDone, closedLoop, stop };
 }
