@@ -99,11 +99,49 @@ export function poolOf(db: Db): pg.Pool | undefined {
  * Runs one of the hot statements (start, claim, completion) as a named prepared statement: each pooled connection
  * parses and plans it once instead of on every call. `name` must always go with the same SQL text. Falls back to a
  * plain execution when `db` is not a handle made by createDb (a transaction, say).
+ *
+ * A connection keeps its prepared statements for its whole life, so a migration that changes the type of a column a
+ * statement returns would make Postgres refuse that statement on every connection that prepared it before ("cached plan
+ * must not change result type"), until the process restarts. Such a statement is deallocated on its connection and run
+ * once more, prepared afresh: the refused execution ran in an implicit transaction of its own and changed nothing.
  */
 export async function executePrepared<R>(db: Db, name: string, query: RawBuilder<R>): Promise<R[]> {
   const pool = pools.get(db);
   if (!pool) return (await query.execute(db)).rows;
   const compiled = query.compile(db);
-  const result = await pool.query({ name, text: compiled.sql, values: compiled.parameters as unknown[] });
-  return result.rows as R[];
+  const config = { name, text: compiled.sql, values: compiled.parameters as unknown[] };
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    try {
+      return (await client.query(config)).rows as R[];
+    } catch (error) {
+      if (!isStalePreparedStatement(error)) throw error;
+      await client.query(`deallocate ${client.escapeIdentifier(name)}`);
+      forgetPrepared(client, name);
+      return (await client.query(config)).rows as R[];
+    }
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    // as pool.query does: a connection whose statement failed is closed rather than reused
+    client.release(failed);
+  }
+}
+
+/** Postgres' refusal of a prepared statement whose result columns changed type since it was prepared (SQLSTATE 0A000). */
+function isStalePreparedStatement(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: unknown }).code === '0A000' &&
+    String((error as { message?: unknown }).message).includes('cached plan must not change result type')
+  );
+}
+
+/** node-postgres remembers which names a connection has prepared, and would not send the statement's text again. */
+function forgetPrepared(client: pg.PoolClient, name: string): void {
+  const connection = (client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection;
+  if (connection?.parsedStatements) delete connection.parsedStatements[name];
 }

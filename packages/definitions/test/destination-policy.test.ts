@@ -37,6 +37,7 @@ describe('isSpecialAddress: link-local and cloud metadata', () => {
     for (const ip of [
       '169.254.169.254',
       '169.254.0.1',
+      '169.254.255.255',
       'fe80::1',
       'febf::1',
       'fd00:ec2::254',
@@ -47,7 +48,18 @@ describe('isSpecialAddress: link-local and cloud metadata', () => {
   });
 
   it('is false for other addresses and for names', () => {
-    for (const ip of ['127.0.0.1', '10.0.0.1', '169.255.0.1', '::1', 'fd00:ec2::253', 'fec0::1', 'localhost']) {
+    for (const ip of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '169.255.0.1',
+      '169.253.255.255',
+      '1.169.254.1',
+      '169.254.1',
+      '::1',
+      'fd00:ec2::253',
+      'fec0::1',
+      'localhost',
+    ]) {
       expect(isSpecialAddress(ip), ip).toBe(false);
     }
   });

@@ -105,6 +105,12 @@ describe('step counters', () => {
     expect(sampleValue(engine, 'step_latency_ms_count')).toBe(7);
     expect(world.downstream.requests()).toHaveLength(7);
   });
+
+  it('step_commit_seconds observes every committed attempt outcome', () => {
+    expect(sampleValue(engine, 'step_commit_seconds_count')).toBe(7);
+    expect(sampleValue(engine, 'step_commit_seconds_bucket', { le: '+Inf' })).toBe(7);
+    expect(sampleValue(engine, 'step_commit_seconds_sum')).toBeGreaterThan(0);
+  });
 });
 
 describe('database gauges', () => {

@@ -237,8 +237,10 @@ export class Engine {
     recordAttemptOutcome(attemptTrace.span, outcome);
     if (this.released.has(item.id)) return undefined; // handed back at shutdown: the next owner redoes it
     let completion: CompletionOutcome;
+    const commitStartedAt = performance.now();
     try {
       completion = await this.commit(item, outcome, log);
+      this.metrics?.stepCommit.observe((performance.now() - commitStartedAt) / 1000);
     } catch (error) {
       if (error instanceof LeaseLostError) {
         attemptTrace.span.addEvent('lease lost; result discarded');

@@ -28,6 +28,14 @@ export function createEngineMetrics(db: Db) {
     buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000],
     registers: [registry],
   });
+  const stepCommit = new Histogram({
+    name: 'step_commit_seconds',
+    help:
+      "Time from an attempt's end to its outcome committed: the wait for the group commit, the writer statement and " +
+      'the commit (retries of a failed commit included), in seconds',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  });
   const runsCompleted = new Counter({
     name: 'workflow_runs_completed_total',
     help: 'Runs that ended COMPLETED',
@@ -73,6 +81,7 @@ export function createEngineMetrics(db: Db) {
     stepAttempts,
     stepRetries,
     stepLatency,
+    stepCommit,
     runsCompleted,
     runsFailed,
     runsCompensated,
