@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { buildServiceArgs } from '@sagaflow/testkit';
-import { readCpuSeconds, readProcessMemory, type ProcessMemory } from './proc-status.js';
+import { readCpuSeconds, readProcessMemory, resetPeakRss, type ProcessMemory } from './proc-status.js';
 
 export interface ChildExit {
   code: number | null;
@@ -13,6 +13,8 @@ export interface BenchChild {
   readonly pid: number;
   readonly exited: Promise<ChildExit>;
   memory(): Promise<ProcessMemory>;
+  /** restarts the peak RSS (VmHWM) from the current RSS: memory() then gives the peak since this call */
+  resetPeakMemory(): Promise<void>;
   cpuSeconds(): Promise<number>;
   /** SIGTERM (a graceful stop, so a --cpu-prof profile is written), SIGKILL after graceMs. */
   stop(graceMs?: number): Promise<ChildExit>;
@@ -54,6 +56,7 @@ export function startBenchChild(options: {
     pid,
     exited,
     memory: () => readProcessMemory(pid),
+    resetPeakMemory: () => resetPeakRss(pid),
     cpuSeconds: () => readCpuSeconds(pid),
     async stop(graceMs = 15_000) {
       if (alive()) child.kill('SIGTERM');

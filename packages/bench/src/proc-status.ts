@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 
 export interface ProcessMemory {
   /** peak resident set (VmHWM), MiB */
@@ -11,6 +11,14 @@ export interface ProcessMemory {
 export async function readProcessMemory(pid: number): Promise<ProcessMemory> {
   const text = await readFile(`/proc/${pid}/status`, 'utf8');
   return { peakRssMb: parseStatusKb(text, 'VmHWM') / 1024, rssMb: parseStatusKb(text, 'VmRSS') / 1024 };
+}
+
+/**
+ * Restarts a process's peak resident set (VmHWM) from its current RSS (Linux ≥ 4.0: `5` into /proc/<pid>/clear_refs),
+ * so a later VmHWM is the peak since now: the peak of a measured window, without the warm-up's.
+ */
+export async function resetPeakRss(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5');
 }
 
 export function parseStatusKb(statusText: string, field: string): number {

@@ -47,7 +47,10 @@ export interface ScenarioResult {
     total2xx: number;
   };
   outcomes: Record<string, number>;
+  /** VmHWM over each process's life (warm-up included) */
   peakRssMb: { api: number; engines: number[]; downstream?: number };
+  /** VmHWM of the measured window only (reset when it began); saga scenarios */
+  windowPeakRssMb?: { api: number; engines: number[] };
   /** CPU seconds spent by each process during the measurement; machineBusy/machineTotal: all processes, all cores */
   cpuSeconds: {
     api: number;

@@ -18,6 +18,9 @@ export interface ScenarioMedians {
   p99: number;
   enginePeakRssMb: number;
   apiPeakRssMb: number;
+  /** the same peaks within the measured window only (the warm-up's left out); NaN where not measured */
+  engineWindowPeakRssMb: number;
+  apiWindowPeakRssMb: number;
   commitsPerUnit: number;
   statementsPerUnit: number;
   /** CPU seconds per 1000 units, by process */
@@ -55,6 +58,11 @@ export function computeMedians(results: readonly ScenarioResult[], cores: number
       p99: m((r) => (start ? r.autocannon?.p99 : r.latencyMs?.p99), 2),
       enginePeakRssMb: m((r) => (r.peakRssMb.engines.length ? Math.max(...r.peakRssMb.engines) : undefined)),
       apiPeakRssMb: m((r) => r.peakRssMb.api),
+      engineWindowPeakRssMb: m((r) => {
+        const engines = r.windowPeakRssMb?.engines ?? [];
+        return engines.length ? Math.max(...engines) : undefined;
+      }),
+      apiWindowPeakRssMb: m((r) => r.windowPeakRssMb?.api),
       commitsPerUnit: m((r) => r.postgres.commitsPerUnit, 3),
       statementsPerUnit: m((r) => r.postgres.statementsPerUnit, 3),
       cpuPer1000: {
@@ -82,18 +90,19 @@ const percent = (n: number): string => (Number.isFinite(n) ? `${Math.round(n * 1
 
 export function formatSummaryTable(rows: readonly ScenarioMedians[]): string {
   const lines = [
-    '| scenario | engines | runs | runs/s | steps/s | p50 ms | p95 ms | p99 ms | engine peak RSS MB | API peak RSS MB | commits/step | statements/step | ok |',
+    '| scenario | engines | runs | runs/s | steps/s | p50 ms | p95 ms | p99 ms | engine peak RSS MB (window) | API peak RSS MB (window) | commits/step | statements/step | ok |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
     const start = r.unit === 'start';
     lines.push(
-      `| ${r.scenario} | ${r.engines} | ${show(r.runs)} | ${show(r.runsPerSecond)} | ${start ? '–' : show(r.unitsPerSecond)} | ${show(r.p50)} | ${show(r.p95)}${start ? '†' : ''} | ${show(r.p99)} | ${show(r.enginePeakRssMb)} | ${show(r.apiPeakRssMb)} | ${show(r.commitsPerUnit)}${start ? '‡' : ''} | ${show(r.statementsPerUnit)}${start ? '‡' : ''} | ${r.ok}/${r.iterations} |`,
+      `| ${r.scenario} | ${r.engines} | ${show(r.runs)} | ${show(r.runsPerSecond)} | ${start ? '–' : show(r.unitsPerSecond)} | ${show(r.p50)} | ${show(r.p95)}${start ? '†' : ''} | ${show(r.p99)} | ${show(r.enginePeakRssMb)} (${show(r.engineWindowPeakRssMb)}) | ${show(r.apiPeakRssMb)} (${show(r.apiWindowPeakRssMb)}) | ${show(r.commitsPerUnit)}${start ? '‡' : ''} | ${show(r.statementsPerUnit)}${start ? '‡' : ''} | ${r.ok}/${r.iterations} |`,
     );
   }
   lines.push(
     '',
     'Medians over the iterations. Latency: `workflow_runs.created_at` → `completed_at` of each run (both Postgres clock).',
+    "Peak RSS: VmHWM over the process's life, warm-up included; in parentheses, the peak within the measured window only.",
     'start-rate: autocannon response time of the start request; † p97.5 (autocannon reports no p95); ‡ per start, not per step.',
   );
   return lines.join('\n');

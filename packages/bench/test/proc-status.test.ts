@@ -1,5 +1,13 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { parseMachineCpu, parseStatCpuSeconds, parseStatusKb, readProcessMemory } from '../src/proc-status.js';
+import {
+  parseMachineCpu,
+  parseStatCpuSeconds,
+  parseStatusKb,
+  readProcessMemory,
+  resetPeakRss,
+} from '../src/proc-status.js';
 
 describe('/proc parsing', () => {
   it('reads VmHWM and VmRSS in kB', () => {
@@ -20,5 +28,32 @@ describe('/proc parsing', () => {
   it('reads this process', async () => {
     const memory = await readProcessMemory(process.pid);
     expect(memory.peakRssMb).toBeGreaterThanOrEqual(memory.rssMb);
+  });
+});
+
+describe('resetPeakRss', () => {
+  it('restarts the peak from the current RSS: a window after a spike does not see the spike', async () => {
+    // a child that touches 200 MB, frees it (a large Buffer is its own mapping, unmapped when collected), then waits
+    const child = spawn(
+      process.execPath,
+      [
+        '--expose-gc',
+        '-e',
+        "let b = Buffer.alloc(200 * 1024 * 1024, 1); b = undefined; gc(); console.log('ready'); setInterval(() => {}, 1000);",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await once(child.stdout, 'data');
+      const before = await readProcessMemory(child.pid!);
+      expect(before.peakRssMb).toBeGreaterThan(200);
+      expect(before.rssMb).toBeLessThan(150);
+      await resetPeakRss(child.pid!);
+      const after = await readProcessMemory(child.pid!);
+      expect(after.peakRssMb).toBeLessThan(150);
+      expect(after.peakRssMb).toBeGreaterThanOrEqual(after.rssMb);
+    } finally {
+      child.kill();
+    }
   });
 });

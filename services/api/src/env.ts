@@ -41,6 +41,8 @@ const envSchema = z.object({
   LOG_REDACT_KEYS: z.string().optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /** V8 collects when the heap reaches (1 + n/100) × its live size; 0 = V8's own heuristic (as ENGINE_HEAP_GROWING_PERCENT) */
+  API_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
   /** comma list of host / host:port the engine may call; checked at registration too (docs/contract.md#security) */
   SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
   /** statement timeout of run search and counts (GET /v1/runs, /v1/runs/counts): past it, a 503 QUERY_TIMEOUT */
@@ -76,6 +78,8 @@ export interface ApiConfig {
   otlpEndpoint: string | undefined;
   /** OTEL_BSP_SCHEDULE_DELAY: how long finished spans wait to be exported in a batch, ms */
   otlpExportDelayMs: number;
+  /** API_HEAP_GROWING_PERCENT: 0 = V8's own heap growing */
+  heapGrowingPercent: number;
   /** SAGAFLOW_ALLOWED_HOSTS, parsed (the engine reads the same variable); undefined = every host */
   allowedHosts: AllowedHost[] | undefined;
   /** SAGAFLOW_SERVICE_<NAME>_URL values; the demo mocks fill in outside production */
@@ -194,6 +198,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logRedactKeys: parseRedactKeys(env.LOG_REDACT_KEYS, env.LOG_REDACT_FIELDS),
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     otlpExportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
+    heapGrowingPercent: env.API_HEAP_GROWING_PERCENT,
     allowedHosts,
     serviceUrls,
     searchTimeoutMs: env.SEARCH_STATEMENT_TIMEOUT_MS,

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { ConfigError, loadConfig, type ApiConfig } from './env.js';
 import { startTracing } from '@sagaflow/observability';
 
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // a V8 flag read at each major collection: set before the API imports its modules and builds its router
+  if (config.heapGrowingPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
   const tracing = await startTracing({
     serviceName: 'sagaflow-api',
     otlpEndpoint: config.otlpEndpoint,

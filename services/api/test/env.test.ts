@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       logRedactKeys: [],
       otlpEndpoint: undefined,
       otlpExportDelayMs: 5_000,
+      heapGrowingPercent: 50,
       allowedHosts: undefined,
       serviceUrls: {
         payments: 'http://127.0.0.1:3001',
@@ -31,6 +32,13 @@ describe('loadConfig', () => {
       searchTimeoutMs: 5_000,
       apiKeys: [],
     });
+  });
+
+  it('reads API_HEAP_GROWING_PERCENT (0 = V8 decides; 0–1000)', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', API_HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', API_HEAP_GROWING_PERCENT: '-1' })).toThrow(
+      /API_HEAP_GROWING_PERCENT/,
+    );
   });
 
   it('reads SEARCH_STATEMENT_TIMEOUT_MS (a positive integer)', () => {

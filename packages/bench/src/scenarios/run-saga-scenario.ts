@@ -4,6 +4,7 @@ import { createJsonClient } from '../http-client.js';
 import { actionKey, isRejectedKey } from '../reject-rule.js';
 import type { ScenarioResult } from '../results.js';
 import type { SagaScenario } from '../scenarios.js';
+import type { ServiceStack } from '../service-stack.js';
 import { beforeDeadline, type ScenarioContext } from '../scenario-context.js';
 import {
   countAttempts,
@@ -53,6 +54,9 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
     ctx.say(
       `${label}: submitting ${spec.runs} runs (${spec.submit.mode === 'closed' ? `${spec.submit.inFlight} in flight` : `${spec.submit.perSecond} runs/s`})`,
     );
+    // the peak over the life so far (warm-up included), then the peaks restart: the window's own peak is read at its end
+    const peakBefore = await readPeaks(stack);
+    await Promise.all([stack.api, ...stack.engines].map((child) => child.resetPeakMemory()));
     const window = { startUs: monotonicMicros(), endUs: 0 };
     const submitting =
       spec.submit.mode === 'closed'
@@ -68,9 +72,10 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
     window.endUs = monotonicMicros();
     const cpu = diffCpu(cpuBefore, await stack.cpu());
 
+    const windowPeak = await readPeaks(stack);
     const memory = {
-      api: (await stack.api.memory()).peakRssMb,
-      engines: await Promise.all(stack.engines.map(async (e) => (await e.memory()).peakRssMb)),
+      api: Math.max(peakBefore.api, windowPeak.api),
+      engines: windowPeak.engines.map((mb, i) => Math.max(peakBefore.engines[i] ?? 0, mb)),
     };
     const downstreamMemory = stack.downstream ? (await stack.downstream.memory()).peakRssMb : undefined;
     const downstreamClient = createJsonClient(stack.downstreamUrl, 1);
@@ -121,6 +126,7 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
       ...figures,
       stepPhases,
       peakRssMb: { ...memory, ...(downstreamMemory !== undefined ? { downstream: downstreamMemory } : {}) },
+      windowPeakRssMb: windowPeak,
       cpuSeconds: cpu,
       otherLoad: otherLoad(cpu),
       postgres: { server: `${ctx.server.kind} (Postgres ${ctx.server.version})`, ...figures.postgres },
@@ -130,4 +136,12 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
       logDir: run.logDir,
     };
   });
+}
+
+/** VmHWM of the API and of each engine, MiB. */
+async function readPeaks(stack: ServiceStack): Promise<{ api: number; engines: number[] }> {
+  return {
+    api: (await stack.api.memory()).peakRssMb,
+    engines: await Promise.all(stack.engines.map(async (e) => (await e.memory()).peakRssMb)),
+  };
 }
