@@ -1,4 +1,3 @@
-import { parseWorkflowDefinition } from '@sagaflow/definitions';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +11,7 @@ import {
   type Db,
 } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { definitionOf } from './support/definitions.js';
 
 /**
  * docs/contract.md#held-items: the claim never leases an item of a paused run or workflow, even one that is due
@@ -29,13 +29,14 @@ afterAll(async () => {
 });
 
 async function define(name: string): Promise<void> {
-  const parsed = parseWorkflowDefinition({
-    name,
-    version: '1.0.0',
-    steps: [{ id: 'a', request: { method: 'POST', url: 'http://127.0.0.1:9/a' } }],
-  });
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  await registerDefinition(db, parsed.data);
+  await registerDefinition(
+    db,
+    definitionOf({
+      name,
+      version: '1.0.0',
+      steps: [{ id: 'a', request: { method: 'POST', url: 'http://127.0.0.1:9/a' } }],
+    }),
+  );
 }
 
 async function start(name: string): Promise<string> {

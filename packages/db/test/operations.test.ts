@@ -1,4 +1,3 @@
-import { parseWorkflowDefinition } from '@sagaflow/definitions';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -19,18 +18,15 @@ import {
   type RunAction,
 } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { definitionOf } from './support/definitions.js';
 
 /** Bulk operations (docs/operations.md#bulk-operations): the fixed run set, reservations, batches, cancel. */
 
-const FLOW = (() => {
-  const parsed = parseWorkflowDefinition({
-    name: 'bulk',
-    version: '1.0.0',
-    steps: [{ id: 'a', request: { method: 'POST', url: 'http://127.0.0.1:9/a' } }],
-  });
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.data;
-})();
+const FLOW = definitionOf({
+  name: 'bulk',
+  version: '1.0.0',
+  steps: [{ id: 'a', request: { method: 'POST', url: 'http://127.0.0.1:9/a' } }],
+});
 
 let database: TestDatabase;
 let db: Db;

@@ -1,4 +1,3 @@
-import { parseWorkflowDefinition } from '@sagaflow/definitions';
 import type { AttemptResult } from '@sagaflow/saga';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 import { cloneRun } from './query-plans/clone-runs.js';
 import { recordStatements, type SentStatement, type StatementRecorder } from './query-plans/record-statements.js';
 import { explainScans, isPlannable, type TableScan } from './query-plans/scan-nodes.js';
+import { definitionOf } from './support/definitions.js';
 
 /**
  * Waiting runs are due times in the outbox (docs/contract.md#durable-waits): with many of them the claim must still
@@ -36,13 +36,11 @@ const LEASE_MS = 60_000;
 const YEAR_MS = 31_536_000_000;
 
 function definition(name: string, first: object) {
-  const parsed = parseWorkflowDefinition({
+  return definitionOf({
     name,
     version: '1.0.0',
     steps: [first, { id: 'after', request: { method: 'POST', url: 'http://127.0.0.1:9/after' } }],
   });
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.data;
 }
 
 let database: TestDatabase;

@@ -1,4 +1,3 @@
-import { parseWorkflowDefinition } from '@sagaflow/definitions';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 import { cloneRun } from './query-plans/clone-runs.js';
 import { recordStatements, type SentStatement, type StatementRecorder } from './query-plans/record-statements.js';
 import { explainScans, isPlannable, type TableScan } from './query-plans/scan-nodes.js';
+import { definitionOf } from './support/definitions.js';
 
 /**
  * The hot statements must stay index scans as the tables grow. With 20,000 runs (60,000 steps, 20,000 due outbox
@@ -35,7 +35,7 @@ const INDEX_READS = ['Index Scan', 'Index Only Scan', 'Bitmap Heap Scan', 'Bitma
 const OWNER = 'plan-test';
 const LEASE_MS = 60_000;
 
-const SAGA = parseWorkflowDefinition({
+const SAGA = definitionOf({
   name: 'plans',
   version: '1.0.0',
   steps: ['a', 'b', 'c'].map((id) => ({
@@ -64,7 +64,6 @@ let db: Db;
 let recorder: StatementRecorder;
 
 beforeAll(async () => {
-  if (!SAGA.success) throw new Error(JSON.stringify(SAGA.issues));
   database = await createTestDatabase();
   const pool = createPool(database.url, { max: 2, applicationName: 'query-plans' });
   recorder = recordStatements(pool);
@@ -72,7 +71,7 @@ beforeAll(async () => {
   admin = new pg.Client({ connectionString: database.url });
   await admin.connect();
 
-  await registerDefinition(database.db, SAGA.data);
+  await registerDefinition(database.db, SAGA);
   const { runId } = await startRun(database.db, { workflowName: 'plans', input: ORDER, correlationId: 'plans-0' });
   await cloneRun(admin, runId, RUNS - 1);
   await admin.query('analyze');

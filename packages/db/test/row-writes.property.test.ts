@@ -1,4 +1,3 @@
-import { parseWorkflowDefinition } from '@sagaflow/definitions';
 import {
   canTransitionCompensation,
   canTransitionRun,
@@ -28,6 +27,7 @@ import {
 } from '../src/index.js';
 import { lockRunState } from '../src/queries/run-state.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { definitionOf } from './support/definitions.js';
 
 /**
  * The one writer, property-tested against Postgres: random sequences of attempt results (through the batched
@@ -38,32 +38,28 @@ import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
  * the state machine allows.
  */
 
-const SAGA = (() => {
-  const parsed = parseWorkflowDefinition({
-    name: 'prop',
-    version: '1.0.0',
-    steps: [
-      {
-        id: 's0',
-        request: { method: 'POST', url: 'http://127.0.0.1:9/s0' },
-        compensation: { id: 'undo-s0', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-s0' } },
-      },
-      { id: 's1', request: { method: 'POST', url: 'http://127.0.0.1:9/s1' } },
-      {
-        id: 's2',
-        request: { method: 'POST', url: 'http://127.0.0.1:9/s2' },
-        compensation: { id: 'undo-s2', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-s2' } },
-      },
-      {
-        id: 's3',
-        request: { method: 'POST', url: 'http://127.0.0.1:9/s3' },
-        compensation: { id: 'undo-s3', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-s3' } },
-      },
-    ],
-  });
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.data;
-})();
+const SAGA = definitionOf({
+  name: 'prop',
+  version: '1.0.0',
+  steps: [
+    {
+      id: 's0',
+      request: { method: 'POST', url: 'http://127.0.0.1:9/s0' },
+      compensation: { id: 'undo-s0', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-s0' } },
+    },
+    { id: 's1', request: { method: 'POST', url: 'http://127.0.0.1:9/s1' } },
+    {
+      id: 's2',
+      request: { method: 'POST', url: 'http://127.0.0.1:9/s2' },
+      compensation: { id: 'undo-s2', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-s2' } },
+    },
+    {
+      id: 's3',
+      request: { method: 'POST', url: 'http://127.0.0.1:9/s3' },
+      compensation: { id: 'undo-s3', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-s3' } },
+    },
+  ],
+});
 
 type Command =
   | { type: 'attempt'; result: 'SUCCEEDED' | 'RETRYABLE' | 'FAILED' | 'PARK'; carry: boolean; locked: boolean }

@@ -1,4 +1,3 @@
-import { parseWorkflowDefinition } from '@sagaflow/definitions';
 import type { AttemptRecord, AttemptResult } from '@sagaflow/saga';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,26 +16,23 @@ import {
   type Db,
 } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { definitionOf } from './support/definitions.js';
 
 /** Run history (docs/contract.md#run-history) as the writer, the start and the claim append it. */
 
-const SAGA = (() => {
-  const parsed = parseWorkflowDefinition({
-    name: 'history',
-    version: '1.0.0',
-    steps: [
-      {
-        id: 'a',
-        request: { method: 'POST', url: 'http://127.0.0.1:9/a' },
-        compensation: { id: 'undo-a', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-a' } },
-      },
-      { id: 'b', request: { method: 'POST', url: 'http://127.0.0.1:9/b' } },
-      { id: 'c', request: { method: 'POST', url: 'http://127.0.0.1:9/c' } },
-    ],
-  });
-  if (!parsed.success) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.data;
-})();
+const SAGA = definitionOf({
+  name: 'history',
+  version: '1.0.0',
+  steps: [
+    {
+      id: 'a',
+      request: { method: 'POST', url: 'http://127.0.0.1:9/a' },
+      compensation: { id: 'undo-a', request: { method: 'POST', url: 'http://127.0.0.1:9/undo-a' } },
+    },
+    { id: 'b', request: { method: 'POST', url: 'http://127.0.0.1:9/b' } },
+    { id: 'c', request: { method: 'POST', url: 'http://127.0.0.1:9/c' } },
+  ],
+});
 
 let database: TestDatabase;
 let db: Db;

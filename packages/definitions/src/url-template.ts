@@ -1,6 +1,9 @@
 import { splitTemplates } from './template-scan.js';
 import { renderTemplateText, TemplateError, type TemplateScope } from './templates.js';
 
+/** Whether a text holds a template at all (TEMPLATE_PATTERN of template-scan, not global). */
+const HAS_TEMPLATE = /\{\{[^{}]*\}\}/;
+
 /** Where in a URL a piece of text lands. */
 type UrlPart = 'path' | 'query' | 'fragment';
 
@@ -24,6 +27,8 @@ function encodeComponent(value: string, path: string): string {
  * @throws TemplateError naming the path when a value is missing or would be a dot segment.
  */
 export function renderUrlTemplate(template: string, scope: TemplateScope): string {
+  // literal text only (most step URLs): kept as written, without the walk below (its allocations are per attempt)
+  if (!HAS_TEMPLATE.test(template)) return template;
   let part: UrlPart = 'path';
   let out = '';
   // the path segment being written, and whether a template value is in it

@@ -49,6 +49,9 @@ describe('renderUrlTemplate: a value is one encoded component (docs/contract.md#
 
   it('keeps the literal text of the template as written, including an absolute url', () => {
     expect(render('/a/b?c=d&e=f', {})).toBe('/a/b?c=d&e=f');
+    // braces that are not a whole template are literal text, with or without a template beside them
+    expect(render('/a/{x}/{{b', {})).toBe('/a/{x}/{{b');
+    expect(render('/a/{x}/{{input.id}}', { id: 'y' })).toBe('/a/{x}/y');
     expect(render('http://127.0.0.1:4010/orders/{{input.id}}?v={{input.v}}', { id: 'x/y', v: '1&2' })).toBe(
       'http://127.0.0.1:4010/orders/x%2Fy?v=1%262',
     );
