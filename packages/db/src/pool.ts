@@ -102,31 +102,21 @@ export function poolOf(db: Db): pg.Pool | undefined {
  *
  * A connection keeps its prepared statements for its whole life, so a migration that changes the type of a column a
  * statement returns would make Postgres refuse that statement on every connection that prepared it before ("cached plan
- * must not change result type"), until the process restarts. Such a statement is deallocated on its connection and run
- * once more, prepared afresh: the refused execution ran in an implicit transaction of its own and changed nothing.
+ * must not change result type"), until the process restarts. pool.query closes a connection whose statement failed, so
+ * such a refusal is simply run again, on another connection or a new one, until one prepares it afresh: at most once per
+ * pooled connection. The refused execution ran in an implicit transaction of its own and changed nothing.
  */
 export async function executePrepared<R>(db: Db, name: string, query: RawBuilder<R>): Promise<R[]> {
   const pool = pools.get(db);
   if (!pool) return (await query.execute(db)).rows;
   const compiled = query.compile(db);
   const config = { name, text: compiled.sql, values: compiled.parameters as unknown[] };
-  const client = await pool.connect();
-  let failed = false;
-  try {
+  for (let refusals = 0; ; refusals++) {
     try {
-      return (await client.query(config)).rows as R[];
+      return (await pool.query(config)).rows as R[];
     } catch (error) {
-      if (!isStalePreparedStatement(error)) throw error;
-      await client.query(`deallocate ${client.escapeIdentifier(name)}`);
-      forgetPrepared(client, name);
-      return (await client.query(config)).rows as R[];
+      if (!isStalePreparedStatement(error) || refusals > pool.options.max) throw error;
     }
-  } catch (error) {
-    failed = true;
-    throw error;
-  } finally {
-    // as pool.query does: a connection whose statement failed is closed rather than reused
-    client.release(failed);
   }
 }
 
@@ -138,10 +128,4 @@ function isStalePreparedStatement(error: unknown): boolean {
     (error as { code?: unknown }).code === '0A000' &&
     String((error as { message?: unknown }).message).includes('cached plan must not change result type')
   );
-}
-
-/** node-postgres remembers which names a connection has prepared, and would not send the statement's text again. */
-function forgetPrepared(client: pg.PoolClient, name: string): void {
-  const connection = (client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection;
-  if (connection?.parsedStatements) delete connection.parsedStatements[name];
 }

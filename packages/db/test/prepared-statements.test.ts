@@ -38,7 +38,7 @@ it('prepares a statement once per connection and reuses it', async () => {
   expect(await preparedOnConnection()).toEqual(['probe_amount']);
 });
 
-it('re-prepares a statement whose result type a migration changed, on the connection that held it', async () => {
+it('runs again a statement whose result type a migration changed: the refusing connection is replaced', async () => {
   expect(await executePrepared(single, 'probe_amount', probe())).toEqual([{ amount: 42 }]);
   // what a migration does while the process runs; Postgres then refuses the old prepared statement on this connection
   await sql`alter table prepared_probe alter column amount type bigint`.execute(database.db);
