@@ -41,8 +41,14 @@ export function coerceError(error: unknown): Error {
   return new Error(typeof error === 'string' ? error : JSON.stringify(error));
 }
 
-/** SQLSTATE classes/codes that mean "Postgres cannot serve right now", not "this request is wrong". */
+/**
+ * SQLSTATE classes/codes that mean "Postgres cannot serve right now", not "this request is wrong". 25006
+ * (read_only_sql_transaction): a write reached a server that is not the primary. Behind HAProxy that is a demoted
+ * primary restarted as a replica during a failover, before the health check takes it out (≈ 1 s): retry, on a new
+ * connection, and the write reaches the new primary.
+ */
 const UNAVAILABLE_SQLSTATES = new Set([
+  '25006',
   '57P01',
   '57P02',
   '57P03',
