@@ -1,5 +1,7 @@
 /** `{{ path }}` anywhere in a string; the path holds no braces. */
 const TEMPLATE_PATTERN = /\{\{([^{}]*)\}\}/g;
+/** The same, for a yes/no test (a global pattern's test() would carry lastIndex from call to call). */
+const ANY_TEMPLATE_PATTERN = new RegExp(TEMPLATE_PATTERN.source);
 /** A string that is exactly one template (whitespace inside the braces allowed). */
 const WHOLE_TEMPLATE_PATTERN = /^\{\{([^{}]*)\}\}$/;
 
@@ -20,6 +22,11 @@ export interface TemplateReference extends TemplateMatch {
 export function matchWholeTemplate(text: string): string | undefined {
   const match = WHOLE_TEMPLATE_PATTERN.exec(text);
   return match ? (match[1] ?? '').trim() : undefined;
+}
+
+/** True when `text` holds at least one template. */
+export function hasTemplate(text: string): boolean {
+  return ANY_TEMPLATE_PATTERN.test(text);
 }
 
 export function findTemplates(text: string): TemplateMatch[] {

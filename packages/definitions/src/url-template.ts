@@ -1,8 +1,5 @@
-import { splitTemplates } from './template-scan.js';
+import { hasTemplate, splitTemplates } from './template-scan.js';
 import { renderTemplateText, TemplateError, type TemplateScope } from './templates.js';
-
-/** Whether a text holds a template at all (TEMPLATE_PATTERN of template-scan, not global). */
-const HAS_TEMPLATE = /\{\{[^{}]*\}\}/;
 
 /** Where in a URL a piece of text lands. */
 type UrlPart = 'path' | 'query' | 'fragment';
@@ -28,7 +25,7 @@ function encodeComponent(value: string, path: string): string {
  */
 export function renderUrlTemplate(template: string, scope: TemplateScope): string {
   // literal text only (most step URLs): kept as written, without the walk below (its allocations are per attempt)
-  if (!HAS_TEMPLATE.test(template)) return template;
+  if (!hasTemplate(template)) return template;
   let part: UrlPart = 'path';
   let out = '';
   // the path segment being written, and whether a template value is in it
