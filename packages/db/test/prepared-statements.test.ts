@@ -57,5 +57,6 @@ it('passes other errors through and closes the connection, as a pooled query doe
   await expect(
     executePrepared(single, 'probe_missing', sql`select amount from prepared_probe_missing`),
   ).rejects.toMatchObject({ code: '42P01' });
+  expect(pool.totalCount).toBe(0); // the failed statement's connection was closed, not returned to the pool
   expect(await executePrepared(single, 'probe_amount', probe())).toEqual([{ amount: 42 }]);
 });
