@@ -15,7 +15,7 @@ export interface SpawnEngineOptions {
   entry: string;
   databaseUrl: string;
   id: string;
-  /** ENGINE_* variables; they override the defaults (ephemeral port, info logs, 100 ms poll) */
+  /** ENGINE_* variables; they override the defaults (ephemeral port, info logs written unbuffered, 100 ms poll) */
   env?: Record<string, string>;
   /** how long to wait for "engine started" (default 30 s; more on a loaded machine) */
   startupTimeoutMs?: number;
@@ -25,6 +25,8 @@ const DEFAULT_ENV: Record<string, string> = {
   ENGINE_PORT: '0',
   ENGINE_HOST: '127.0.0.1',
   LOG_LEVEL: 'info',
+  // tests read the log as it happens (a line counted, or proved absent, right after a condition): no 100 ms buffer
+  LOG_BUFFER_BYTES: '0',
   ENGINE_POLL_INTERVAL_MS: '100',
 };
 

@@ -38,6 +38,7 @@ export type AppConfig = Pick<ApiConfig, 'adminToken' | 'logLevel' | 'adminRateLi
     Pick<
       ApiConfig,
       | 'logSensitive'
+      | 'logBufferBytes'
       | 'logRedactKeys'
       | 'trustProxy'
       | 'httpTimeouts'
@@ -114,6 +115,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       name: 'sagaflow-api',
       level: config.logLevel,
       sensitive: config.logSensitive ?? false,
+      bufferBytes: config.logBufferBytes ?? 0,
       ...(config.logRedactKeys ? { redactKeys: config.logRedactKeys } : {}),
     });
   const app = Fastify({ ...common, loggerInstance: logger }) as FastifyInstance;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
-import { parseRedactKeys } from '@sagaflow/observability';
+import { DEFAULT_LOG_BUFFER_BYTES, MAX_LOG_BUFFER_BYTES, parseRedactKeys } from '@sagaflow/observability';
 import { parseApiKeys, type ApiKey } from './api-keys.js';
 
 /**
@@ -37,6 +37,8 @@ const envSchema = z.object({
   HTTP_CONNECTION_TIMEOUT_MS: positiveInt.optional(),
   SAGAFLOW_ALLOWED_ORIGINS: z.string().optional(),
   LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),
+  /** stdout log lines are written in batches of about this many bytes, each at most 100 ms late; 0 = each at once */
+  LOG_BUFFER_BYTES: z.coerce.number().int().min(0).max(MAX_LOG_BUFFER_BYTES).default(DEFAULT_LOG_BUFFER_BYTES),
   LOG_REDACT_FIELDS: z.string().optional(),
   LOG_REDACT_KEYS: z.string().optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
@@ -72,6 +74,8 @@ export interface ApiConfig {
   allowedOrigins: string[];
   /** LOG_SENSITIVE=true: secrets and sensitive fields are logged as they are (local debugging only) */
   logSensitive: boolean;
+  /** LOG_BUFFER_BYTES: stdout lines are written in batches of about this many bytes (0 = each line at once) */
+  logBufferBytes: number;
   /** LOG_REDACT_KEYS (+ LOG_REDACT_FIELDS, its older name): key substrings redacted on top of the built-in list */
   logRedactKeys: string[];
   /** OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP base URL for spans; undefined = tracing off */
@@ -195,6 +199,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     allowedOrigins: parseAllowedOrigins(env.SAGAFLOW_ALLOWED_ORIGINS),
     logSensitive: env.LOG_SENSITIVE === 'true',
+    logBufferBytes: env.LOG_BUFFER_BYTES,
     logRedactKeys: parseRedactKeys(env.LOG_REDACT_KEYS, env.LOG_REDACT_FIELDS),
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     otlpExportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,

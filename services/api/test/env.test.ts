@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       databaseUrl: base.DATABASE_URL,
       redisUrl: undefined,
       adminToken: undefined,
+      logBufferBytes: 4096,
       logLevel: 'info',
       adminRateLimit: { max: 60, windowMs: 60_000 },
       bodyLimit: 1_048_576,
@@ -38,6 +39,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', API_HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', API_HEAP_GROWING_PERCENT: '-1' })).toThrow(
       /API_HEAP_GROWING_PERCENT/,
+    );
+  });
+
+  it('reads LOG_BUFFER_BYTES (4096 by default, 0 = off, at most 16,383)', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).logBufferBytes).toBe(4096);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', LOG_BUFFER_BYTES: '0' }).logBufferBytes).toBe(0);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', LOG_BUFFER_BYTES: '16384' })).toThrow(
+      /LOG_BUFFER_BYTES/,
     );
   });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
-import { parseRedactKeys } from '@sagaflow/observability';
+import { DEFAULT_LOG_BUFFER_BYTES, MAX_LOG_BUFFER_BYTES, parseRedactKeys } from '@sagaflow/observability';
 import { ENGINE_DEFAULTS } from './defaults.js';
 
 /** Engine configuration, parsed once at start; nothing else reads process.env. */
@@ -38,6 +38,8 @@ const envSchema = z.object({
   SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_SENSITIVE: z.enum(['true', 'false']).default('false'),
+  /** stdout log lines are written in batches of about this many bytes, each at most 100 ms late; 0 = each at once */
+  LOG_BUFFER_BYTES: z.coerce.number().int().min(0).max(MAX_LOG_BUFFER_BYTES).default(DEFAULT_LOG_BUFFER_BYTES),
   /** comma lists of key substrings redacted at any depth of a log record, on top of the built-in list */
   LOG_REDACT_KEYS: z.string().optional(),
   LOG_REDACT_FIELDS: z.string().optional(),

@@ -25,6 +25,7 @@ const logger = createLogger({
   level: env.LOG_LEVEL,
   sensitive: env.LOG_SENSITIVE === 'true',
   redactKeys: env.redactKeys,
+  bufferBytes: env.LOG_BUFFER_BYTES,
 });
 const tracing = await startTracing({
   serviceName: 'sagaflow-engine',

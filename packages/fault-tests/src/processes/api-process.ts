@@ -26,6 +26,8 @@ export async function spawnApi(options: SpawnApiOptions): Promise<ApiProcess> {
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
+      // the fuzz reads the API's error lines right after its last request: no 100 ms buffer
+      LOG_BUFFER_BYTES: '0',
       ...options.env,
       DATABASE_URL: options.databaseUrl,
       ADMIN_TOKEN: options.adminToken,

@@ -15,6 +15,12 @@ describe('engine env', () => {
     expect(() => parseEnv({ ...base, ENGINE_HEAP_GROWING_PERCENT: '-1' })).toThrow(/ENGINE_HEAP_GROWING_PERCENT/);
   });
 
+  it('buffers 4 KiB of log lines by default; LOG_BUFFER_BYTES=0 turns it off, past 16,383 is refused', () => {
+    expect(parseEnv(base).LOG_BUFFER_BYTES).toBe(4096);
+    expect(parseEnv({ ...base, LOG_BUFFER_BYTES: '0' }).LOG_BUFFER_BYTES).toBe(0);
+    expect(() => parseEnv({ ...base, LOG_BUFFER_BYTES: '16384' })).toThrow(/LOG_BUFFER_BYTES/);
+  });
+
   it('listens on loopback unless ENGINE_HOST says otherwise (containers set 0.0.0.0)', () => {
     expect(parseEnv(base).ENGINE_HOST).toBe('127.0.0.1');
     expect(parseEnv({ ...base, ENGINE_HOST: '0.0.0.0' }).ENGINE_HOST).toBe('0.0.0.0');
