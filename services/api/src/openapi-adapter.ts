@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
+import { isDatabaseUnavailable } from '@sagaflow/db';
 import { publicCodeOf, toErrorBody } from './errors.js';
 import type { AppRouter } from './router.js';
 import { pinRouterInputs } from './schemas/no-coercion.js';
@@ -97,6 +98,9 @@ export function createOpenApiHandler(opts: { router: AppRouter; services: ApiSer
       adapterRequest.publicCode = publicCodeOf(error);
       if (error.code === 'INTERNAL_SERVER_ERROR') {
         adapterRequest.log.error({ err: error.cause ?? error }, 'request failed');
+      } else if (isDatabaseUnavailable(error.cause)) {
+        // a 503 the client retries: the cause (refused connection, failover's read-only server, …) is for operators
+        adapterRequest.log.warn({ err: error.cause }, 'request failed');
       }
     },
   });
