@@ -98,7 +98,12 @@ describe('health, readiness, metrics', () => {
   it('a database that is unreachable makes a run lookup a 503, not a 500, and logs why at warn', async () => {
     const dead = withDeadPostgres();
     const log = createLogCapture();
-    const logger = createLogger({ name: 'sagaflow-api', level: 'info', sensitive: false, destination: log.destination });
+    const logger = createLogger({
+      name: 'sagaflow-api',
+      level: 'info',
+      sensitive: false,
+      destination: log.destination,
+    });
     const deadApp = buildTestApp(dead.db, { logger });
     try {
       const response = await deadApp.inject({ method: 'GET', url: `/v1/runs/${randomUUID()}` });
