@@ -35,6 +35,9 @@ function useRunHistory(session: Session, runId: string, generation: number): { e
         }
         if (abort.signal.aborted) return;
         setEvents(all);
+        // the run view may have been read before these events (an action's refetch lands while its run moves on):
+        // when the history already holds the run's end, the stream below brings nothing that would read it again
+        refetchRun();
         const last = all.at(-1)?.seq ?? 0;
         let batch: RunEvent[] = [];
         let flush: ReturnType<typeof setTimeout> | undefined;
@@ -48,6 +51,8 @@ function useRunHistory(session: Session, runId: string, generation: number): { e
             refetchRun();
           }, 16);
         }
+        // the stream ends with the run: read its final state once more
+        if (!abort.signal.aborted) refetchRun();
       } catch (caught) {
         if (!abort.signal.aborted) setError(caught);
       }
