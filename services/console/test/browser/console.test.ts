@@ -162,6 +162,33 @@ describe('the console in a browser', () => {
     await expect.poll(() => page.locator('[data-testid=attempt][data-outcome=SUCCEEDED]').count(), UI).toBe(1);
   });
 
+  it('after a redrive, shows the run completed even when the history it reloads already ends with that', async () => {
+    // the interleaving that left the page on RUNNING: the action's re-read of the run sees it RUNNING (the step is
+    // answered 400 ms later), the reloaded history arrives only once the run has completed, so the stream after it
+    // brings nothing
+    stack.downstream.script('/fail/charge', [{ status: 400, body: { error: 'declined' } }]);
+    const { runId } = await stack.client.workflows.start('ui-fail', { input: {} });
+    expect((await stack.client.runs.waitForCompletion(runId, WAIT)).run.status).toBe('FAILED');
+    stack.downstream.script('/fail/charge', [{ status: 200, body: { charged: true }, delayMs: 400 }]);
+    await page.goto(`${stack.api.url}/ui/runs/${runId}`);
+    await expect.poll(() => page.getByTestId('run-status').textContent(), UI).toBe('FAILED');
+
+    const isHistory = (url: URL): boolean => url.pathname === `/v1/runs/${runId}/events`;
+    await page.route(isHistory, async (route) => {
+      const deadline = Date.now() + WAIT.timeoutMs;
+      while ((await stack.client.runs.get(runId)).run.status !== 'COMPLETED' && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, WAIT.intervalMs));
+      await route.continue();
+    });
+    try {
+      await page.getByRole('button', { name: 'Redrive' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+      await expect.poll(() => page.getByTestId('run-status').textContent(), UI).toBe('COMPLETED');
+    } finally {
+      await page.unroute(isHistory);
+    }
+  });
+
   it('"retrying now": the chip counts the runs waiting for a retry and filters the list to them', async () => {
     await register({
       name: 'ui-retry',
