@@ -7,6 +7,7 @@ import {
   createScenario,
   figuresFromReport,
   formatViolations,
+  readLogRecords,
   monitorHttp,
   printFigures,
   startPaced,
@@ -55,6 +56,7 @@ describe('Patroni failover under load (API + 2 engines through HAProxy)', () => 
   let scenario: Scenario | undefined;
   let engines: EngineProcess[] = [];
   let apiUrl: string;
+  let apiLog: () => Array<Record<string, unknown>>;
 
   const teardown = async (): Promise<void> => {
     await scenario?.close().catch(() => undefined);
@@ -89,7 +91,9 @@ describe('Patroni failover under load (API + 2 engines through HAProxy)', () => 
       ENGINE_DB_POOL_SIZE: '6',
     };
     engines = await Promise.all(['ha-a', 'ha-b'].map((id) => scenario!.startEngine(id, env)));
-    apiUrl = (await scenario.startApi()).url;
+    const api = await scenario.startApi();
+    apiUrl = api.url;
+    apiLog = () => readLogRecords(api.process);
     process.stdout.write(`[ha] cluster, API and engines up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   });
   afterAll(async () => {
@@ -214,6 +218,8 @@ describe('Patroni failover under load (API + 2 engines through HAProxy)', () => 
         'starts retried after a connection error': retriedConn,
         'start answers 503': failures.filter((f) => f === 503).length,
         'start answers 500': failures.filter((f) => f === 500).length,
+        // why the API answered 503: the cause it logs with each (err.code, the SQLSTATE or the socket error)
+        '503 causes (API log)': describeCauses(apiLog()),
         'completions retried after a DB error': engineLog('completion failed; retrying'),
         'completions fenced (lease lost, discarded)': engineLog('lease lost before completion'),
         'attempts given up to redelivery': engineLog('attempt crashed'),
@@ -261,3 +267,20 @@ describe('Patroni failover under load (API + 2 engines through HAProxy)', () => 
     if (report.violations.length > 0) process.stdout.write(`${ha.logTails(20)}\n`);
   });
 });
+
+/** "57P01 ×12, ECONNREFUSED ×3": the `err.code` (else message) of the API's `request failed` warnings, most frequent first. */
+function describeCauses(records: Array<Record<string, unknown>>): string {
+  const counts = new Map<string, number>();
+  for (const record of records) {
+    if (record['msg'] !== 'request failed' || record['level'] !== 40) continue;
+    // pg's own errors (pool checkout timeout, connection ended) carry no code: their message then
+    const err = record['err'] as { code?: unknown; message?: unknown } | undefined;
+    const code = String(err?.code ?? (typeof err?.message === 'string' ? `"${err.message.slice(0, 60)}"` : 'unknown'));
+    counts.set(code, (counts.get(code) ?? 0) + 1);
+  }
+  if (counts.size === 0) return 'none';
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([code, n]) => `${code} ×${n}`)
+    .join(', ');
+}
