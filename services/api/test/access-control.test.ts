@@ -4,11 +4,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, SagaFlowError } from '@sagaflow/client';
 import { createTestDatabase } from '@sagaflow/db/testing';
-import { createLogger } from '@sagaflow/observability';
 import { keyIdOf } from '../src/api-keys.js';
 import { buildApp } from '../src/app.js';
 import { ADMIN_TOKEN, buildTestApp, json, makeDefinition, registerDefinition, testConfig } from './helpers.js';
-import { createLogCapture } from './observability/log-capture.js';
+import { createCapturedApiLogger } from './observability/log-capture.js';
 
 /** SAGAFLOW_API_KEYS end to end through the SDK (docs/security.md): keys, roles, idempotency scopes, the limit. */
 
@@ -224,13 +223,7 @@ describe('failed credential checks are rate limited', () => {
 
 describe('logs', () => {
   it('never contain a key; NODE_ENV=production without keys warns at start', async () => {
-    const logs = createLogCapture();
-    const logger = createLogger({
-      name: 'sagaflow-api',
-      level: 'debug',
-      sensitive: false,
-      destination: logs.destination,
-    });
+    const { logs, logger } = createCapturedApiLogger('debug');
     const production = buildApp({ db: testDb.db, logger, config: { ...testConfig(), nodeEnv: 'production' } });
     others.push(production);
     expect(logs.records().some((r) => r.level === 40 && /SAGAFLOW_API_KEYS not set/.test(String(r.msg)))).toBe(true);

@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createDb, createPool } from '@sagaflow/db';
 import { createTestDatabase } from '@sagaflow/db/testing';
-import { createLogger } from '@sagaflow/observability';
 import { buildOpenApiDocument } from '../src/openapi.js';
 import { buildTestApp, json } from './helpers.js';
-import { createLogCapture } from './observability/log-capture.js';
+import { createCapturedApiLogger } from './observability/log-capture.js';
 
 /** Postgres URL nobody listens on: connections are refused at once. */
 const DEAD_POSTGRES = 'postgres://postgres@127.0.0.1:1/postgres';
@@ -97,13 +96,7 @@ describe('health, readiness, metrics', () => {
 
   it('a database that is unreachable makes a run lookup a 503, not a 500, and logs why at warn', async () => {
     const dead = withDeadPostgres();
-    const log = createLogCapture();
-    const logger = createLogger({
-      name: 'sagaflow-api',
-      level: 'info',
-      sensitive: false,
-      destination: log.destination,
-    });
+    const { logs: log, logger } = createCapturedApiLogger();
     const deadApp = buildTestApp(dead.db, { logger });
     try {
       const response = await deadApp.inject({ method: 'GET', url: `/v1/runs/${randomUUID()}` });

@@ -13,9 +13,8 @@ import {
 import { createTestDatabase } from '@sagaflow/db/testing';
 import { loadConfig } from '../src/env.js';
 import { startServer, type RunningApi } from '../src/start-server.js';
-import { createLogger } from '@sagaflow/observability';
 import { ADMIN_TOKEN, buildTestApp, makeDefinition } from './helpers.js';
-import { createLogCapture } from './observability/log-capture.js';
+import { createCapturedApiLogger } from './observability/log-capture.js';
 
 /**
  * Redrive, pause/resume of a run and of a workflow (docs/api.md#operator-actions) through the SDK against a listening
@@ -369,13 +368,7 @@ describe('the action functions a bulk operation calls (@sagaflow/db)', () => {
 
 describe('logs', () => {
   it("every operator action logs one info line 'operator action' with its outcome", async () => {
-    const capture = createLogCapture();
-    const logger = createLogger({
-      name: 'sagaflow-api',
-      level: 'info',
-      sensitive: false,
-      destination: capture.destination,
-    });
+    const { logs: capture, logger } = createCapturedApiLogger();
     const app = buildTestApp(testDb.db, { logger });
     try {
       const runId = await newRun();

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase } from '@sagaflow/db/testing';
-import { createLogger } from '@sagaflow/observability';
 import { buildTestApp, makeDefinition, registerDefinition, startRun } from './helpers.js';
-import { createLogCapture, type LogCapture } from './observability/log-capture.js';
+import { createCapturedApiLogger, type LogCapture } from './observability/log-capture.js';
 
 /** Issue #11 defect 7: a start logs keys and sizes at info; values only at debug, capped and redacted. */
 
@@ -20,10 +19,8 @@ afterAll(async () => {
 });
 
 async function loggedApp(level: 'info' | 'debug'): Promise<{ app: FastifyInstance; logs: LogCapture; name: string }> {
-  const logs = createLogCapture();
-  const app = buildTestApp(testDb.db, {
-    logger: createLogger({ name: 'sagaflow-api', level, sensitive: false, destination: logs.destination }),
-  });
+  const { logs, logger } = createCapturedApiLogger(level);
+  const app = buildTestApp(testDb.db, { logger });
   apps.push(app);
   const definition = makeDefinition();
   await registerDefinition(app, definition);
