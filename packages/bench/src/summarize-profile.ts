@@ -1,3 +1,5 @@
+import { basename, dirname } from 'node:path';
+
 /** The parts of a V8 .cpuprofile (node --cpu-prof) that self time needs. */
 export interface CpuProfile {
   nodes: Array<{
@@ -131,9 +133,33 @@ export function summarizeProfile(profile: CpuProfile, top = 25, window?: Monoton
   };
 }
 
-export function formatProfileSummary(summary: ProfileSummary): string {
+/**
+ * The CPU seconds of the process a profile file belongs to (`…/<api|engine-N>/CPU….cpuprofile`, as the bench writes
+ * them), from a result's per-process CPU; undefined for another path.
+ */
+export function profiledProcessCpuSeconds(
+  file: string,
+  cpuSeconds: { api: number; engines: number[] },
+): number | undefined {
+  const folder = basename(dirname(file));
+  if (folder === 'api') return cpuSeconds.api;
+  const engine = /^engine-(\d+)$/.exec(folder);
+  return engine ? cpuSeconds.engines[Number(engine[1]) - 1] : undefined;
+}
+
+/**
+ * `processCpuSeconds`: what the process spent on CPU in the same window, all its threads, beside the profile's "busy":
+ * V8's profiler samples by the wall clock, so "busy" also counts the time the main thread sat preempted, waiting for a
+ * core. With more busy processes than cores, that time lands on the native call that woke another process (a socket
+ * `writev` to Postgres, a `writeString` to a pipe), which then looks expensive (docs/performance.md#reading-profiles).
+ */
+export function formatProfileSummary(summary: ProfileSummary, processCpuSeconds?: number): string {
   const lines = [
-    `profile: ${summary.totalMs} ms sampled, ${summary.busyMs} ms busy, ${summary.idleMs} ms idle`,
+    `profile: ${summary.totalMs} ms sampled, ${summary.busyMs} ms busy, ${summary.idleMs} ms idle` +
+      (processCpuSeconds === undefined
+        ? ''
+        : `; the process's CPU in the same window (all threads): ${Math.round(processCpuSeconds * 1000)} ms — ` +
+          '"busy" is wall-clock time, preemption included'),
     '',
     '| self ms | % busy | function |',
     '|---:|---:|---|',

@@ -6,7 +6,7 @@ import type { BenchOptions } from './options.js';
 import type { ScenarioResult } from './results.js';
 import { BUDGET_SCENARIOS } from './scenarios.js';
 import type { StepPhases } from './scenario-reads.js';
-import { formatProfileSummary } from './summarize-profile.js';
+import { formatProfileSummary, profiledProcessCpuSeconds } from './summarize-profile.js';
 import { computeMedians, formatCpuTable, formatSummaryTable } from './summary-table.js';
 import { checkBudgets } from './budget-table.js';
 import { checkTargets, formatTargets } from './targets.js';
@@ -76,7 +76,15 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
   const profiles = results.flatMap((r) =>
     (r.profiles ?? []).map(
       (p) =>
-        `#### ${r.scenario} #${r.iteration}: ${p.file}\n\n${formatProfileSummary({ ...p.summary, functions: p.summary.functions.slice(0, 15), packages: p.summary.packages.slice(0, 12), nativeByCaller: p.summary.nativeByCaller.slice(0, 8) })}`,
+        `#### ${r.scenario} #${r.iteration}: ${p.file}\n\n${formatProfileSummary(
+          {
+            ...p.summary,
+            functions: p.summary.functions.slice(0, 15),
+            packages: p.summary.packages.slice(0, 12),
+            nativeByCaller: p.summary.nativeByCaller.slice(0, 8),
+          },
+          profiledProcessCpuSeconds(p.file, r.cpuSeconds),
+        )}`,
     ),
   );
   const markdown = [

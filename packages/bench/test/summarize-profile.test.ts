@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { classifyUrl, summarizeProfile, type CpuProfile } from '../src/summarize-profile.js';
+import {
+  classifyUrl,
+  formatProfileSummary,
+  profiledProcessCpuSeconds,
+  summarizeProfile,
+  type CpuProfile,
+} from '../src/summarize-profile.js';
 
 describe('summarizeProfile', () => {
   const profile: CpuProfile = {
@@ -71,5 +77,18 @@ describe('summarizeProfile', () => {
     );
     expect(classifyUrl('file:///r/services/engine/src/engine.ts')).toBe('services/engine');
     expect(classifyUrl('')).toBe('(native/V8)');
+  });
+
+  it("names the profiled process's CPU beside the wall-clock busy time", () => {
+    const cpu = { api: 1.3, engines: [1.84, 0.9] };
+    expect(profiledProcessCpuSeconds('/b/profiles/burst-1/api/CPU.1.cpuprofile', cpu)).toBe(1.3);
+    expect(profiledProcessCpuSeconds('/b/profiles/burst-1/engine-2/CPU.2.cpuprofile', cpu)).toBe(0.9);
+    expect(profiledProcessCpuSeconds('/b/profiles/burst-1/downstream/CPU.3.cpuprofile', cpu)).toBeUndefined();
+    const summary = { totalMs: 3043, busyMs: 1832, idleMs: 1211, functions: [], packages: [], nativeByCaller: [] };
+    expect(formatProfileSummary(summary, 1.3).split('\n')[0]).toBe(
+      "profile: 3043 ms sampled, 1832 ms busy, 1211 ms idle; the process's CPU in the same window (all threads): " +
+        '1300 ms — "busy" is wall-clock time, preemption included',
+    );
+    expect(formatProfileSummary(summary).split('\n')[0]).toBe('profile: 3043 ms sampled, 1832 ms busy, 1211 ms idle');
   });
 });
