@@ -145,6 +145,7 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
     }
   }
 
+  const leasedItemIds = batch.flatMap((w) => (w.guard.leaseToken && w.guard.itemId ? [w.guard.itemId] : []));
   const result = await executePrepared(
     db,
     'sagaflow_row_writes',
@@ -164,6 +165,9 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
                                 and z.run_id = req.run_id and z.consumed_at is null))
         join outbox o on o.id = req.item_id and o.run_id = req.run_id and o.lease_token = req.token and o.status = 'READY'
        where req.token is not null
+         -- the same items again, as an array: the planner looks them up by primary key instead of reading the whole
+         -- outbox into a hash join (it takes req for 100 rows, jsonb_to_recordset's estimate)
+         and o.id = any(${leasedItemIds}::bigint[])
        order by req.run_id
          for update of r, o
     ), unleased as materialized (
@@ -224,9 +228,17 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
         join guard g on g.run_id = e.run_id
       returning run_id
     ), deleted as (
+      -- two deletes, not one with an OR: the OR kept the primary key out of the plan, and once Postgres kept a generic
+      -- plan for this statement it read the whole outbox at each completion (docs/performance.md#waiting-runs-and-the-plan)
       delete from outbox o using guard g
-       where o.run_id = g.run_id
-         and (o.id = any(${deleted}::bigint[]) or (o.status = 'DEAD' and o.run_id = any(${parked}::uuid[])))
+       where o.run_id = g.run_id and o.id = any(${deleted}::bigint[])
+      returning o.id
+    ), parked_deleted as (
+      -- an operator's retry resolves the run's parked (DEAD) item: rare, so no index of its own; the cardinality test
+      -- is a one-time filter, so a generic plan does not read the outbox when there is none
+      delete from outbox o using guard g
+       where cardinality(${parked}::uuid[]) > 0
+         and o.run_id = g.run_id and o.status = 'DEAD' and o.run_id = any(${parked}::uuid[])
       returning o.id
     ), updated as (
       update outbox o
@@ -265,7 +277,7 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
         from jsonb_to_recordset(${rows(inserts)}::jsonb)
           as v(run_id uuid, step_index int, kind text, due_at timestamptz, held boolean)
         join guard g on g.run_id = v.run_id
-       where (select count(*) from updated) + (select count(*) from deleted) >= 0
+       where (select count(*) from updated) + (select count(*) from deleted) + (select count(*) from parked_deleted) >= 0
     ), signals_in as (
       insert into run_signals (id, run_id, name, payload, idempotency_key, request_hash)
       select v.id, v.run_id, v.name, v.payload, v.idempotency_key, v.request_hash
