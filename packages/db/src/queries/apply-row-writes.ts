@@ -234,8 +234,8 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
        where o.run_id = g.run_id and o.id = any(${deleted}::bigint[])
       returning o.id
     ), parked_deleted as (
-      -- an operator's retry resolves the run's parked (DEAD) item: rare, so no index of its own; the cardinality test
-      -- is a one-time filter, so a generic plan does not read the outbox when there is none
+      -- an operator's retry resolves the run's parked (DEAD) item, found through outbox_dead (migration 010); the
+      -- cardinality test is a one-time filter: the plan does not touch the outbox when no item is parked
       delete from outbox o using guard g
        where cardinality(${parked}::uuid[]) > 0
          and o.run_id = g.run_id and o.status = 'DEAD' and o.run_id = any(${parked}::uuid[])
