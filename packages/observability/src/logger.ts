@@ -1,5 +1,6 @@
 // @sagaflow/observability: the pino logger of services/api and services/engine.
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { LineBatch } from './line-batch.js';
 import { redactionMatcher, redactLogRecord } from './log-redaction.js';
 import { capLogRecord } from './log-size-cap.js';
 
@@ -27,18 +28,19 @@ export const LOG_FLUSH_INTERVAL_MS = 100;
 /** LOG_BUFFER_BYTES by default: about ten lines of a step. */
 export const DEFAULT_LOG_BUFFER_BYTES = 4096;
 
-/** The largest LOG_BUFFER_BYTES: sonic-boom writes at most 16 KiB at once and wants its threshold below that. */
+/** The largest LOG_BUFFER_BYTES: a batch stays within what sonic-boom writes at once (16 KiB). */
 export const MAX_LOG_BUFFER_BYTES = 16_383;
 
 /**
  * A service's pino logger: JSON lines; every field of a record is capped at about 2 KiB (log-size-cap.ts) and,
  * unless LOG_SENSITIVE=true, passes through the redaction (log-redaction.ts).
  *
- * With `bufferBytes` > 0, stdout is written asynchronously in batches (pino's sonic-boom with `minLength` and
- * `periodicFlush`): one write per ~10 lines instead of about one per line, a thread-pool round trip each, which was
- * 3–6 % of each service's CPU under burst (docs/performance.md#buffered-logs). Whatever is buffered is written when the process
- * exits (pino flushes on `exit`, which also follows an uncaught exception); a SIGKILL or an OOM kill loses at most
- * the last LOG_FLUSH_INTERVAL_MS of lines (docs/limits.md).
+ * With `bufferBytes` > 0, stdout is written asynchronously in batches: one write per ~10 lines instead of about one
+ * per line, a thread-pool round trip each, which was 3–6 % of each service's CPU under burst
+ * (docs/performance.md#buffered-logs). The lines are gathered by a LineBatch and handed to pino's sonic-boom (no
+ * `minLength` of its own) one batch at a time: sonic-boom's own buffering copies its whole pending buffer at every
+ * line (line-batch.ts). Whatever is buffered is written when the process exits (also after an uncaught exception); a
+ * SIGKILL or an OOM kill loses at most the last LOG_FLUSH_INTERVAL_MS of lines (docs/limits.md).
  */
 export function createLogger(options: LoggerOptions): Logger {
   const matches = redactionMatcher(options.redactKeys ?? []);
@@ -49,11 +51,16 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.destination) return pino(settings, options.destination);
   const bufferBytes = options.bufferBytes ?? 0;
   if (bufferBytes <= 0) return pino(settings);
-  const stdout = pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: Math.min(bufferBytes, MAX_LOG_BUFFER_BYTES),
-    periodicFlush: LOG_FLUSH_INTERVAL_MS,
+  // pino.destination: sonic-boom, which pino also flushes synchronously on exit
+  const stdout = pino.destination({ dest: 1, sync: false });
+  const batch = new LineBatch(stdout, Math.min(bufferBytes, MAX_LOG_BUFFER_BYTES), LOG_FLUSH_INTERVAL_MS);
+  // before or after pino's own exit flush: either way what waits reaches fd 1 synchronously
+  process.once('exit', () => {
+    try {
+      batch.flushSync();
+    } catch {
+      // stdout already closed: nowhere left to write
+    }
   });
-  return pino(settings, stdout);
+  return pino(settings, batch);
 }
