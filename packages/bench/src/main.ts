@@ -104,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
           iteration,
           runDir,
           profile: options.profile,
+          allocProfile: options.allocProfile,
           keepDatabase: options.keepDatabase,
           history: options.history,
           sleeping: options.sleeping,

@@ -11,6 +11,8 @@ export interface BenchOptions {
   startSeconds: number;
   postgres: 'url' | 'embedded';
   profile: boolean;
+  /** write V8 sampling heap profiles (allocations, collected objects included) of API and engines over the window */
+  allocProfile: boolean;
   serviceEnv: Record<string, string>;
   outDir: string;
   label: string | undefined;
@@ -50,6 +52,8 @@ export const USAGE = `pnpm bench [options]
   --sources            run API and engine from the .ts sources through tsx (as pnpm dev does) instead of as
                        compiled bundles on plain node with the image's MALLOC_ARENA_MAX=2 and --max-semi-space-size=4 (the default)
   --profile            write V8 CPU profiles of API and engines (node --cpu-prof) and summarise them
+  --alloc-profile      saga scenarios: sample what API and engines allocate during the measured window (V8's sampling
+                       heap profiler, freed objects included) and summarise it by function (alloc-sampler.mjs)
   --env KEY=VALUE      extra environment for API and engines (repeatable), e.g. ENGINE_CONCURRENCY=64
   --out <dir>          results folder (default bench-results)
   --label <text>       a name for this invocation in the report
@@ -81,6 +85,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
       'start-seconds': { type: 'string' },
       postgres: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'alloc-profile': { type: 'boolean', default: false },
       sources: { type: 'boolean', default: false },
       env: { type: 'string', multiple: true },
       out: { type: 'string' },
@@ -122,6 +127,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     startSeconds: positiveInt(values['start-seconds'], 'start-seconds', 10),
     postgres,
     profile: values.profile,
+    allocProfile: values['alloc-profile'],
     serviceEnv,
     outDir: values.out ?? 'bench-results',
     label: values.label,

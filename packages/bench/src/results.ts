@@ -3,6 +3,7 @@ import type { Distribution } from './percentiles.js';
 import type { StatementCount } from './pg-counters.js';
 import type { ScenarioName } from './scenarios.js';
 import type { StepPhases } from './scenario-reads.js';
+import type { AllocSummary } from './summarize-alloc-profile.js';
 import type { ProfileSummary } from './summarize-profile.js';
 
 /** The figures of one scenario run (one iteration), as written to results.json. */
@@ -78,6 +79,8 @@ export interface ScenarioResult {
   downstream?: { counts: Record<string, number>; duplicateKeys: number };
   outbox?: Record<string, number>;
   profiles?: Array<{ file: string; summary: ProfileSummary }>;
+  /** --alloc-profile: what API and engines allocated during the window, by function */
+  allocProfiles?: Array<{ file: string; summary: AllocSummary }>;
   /** the run history budget scenarios (events-read, sse-delay, sse-memory): their own figures */
   budget?: BudgetFigures;
   logDir: string;

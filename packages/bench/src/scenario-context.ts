@@ -13,6 +13,8 @@ export interface ScenarioContext {
   /** bench-results/<stamp>: logs, profiles, results */
   runDir: string;
   profile: boolean;
+  /** --alloc-profile */
+  allocProfile: boolean;
   keepDatabase: boolean;
   /** --history: completed runs of the workload filled into the fresh database before the warm-up (0 = none) */
   history: number;

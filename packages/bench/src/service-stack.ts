@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findFreePort } from '@sagaflow/local-postgres';
 import { waitForHttp } from '@sagaflow/testkit';
 import type { ServiceBundles } from './bundle-services.js';
@@ -33,6 +33,8 @@ export interface StackOptions {
   logDir: string;
   /** write a V8 CPU profile of each service into this folder (node --cpu-prof) */
   profileDir?: string;
+  /** load alloc-sampler.mjs into API and engines; each writes <this folder>/<name>/<pid>.heapprofile when it exits */
+  allocProfileDir?: string;
   /** run these bundles with plain node instead of the .ts sources through tsx (--compiled) */
   bundles?: ServiceBundles;
 }
@@ -76,8 +78,17 @@ export function inheritedEnv(): Record<string, string> {
   return env;
 }
 
-function profileFlags(profileDir: string | undefined, name: string): string[] {
-  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : [];
+const ALLOC_SAMPLER = fileURLToPath(new URL('../alloc-sampler.mjs', import.meta.url));
+
+function profileFlags(options: StackOptions, name: string): string[] {
+  return [
+    ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`] : []),
+    ...(options.allocProfileDir ? ['--import', pathToFileURL(ALLOC_SAMPLER).href] : []),
+  ];
+}
+
+function profileEnv(options: StackOptions, name: string): Record<string, string> {
+  return options.allocProfileDir ? { BENCH_ALLOC_PROFILE_DIR: join(options.allocProfileDir, name) } : {};
 }
 
 /** Downstream (when engines run), API and engines as child processes, each answering its health check. */
@@ -115,10 +126,11 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
       name: 'api',
       entry: options.bundles?.api ?? API_ENTRY,
       logFile: join(options.logDir, 'api.log'),
-      nodeFlags: profileFlags(options.profileDir, 'api'),
+      nodeFlags: profileFlags(options, 'api'),
       env: {
         ...base,
         ...runtime,
+        ...profileEnv(options, 'api'),
         NODE_ENV: 'production',
         HOST: '127.0.0.1',
         PORT: String(apiPort),
@@ -137,10 +149,11 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
         name: `engine-${i + 1}`,
         entry: options.bundles?.engine ?? ENGINE_ENTRY,
         logFile: join(options.logDir, `engine-${i + 1}.log`),
-        nodeFlags: profileFlags(options.profileDir, `engine-${i + 1}`),
+        nodeFlags: profileFlags(options, `engine-${i + 1}`),
         env: {
           ...base,
           ...runtime,
+          ...profileEnv(options, `engine-${i + 1}`),
           ENGINE_HOST: '127.0.0.1',
           ENGINE_PORT: String(port),
           ENGINE_ID: `bench-engine-${i + 1}`,

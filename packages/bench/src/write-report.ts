@@ -6,6 +6,7 @@ import type { BenchOptions } from './options.js';
 import type { ScenarioResult } from './results.js';
 import { BUDGET_SCENARIOS } from './scenarios.js';
 import type { StepPhases } from './scenario-reads.js';
+import { formatAllocSummary } from './summarize-alloc-profile.js';
 import { formatProfileSummary, profiledProcessCpuSeconds } from './summarize-profile.js';
 import { computeMedians, formatCpuTable, formatSummaryTable } from './summary-table.js';
 import { checkBudgets } from './budget-table.js';
@@ -87,6 +88,12 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
         )}`,
     ),
   );
+  const allocProfiles = results.flatMap((r) =>
+    (r.allocProfiles ?? []).map(
+      (p) =>
+        `#### ${r.scenario} #${r.iteration}: ${p.file}\n\n${formatAllocSummary(p.summary, { count: r.units, unit: r.unit })}\n`,
+    ),
+  );
   const markdown = [
     `# pnpm bench${meta.label ? ` — ${meta.label}` : ''}`,
     '',
@@ -113,6 +120,9 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
       ? ['', '## Statements per unit (pg_stat_statements, first successful iteration)', '', ...statements]
       : []),
     ...(profiles.length ? ['', '## CPU profiles (self time)', '', ...profiles] : []),
+    ...(allocProfiles.length
+      ? ['', '## Allocation profiles (what was allocated in the window, by function)', '', ...allocProfiles]
+      : []),
     '',
   ].join('\n');
   await writeFile(join(dir, 'summary.md'), markdown);

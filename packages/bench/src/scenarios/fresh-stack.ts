@@ -32,6 +32,8 @@ export interface FreshStack {
   label: string;
   logDir: string;
   profileDir: string | undefined;
+  /** --alloc-profile: where the services write their sampling heap profiles when they exit */
+  allocProfileDir: string | undefined;
   startedAt: string;
   database: BenchDatabase;
   stack: ServiceStack;
@@ -65,6 +67,7 @@ export async function onFreshStack(
   const label = `${name}-${ctx.iteration}`;
   const logDir = join(ctx.runDir, 'logs', label);
   const profileDir = ctx.profile ? join(ctx.runDir, 'profiles', label) : undefined;
+  const allocProfileDir = ctx.allocProfile ? join(ctx.runDir, 'alloc-profiles', label) : undefined;
   const startedAt = new Date().toISOString();
   const database = await createBenchDatabase(ctx.server.adminUrl, name);
   let stack: ServiceStack | undefined;
@@ -78,6 +81,7 @@ export async function onFreshStack(
       serviceEnv: ctx.serviceEnv,
       logDir,
       ...(profileDir ? { profileDir } : {}),
+      ...(allocProfileDir ? { allocProfileDir } : {}),
       ...(ctx.bundles ? { bundles: ctx.bundles } : {}),
     });
     await registerBenchWorkflow(stack);
@@ -94,6 +98,7 @@ export async function onFreshStack(
       label,
       logDir,
       profileDir,
+      allocProfileDir,
       startedAt,
       database,
       stack: running,

@@ -15,7 +15,7 @@ import {
   waitForTerminalRuns,
 } from '../scenario-reads.js';
 import { submitClosedLoop, submitOpenLoop } from '../submit-runs.js';
-import { summarizeProfileFiles } from '../profile-files.js';
+import { summarizeAllocProfileFiles, summarizeProfileFiles } from '../profile-files.js';
 import { monotonicMicros } from '../summarize-profile.js';
 import { verifyRuns, type ExpectedOutcome } from '../verify-runs.js';
 import { computeSagaFigures } from './saga-figures.js';
@@ -35,7 +35,7 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
     ...(spec.reject ? { rejectPath: spec.reject.path, rejectPermille: spec.reject.permille } : {}),
   };
   return onFreshStack(ctx, spec.name, choice, async (run) => {
-    const { label, stack, profileDir } = run;
+    const { label, stack, profileDir, allocProfileDir } = run;
     const monitor = run.monitor();
     const client = createJsonClient(stack.apiUrl, 32);
     if (ctx.warmup > 0) {
@@ -58,6 +58,8 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
     const peakBefore = await readPeaks(stack);
     await Promise.all([stack.api, ...stack.engines].map((child) => child.resetPeakMemory()));
     const window = { startUs: monotonicMicros(), endUs: 0 };
+    // alloc-sampler.mjs starts sampling now; it writes its profile when the process exits (stopAndCount)
+    if (allocProfileDir) for (const child of [stack.api, ...stack.engines]) process.kill(child.pid, 'SIGUSR2');
     const submitting =
       spec.submit.mode === 'closed'
         ? submitClosedLoop(client, 'measure', spec.runs, spec.submit.inFlight)
@@ -133,6 +135,7 @@ export async function runSagaScenario(ctx: ScenarioContext, spec: SagaScenario):
       downstream,
       outbox,
       ...(profileDir ? { profiles: await summarizeProfileFiles(profileDir, window) } : {}),
+      ...(allocProfileDir ? { allocProfiles: await summarizeAllocProfileFiles(allocProfileDir) } : {}),
       logDir: run.logDir,
     };
   });
