@@ -45,20 +45,21 @@ function top(map: Map<string, number>, total: number, n: number): AllocEntry[] {
 export function summarizeAllocProfile(profile: AllocProfile, n = 20): AllocSummary {
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
-  const onStack = new Map<string, number>();
+  /** the frames counted inclusively on the current stack: a recursive call below one of them is not counted again */
+  const onStack = new Set<string>();
   let totalBytes = 0;
   const walk = (node: AllocProfileNode): number => {
     const name = frameName(node.callFrame);
     const counted = node.callFrame.url !== '' && !onStack.has(name);
-    onStack.set(name, (onStack.get(name) ?? 0) + 1);
+    if (counted) onStack.add(name);
     let bytes = node.selfSize;
     totalBytes += node.selfSize;
     if (node.selfSize > 0) self.set(name, (self.get(name) ?? 0) + node.selfSize);
     for (const child of node.children) bytes += walk(child);
-    const depth = onStack.get(name)! - 1;
-    if (depth === 0) onStack.delete(name);
-    else onStack.set(name, depth);
-    if (counted) inclusive.set(name, (inclusive.get(name) ?? 0) + bytes);
+    if (counted) {
+      onStack.delete(name);
+      inclusive.set(name, (inclusive.get(name) ?? 0) + bytes);
+    }
     return bytes;
   };
   walk(profile.head);
