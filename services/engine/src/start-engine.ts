@@ -127,8 +127,10 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
 
   let stopped: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    await Promise.all([schedules.stop(), operations.stop()]);
-    await engine.stop();
+    // all three at once: the engine stops claiming and carrying runs on the moment stop is called. Stopping it only
+    // after the schedule loop and the operation worker let an attempt that finished meanwhile carry its run on to the
+    // next step (docs/operations.md#stopping-an-engine, test/stop.test.ts)
+    await Promise.all([engine.stop(), schedules.stop(), operations.stop()]);
     await listener.stop();
     await http?.close();
     await agent.close();
