@@ -22,6 +22,7 @@ import type { EngineMetrics } from './metrics.js';
 import { recordCompletion } from './record-completion.js';
 import { runAttempt, type AttemptOutcome, type AttemptSettings } from './run-attempt.js';
 import { WakeSignal } from './wake-signal.js';
+import { Cancel } from './cancel.js';
 
 export interface EngineOptions extends AttemptSettings {
   id: string;
@@ -45,7 +46,7 @@ interface InFlight {
   item: ClaimedItem;
   /** bound to the run's ids: every line about this item goes through it */
   log: Logger;
-  abort: AbortController;
+  abort: Cancel;
   done: Promise<void>;
   /** the payload bytes counted for this slot (its current item's) */
   bytes: number;
@@ -160,7 +161,7 @@ export class Engine {
    */
   private launch(item: ClaimedItem): void {
     const slot = this.launches++;
-    const abort = new AbortController();
+    const abort = new Cancel();
     const entry = { item, log: this.logger, abort, bytes: item.payloadBytes } as InFlight;
     this.inFlightBytes += entry.bytes;
     entry.done = (async () => {
@@ -180,7 +181,7 @@ export class Engine {
         this.inFlightBytes += current.payloadBytes - entry.bytes;
         entry.bytes = current.payloadBytes;
         try {
-          current = await this.process(current, abort.signal, log, attemptTrace);
+          current = await this.process(current, abort, log, attemptTrace);
         } catch (error) {
           log.error({ err: error }, 'attempt crashed; the lease will expire and the item be redelivered');
           current = undefined;
@@ -200,7 +201,7 @@ export class Engine {
   /** One item, inside its attempt span: the attempt, then its commit. Returns the next item when its lease was carried on. */
   private async process(
     item: ClaimedItem,
-    signal: AbortSignal,
+    signal: Cancel,
     log: Logger,
     attemptTrace: AttemptTrace,
   ): Promise<ClaimedItem | undefined> {
@@ -220,7 +221,7 @@ export class Engine {
 
   private async attemptAndCommit(
     item: ClaimedItem,
-    signal: AbortSignal,
+    signal: Cancel,
     log: Logger,
     attemptTrace: AttemptTrace,
   ): Promise<ClaimedItem | undefined> {

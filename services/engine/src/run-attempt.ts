@@ -14,6 +14,7 @@ import { buildAttemptRequest, RequestConfigError, type AttemptRequest } from './
 import { classifyResponse, parseRetryAfter, recordableStatus, type AttemptEnd } from './classify-response.js';
 import { runWait, type MailboxSignal } from './run-wait.js';
 import { sendAttempt, type AttemptResponse } from './send-attempt.js';
+import type { Cancel } from './cancel.js';
 import type { TraceHeaders } from '@sagaflow/observability';
 
 export interface AttemptSettings {
@@ -25,7 +26,7 @@ export interface AttemptSettings {
 
 export interface RunAttemptOptions {
   /** aborts the request (shutdown) */
-  signal?: AbortSignal;
+  signal?: Cancel;
   /** the attempt span's trace headers (tracing on); otherwise the run's trace id with a fresh span id is sent */
   traceHeaders?: TraceHeaders | undefined;
   /** jitter source */

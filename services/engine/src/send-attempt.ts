@@ -2,6 +2,7 @@ import { storableText } from '@sagaflow/db';
 import { errors, request as undiciRequest, type Agent } from 'undici';
 import type { AttemptEnd } from './classify-response.js';
 import type { AttemptRequest } from './build-request.js';
+import { Cancel } from './cancel.js';
 import { isDestinationRefused } from './downstream-agent.js';
 import { storableOutput } from './storable-output.js';
 
@@ -46,27 +47,27 @@ export async function sendAttempt(
   agent: Agent,
   req: AttemptRequest,
   timeoutMs: number,
-  abort?: AbortSignal,
+  abort?: Cancel,
 ): Promise<AttemptResponse> {
-  const controller = new AbortController();
+  const cancel = new Cancel();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort(new DOMException(`no response within ${timeoutMs} ms`, 'TimeoutError'));
+    cancel.abort(new DOMException(`no response within ${timeoutMs} ms`, 'TimeoutError'));
   }, timeoutMs);
-  const onAbort = (): void => controller.abort(abort?.reason);
+  const onAbort = (): void => cancel.abort(abort?.reason);
   /** the last 1xx seen, until a final status arrives */
   let informational: number | undefined;
   let answered = false;
   if (abort?.aborted) onAbort();
-  else abort?.addEventListener('abort', onAbort, { once: true });
+  else abort?.once('abort', onAbort);
   try {
     const res = await undiciRequest(req.url, {
       dispatcher: agent,
       method: req.method as 'POST',
       headers: req.headers,
       body: req.body,
-      signal: controller.signal,
+      signal: cancel,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       onInfo: ({ statusCode }) => {
@@ -101,6 +102,6 @@ export async function sendAttempt(
     return { end: { type: 'connection-error' }, errorMessage: message };
   } finally {
     clearTimeout(timer);
-    abort?.removeEventListener('abort', onAbort);
+    abort?.removeListener('abort', onAbort);
   }
 }
