@@ -140,24 +140,28 @@ const t = initTRPC
 
 export const createRouter = t.router;
 
-/** Domain errors from @sagaflow/db become 404/409/400 here, once, for every procedure. */
-const mapErrors = t.middleware(async ({ next }) => {
+/**
+ * One middleware for every procedure (each level of tRPC's middleware chain copies the call's options twice):
+ *
+ * - access control, before the input is parsed: 401 (no or a wrong credential), 403 (a role too low), 429 (too many
+ *   failed credential checks from this client). A procedure without a role is refused to all but admins (fail
+ *   closed). The caller reaches the procedure as `ctx.principal`;
+ * - domain errors from @sagaflow/db become 404/409/400 here, once, and a database that is down 503: the procedure's,
+ *   and the access check's own (it may read Postgres or Redis).
+ */
+const guard = t.middleware(async ({ ctx, meta, next }) => {
+  let access: AccessResult;
+  try {
+    access = await ctx.authorize(meta?.role ?? 'admin');
+  } catch (cause) {
+    throw mapDomainError(cause instanceof TRPCError ? cause : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause }));
+  }
+  if (!access.ok) throw new TRPCError({ code: access.code, message: access.message });
+  // set in place, not through next({ ctx }): that would copy the context, and `status` is read from this object
+  ctx.principal = access.principal;
   const result = await next();
   if (!result.ok) throw mapDomainError(result.error);
   return result;
-});
-
-/**
- * Access control, before the input is parsed: 401 (no or a wrong credential), 403 (a role too low), 429 (too many
- * failed credential checks from this client). A procedure without a role is refused to all but admins (fail closed).
- * The caller reaches the procedure as `ctx.principal`.
- */
-const authorize = t.middleware(async ({ ctx, meta, next }) => {
-  const result = await ctx.authorize(meta?.role ?? 'admin');
-  if (!result.ok) throw new TRPCError({ code: result.code, message: result.message });
-  // set in place, not through next({ ctx }): that would copy the context, and `status` is read from this object
-  ctx.principal = result.principal;
-  return next();
 });
 
 /**
@@ -165,4 +169,4 @@ const authorize = t.middleware(async ({ ctx, meta, next }) => {
  * `publicProcedure.meta({ role: 'operator', openapi: { ... } })` — roles client < operator < admin, or `public`
  * (outside /v1 only).
  */
-export const publicProcedure = t.procedure.use(mapErrors).use(authorize);
+export const publicProcedure = t.procedure.use(guard);
