@@ -163,7 +163,11 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
                           -- a signal is consumed at most once
                           and (req.signal_id is null or exists (select 1 from run_signals z where z.id = req.signal_id
                                 and z.run_id = req.run_id and z.consumed_at is null))
-        join outbox o on o.id = req.item_id and o.run_id = req.run_id and o.lease_token = req.token and o.status = 'READY'
+        -- the status test inside coalesce: written plainly, it lets the planner read the whole live-item index
+        -- (outbox_one_live_item_per_run, whose predicate it matches) and filter it by id, which a plan made while the
+        -- outbox was small keeps doing once it holds thousands of items (docs/performance.md#the-writers-item-lookup)
+        join outbox o on o.id = req.item_id and o.run_id = req.run_id and o.lease_token = req.token
+                     and coalesce(o.status = 'READY', false)
        where req.token is not null
          -- the same items again, as an array: the planner looks them up by primary key instead of reading the whole
          -- outbox into a hash join (it takes req for 100 rows, jsonb_to_recordset's estimate)
@@ -229,9 +233,11 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
       returning run_id
     ), deleted as (
       -- two deletes, not one with an OR: the OR kept the primary key out of the plan, and once Postgres kept a generic
-      -- plan for this statement it read the whole outbox at each completion (docs/performance.md#waiting-runs-and-the-plan)
+      -- plan for this statement it read the whole outbox at each completion (docs/performance.md#waiting-runs-and-the-plan);
+      -- the cardinality test is a one-time filter: a completion that deletes nothing (most) does not touch the outbox
       delete from outbox o using guard g
-       where o.run_id = g.run_id and o.id = any(${deleted}::bigint[])
+       where cardinality(${deleted}::bigint[]) > 0
+         and o.run_id = g.run_id and o.id = any(${deleted}::bigint[])
       returning o.id
     ), parked_deleted as (
       -- an operator's retry resolves the run's parked (DEAD) item, found through outbox_dead (migration 010); the
@@ -294,10 +300,13 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
       returning z.id
     ), held as (
       -- pause: the live item no engine holds waits, keeping its due time (an item in flight finishes first)
+      -- (the cardinality tests, here and in released, are one-time filters: without them a plan made while the
+      -- outbox was small read every live item at each completion, pause or none; docs/performance.md#the-writers-item-lookup)
       update outbox o
          set due_at = 'infinity', held_due_at = o.due_at
         from guard g
-       where g.run_id = any(${holds}::uuid[]) and o.run_id = g.run_id and o.status = 'READY'
+       where cardinality(${holds}::uuid[]) > 0
+         and g.run_id = any(${holds}::uuid[]) and o.run_id = g.run_id and o.status = 'READY'
          and o.lease_token is null and o.held_due_at is null
       returning o.id
     ), released as (
@@ -305,7 +314,8 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
       update outbox o
          set due_at = greatest(o.held_due_at, now()), held_due_at = null
         from guard g
-       where g.run_id = any(${releases}::uuid[]) and o.run_id = g.run_id and o.status = 'READY'
+       where cardinality(${releases}::uuid[]) > 0
+         and g.run_id = any(${releases}::uuid[]) and o.run_id = g.run_id and o.status = 'READY'
          and o.held_due_at is not null
       returning o.id
     ), wake as (

@@ -1,0 +1,141 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  claimOutboxBatch,
+  completeItems,
+  createDb,
+  createPool,
+  registerDefinition,
+  startRun,
+  type ClaimedItem,
+  type Db,
+} from '../src/index.js';
+import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { cloneRun } from './query-plans/clone-runs.js';
+import { recordStatements, type SentStatement, type StatementRecorder } from './query-plans/record-statements.js';
+import { definitionOf } from './support/definitions.js';
+
+/**
+ * The one writer's generic plan is made once per connection, from the statistics of that moment, and kept. Made while
+ * the outbox held a few items (an engine's first completions after an idle spell, a fresh database), it must still
+ * read only the batch's own items once the outbox holds thousands: it once read every live item at each completion,
+ * twice (the lease guard and the pause hold), 5–9 ms of a 17 ms statement under burst
+ * (docs/performance.md#the-writers-item-lookup).
+ */
+const LIVE_ITEMS = 5_000;
+const BATCH = 16;
+const OWNER = 'stale-stats';
+const LEASE_MS = 60_000;
+
+const SAGA = definitionOf({
+  name: 'stale',
+  version: '1.0.0',
+  steps: ['a', 'b', 'c'].map((id) => ({
+    id,
+    request: { method: 'POST', url: `http://127.0.0.1:9/${id}` },
+    compensation: { id: `undo-${id}`, request: { method: 'POST', url: `http://127.0.0.1:9/undo-${id}` } },
+  })),
+});
+
+let database: TestDatabase;
+let admin: pg.Client;
+let db: Db;
+let recorder: StatementRecorder;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const pool = createPool(database.url, { max: 1, applicationName: 'writer-stale-statistics' });
+  recorder = recordStatements(pool);
+  db = createDb(pool);
+  admin = new pg.Client({ connectionString: database.url });
+  await admin.connect();
+  await registerDefinition(database.db, SAGA);
+  const { runId } = await startRun(database.db, { workflowName: 'stale', input: { n: 0 }, correlationId: 'stale' });
+  // statistics of an outbox holding one item, kept stale while it grows
+  await admin.query('analyze');
+  for (const table of ['outbox', 'workflow_runs', 'run_steps'])
+    await admin.query(`alter table ${table} set (autovacuum_enabled = off)`);
+  await cloneRun(admin, runId, LIVE_ITEMS - 1);
+}, 300_000);
+afterAll(async () => {
+  await admin?.end();
+  await db?.destroy();
+  await database?.drop();
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Every scan of `relation` in an executed plan, with the rows it read (returned and filtered out, over its loops). */
+function scansOf(plan: PlanNode, relation: string): Array<{ node: string; index: string | undefined; read: number }> {
+  const found: Array<{ node: string; index: string | undefined; read: number }> = [];
+  const visit = (node: PlanNode): void => {
+    if (node['Relation Name'] === relation && node['Node Type'].endsWith('Scan')) {
+      const loops = node['Actual Loops'] ?? 1;
+      const rows = (node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0);
+      found.push({ node: node['Node Type'], index: node['Index Name'], read: rows * loops });
+    }
+    for (const child of node.Plans ?? []) visit(child);
+  };
+  visit(plan);
+  return found;
+}
+
+/** A value as node-pg binds it, as an SQL literal (EXECUTE inside EXPLAIN takes no bind parameters). */
+function literal(client: pg.Client, value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value))
+    return client.escapeLiteral(`{${value.map((v) => (v === null ? 'NULL' : JSON.stringify(String(v)))).join(',')}}`);
+  return client.escapeLiteral(value instanceof Date ? value.toISOString() : String(value));
+}
+
+/** Executes the writer's statement again with its generic plan (EXPLAIN ANALYZE, rolled back) and returns the plan. */
+async function genericPlan(statement: SentStatement): Promise<PlanNode> {
+  await admin.query('begin');
+  try {
+    await admin.query('set local plan_cache_mode = force_generic_plan');
+    await admin.query(`prepare stale_writer as ${statement.text}`);
+    const args = statement.values.map((v) => literal(admin, v)).join(', ');
+    const { rows } = await admin.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+      `explain (analyze, format json) execute stale_writer(${args})`,
+    );
+    return rows[0]!['QUERY PLAN'][0]!.Plan;
+  } finally {
+    await admin.query('rollback');
+    await admin.query('deallocate all');
+  }
+}
+
+describe(`the one writer's generic plan, made with statistics of one outbox item, over ${LIVE_ITEMS} live items`, () => {
+  it(`a batch of ${BATCH} completions reads only its own items from the outbox`, async () => {
+    const claimed: ClaimedItem[] = await claimOutboxBatch(db, OWNER, BATCH, LEASE_MS);
+    expect(claimed).toHaveLength(BATCH);
+    const sent = await recorder.during(async () => {
+      const settled = await completeItems(
+        db,
+        claimed.map((item) => ({
+          item,
+          attempt: undefined,
+          result: { outcome: 'SUCCEEDED' as const, output: {} },
+          carryOver: { owner: OWNER, leaseMs: LEASE_MS },
+        })),
+      );
+      expect(settled.map((s) => s.ok)).toEqual(claimed.map(() => true));
+    });
+    const writer = sent.find((s) => s.text.includes('leased as materialized'));
+    expect(writer).toBeDefined();
+    // replayed after its commit: the guards no longer pass, so what it reads is what its plan reads whatever the batch
+    const reads = scansOf(await genericPlan(writer!), 'outbox');
+    expect(reads.length).toBeGreaterThan(0);
+    const wide = reads.filter((r) => r.read > 4 * BATCH);
+    expect(wide).toEqual([]);
+  });
+});
