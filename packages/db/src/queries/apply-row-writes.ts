@@ -306,7 +306,8 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
          set due_at = 'infinity', held_due_at = o.due_at
         from guard g
        where cardinality(${holds}::uuid[]) > 0
-         and g.run_id = any(${holds}::uuid[]) and o.run_id = g.run_id and o.status = 'READY'
+         and g.run_id = any(${holds}::uuid[]) and o.run_id = any(${holds}::uuid[]) and o.run_id = g.run_id
+         and o.status = 'READY'
          and o.lease_token is null and o.held_due_at is null
       returning o.id
     ), released as (
@@ -315,7 +316,8 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
          set due_at = greatest(o.held_due_at, now()), held_due_at = null
         from guard g
        where cardinality(${releases}::uuid[]) > 0
-         and g.run_id = any(${releases}::uuid[]) and o.run_id = g.run_id and o.status = 'READY'
+         and g.run_id = any(${releases}::uuid[]) and o.run_id = any(${releases}::uuid[]) and o.run_id = g.run_id
+         and o.status = 'READY'
          and o.held_due_at is not null
       returning o.id
     ), wake as (
