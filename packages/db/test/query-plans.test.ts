@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 import { cloneRun } from './query-plans/clone-runs.js';
 import { recordStatements, type SentStatement, type StatementRecorder } from './query-plans/record-statements.js';
 import { explainScans, isPlannable, type TableScan } from './query-plans/scan-nodes.js';
-import { definitionOf } from './support/definitions.js';
+import { threeStepSaga } from './query-plans/three-step-saga.js';
 
 /**
  * The hot statements must stay index scans as the tables grow. With 20,000 runs (60,000 steps, 20,000 due outbox
@@ -35,15 +35,7 @@ const INDEX_READS = ['Index Scan', 'Index Only Scan', 'Bitmap Heap Scan', 'Bitma
 const OWNER = 'plan-test';
 const LEASE_MS = 60_000;
 
-const SAGA = definitionOf({
-  name: 'plans',
-  version: '1.0.0',
-  steps: ['a', 'b', 'c'].map((id) => ({
-    id,
-    request: { method: 'POST', url: `http://127.0.0.1:9/${id}` },
-    compensation: { id: `undo-${id}`, request: { method: 'POST', url: `http://127.0.0.1:9/undo-${id}` } },
-  })),
-});
+const SAGA = threeStepSaga('plans');
 
 /** A run's input of a realistic size (about 400 bytes): what makes a table's pages, and so its scan costs. */
 const ORDER = {

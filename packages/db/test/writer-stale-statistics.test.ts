@@ -13,7 +13,8 @@ import {
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 import { cloneRun } from './query-plans/clone-runs.js';
 import type { SentStatement } from './query-plans/record-statements.js';
-import { definitionOf } from './support/definitions.js';
+import { executedScans, type PlanNode } from './query-plans/scan-nodes.js';
+import { threeStepSaga } from './query-plans/three-step-saga.js';
 
 /**
  * The one writer's generic plan is made once per connection, from the statistics of that moment, and kept. Made while
@@ -27,15 +28,7 @@ const BATCH = 16;
 const OWNER = 'stale-stats';
 const LEASE_MS = 60_000;
 
-const SAGA = definitionOf({
-  name: 'stale',
-  version: '1.0.0',
-  steps: ['a', 'b', 'c'].map((id) => ({
-    id,
-    request: { method: 'POST', url: `http://127.0.0.1:9/${id}` },
-    compensation: { id: `undo-${id}`, request: { method: 'POST', url: `http://127.0.0.1:9/undo-${id}` } },
-  })),
-});
+const SAGA = threeStepSaga('stale');
 
 let database: TestDatabase;
 let admin: pg.Client;
@@ -91,32 +84,6 @@ function captureWriter(pool: pg.Pool): void {
   });
 }
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  Plans?: PlanNode[];
-}
-
-/** Every scan of `relation` in an executed plan, with the rows it read (returned and filtered out, over its loops). */
-function scansOf(plan: PlanNode, relation: string): Array<{ node: string; index: string | undefined; read: number }> {
-  const found: Array<{ node: string; index: string | undefined; read: number }> = [];
-  const visit = (node: PlanNode): void => {
-    if (node['Relation Name'] === relation && node['Node Type'].endsWith('Scan')) {
-      const loops = node['Actual Loops'] ?? 1;
-      const rows = (node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0);
-      found.push({ node: node['Node Type'], index: node['Index Name'], read: rows * loops });
-    }
-    for (const child of node.Plans ?? []) visit(child);
-  };
-  visit(plan);
-  return found;
-}
-
 /**
  * A value as node-pg binds it, as an SQL literal (EXECUTE inside EXPLAIN takes no bind parameters). The writer's
  * arrays hold ids (bigints, uuids) only: JSON.stringify quotes them as an array literal wants.
@@ -164,9 +131,9 @@ describe(`the one writer's generic plan, made with statistics of one outbox item
     expect(captured).toBeDefined();
     const plan = await genericPlan(captured!);
     // the guards passed in the replay: the batch's runs were written (then rolled back)
-    expect(scansOf(plan, 'run_steps').reduce((rows, scan) => rows + scan.read, 0)).toBeGreaterThanOrEqual(BATCH);
+    expect(executedScans(plan, 'run_steps').reduce((rows, scan) => rows + scan.read, 0)).toBeGreaterThanOrEqual(BATCH);
     const wide = ['outbox', 'workflow_runs', 'run_steps'].flatMap((relation) =>
-      scansOf(plan, relation)
+      executedScans(plan, relation)
         .filter((scan) => scan.read > 4 * BATCH)
         .map((scan) => ({ relation, ...scan })),
     );

@@ -8,10 +8,14 @@ export interface TableScan {
   index: string | undefined;
 }
 
-interface PlanNode {
+/** A node of a plan in EXPLAIN's JSON; the Actual fields only when the statement ran (EXPLAIN ANALYZE). */
+export interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
   Plans?: PlanNode[];
 }
 
@@ -36,4 +40,21 @@ export async function explainScans(client: pg.Client, statement: SentStatement):
   };
   for (const entry of rows[0]!['QUERY PLAN']) visit(entry.Plan);
   return scans;
+}
+
+/** Every scan of `relation` in an executed plan, with the rows it read (returned and filtered out, over its loops). */
+export function executedScans(
+  plan: PlanNode,
+  relation: string,
+): Array<{ node: string; index: string | undefined; read: number }> {
+  const found: Array<{ node: string; index: string | undefined; read: number }> = [];
+  const visit = (node: PlanNode): void => {
+    if (node['Relation Name'] === relation && node['Node Type'].endsWith('Scan')) {
+      const rows = (node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0);
+      found.push({ node: node['Node Type'], index: node['Index Name'], read: rows * (node['Actual Loops'] ?? 1) });
+    }
+    for (const child of node.Plans ?? []) visit(child);
+  };
+  visit(plan);
+  return found;
 }
