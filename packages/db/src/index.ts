@@ -32,3 +32,4 @@ export * from './queries/bulk-actions.js';
 export * from './queries/search-runs.js';
 export * from './queries/list-workflows.js';
 export * from './queries/schedules.js';
+export * from './queries/engine-registry.js';

@@ -117,6 +117,9 @@ export type OperationsTable = Narrow<
 
 export type OperationRunsTable = Narrow<Db.OperationRuns, { state: DefaultedColumn<OperationRunState> }>;
 
+/** The live engines a start may hand its first step to (nothing to narrow). */
+export type EnginesTable = Db.Engines;
+
 export type ScheduleOverlap = 'skip' | 'allow';
 
 export type SchedulesTable = Narrow<
@@ -138,6 +141,7 @@ interface TableTypes {
   step_attempts: StepAttemptsTable;
   outbox: OutboxTable;
   run_events: RunEventsTable;
+  engines: EnginesTable;
   run_signals: RunSignalsTable;
   operations: OperationsTable;
   operation_runs: OperationRunsTable;

@@ -3,6 +3,12 @@ import { context } from '@opentelemetry/api';
 import {
   claimOutboxBatchWithin,
   completeItems,
+  handedItem,
+  isCompleteHandoff,
+  refreshEngine,
+  releaseUnheldLeases,
+  removeEngine,
+  type HandoffPayload,
   continueWith,
   extendLeases,
   GroupCommitter,
@@ -40,7 +46,17 @@ export interface EngineOptions extends AttemptSettings {
    * stops claiming; the item that crosses it is still taken, so one item larger than this runs alone.
    */
   maxInflightBytes: number;
+  /**
+   * Take runs' first steps straight from their start (docs/architecture.md#the-first-step-handed-to-an-engine): the
+   * engine registers in `engines` with this LISTEN channel and the backend pid of the connection listening on it
+   * (`listenPid()`, undefined while not listening), and each notification on the channel goes to `receiveHandoff`.
+   * Without it the engine only claims.
+   */
+  handoff?: { channel: string; listenPid: () => number | undefined };
 }
+
+/** How often an engine refreshes its row in `engines`; the row is ignored after three missed refreshes. */
+export const REGISTRY_REFRESH_MS = 1_000;
 
 interface InFlight {
   item: ClaimedItem;
@@ -74,6 +90,17 @@ export class Engine {
   private readonly completions: GroupCommitter<CompletionRequest, CompletionOutcome>;
   /** false while Postgres is failing the claim */
   healthy = true;
+  /** items starts handed to this engine that wait for a free slot, oldest first (their leases are ours) */
+  private readonly handed: ClaimedItem[] = [];
+  private registry: NodeJS.Timeout | undefined;
+  private registering: Promise<void> | undefined;
+  private registerAgain = false;
+  /** the registry says this engine has no free slot (noteLoad) */
+  private advertisedFull = false;
+  /** the handoff channel was listened on before: a new connection may have missed notifications */
+  private listenedBefore = false;
+  /** notifications that came while unheld leases were being handed back, taken once that is done */
+  private sweepHolds: string[] | undefined;
 
   constructor(
     private readonly db: Db,
@@ -103,7 +130,142 @@ export class Engine {
     if (this.loop) return;
     const every = this.options.heartbeatIntervalMs ?? Math.floor(this.options.leaseMs / 3);
     this.heartbeat = setInterval(() => void this.extendHeldLeases(), every);
+    if (this.options.handoff) {
+      this.registry = setInterval(() => void this.register(), REGISTRY_REFRESH_MS);
+      void this.register();
+    }
     this.loop = this.runLoop();
+  }
+
+  /**
+   * Refreshes this engine's row in `engines`: how many first steps starts may hand it now. One refresh at a time; a
+   * call made while one is in flight runs once more after it, with the counts of then.
+   */
+  private async register(): Promise<void> {
+    if (this.registering) {
+      this.registerAgain = true;
+      return this.registering;
+    }
+    this.registering = this.refreshRow();
+    try {
+      await this.registering;
+    } finally {
+      this.registering = undefined;
+    }
+    if (this.registerAgain) {
+      this.registerAgain = false;
+      await this.register();
+    }
+  }
+
+  private async refreshRow(): Promise<void> {
+    const handoff = this.options.handoff;
+    if (!handoff || this.stopping) return;
+    const free = this.options.concurrency - this.inFlight.size - this.handed.length;
+    const pid = handoff.listenPid();
+    try {
+      await refreshEngine(this.db, {
+        id: this.options.id,
+        channel: handoff.channel,
+        listenPid: pid ?? 0,
+        leaseMs: this.options.leaseMs,
+        freeSlots: pid === undefined || this.advertisedFull ? 0 : free,
+        ttlMs: 3 * REGISTRY_REFRESH_MS,
+      });
+    } catch (error) {
+      this.logger.debug({ err: error }, 'engine registry refresh failed');
+    }
+  }
+
+  /**
+   * Tells the starts at once when this engine fills up (its slots and waiting handed items reach `concurrency`), and
+   * again when it is down to half: a burst is not handed more than the engine can start, and what it is not handed
+   * waits in the outbox in start order, for whichever engine frees a slot first. Without it, a burst piled up in one
+   * engine for up to a second of stale free_slots, ahead of the runs left to the claim (their p95 doubled).
+   */
+  private noteLoad(): void {
+    if (!this.options.handoff || this.stopping) return;
+    const load = this.inFlight.size + this.handed.length;
+    if (!this.advertisedFull && load >= this.options.concurrency) {
+      this.advertisedFull = true;
+      void this.register();
+    } else if (this.advertisedFull && load <= this.options.concurrency / 2) {
+      this.advertisedFull = false;
+      void this.register();
+    }
+  }
+
+  /**
+   * A notification on the handoff channel: a start leased its run's first item to this engine (payload), or the
+   * channel was (re)listened to (empty payload). Never throws.
+   */
+  receiveHandoff(payload: string): void {
+    if (payload === '') {
+      if (this.listenedBefore) void this.sweepUnheld();
+      this.listenedBefore = true;
+      return;
+    }
+    if (this.sweepHolds) {
+      this.sweepHolds.push(payload);
+      return;
+    }
+    void this.takeHanded(payload).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'could not take a handed item; its lease will expire and the item be claimed');
+    });
+  }
+
+  private async takeHanded(payload: string): Promise<void> {
+    const p = JSON.parse(payload) as HandoffPayload;
+    const definition = isCompleteHandoff(p) && !this.stopping ? await this.definitions.get(p.n, p.v) : undefined;
+    if (!isCompleteHandoff(p) || !definition || this.stopping) {
+      // too large to hand over in a payload, or we are stopping: back to the outbox for a claim
+      await releaseLeases(this.db, [{ id: p.i, leaseToken: p.t }]);
+      this.wake.signal();
+      return;
+    }
+    this.handed.push(handedItem(p, definition.steps, payload.length));
+    this.metrics?.runsTaken.inc({ via: 'handoff' });
+    this.launchHanded();
+    this.noteLoad();
+  }
+
+  /** Starts handed items while there are free slots and room in the byte budget. */
+  private launchHanded(): void {
+    while (
+      this.handed.length > 0 &&
+      !this.stopping &&
+      this.inFlight.size < this.options.concurrency &&
+      this.inFlightBytes < this.options.maxInflightBytes
+    ) {
+      this.launch(this.handed.shift()!);
+    }
+  }
+
+  /**
+   * The handoff channel is listened to again after its connection was lost: what starts handed this engine meanwhile
+   * never reached it, so every lease of ours not held here goes back to the outbox. Notifications that arrive while
+   * that runs wait, and the ones it released are dropped.
+   */
+  private async sweepUnheld(): Promise<void> {
+    if (this.sweepHolds) return;
+    const holds: string[] = (this.sweepHolds = []);
+    let released = new Set<string>();
+    try {
+      const tokens = [...this.inFlight.values()]
+        .map((f) => f.item.leaseToken)
+        .concat(this.handed.map((h) => h.leaseToken));
+      released = new Set(await releaseUnheldLeases(this.db, this.options.id, tokens));
+      if (released.size > 0)
+        this.logger.info({ released: released.size }, 'handed back items missed while not listening');
+      this.wake.signal();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not hand back missed items; their leases will expire');
+    } finally {
+      this.sweepHolds = undefined;
+      for (const payload of holds) {
+        if (!released.has((JSON.parse(payload) as HandoffPayload).i)) this.receiveHandoff(payload);
+      }
+    }
   }
 
   private async runLoop(): Promise<void> {
@@ -137,6 +299,7 @@ export class Engine {
    * starts them. True when a full batch came back and there is room left, so more may be due.
    */
   async tick(): Promise<boolean> {
+    this.launchHanded();
     const free = this.options.concurrency - this.inFlight.size;
     const room = this.options.maxInflightBytes - this.inFlightBytes;
     if (this.stopping) return false;
@@ -147,7 +310,11 @@ export class Engine {
     const want = Math.min(this.options.batchSize, free);
     const { items, leftOut } = await claimOutboxBatchWithin(this.db, this.options.id, want, this.options.leaseMs, room);
     this.maybeMoreDue = items.length === want || leftOut > 0;
-    for (const item of items) this.launch(item);
+    for (const item of items) {
+      if (item.started) this.metrics?.runsTaken.inc({ via: 'claim' });
+      this.launch(item);
+    }
+    this.noteLoad();
     return (
       items.length === want &&
       this.inFlight.size < this.options.concurrency &&
@@ -191,6 +358,9 @@ export class Engine {
       this.inFlight.delete(slot);
       this.inFlightBytes -= entry.bytes;
       this.released.delete(item.id);
+      // handed items are ours already: they take a freed slot before any claim
+      this.launchHanded();
+      this.noteLoad();
       // a slot is free: claim again at once only if the last claim may have left due work behind (otherwise new work
       // announces itself by NOTIFY, a retry time of ours, or the poll)
       if (this.maybeMoreDue) this.wake.signal();
@@ -293,13 +463,20 @@ export class Engine {
 
   private async extendHeldLeases(): Promise<void> {
     const flights = [...this.inFlight.values()];
-    const held = flights.map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }));
+    const waiting = [...this.handed];
+    const held = flights
+      .map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }))
+      .concat(waiting.map((h) => ({ id: h.id, leaseToken: h.leaseToken })));
     if (held.length === 0) return;
     try {
       const kept = new Set(await extendLeases(this.db, held, this.options.leaseMs));
       for (const f of flights) {
         if (!kept.has(f.item.id))
           f.log.warn({ outboxId: f.item.id }, 'lease no longer held; its result will not commit');
+      }
+      for (const h of waiting) {
+        const at = this.handed.indexOf(h);
+        if (!kept.has(h.id) && at >= 0) this.handed.splice(at, 1);
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'lease heartbeat failed');
@@ -311,7 +488,17 @@ export class Engine {
     if (this.stopping) return;
     this.stopping = true;
     this.wake.signal();
+    if (this.registry) clearInterval(this.registry);
+    // starts hand this engine nothing more; what was handed and not started goes back to the outbox
+    if (this.options.handoff) await removeEngine(this.db, this.options.id).catch(() => undefined);
     await this.loop;
+    const unstarted = this.handed.splice(0);
+    if (unstarted.length > 0) {
+      await releaseLeases(
+        this.db,
+        unstarted.map((h) => ({ id: h.id, leaseToken: h.leaseToken })),
+      ).catch(() => 0);
+    }
     const grace = delay(this.options.shutdownGraceMs, 'timeout' as const);
     const finished = Promise.all([...this.inFlight.values()].map((f) => f.done)).then(() => 'done' as const);
     if ((await Promise.race([finished, grace])) === 'timeout') {

@@ -72,6 +72,14 @@ export function createEngineMetrics(db: Db) {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const runsTaken = new Counter({
+    name: 'engine_runs_taken_total',
+    help:
+      'Runs whose first step this engine took, by how: handoff (the start leased it to this engine and NOTIFYd it; ' +
+      'docs/architecture.md#the-first-step-handed-to-an-engine) or claim (from the outbox)',
+    labelNames: ['via'],
+    registers: [registry],
+  });
   registerDatabaseGauges(registry, db);
   /** stops the event-loop probe and the pool-wait observer (event_loop_delay_seconds, db_pool_wait_seconds) */
   const stopRuntimeMetrics = registerRuntimeMetrics(registry, db);
@@ -88,6 +96,7 @@ export function createEngineMetrics(db: Db) {
     runDuration,
     operationRuns,
     scheduleFires,
+    runsTaken,
   };
 }
 

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 
 /**
  * LISTENs for new outbox work (and the other `channels`, e.g. schedule changes) on a dedicated connection and calls
- * `onWake(channel)` for each notification. Reconnects by itself after Postgres restarts; polling covers the gap.
+ * `onWake(channel, payload)` for each notification. Reconnects by itself after Postgres restarts; polling covers the gap.
  */
 export class OutboxListener {
   private client: pg.Client | undefined;
@@ -13,13 +13,21 @@ export class OutboxListener {
 
   constructor(
     private readonly connectionString: string,
-    private readonly onWake: (channel: string) => void,
+    private readonly onWake: (channel: string, payload: string) => void,
     private readonly logger: Logger,
     private readonly channels: readonly string[] = [OUTBOX_CHANNEL],
   ) {}
 
+  /** pg_backend_pid() of the listening connection; undefined while not connected */
+  private pid: number | undefined;
+
   get connected(): boolean {
     return this.client !== undefined;
+  }
+
+  /** The backend pid of the LISTEN connection while it is up (starts check it is alive before handing runs over). */
+  get backendPid(): number | undefined {
+    return this.client ? this.pid : undefined;
   }
 
   async start(): Promise<void> {
@@ -42,6 +50,7 @@ export class OutboxListener {
     try {
       await client.connect();
       for (const channel of this.channels) await client.query(`LISTEN ${channel}`);
+      this.pid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid;
     } catch (error) {
       client.on('error', () => {});
       void client.end().catch(() => {});
@@ -49,11 +58,11 @@ export class OutboxListener {
       throw error;
     }
     this.client = client;
-    client.on('notification', (message) => this.onWake(message.channel));
+    client.on('notification', (message) => this.onWake(message.channel, message.payload ?? ''));
     client.on('error', lost);
     client.on('end', () => lost());
     // anything committed while we were not listening is found by the next claim
-    for (const channel of this.channels) this.onWake(channel);
+    for (const channel of this.channels) this.onWake(channel, '');
   }
 
   private scheduleReconnect(): void {

@@ -4,6 +4,7 @@ import {
   createDb,
   createPool,
   DefinitionCatalog,
+  handoffChannel,
   OPERATIONS_CHANNEL,
   OUTBOX_CHANNEL,
   SCHEDULES_CHANNEL,
@@ -47,8 +48,11 @@ export interface RunningEngine {
 export async function startEngine(opts: StartEngineOptions): Promise<RunningEngine> {
   const logger = opts.logger ?? createLogger({ name: 'sagaflow-engine', level: 'info', sensitive: false });
   const concurrency = opts.concurrency ?? ENGINE_DEFAULTS.concurrency;
+  const channel = handoffChannel(randomUUID().replaceAll('-', ''));
+  let listenPid = (): number | undefined => undefined;
   const options: EngineOptions = {
     id: opts.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    handoff: { channel, listenPid: () => listenPid() },
     concurrency,
     batchSize: opts.batchSize ?? ENGINE_DEFAULTS.batchSize,
     leaseMs: opts.leaseMs ?? ENGINE_DEFAULTS.leaseMs,
@@ -92,15 +96,18 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
   );
   const listener = new OutboxListener(
     opts.databaseUrl,
-    (channel) =>
-      channel === SCHEDULES_CHANNEL
-        ? schedules.notify()
-        : channel === OPERATIONS_CHANNEL
-          ? operations.notify()
-          : engine.notify(),
+    (on, payload) =>
+      on === channel
+        ? engine.receiveHandoff(payload)
+        : on === SCHEDULES_CHANNEL
+          ? schedules.notify()
+          : on === OPERATIONS_CHANNEL
+            ? operations.notify()
+            : engine.notify(),
     log,
-    [OUTBOX_CHANNEL, SCHEDULES_CHANNEL, OPERATIONS_CHANNEL],
+    [OUTBOX_CHANNEL, SCHEDULES_CHANNEL, OPERATIONS_CHANNEL, channel],
   );
+  listenPid = () => listener.backendPid;
   await listener.start().catch((error) => log.warn({ err: error }, 'LISTEN failed; polling until it reconnects'));
   engine.start();
   schedules.start();

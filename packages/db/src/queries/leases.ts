@@ -48,3 +48,17 @@ export async function releaseLeases(db: Db, leases: readonly HeldLease[]): Promi
 export async function pingDatabase(db: Db): Promise<void> {
   await sql`select 1`.execute(db);
 }
+
+/**
+ * Hands back every item leased to `owner` but the ones it still holds (`heldTokens`): what was handed to an engine while
+ * its LISTEN connection was down (docs/architecture.md#the-first-step-handed-to-an-engine). Returns the ids released.
+ */
+export async function releaseUnheldLeases(db: Db, owner: string, heldTokens: readonly string[]): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    update outbox o
+       set due_at = now(), lease_owner = null, lease_token = null, deliveries = greatest(o.deliveries - 1, 0)
+     where o.lease_owner = ${owner} and o.status = 'READY' and o.lease_token <> all(${heldTokens}::uuid[])
+    returning o.id::text as id
+  `.execute(db);
+  return rows.map((r) => r.id);
+}

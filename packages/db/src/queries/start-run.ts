@@ -7,6 +7,12 @@ import { executePrepared, type Db } from '../pool.js';
 import { uuidv7 } from '../uuidv7.js';
 import type { RunStatus } from '../schema.js';
 import { EVENTS_CHANNEL, runEventsPayload, OUTBOX_CHANNEL } from './channels.js';
+
+/**
+ * A run whose input and context take at least this many bytes (as stored) is not handed to an engine: its NOTIFY
+ * payload could pass Postgres' 8,000-byte limit. The claim takes it instead.
+ */
+export const HANDOFF_MAX_DATA_BYTES = 3000;
 import { DefinitionCatalog } from './definition-catalog.js';
 
 export interface StartRunArgs {
@@ -120,45 +126,82 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
     sql<InsertRow>`
     with req as materialized (
       select t.*, t.known_versions is null or not exists (
-               select 1 from workflow_definitions d where d.name = t.name and d.version <> all(t.known_versions)) as known
+               select 1 from workflow_definitions d where d.name = t.name and d.version <> all(t.known_versions)) as known,
+             exists (select 1 from workflow_pauses p where p.workflow_name = t.name for key share) as held
         from jsonb_to_recordset(${JSON.stringify(runs)}::jsonb)
           as t(id uuid, name text, version text, known_versions text[], input jsonb, context jsonb, correlation_id text,
                idempotency_key text, idempotency_scope text, request_hash text, trace_parent text, trace_state text)
+    ), engine as materialized (
+      -- the first step goes straight to a live engine with free slots (docs/architecture.md#the-first-step-handed-to-an-engine)
+      -- (its LISTEN backend alive: a dead engine's connection is gone within milliseconds)
+      select id, channel, lease_ms from engines e
+       where expires_at > now() and free_slots > 0 and exists (select 1 from pg_stat_get_activity(e.listen_pid))
+       order by random() limit 1
+    ), plan as materialized (
+      -- a paused workflow accepts starts but dispatches nothing: the first item is held (docs/contract.md#pause); a
+      -- run whose data would not fit a NOTIFY payload is left to the claim
+      select req.id, not req.held and exists (select 1 from engine)
+                     and pg_column_size(req.input) + pg_column_size(req.context) < ${sql.lit(HANDOFF_MAX_DATA_BYTES)} as handed
+        from req where req.known
     ), run as (
       insert into workflow_runs (id, workflow_name, workflow_version, input, context, correlation_id,
-                                 idempotency_key, idempotency_scope, request_hash, trace_parent, trace_state, event_seq)
-      select id, name, version, input, context, correlation_id, idempotency_key, idempotency_scope, request_hash,
-             trace_parent, trace_state, 1
-        from req where known
+                                 idempotency_key, idempotency_scope, request_hash, trace_parent, trace_state, status, event_seq)
+      select req.id, name, version, input, context, correlation_id, idempotency_key, idempotency_scope, request_hash,
+             trace_parent, trace_state, case when plan.handed then 'RUNNING' else 'PENDING' end,
+             case when plan.handed then 2 else 1 end
+        from req join plan on plan.id = req.id
       on conflict (workflow_name, (coalesce(idempotency_scope, '')), idempotency_key) where idempotency_key is not null
         do nothing
-      returning id, workflow_name, workflow_version, correlation_id, idempotency_key
+      returning id, workflow_name, workflow_version, correlation_id, idempotency_key, input, context, trace_parent,
+                trace_state, created_at, status = 'RUNNING' as handed
     ), steps as (
-      insert into run_steps (run_id, step_index, step_id, compensation_status)
-      select s.run_id, s.step_index, s.step_id, case when s.compensated then 'PENDING' else 'NONE' end
+      insert into run_steps (run_id, step_index, step_id, compensation_status, status, started_at)
+      select s.run_id, s.step_index, s.step_id, case when s.compensated then 'PENDING' else 'NONE' end,
+             case when run.handed and s.step_index = 0 then 'RUNNING' else 'PENDING' end,
+             case when run.handed and s.step_index = 0 then now() end
         from jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) as s(run_id uuid, step_index int, step_id text, compensated boolean)
         join run on run.id = s.run_id
     ), item as (
-      -- a paused workflow accepts starts but dispatches nothing: the first item is held (docs/contract.md#pause)
-      insert into outbox (run_id, step_index, kind, due_at, held_due_at)
-      select id, 0, 'action', case when held then 'infinity'::timestamptz else now() end, case when held then now() end
-        from (select run.id, exists (select 1 from workflow_pauses p where p.workflow_name = run.workflow_name for key share) as held
-                from run) r
-      returning held_due_at
+      insert into outbox (run_id, step_index, kind, due_at, held_due_at, lease_owner, lease_token, deliveries)
+      select run.id, 0, 'action',
+             case when req.held then 'infinity'::timestamptz
+                  when run.handed then now() + (select lease_ms from engine) * interval '1 millisecond'
+                  else now() end,
+             case when req.held then now() end,
+             case when run.handed then (select id from engine) end,
+             case when run.handed then gen_random_uuid() end,
+             case when run.handed then 1 else 0 end
+        from run join req on req.id = run.id
+      returning id, run_id, lease_token, held_due_at
     ), created as (
-      -- history seq 1 (docs/contract.md#run-history)
+      -- history seq 1, and seq 2 for a run handed to an engine (docs/contract.md#run-history)
       insert into run_events (run_id, seq, type, data)
       select id, 1, 'RUN_CREATED', jsonb_build_object('workflowName', workflow_name, 'workflowVersion', workflow_version,
                                                       'correlationId', correlation_id, 'idempotencyKey', idempotency_key)
         from run
+      union all
+      select id, 2, 'RUN_STATUS_CHANGED', '{"from": "PENDING", "to": "RUNNING", "error": null}'::jsonb
+        from run where handed
       returning run_id
+    ), handoff as (
+      select pg_notify(e.channel, case when octet_length(h.payload) < 8000 then h.payload
+                                       else json_build_object('i', item.id::text, 'r', run.id, 't', item.lease_token)::text end)
+        from item
+        join run on run.id = item.run_id and run.handed
+        cross join engine e
+        cross join lateral (
+          select json_build_object('i', item.id::text, 'r', run.id, 't', item.lease_token, 'n', run.workflow_name,
+                                   'v', run.workflow_version, 'in', run.input, 'cx', run.context, 'co', run.correlation_id,
+                                   'tp', run.trace_parent, 'ts', run.trace_state, 'at', run.created_at)::text as payload
+        ) h
     ), wake as (
-      select pg_notify(${OUTBOX_CHANNEL}, '') from (select 1 from item where held_due_at is null limit 1) any_run
+      select pg_notify(${OUTBOX_CHANNEL}, '')
+        from (select 1 from item where held_due_at is null and lease_token is null limit 1) any_run
     ), history as (
       select pg_notify(${EVENTS_CHANNEL}, ${runEventsPayload}) from created having count(*) > 0
     )
     select req.id::text as id, req.known, run.id is not null as created,
-           (select count(*) from wake) + (select count(*) from history) as woken
+           (select count(*) from wake) + (select count(*) from history) + (select count(*) from handoff) as woken
       from req left join run on run.id = req.id
   `,
   );

@@ -1,0 +1,70 @@
+import { startRun } from '@sagaflow/db';
+import { waitFor } from '@sagaflow/testkit';
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { formatViolations } from '../src/invariants/check-invariants.js';
+import { killAll } from '../src/processes/engine-process.js';
+import { waitForTerminalRun } from '../src/runs/outbox-rows.js';
+import { createScenario, type Scenario } from '../src/scenario.js';
+import { buildWorkflow } from '../src/workflows.js';
+
+/** A 30 s lease: a run handed to the dead engine would wait that long before another engine could claim it. */
+const ENV = { ENGINE_LEASE_MS: '30000' };
+
+/**
+ * Starts hand a run's first step to a live engine (docs/architecture.md#the-first-step-handed-to-an-engine). An engine
+ * killed with SIGKILL keeps a fresh row in `engines` for up to 3 s, but its LISTEN connection closes with the process,
+ * and a start hands nothing to an engine whose listening backend is gone.
+ */
+describe('starts right after an engine is killed', () => {
+  let scenario: Scenario;
+
+  beforeAll(async () => {
+    scenario = await createScenario();
+    await scenario.register(buildWorkflow('handed', scenario.downstream.url, [{ id: 'one' }, { id: 'two' }]));
+  });
+  afterEach(async () => {
+    await killAll(scenario.engines);
+  });
+  afterAll(async () => {
+    await scenario?.close();
+  });
+
+  it('are not handed to the dead engine: another engine runs them at once, not after the lease', async () => {
+    scenario.downstream.setScript(() => ({ status: 200, body: { ok: true } }));
+    const engineA = await scenario.startEngine('handoff-a', ENV);
+    await waitFor(
+      async () => {
+        const { rows } = await sql<{ id: string }>`select id from engines where free_slots > 0`.execute(scenario.db);
+        return rows.some((r) => r.id === 'handoff-a');
+      },
+      { timeoutMs: 10_000, description: 'engine A in the registry' },
+    );
+    expect((await engineA.process.kill('SIGKILL')).signal).toBe('SIGKILL');
+    // its row is still fresh: only the liveness of its LISTEN backend tells the starts it is gone
+    const { rows } = await sql<{ fresh: boolean }>`
+      select expires_at > now() as fresh from engines where id = 'handoff-a'`.execute(scenario.db);
+    expect(rows[0]?.fresh).toBe(true);
+
+    const runIds: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      runIds.push(
+        (await startRun(scenario.db, { workflowName: 'handed', input: { i }, correlationId: `k-${i}` })).runId,
+      );
+    }
+    const leasedToDead = await sql<{ n: string }>`
+      select count(*) as n from outbox where lease_owner = 'handoff-a'`.execute(scenario.db);
+    expect(Number(leasedToDead.rows[0]!.n)).toBe(0);
+
+    await scenario.startEngine('handoff-b', ENV);
+    const startedAt = Date.now();
+    for (const runId of runIds)
+      expect((await waitForTerminalRun(scenario.db, runId, 10_000)).run.status).toBe('COMPLETED');
+    // well under the 30 s lease
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+
+    const report = await scenario.check({ maxRedeliveries: 0 });
+    expect(report.violations, formatViolations(report)).toEqual([]);
+    expect(report.byStatus).toEqual({ COMPLETED: 5 });
+  });
+});
