@@ -92,6 +92,8 @@ export class Engine {
   healthy = true;
   /** items starts handed to this engine that wait for a free slot, oldest first (their leases are ours) */
   private readonly handed: ClaimedItem[] = [];
+  /** runs of handed items being taken (their definition is being read): not swept back */
+  private readonly arriving = new Set<string>();
   private registry: NodeJS.Timeout | undefined;
   private registering: Promise<void> | undefined;
   private registerAgain = false;
@@ -216,7 +218,13 @@ export class Engine {
 
   private async takeHanded(payload: string): Promise<void> {
     const p = JSON.parse(payload) as HandoffPayload;
-    const definition = isCompleteHandoff(p) && !this.stopping ? await this.definitions.get(p.n, p.v) : undefined;
+    this.arriving.add(p.r);
+    let definition;
+    try {
+      definition = isCompleteHandoff(p) && !this.stopping ? await this.definitions.get(p.n, p.v) : undefined;
+    } finally {
+      this.arriving.delete(p.r);
+    }
     if (!isCompleteHandoff(p) || !definition || this.stopping) {
       // too large to hand over in a payload, or we are stopping: back to the outbox for a claim
       await releaseLeases(this.db, [{ id: p.i, leaseToken: p.t }]);
@@ -243,18 +251,21 @@ export class Engine {
 
   /**
    * The handoff channel is listened to again after its connection was lost: what starts handed this engine meanwhile
-   * never reached it, so every lease of ours not held here goes back to the outbox. Notifications that arrive while
-   * that runs wait, and the ones it released are dropped.
+   * never reached it, so every item leased to us whose run is not in a slot or waiting here goes back to the outbox.
+   * Notifications that arrive while that runs wait, and the ones it released are dropped.
    */
   private async sweepUnheld(): Promise<void> {
     if (this.sweepHolds) return;
     const holds: string[] = (this.sweepHolds = []);
     let released = new Set<string>();
     try {
-      const tokens = [...this.inFlight.values()]
-        .map((f) => f.item.leaseToken)
-        .concat(this.handed.map((h) => h.leaseToken));
-      released = new Set(await releaseUnheldLeases(this.db, this.options.id, tokens));
+      const runs = [...this.inFlight.values()]
+        .map((f) => f.item.runId)
+        .concat(
+          this.handed.map((h) => h.runId),
+          [...this.arriving],
+        );
+      released = new Set(await releaseUnheldLeases(this.db, this.options.id, runs));
       if (released.size > 0)
         this.logger.info({ released: released.size }, 'handed back items missed while not listening');
       this.wake.signal();

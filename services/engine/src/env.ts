@@ -34,6 +34,8 @@ const envSchema = z.object({
    * heuristic, which under a steady burst let the heap reach 4–6 × its live size (docs/performance.md). Not a cap:
    * large payloads still get the memory they need.
    */
+  /** false: starts never hand this engine a run's first step; it only claims (docs/architecture.md#the-first-step-handed-to-an-engine) */
+  ENGINE_HANDOFF: z.enum(['true', 'false']).default('true'),
   ENGINE_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
   SAGAFLOW_ALLOWED_HOSTS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

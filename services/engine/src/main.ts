@@ -51,6 +51,7 @@ const running = await startEngine({
   operationSlots: env.ENGINE_OPERATION_SLOTS,
   scheduleCatchUpMs: env.ENGINE_SCHEDULE_CATCH_UP_MS,
   schedulePollMs: env.ENGINE_SCHEDULE_POLL_MS,
+  handoff: env.ENGINE_HANDOFF === 'true',
   ...(env.ENGINE_ID ? { id: env.ENGINE_ID } : {}),
   logger,
 });

@@ -21,7 +21,9 @@ import { ENGINE_DEFAULTS } from './defaults.js';
 import { OperationWorker } from './operation-worker.js';
 import { ScheduleLoop } from './schedule-loop.js';
 
-export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'serviceUrls'>> {
+export interface StartEngineOptions extends Partial<Omit<EngineOptions, 'serviceUrls' | 'handoff'>> {
+  /** false: register nowhere, take no handed first steps, only claim (ENGINE_HANDOFF); default true */
+  handoff?: boolean;
   databaseUrl: string;
   serviceUrls: Record<string, string>;
   /** HTTP port for /health, /ready, /metrics; 0 = ephemeral; null = no HTTP server */
@@ -52,7 +54,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
   let listenPid = (): number | undefined => undefined;
   const options: EngineOptions = {
     id: opts.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-    handoff: { channel, listenPid: () => listenPid() },
+    ...(opts.handoff === false ? {} : { handoff: { channel, listenPid: () => listenPid() } }),
     concurrency,
     batchSize: opts.batchSize ?? ENGINE_DEFAULTS.batchSize,
     leaseMs: opts.leaseMs ?? ENGINE_DEFAULTS.leaseMs,
@@ -105,7 +107,9 @@ export async function startEngine(opts: StartEngineOptions): Promise<RunningEngi
             ? operations.notify()
             : engine.notify(),
     log,
-    [OUTBOX_CHANNEL, SCHEDULES_CHANNEL, OPERATIONS_CHANNEL, channel],
+    opts.handoff === false
+      ? [OUTBOX_CHANNEL, SCHEDULES_CHANNEL, OPERATIONS_CHANNEL]
+      : [OUTBOX_CHANNEL, SCHEDULES_CHANNEL, OPERATIONS_CHANNEL, channel],
   );
   listenPid = () => listener.backendPid;
   await listener.start().catch((error) => log.warn({ err: error }, 'LISTEN failed; polling until it reconnects'));

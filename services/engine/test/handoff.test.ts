@@ -170,6 +170,17 @@ describe('the first step handed to an engine', () => {
     expect(h.logs().some((l) => l['msg'] === 'handed back items missed while not listening')).toBe(true);
   });
 
+  it('an engine started with handoff off (ENGINE_HANDOFF=false) registers nowhere: its runs are claimed', async () => {
+    const saga = await h.defineSaga('claim-only', [{ id: 'a' }]);
+    await h.startEngine({ handoff: false });
+    // the engine is up and claiming once it has run one run through
+    expect((await h.waitTerminal(await saga.start({}))).run.status).toBe('COMPLETED');
+    expect(await registered()).toBeUndefined();
+    const runId = await saga.start({});
+    expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
+    expect(await handedAtStart(runId)).toBe(false);
+  });
+
   it('a stopping engine leaves the registry and hands back what it was handed and had not started', async () => {
     const saga = await h.defineSaga('stop-handed', [{ id: 'a', timeoutMs: 60_000 }]);
     h.downstream.holdPath(saga.path('a'));

@@ -50,14 +50,16 @@ export async function pingDatabase(db: Db): Promise<void> {
 }
 
 /**
- * Hands back every item leased to `owner` but the ones it still holds (`heldTokens`): what was handed to an engine while
- * its LISTEN connection was down (docs/architecture.md#the-first-step-handed-to-an-engine). Returns the ids released.
+ * Hands back every item leased to `owner` except those of the runs it is working on (`heldRunIds`): what was handed to
+ * an engine while its LISTEN connection was down (docs/architecture.md#the-first-step-handed-to-an-engine). By run,
+ * not by lease token: a completion may just have carried a held run on to its next item under a new token. Returns the
+ * ids released.
  */
-export async function releaseUnheldLeases(db: Db, owner: string, heldTokens: readonly string[]): Promise<string[]> {
+export async function releaseUnheldLeases(db: Db, owner: string, heldRunIds: readonly string[]): Promise<string[]> {
   const { rows } = await sql<{ id: string }>`
     update outbox o
        set due_at = now(), lease_owner = null, lease_token = null, deliveries = greatest(o.deliveries - 1, 0)
-     where o.lease_owner = ${owner} and o.status = 'READY' and o.lease_token <> all(${heldTokens}::uuid[])
+     where o.lease_owner = ${owner} and o.status = 'READY' and o.run_id <> all(${heldRunIds}::uuid[])
     returning o.id::text as id
   `.execute(db);
   return rows.map((r) => r.id);

@@ -15,6 +15,12 @@ describe('engine env', () => {
     expect(() => parseEnv({ ...base, ENGINE_HEAP_GROWING_PERCENT: '-1' })).toThrow(/ENGINE_HEAP_GROWING_PERCENT/);
   });
 
+  it('takes handed first steps by default; ENGINE_HANDOFF=false turns it off, anything else is refused', () => {
+    expect(parseEnv(base).ENGINE_HANDOFF).toBe('true');
+    expect(parseEnv({ ...base, ENGINE_HANDOFF: 'false' }).ENGINE_HANDOFF).toBe('false');
+    expect(() => parseEnv({ ...base, ENGINE_HANDOFF: 'no' })).toThrow(/ENGINE_HANDOFF/);
+  });
+
   it('buffers 4 KiB of log lines by default; LOG_BUFFER_BYTES=0 turns it off, past 16,383 is refused', () => {
     expect(parseEnv(base).LOG_BUFFER_BYTES).toBe(4096);
     expect(parseEnv({ ...base, LOG_BUFFER_BYTES: '0' }).LOG_BUFFER_BYTES).toBe(0);
