@@ -5,9 +5,7 @@ import {
   completeItems,
   handedItem,
   isCompleteHandoff,
-  refreshEngine,
   releaseUnheldLeases,
-  removeEngine,
   type HandoffPayload,
   continueWith,
   extendLeases,
@@ -29,6 +27,7 @@ import { recordCompletion } from './record-completion.js';
 import { runAttempt, type AttemptOutcome, type AttemptSettings } from './run-attempt.js';
 import { WakeSignal } from './wake-signal.js';
 import { Cancel } from './cancel.js';
+import { Registration } from './registration.js';
 
 export interface EngineOptions extends AttemptSettings {
   id: string;
@@ -54,9 +53,6 @@ export interface EngineOptions extends AttemptSettings {
    */
   handoff?: { channel: string; listenPid: () => number | undefined };
 }
-
-/** How often an engine refreshes its row in `engines`; the row is ignored after three missed refreshes. */
-export const REGISTRY_REFRESH_MS = 1_000;
 
 interface InFlight {
   item: ClaimedItem;
@@ -94,11 +90,8 @@ export class Engine {
   private readonly handed: ClaimedItem[] = [];
   /** runs of handed items being taken (their definition is being read): not swept back */
   private readonly arriving = new Set<string>();
-  private registry: NodeJS.Timeout | undefined;
-  private registering: Promise<void> | undefined;
-  private registerAgain = false;
-  /** the registry says this engine has no free slot (noteLoad) */
-  private advertisedFull = false;
+  /** this engine's row in `engines`, when it takes handed first steps */
+  private readonly registration: Registration | undefined;
   /** the handoff channel was listened on before: a new connection may have missed notifications */
   private listenedBefore = false;
   /** notifications that came while unheld leases were being handed back, taken once that is done */
@@ -112,6 +105,15 @@ export class Engine {
     private readonly logger: Logger,
     private readonly metrics?: EngineMetrics,
   ) {
+    const handoff = options.handoff;
+    this.registration = handoff
+      ? new Registration(
+          db,
+          { id: options.id, ...handoff, leaseMs: options.leaseMs, concurrency: options.concurrency },
+          () => this.inFlight.size + this.handed.length,
+          logger,
+        )
+      : undefined;
     this.completions = new GroupCommitter({
       commit: (batch) => completeItems(db, batch),
       key: (r) => r.item.runId,
@@ -132,69 +134,8 @@ export class Engine {
     if (this.loop) return;
     const every = this.options.heartbeatIntervalMs ?? Math.floor(this.options.leaseMs / 3);
     this.heartbeat = setInterval(() => void this.extendHeldLeases(), every);
-    if (this.options.handoff) {
-      this.registry = setInterval(() => void this.register(), REGISTRY_REFRESH_MS);
-      void this.register();
-    }
+    this.registration?.start();
     this.loop = this.runLoop();
-  }
-
-  /**
-   * Refreshes this engine's row in `engines`: how many first steps starts may hand it now. One refresh at a time; a
-   * call made while one is in flight runs once more after it, with the counts of then.
-   */
-  private async register(): Promise<void> {
-    if (this.registering) {
-      this.registerAgain = true;
-      return this.registering;
-    }
-    this.registering = this.refreshRow();
-    try {
-      await this.registering;
-    } finally {
-      this.registering = undefined;
-    }
-    if (this.registerAgain) {
-      this.registerAgain = false;
-      await this.register();
-    }
-  }
-
-  private async refreshRow(): Promise<void> {
-    const handoff = this.options.handoff;
-    if (!handoff || this.stopping) return;
-    const free = this.options.concurrency - this.inFlight.size - this.handed.length;
-    const pid = handoff.listenPid();
-    try {
-      await refreshEngine(this.db, {
-        id: this.options.id,
-        channel: handoff.channel,
-        listenPid: pid ?? 0,
-        leaseMs: this.options.leaseMs,
-        freeSlots: pid === undefined || this.advertisedFull ? 0 : free,
-        ttlMs: 3 * REGISTRY_REFRESH_MS,
-      });
-    } catch (error) {
-      this.logger.debug({ err: error }, 'engine registry refresh failed');
-    }
-  }
-
-  /**
-   * Tells the starts at once when this engine fills up (its slots and waiting handed items reach `concurrency`), and
-   * again when it is down to half: a burst is not handed more than the engine can start, and what it is not handed
-   * waits in the outbox in start order, for whichever engine frees a slot first. Without it, a burst piled up in one
-   * engine for up to a second of stale free_slots, ahead of the runs left to the claim (their p95 doubled).
-   */
-  private noteLoad(): void {
-    if (!this.options.handoff || this.stopping) return;
-    const load = this.inFlight.size + this.handed.length;
-    if (!this.advertisedFull && load >= this.options.concurrency) {
-      this.advertisedFull = true;
-      void this.register();
-    } else if (this.advertisedFull && load <= this.options.concurrency / 2) {
-      this.advertisedFull = false;
-      void this.register();
-    }
   }
 
   /**
@@ -234,7 +175,7 @@ export class Engine {
     this.handed.push(handedItem(p, definition.steps, payload.length));
     this.metrics?.runsTaken.inc({ via: 'handoff' });
     this.launchHanded();
-    this.noteLoad();
+    this.registration?.noteLoad();
   }
 
   /** Starts handed items while there are free slots and room in the byte budget. */
@@ -325,7 +266,7 @@ export class Engine {
       if (item.started) this.metrics?.runsTaken.inc({ via: 'claim' });
       this.launch(item);
     }
-    this.noteLoad();
+    this.registration?.noteLoad();
     return (
       items.length === want &&
       this.inFlight.size < this.options.concurrency &&
@@ -371,7 +312,7 @@ export class Engine {
       this.released.delete(item.id);
       // handed items are ours already: they take a freed slot before any claim
       this.launchHanded();
-      this.noteLoad();
+      this.registration?.noteLoad();
       // a slot is free: claim again at once only if the last claim may have left due work behind (otherwise new work
       // announces itself by NOTIFY, a retry time of ours, or the poll)
       if (this.maybeMoreDue) this.wake.signal();
@@ -499,9 +440,8 @@ export class Engine {
     if (this.stopping) return;
     this.stopping = true;
     this.wake.signal();
-    if (this.registry) clearInterval(this.registry);
     // starts hand this engine nothing more; what was handed and not started goes back to the outbox
-    if (this.options.handoff) await removeEngine(this.db, this.options.id).catch(() => undefined);
+    await this.registration?.stop();
     await this.loop;
     const unstarted = this.handed.splice(0);
     if (unstarted.length > 0) {
