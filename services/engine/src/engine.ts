@@ -86,10 +86,17 @@ export class Engine {
   private readonly completions: GroupCommitter<CompletionRequest, CompletionOutcome>;
   /** false while Postgres is failing the claim */
   healthy = true;
-  /** items starts handed to this engine that wait for a free slot, oldest first (their leases are ours) */
-  private readonly handed: ClaimedItem[] = [];
   /** runs of handed items being taken (their definition is being read): not swept back */
   private readonly arriving = new Set<string>();
+  /** slots the claim in flight asked for: a handed item does not take them */
+  private claimingSlots = 0;
+  /** handed items with no free slot, to go back to the outbox together (one statement), and that statement */
+  private handBack: Array<{ id: string; leaseToken: string }> = [];
+  private handingBack: Promise<void> | undefined;
+  /** the handoff channel was listened to again: the loop hands back what may have been missed, between two claims */
+  private sweepWanted = false;
+  /** item ids the last sweep handed back: a late notification of one of them is dropped */
+  private swept = new Set<string>();
   /** this engine's row in `engines`, when it takes handed first steps */
   private readonly registration: Registration | undefined;
   /** the handoff channel was listened on before: a new connection may have missed notifications */
@@ -110,7 +117,7 @@ export class Engine {
       ? new Registration(
           db,
           { id: options.id, ...handoff, leaseMs: options.leaseMs, concurrency: options.concurrency },
-          () => this.inFlight.size + this.handed.length,
+          () => this.inFlight.size + this.claimingSlots,
           logger,
         )
       : undefined;
@@ -144,7 +151,10 @@ export class Engine {
    */
   receiveHandoff(payload: string): void {
     if (payload === '') {
-      if (this.listenedBefore) void this.sweepUnheld();
+      if (this.listenedBefore) {
+        this.sweepWanted = true;
+        this.wake.signal();
+      }
       this.listenedBefore = true;
       return;
     }
@@ -157,8 +167,14 @@ export class Engine {
     });
   }
 
+  /**
+   * Starts a handed item at once, or hands it back to the outbox: it is never kept waiting here, where a pause or a
+   * cancel of its run would not reach it (a claim checks both when it leases; a handed item counts as in flight from
+   * its start, so only one that starts at once may).
+   */
   private async takeHanded(payload: string): Promise<void> {
     const p = JSON.parse(payload) as HandoffPayload;
+    if (this.swept.has(p.i)) return;
     this.arriving.add(p.r);
     let definition;
     try {
@@ -166,57 +182,57 @@ export class Engine {
     } finally {
       this.arriving.delete(p.r);
     }
-    if (!isCompleteHandoff(p) || !definition || this.stopping) {
-      // too large to hand over in a payload, or we are stopping: back to the outbox for a claim
-      await releaseLeases(this.db, [{ id: p.i, leaseToken: p.t }]);
-      this.wake.signal();
+    const slotFree =
+      this.inFlight.size + this.claimingSlots < this.options.concurrency &&
+      this.inFlightBytes < this.options.maxInflightBytes;
+    if (!isCompleteHandoff(p) || !definition || this.stopping || !slotFree) {
+      // too large to hand over in a payload, we are stopping, or our slots are full: back to the outbox for a claim
+      this.handBackLater({ id: p.i, leaseToken: p.t });
       return;
     }
-    this.handed.push(handedItem(p, definition.steps, payload.length));
     this.metrics?.runsTaken.inc({ via: 'handoff' });
-    this.launchHanded();
+    this.launch(handedItem(p, definition.steps, payload.length));
     this.registration?.noteLoad();
   }
 
-  /** Starts handed items while there are free slots and room in the byte budget. */
-  private launchHanded(): void {
-    while (
-      this.handed.length > 0 &&
-      !this.stopping &&
-      this.inFlight.size < this.options.concurrency &&
-      this.inFlightBytes < this.options.maxInflightBytes
-    ) {
-      this.launch(this.handed.shift()!);
-    }
+  /** Hands an item back to the outbox (due now, unleased) with the others of this turn, in one statement. */
+  private handBackLater(lease: { id: string; leaseToken: string }): void {
+    this.handBack.push(lease);
+    if (this.handingBack) return;
+    this.handingBack = (async () => {
+      // the rest of this turn's notifications join the statement
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.handBack.length > 0) {
+        const leases = this.handBack;
+        this.handBack = [];
+        await releaseLeases(this.db, leases).catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'could not hand back handed items; their leases will expire'),
+        );
+      }
+      this.handingBack = undefined;
+      this.wake.signal();
+    })();
   }
 
   /**
    * The handoff channel is listened to again after its connection was lost: what starts handed this engine meanwhile
-   * never reached it, so every item leased to us whose run is not in a slot or waiting here goes back to the outbox.
-   * Notifications that arrive while that runs wait, and the ones it released are dropped.
+   * never reached it, so every item leased to us whose run is not in a slot here goes back to the outbox. Runs in the
+   * loop, between two claims, so no claimed item is on its way to a slot; notifications that arrive meanwhile wait,
+   * and the ones it handed back are dropped (also when they arrive later).
    */
   private async sweepUnheld(): Promise<void> {
-    if (this.sweepHolds) return;
+    this.sweepWanted = false;
     const holds: string[] = (this.sweepHolds = []);
-    let released = new Set<string>();
     try {
-      const runs = [...this.inFlight.values()]
-        .map((f) => f.item.runId)
-        .concat(
-          this.handed.map((h) => h.runId),
-          [...this.arriving],
-        );
-      released = new Set(await releaseUnheldLeases(this.db, this.options.id, runs));
-      if (released.size > 0)
-        this.logger.info({ released: released.size }, 'handed back items missed while not listening');
-      this.wake.signal();
+      const runs = [...this.inFlight.values()].map((f) => f.item.runId).concat([...this.arriving]);
+      this.swept = new Set(await releaseUnheldLeases(this.db, this.options.id, runs));
+      if (this.swept.size > 0)
+        this.logger.info({ released: this.swept.size }, 'handed back items missed while not listening');
     } catch (error) {
       this.logger.warn({ err: error }, 'could not hand back missed items; their leases will expire');
     } finally {
       this.sweepHolds = undefined;
-      for (const payload of holds) {
-        if (!released.has((JSON.parse(payload) as HandoffPayload).i)) this.receiveHandoff(payload);
-      }
+      for (const payload of holds) this.receiveHandoff(payload);
     }
   }
 
@@ -224,6 +240,7 @@ export class Engine {
     while (!this.stopping) {
       let more = false;
       try {
+        if (this.sweepWanted) await this.sweepUnheld();
         more = await this.tick();
         this.healthy = true;
       } catch (error) {
@@ -251,7 +268,6 @@ export class Engine {
    * starts them. True when a full batch came back and there is room left, so more may be due.
    */
   async tick(): Promise<boolean> {
-    this.launchHanded();
     const free = this.options.concurrency - this.inFlight.size;
     const room = this.options.maxInflightBytes - this.inFlightBytes;
     if (this.stopping) return false;
@@ -260,7 +276,15 @@ export class Engine {
       return false;
     }
     const want = Math.min(this.options.batchSize, free);
-    const { items, leftOut } = await claimOutboxBatchWithin(this.db, this.options.id, want, this.options.leaseMs, room);
+    // the slots asked for are kept from handed items until the claim's items are in them
+    this.claimingSlots = want;
+    let claimed;
+    try {
+      claimed = await claimOutboxBatchWithin(this.db, this.options.id, want, this.options.leaseMs, room);
+    } finally {
+      this.claimingSlots = 0;
+    }
+    const { items, leftOut } = claimed;
     this.maybeMoreDue = items.length === want || leftOut > 0;
     for (const item of items) {
       if (item.started) this.metrics?.runsTaken.inc({ via: 'claim' });
@@ -310,8 +334,6 @@ export class Engine {
       this.inFlight.delete(slot);
       this.inFlightBytes -= entry.bytes;
       this.released.delete(item.id);
-      // handed items are ours already: they take a freed slot before any claim
-      this.launchHanded();
       this.registration?.noteLoad();
       // a slot is free: claim again at once only if the last claim may have left due work behind (otherwise new work
       // announces itself by NOTIFY, a retry time of ours, or the poll)
@@ -415,20 +437,13 @@ export class Engine {
 
   private async extendHeldLeases(): Promise<void> {
     const flights = [...this.inFlight.values()];
-    const waiting = [...this.handed];
-    const held = flights
-      .map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }))
-      .concat(waiting.map((h) => ({ id: h.id, leaseToken: h.leaseToken })));
+    const held = flights.map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }));
     if (held.length === 0) return;
     try {
       const kept = new Set(await extendLeases(this.db, held, this.options.leaseMs));
       for (const f of flights) {
         if (!kept.has(f.item.id))
           f.log.warn({ outboxId: f.item.id }, 'lease no longer held; its result will not commit');
-      }
-      for (const h of waiting) {
-        const at = this.handed.indexOf(h);
-        if (!kept.has(h.id) && at >= 0) this.handed.splice(at, 1);
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'lease heartbeat failed');
@@ -440,16 +455,11 @@ export class Engine {
     if (this.stopping) return;
     this.stopping = true;
     this.wake.signal();
-    // starts hand this engine nothing more; what was handed and not started goes back to the outbox
+    // starts hand this engine nothing more
     await this.registration?.stop();
     await this.loop;
-    const unstarted = this.handed.splice(0);
-    if (unstarted.length > 0) {
-      await releaseLeases(
-        this.db,
-        unstarted.map((h) => ({ id: h.id, leaseToken: h.leaseToken })),
-      ).catch(() => 0);
-    }
+    // handed items that arrived while stopping go back to the outbox
+    await this.handingBack;
     const grace = delay(this.options.shutdownGraceMs, 'timeout' as const);
     const finished = Promise.all([...this.inFlight.values()].map((f) => f.done)).then(() => 'done' as const);
     if ((await Promise.race([finished, grace])) === 'timeout') {

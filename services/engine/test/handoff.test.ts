@@ -1,5 +1,5 @@
 import { waitFor } from '@sagaflow/testkit';
-import { startRuns } from '@sagaflow/db';
+import { pauseWorkflow, resumeWorkflow, startRuns } from '@sagaflow/db';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
@@ -105,35 +105,131 @@ describe('the first step handed to an engine', () => {
     ).toHaveLength(1);
   });
 
-  it('waits in the engine while its slots are full, and every handed run completes', async () => {
-    const saga = await h.defineSaga('queued', [{ id: 'a' }]);
+  it('no more runs of a start batch than the engine has free slots: the rest are left to the claim', async () => {
+    const saga = await h.defineSaga('batch-slots', [{ id: 'a' }]);
+    await startRegisteredEngine({ concurrency: 2 });
+    const runIds = await startBatch(saga.name, 5);
+    for (const runId of runIds) expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
+    const handed = await Promise.all(runIds.map((runId) => handedAtStart(runId)));
+    expect(handed.filter(Boolean)).toHaveLength(2);
+  });
+
+  it('a run handed to an engine whose slots are full goes back to the outbox at once; a pause then holds it', async () => {
+    const saga = await h.defineSaga('full', [{ id: 'a' }]);
     h.downstream.holdPath(saga.path('a'));
     const engine = await startRegisteredEngine({ concurrency: 1 });
-    const runIds = await startBatch(saga.name, 3);
+    const first = await saga.start({ i: 0 });
+    let late: string[] = [];
     try {
       await waitFor(() => h.downstream.heldCount(saga.path('a')) === 1, {
         timeoutMs: 5_000,
         description: 'one in flight',
       });
-      // all three were handed at once; two wait in the engine for its one slot, leased to it
-      for (const runId of runIds) expect((await h.outbox(runId))[0]).toMatchObject({ lease_owner: engine.id });
+      // the registry as a refresh that came too late would leave it: two more runs handed to the full engine
+      await h.db.transaction().execute(async (trx) => {
+        await sql`update engines set free_slots = 5 where id = ${engine.id}`.execute(trx);
+        late = (
+          await startRuns(
+            trx,
+            [1, 2].map((i) => ({ workflowName: saga.name, input: { i }, correlationId: `l${i}` })),
+          )
+        ).map((s) => {
+          if (!s.ok) throw s.error;
+          return s.value.runId;
+        });
+      });
+      for (const runId of late) expect(await handedAtStart(runId)).toBe(true);
+      // not kept waiting in the engine: handed back, unleased, the delivery not counted
+      await waitFor(
+        async () => {
+          const items = await Promise.all(late.map(async (runId) => (await h.outbox(runId))[0]));
+          return items.every((item) => item?.lease_owner === null && item.deliveries === 0);
+        },
+        { timeoutMs: 5_000, description: 'the late runs handed back' },
+      );
       expect(h.engine!.engine.inFlightCount).toBe(1);
+      // a pause reaches them: they are in the outbox, not in the engine
+      await pauseWorkflow(h.db, saga.name);
     } finally {
       h.downstream.releasePath(saga.path('a'));
     }
-    for (const runId of runIds) expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
-    expect(h.downstream.requests({ path: saga.path('a') })).toHaveLength(3);
+    expect((await h.waitTerminal(first)).run.status).toBe('COMPLETED');
+    await h.engine!.engine.tick();
+    for (const runId of late) expect(h.downstream.requests({ runId })).toHaveLength(0);
+    await resumeWorkflow(h.db, saga.name);
+    for (const runId of late) expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
   });
 
-  it('is not handed over while the workflow is paused: the start is PENDING and held', async () => {
-    const saga = await h.defineSaga('paused-start', [{ id: 'a' }]);
-    await startRegisteredEngine();
-    await sql`insert into workflow_pauses (workflow_name) values (${saga.name})`.execute(h.db);
-    const runId = await saga.start({});
-    expect((await h.getRun(runId)).run.status).toBe('PENDING');
-    expect((await h.outbox(runId))[0]).toMatchObject({ lease_owner: null, deliveries: 0 });
-    expect(await history(runId)).toEqual([[1, 'RUN_CREATED']]);
-    await sql`delete from workflow_pauses where workflow_name = ${saga.name}`.execute(h.db);
+  it('a handed run does not take the slots a claim in flight asked for: never more attempts than the concurrency', async () => {
+    const saga = await h.defineSaga('cap', [{ id: 'a' }]);
+    const other = await h.defineSaga('cap-paused', [{ id: 'a' }]);
+    h.downstream.holdPath(saga.path('a'));
+    const engine = await startRegisteredEngine({ concurrency: 3 });
+    const admin = await h.database.pool.connect();
+    try {
+      // one slot busy
+      const busy = await saga.start({ i: 0 });
+      await waitFor(() => h.downstream.heldCount(saga.path('a')) === 1, { timeoutMs: 5_000, description: 'one held' });
+      // the next claim will ask for the two free slots and wait on a lock: its candidates are a paused workflow's item
+      // (the claim checks the pause under a key-share lock, which the admin's row lock blocks) and a run of `cap`
+      await pauseWorkflow(h.db, other.name);
+      const paused = await other.start({});
+      await admin.query('begin');
+      await admin.query('select 1 from workflow_pauses where workflow_name = $1 for update', [other.name]);
+      const unhanded = await h.db.transaction().execute(async (trx) => {
+        await sql`update engines set free_slots = 0 where id = ${engine.id}`.execute(trx);
+        const [started] = await startRuns(trx, [
+          { workflowName: saga.name, input: { i: 1 }, correlationId: 'claimed' },
+        ]);
+        if (!started?.ok) throw new Error('start failed');
+        await sql`update outbox set due_at = now() - interval '1 second', held_due_at = null where run_id = ${paused}`.execute(
+          trx,
+        );
+        return started.value.runId;
+      });
+      await waitFor(
+        async () => {
+          const { rows } = await sql<{ n: string }>`
+            select count(*) as n from pg_stat_activity
+             where wait_event_type = 'Lock' and query like '%with candidates as%'`.execute(h.db);
+          return Number(rows[0]!.n) > 0;
+        },
+        { timeoutMs: 5_000, description: 'the claim waiting on the pause row' },
+      );
+      // two runs handed while the claim waits: its two slots are taken, so they go back to the outbox
+      await h.db.transaction().execute(async (trx) => {
+        await sql`update engines set free_slots = 2 where id = ${engine.id}`.execute(trx);
+        await startRuns(
+          trx,
+          [2, 3].map((i) => ({ workflowName: saga.name, input: { i }, correlationId: `h${i}` })),
+        );
+      });
+      await waitFor(
+        async () => {
+          const { rows } = await sql<{ n: string }>`
+            select count(*) as n from outbox o join workflow_runs r on r.id = o.run_id
+             where r.correlation_id in ('h2', 'h3') and o.lease_owner is null`.execute(h.db);
+          return Number(rows[0]!.n) === 2;
+        },
+        { timeoutMs: 5_000, description: 'the handed runs handed back' },
+      );
+      await admin.query('commit');
+      await waitFor(() => h.downstream.requests({ runId: unhanded }).length === 1, {
+        timeoutMs: 5_000,
+        description: 'the claimed run sent',
+      });
+      expect(h.engine!.engine.inFlightCount).toBeLessThanOrEqual(3);
+      await h.engine!.engine.tick();
+      expect(h.downstream.heldCount(saga.path('a'))).toBeLessThanOrEqual(3);
+      h.downstream.releasePath(saga.path('a'));
+      expect((await h.waitTerminal(busy)).run.status).toBe('COMPLETED');
+      expect((await h.waitTerminal(unhanded)).run.status).toBe('COMPLETED');
+    } finally {
+      await admin.query('rollback').catch(() => undefined);
+      admin.release();
+      h.downstream.releasePath(saga.path('a'));
+      await resumeWorkflow(h.db, other.name);
+    }
   });
 
   it('a run whose data is too large for a NOTIFY payload is claimed instead, and completes', async () => {
@@ -181,25 +277,13 @@ describe('the first step handed to an engine', () => {
     expect(await handedAtStart(runId)).toBe(false);
   });
 
-  it('a stopping engine leaves the registry and hands back what it was handed and had not started', async () => {
-    const saga = await h.defineSaga('stop-handed', [{ id: 'a', timeoutMs: 60_000 }]);
-    h.downstream.holdPath(saga.path('a'));
-    await startRegisteredEngine({ concurrency: 1, shutdownGraceMs: 200 });
-    const engine = await registered();
-    const runIds = await startBatch(saga.name, 2);
-    try {
-      await waitFor(() => h.downstream.heldCount(saga.path('a')) === 1, {
-        timeoutMs: 5_000,
-        description: 'one in flight',
-      });
-      for (const runId of runIds) expect((await h.outbox(runId))[0]).toMatchObject({ lease_owner: engine!.id });
-      await h.stopEngine();
-      expect(await registered()).toBeUndefined();
-      for (const runId of runIds) {
-        expect((await h.outbox(runId))[0]).toMatchObject({ lease_owner: null, deliveries: 0 });
-      }
-    } finally {
-      h.downstream.releasePath(saga.path('a'));
-    }
+  it('a stopped engine has left the registry: starts leave their runs to the claim', async () => {
+    const saga = await h.defineSaga('stop-handed', [{ id: 'a' }]);
+    await startRegisteredEngine();
+    await h.stopEngine();
+    expect(await registered()).toBeUndefined();
+    const runId = await saga.start({});
+    expect((await h.outbox(runId))[0]).toMatchObject({ lease_owner: null, deliveries: 0 });
+    expect((await h.getRun(runId)).run.status).toBe('PENDING');
   });
 });

@@ -134,15 +134,20 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
     ), engine as materialized (
       -- the first step goes straight to a live engine with free slots (docs/architecture.md#the-first-step-handed-to-an-engine)
       -- (its LISTEN backend alive: a dead engine's connection is gone within milliseconds)
-      select id, channel, lease_ms from engines e
+      select id, channel, lease_ms, free_slots from engines e
        where expires_at > now() and free_slots > 0 and exists (select 1 from pg_stat_get_activity(e.listen_pid))
        order by random() limit 1
-    ), plan as materialized (
+    ), eligible as materialized (
       -- a paused workflow accepts starts but dispatches nothing: the first item is held (docs/contract.md#pause); a
       -- run whose data would not fit a NOTIFY payload is left to the claim
-      select req.id, not req.held and exists (select 1 from engine)
-                     and pg_column_size(req.input) + pg_column_size(req.context) < ${sql.lit(HANDOFF_MAX_DATA_BYTES)} as handed
+      select req.id, not req.held
+                     and pg_column_size(req.input) + pg_column_size(req.context) < ${sql.lit(HANDOFF_MAX_DATA_BYTES)} as fits
         from req where req.known
+    ), plan as materialized (
+      -- no more runs of the batch than the engine has free slots: the rest wait in the outbox for a claim
+      select id, coalesce(fits and row_number() over (partition by fits order by id) <= (select free_slots from engine),
+                          false) as handed
+        from eligible
     ), run as (
       insert into workflow_runs (id, workflow_name, workflow_version, input, context, correlation_id,
                                  idempotency_key, idempotency_scope, request_hash, trace_parent, trace_state, status, event_seq)
