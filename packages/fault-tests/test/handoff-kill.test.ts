@@ -67,4 +67,49 @@ describe('starts right after an engine is killed', () => {
     expect(report.violations, formatViolations(report)).toEqual([]);
     expect(report.byStatus).toEqual({ COMPLETED: 5 });
   });
+  it('are handed to a stalled engine only until its row expires, then to the live ones', async () => {
+    scenario.downstream.setScript(() => ({ status: 200, body: { ok: true } }));
+    const stalled = await scenario.startEngine('handoff-stalled', ENV);
+    await waitFor(
+      async () => {
+        const { rows } = await sql<{ id: string }>`select id from engines where free_slots > 0`.execute(scenario.db);
+        return rows.some((r) => r.id === 'handoff-stalled');
+      },
+      { timeoutMs: 10_000, description: 'the engine in the registry' },
+    );
+    await scenario.startEngine('handoff-live', ENV);
+    process.kill(stalled.process.pid, 'SIGSTOP');
+    try {
+      // its listening backend is alive: only its row's expiry (3 s without a refresh) stops the starts
+      await waitFor(
+        async () => {
+          const { rows } = await sql<{ expired: boolean }>`
+            select expires_at <= now() as expired from engines where id = 'handoff-stalled'`.execute(scenario.db);
+          return rows[0]?.expired ?? true;
+        },
+        { timeoutMs: 10_000, description: 'the stalled engine row to expire' },
+      );
+      const runIds: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { runId } = await startRun(scenario.db, {
+          workflowName: 'handed',
+          input: { i },
+          correlationId: `s-${i}`,
+        });
+        runIds.push(runId);
+      }
+      const startedAt = Date.now();
+      for (const runId of runIds) {
+        expect((await waitForTerminalRun(scenario.db, runId, 10_000)).run.status).toBe('COMPLETED');
+      }
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
+      // two steps each, each sent once: nothing waited out a lease and was sent again
+      const attempts = await sql<{ n: string }>`
+        select count(*) as n from step_attempts a join workflow_runs r on r.id = a.run_id
+         where r.correlation_id like 's-%'`.execute(scenario.db);
+      expect(Number(attempts.rows[0]!.n)).toBe(10);
+    } finally {
+      process.kill(stalled.process.pid, 'SIGCONT');
+    }
+  });
 });
