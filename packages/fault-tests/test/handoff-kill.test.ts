@@ -11,6 +11,17 @@ import { buildWorkflow } from '../src/workflows.js';
 /** A 30 s lease: a run handed to the dead engine would wait that long before another engine could claim it. */
 const ENV = { ENGINE_LEASE_MS: '30000' };
 
+/** Waits until the engine `id` is in the registry with free slots: starts may hand it runs from then on. */
+async function waitForRegistration(scenario: Scenario, id: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const { rows } = await sql<{ id: string }>`select id from engines where free_slots > 0`.execute(scenario.db);
+      return rows.some((r) => r.id === id);
+    },
+    { timeoutMs: 10_000, description: `engine ${id} in the registry` },
+  );
+}
+
 /**
  * Starts hand a run's first step to a live engine (docs/architecture.md#the-first-step-handed-to-an-engine). An engine
  * killed with SIGKILL keeps a fresh row in `engines` for up to 3 s, but its LISTEN connection closes with the process,
@@ -33,13 +44,7 @@ describe('starts right after an engine is killed', () => {
   it('are not handed to the dead engine: another engine runs them at once, not after the lease', async () => {
     scenario.downstream.setScript(() => ({ status: 200, body: { ok: true } }));
     const engineA = await scenario.startEngine('handoff-a', ENV);
-    await waitFor(
-      async () => {
-        const { rows } = await sql<{ id: string }>`select id from engines where free_slots > 0`.execute(scenario.db);
-        return rows.some((r) => r.id === 'handoff-a');
-      },
-      { timeoutMs: 10_000, description: 'engine A in the registry' },
-    );
+    await waitForRegistration(scenario, 'handoff-a');
     expect((await engineA.process.kill('SIGKILL')).signal).toBe('SIGKILL');
     // its row is still fresh: only the liveness of its LISTEN backend tells the starts it is gone
     const { rows } = await sql<{ fresh: boolean }>`
@@ -70,13 +75,7 @@ describe('starts right after an engine is killed', () => {
   it('are handed to a stalled engine only until its row expires, then to the live ones', async () => {
     scenario.downstream.setScript(() => ({ status: 200, body: { ok: true } }));
     const stalled = await scenario.startEngine('handoff-stalled', ENV);
-    await waitFor(
-      async () => {
-        const { rows } = await sql<{ id: string }>`select id from engines where free_slots > 0`.execute(scenario.db);
-        return rows.some((r) => r.id === 'handoff-stalled');
-      },
-      { timeoutMs: 10_000, description: 'the engine in the registry' },
-    );
+    await waitForRegistration(scenario, 'handoff-stalled');
     await scenario.startEngine('handoff-live', ENV);
     process.kill(stalled.process.pid, 'SIGSTOP');
     try {

@@ -21,10 +21,6 @@ export class OutboxListener {
   /** pg_backend_pid() of the listening connection; undefined while not connected */
   private pid: number | undefined;
 
-  get connected(): boolean {
-    return this.client !== undefined;
-  }
-
   /** The backend pid of the LISTEN connection while it is up (starts check it is alive before handing runs over). */
   get backendPid(): number | undefined {
     return this.client ? this.pid : undefined;
