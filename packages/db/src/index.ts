@@ -33,3 +33,4 @@ export * from './queries/search-runs.js';
 export * from './queries/list-workflows.js';
 export * from './queries/schedules.js';
 export * from './queries/engine-registry.js';
+export * from './queries/event-listeners.js';

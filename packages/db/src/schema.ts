@@ -120,6 +120,9 @@ export type OperationRunsTable = Narrow<Db.OperationRuns, { state: DefaultedColu
 /** The live engines a start may hand its first step to (nothing to narrow). */
 export type EnginesTable = Db.Engines;
 
+/** The API instances with requests waiting for run history (nothing to narrow). */
+export type EventListenersTable = Db.EventListeners;
+
 export type ScheduleOverlap = 'skip' | 'allow';
 
 export type SchedulesTable = Narrow<
@@ -142,6 +145,7 @@ interface TableTypes {
   outbox: OutboxTable;
   run_events: RunEventsTable;
   engines: EnginesTable;
+  event_listeners: EventListenersTable;
   run_signals: RunSignalsTable;
   operations: OperationsTable;
   operation_runs: OperationRunsTable;

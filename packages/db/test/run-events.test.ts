@@ -1,4 +1,5 @@
 import type { AttemptRecord, AttemptResult } from '@sagaflow/saga';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -9,7 +10,9 @@ import {
   EVENTS_ALL_RUNS,
   EVENTS_CHANNEL,
   getRun,
+  refreshEventListener,
   registerDefinition,
+  removeEventListener,
   retryStep,
   startRun,
   type ClaimedItem,
@@ -211,16 +214,45 @@ describe('run history', () => {
     expect(events.at(-1)!.data).toMatchObject({ outcome: 'RETRYABLE', nextAttemptAt: retryAt.toISOString() });
   });
 
-  it('announces the runs with new history on EVENTS_CHANNEL at commit', async () => {
+  it('announces the runs with new history on EVENTS_CHANNEL at commit, while someone waits', async () => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
       const payloads: string[] = [];
       client.on('notification', (n) => payloads.push(n.payload ?? ''));
       await client.query(`listen ${EVENTS_CHANNEL}`);
+      await refreshEventListener(db, 'api-1', 60_000);
       const { runId } = await startRun(db, { workflowName: 'history', input: {}, correlationId: 'h-5' });
       await cancelRun(db, runId);
       await expect.poll(() => payloads).toEqual([runId, runId]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('announces nothing while no event_listeners row is fresh (none, expired, removed)', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const payloads: string[] = [];
+      client.on('notification', (n) => payloads.push(n.payload ?? ''));
+      await client.query(`listen ${EVENTS_CHANNEL}`);
+      const start = async (key: string) =>
+        (await startRun(db, { workflowName: 'history', input: {}, correlationId: key })).runId;
+      const unheard: string[] = [await start('none')];
+      await sql`insert into event_listeners (id, expires_at) values ('api-gone', now() - interval '1 second')`.execute(
+        db,
+      );
+      unheard.push(await start('expired'));
+      await refreshEventListener(db, 'api-1', 60_000);
+      await removeEventListener(db, 'api-1');
+      unheard.push(await start('removed'));
+      await claimOutboxBatch(db, 'engine', 10, 60_000);
+      for (const runId of unheard) await cancelRun(db, runId);
+      // notifications arrive in commit order: once the fresh row's are in, none of the earlier ones can follow
+      await refreshEventListener(db, 'api-2', 60_000);
+      const heard = await start('heard');
+      await expect.poll(() => payloads).toEqual([heard]);
     } finally {
       await client.end();
     }
@@ -237,6 +269,7 @@ describe('run history', () => {
       const payloads: string[] = [];
       client.on('notification', (n) => payloads.push(n.payload ?? ''));
       await client.query(`listen ${EVENTS_CHANNEL}`);
+      await refreshEventListener(db, 'api-1', 60_000);
       // 250 ids would be 9,249 bytes: over Postgres' 8,000-byte payload limit, which used to fail the whole claim
       const claimed = await claimOutboxBatch(db, 'engine', 250, 60_000);
       expect(new Set(claimed.map((item) => item.runId))).toEqual(new Set(runIds));

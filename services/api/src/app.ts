@@ -28,7 +28,7 @@ import { registerCrossSiteGuard } from './cross-site-guard.js';
 import { createAccessControl } from './access-control.js';
 import { createReadinessCheck } from './readiness.js';
 import { registerRequestTracing } from './request-tracing.js';
-import { RunEventsHub } from './run-events-hub.js';
+import { RunEventsHub, type RunEventsHubOptions } from './run-events-hub.js';
 import { registerRunEventsStream } from './run-events-stream.js';
 import { appRouter } from './router.js';
 import { resolveCorrelationId, type ApiServices } from './trpc.js';
@@ -67,6 +67,8 @@ export interface AppDeps {
   readinessTimeoutMs?: number;
   /** `: ping` interval of event streams (default 15 s; tests shorten it). */
   streamPingMs?: number;
+  /** The history listener's row refresh and idle close (RunEventsHub's defaults otherwise; tests shorten them). */
+  runEventsHub?: RunEventsHubOptions;
 }
 
 /**
@@ -154,7 +156,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       serviceUrls: config.serviceUrls ?? {},
       production: config.nodeEnv === 'production',
     },
-    runEvents: new RunEventsHub(deps.db, app.log),
+    runEvents: new RunEventsHub(deps.db, app.log, deps.runEventsHub),
     searchTimeoutMs: config.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS,
   };
   app.addHook('onClose', async () => {

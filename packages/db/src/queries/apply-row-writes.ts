@@ -1,7 +1,7 @@
 import type { RowWrites } from '@sagaflow/saga';
 import { sql } from 'kysely';
 import { executePrepared, type Db } from '../pool.js';
-import { EVENTS_CHANNEL, runEventsPayload, OUTBOX_CHANNEL } from './channels.js';
+import { EVENTS_CHANNEL, eventsAwaited, runEventsPayload, OUTBOX_CHANNEL } from './channels.js';
 
 const rows = (value: unknown[]): string => JSON.stringify(value);
 
@@ -325,7 +325,7 @@ export async function applyRowWrites(db: Db, batch: readonly RowWrites[]): Promi
         from (select 1 from guard where wake union all select 1 from updated where signalled limit 1) due_now
     ), history as (
       -- the runs with new history, for the API's long polls and streams (delivered at commit)
-      select pg_notify(${EVENTS_CHANNEL}, ${runEventsPayload}) from events having count(*) > 0
+      select pg_notify(${EVENTS_CHANNEL}, ${runEventsPayload}) from events having count(*) > 0 and ${eventsAwaited}
     )
     select g.run_id::text as run_id,
            (select count(*) from wake) + (select count(*) from history) + (select count(*) from signals_in)

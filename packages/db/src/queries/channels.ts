@@ -18,6 +18,14 @@ export const EVENTS_ALL_RUNS = '*';
 export const runEventsPayload = sql<string>`case when count(distinct run_id) > 200 then ${sql.lit(EVENTS_ALL_RUNS)}
   else string_agg(distinct run_id::text, ',') end`;
 
+/**
+ * True while some API instance has requests waiting for run history (table event_listeners, kept by the API's
+ * RunEventsHub). Statements that append history NOTIFY EVENTS_CHANNEL only then: with nobody waiting, the NOTIFY cost
+ * each commit the notification queue's lock and woke every listening backend, the engines' included, to read it in a
+ * transaction of its own (docs/architecture.md#history-notifications-only-when-someone-waits).
+ */
+export const eventsAwaited = sql<boolean>`exists (select 1 from event_listeners where expires_at > now())`;
+
 /** a bulk operation was created: engines look for operation work at once (payload empty) */
 export const OPERATIONS_CHANNEL = 'sagaflow_operations';
 /** a schedule was created, changed or resumed: engines re-read the earliest fire time (payload = schedule id) */

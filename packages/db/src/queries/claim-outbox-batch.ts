@@ -2,7 +2,7 @@ import { leaseStep, type RunState } from '@sagaflow/saga';
 import { sql } from 'kysely';
 import { executePrepared, type Db } from '../pool.js';
 import type { AttemptKind, RunError, RunStatus } from '../schema.js';
-import { EVENTS_CHANNEL, runEventsPayload } from './channels.js';
+import { EVENTS_CHANNEL, eventsAwaited, runEventsPayload } from './channels.js';
 import { STEP_TUPLES, stepStates, type StepTuple } from './run-state.js';
 
 /** An outbox item an engine now holds, with everything its attempt needs and the run state its completion plans from. */
@@ -200,7 +200,7 @@ export async function claimOutboxBatchWithin(
         from started_runs
       returning run_id
     ), history as (
-      select pg_notify(${EVENTS_CHANNEL}, ${runEventsPayload}) from started_events having count(*) > 0
+      select pg_notify(${EVENTS_CHANNEL}, ${runEventsPayload}) from started_events having count(*) > 0 and ${eventsAwaited}
     )
     select c.id, c.run_id, c.step_index, c.kind, c.lease_token, c.deliveries, s.step_id,
            case when c.kind = 'action' then s.attempts else s.compensation_attempts end as attempts_made,

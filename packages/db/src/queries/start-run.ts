@@ -6,7 +6,7 @@ import type { Settlement } from '../group-commit.js';
 import { executePrepared, type Db } from '../pool.js';
 import { uuidv7 } from '../uuidv7.js';
 import type { RunStatus } from '../schema.js';
-import { EVENTS_CHANNEL, runEventsPayload, OUTBOX_CHANNEL } from './channels.js';
+import { EVENTS_CHANNEL, eventsAwaited, runEventsPayload, OUTBOX_CHANNEL } from './channels.js';
 
 /**
  * A run whose input and context take at least this many bytes (as stored) is not handed to an engine: its NOTIFY
@@ -203,7 +203,7 @@ async function insertStarts(db: Db, batch: PreparedStart[]): Promise<Map<string,
       select pg_notify(${OUTBOX_CHANNEL}, '')
         from (select 1 from item where held_due_at is null and lease_token is null limit 1) any_run
     ), history as (
-      select pg_notify(${EVENTS_CHANNEL}, ${runEventsPayload}) from created having count(*) > 0
+      select pg_notify(${EVENTS_CHANNEL}, ${runEventsPayload}) from created having count(*) > 0 and ${eventsAwaited}
     )
     select req.id::text as id, req.known, run.id is not null as created,
            (select count(*) from wake) + (select count(*) from history) + (select count(*) from handoff) as woken
