@@ -15,6 +15,7 @@ import { waitForHttp } from '@sagaflow/testkit';
 import { bundleEntry } from './bundle-services.js';
 import { startBenchChild, type BenchChild } from './child-process.js';
 import { createBenchDatabase } from './bench-database.js';
+import { durableFloorTrial } from './durable-floor.js';
 import { describeDistribution, median } from './percentiles.js';
 import { DOWNSTREAM_ENTRY, inheritedEnv } from './service-stack.js';
 
@@ -251,14 +252,26 @@ const workerBundle = await bundleEntry(
 );
 const sagaflow: Trial[] = [];
 const graphile: Trial[] = [];
+const floor: Array<{ p50: number; p95: number; p99: number }> = [];
 for (let i = 1; i <= repeat; i++) {
   log(`trial ${i}/${repeat}: SagaFlow (pnpm bench --scenario burst,latency)`);
   sagaflow.push(await sagaflowTrial(join(outDir, `sagaflow-${i}`)));
   log(`trial ${i}/${repeat}: graphile-worker`);
   graphile.push(await graphileTrial(workerBundle, join(outDir, `graphile-${i}`)));
+  log(`trial ${i}/${repeat}: durable floor`);
+  const floorDir = join(outDir, `floor-${i}`);
+  await mkdir(floorDir, { recursive: true });
+  floor.push(await durableFloorTrial({ adminUrl, logDir: floorDir, warmupRuns, runs: latencyRuns, perSecond }));
 }
 const s = medianTrial(sagaflow);
 const g = medianTrial(graphile);
+const f = {
+  p50: median(floor.map((t) => t.p50)),
+  p95: median(floor.map((t) => t.p95)),
+  p99: median(floor.map((t) => t.p99)),
+};
+const floorRow = (label: string, t: { p50: number; p95: number; p99: number }): string =>
+  `| ${label} | – | ${fmt(t.p50)} / ${fmt(t.p95)} / ${fmt(t.p99)} | – | – |`;
 const lines = [
   `# SagaFlow against graphile-worker (batched), ${repeat} interleaved trials, medians`,
   '',
@@ -268,8 +281,12 @@ const lines = [
   '|---|---:|---:|---:|---:|',
   ...sagaflow.map((t, i) => row(`SagaFlow trial ${i + 1}`, t)),
   ...graphile.map((t, i) => row(`graphile-worker trial ${i + 1}`, t)),
+  ...floor.map((t, i) => floorRow(`durable floor trial ${i + 1}`, t)),
   row('**SagaFlow (median)**', s),
   row('**graphile-worker (median)**', g),
+  floorRow('**durable floor (median)**', f),
+  '',
+  `durable floor (durable-floor.ts): one process inserting the run and, per step, one HTTP call and one autocommitted UPDATE — the least an orchestrator that records each step before the next can do; p50 SagaFlow / floor ${fmt(s.p50 / f.p50, 2)} ×, graphile-worker / floor ${fmt(g.p50 / f.p50, 2)} ×`,
   '',
   '| target (issue #17) | measured | met |',
   '|---|---:|---|',
@@ -280,7 +297,7 @@ const lines = [
 ];
 await writeFile(
   join(outDir, 'versus.json'),
-  JSON.stringify({ sagaflow, graphile, medians: { sagaflow: s, graphile: g } }, null, 2),
+  JSON.stringify({ sagaflow, graphile, floor, medians: { sagaflow: s, graphile: g, floor: f } }, null, 2),
 );
 await writeFile(join(outDir, 'summary.md'), `${lines.join('\n')}\n`);
 process.stdout.write(`${lines.join('\n')}\n`);
