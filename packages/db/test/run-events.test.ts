@@ -214,29 +214,31 @@ describe('run history', () => {
     expect(events.at(-1)!.data).toMatchObject({ outcome: 'RETRYABLE', nextAttemptAt: retryAt.toISOString() });
   });
 
-  it('announces the runs with new history on EVENTS_CHANNEL at commit, while someone waits', async () => {
+  /** Runs `body` with a plain connection LISTENing on EVENTS_CHANNEL; `payloads` are its notifications, in order. */
+  async function listening(body: (payloads: string[]) => Promise<void>): Promise<void> {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
       const payloads: string[] = [];
       client.on('notification', (n) => payloads.push(n.payload ?? ''));
       await client.query(`listen ${EVENTS_CHANNEL}`);
+      await body(payloads);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('announces the runs with new history on EVENTS_CHANNEL at commit, while someone waits', async () => {
+    await listening(async (payloads) => {
       await refreshEventListener(db, 'api-1', 60_000);
       const { runId } = await startRun(db, { workflowName: 'history', input: {}, correlationId: 'h-5' });
       await cancelRun(db, runId);
       await expect.poll(() => payloads).toEqual([runId, runId]);
-    } finally {
-      await client.end();
-    }
+    });
   });
 
   it('announces nothing while no event_listeners row is fresh (none, expired, removed)', async () => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      const payloads: string[] = [];
-      client.on('notification', (n) => payloads.push(n.payload ?? ''));
-      await client.query(`listen ${EVENTS_CHANNEL}`);
+    await listening(async (payloads) => {
       const start = async (key: string) =>
         (await startRun(db, { workflowName: 'history', input: {}, correlationId: key })).runId;
       const unheard: string[] = [await start('none')];
@@ -253,22 +255,15 @@ describe('run history', () => {
       await refreshEventListener(db, 'api-2', 60_000);
       const heard = await start('heard');
       await expect.poll(() => payloads).toEqual([heard]);
-    } finally {
-      await client.end();
-    }
+    });
   });
 
   it('claims more runs at once than one NOTIFY payload can name, and says "every run" instead', async () => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      const runIds: string[] = [];
-      for (let i = 0; i < 250; i += 1) {
-        runIds.push((await startRun(db, { workflowName: 'history', input: {}, correlationId: `many-${i}` })).runId);
-      }
-      const payloads: string[] = [];
-      client.on('notification', (n) => payloads.push(n.payload ?? ''));
-      await client.query(`listen ${EVENTS_CHANNEL}`);
+    const runIds: string[] = [];
+    for (let i = 0; i < 250; i += 1) {
+      runIds.push((await startRun(db, { workflowName: 'history', input: {}, correlationId: `many-${i}` })).runId);
+    }
+    await listening(async (payloads) => {
       await refreshEventListener(db, 'api-1', 60_000);
       // 250 ids would be 9,249 bytes: over Postgres' 8,000-byte payload limit, which used to fail the whole claim
       const claimed = await claimOutboxBatch(db, 'engine', 250, 60_000);
@@ -276,8 +271,6 @@ describe('run history', () => {
       await expect.poll(() => payloads).toEqual([EVENTS_ALL_RUNS]);
       const view = await getRun(db, runIds[0]!);
       expect(view?.run.status).toBe('RUNNING');
-    } finally {
-      await client.end();
-    }
+    });
   });
 });
