@@ -3,7 +3,7 @@ import {
   EVENTS_ALL_RUNS,
   EVENTS_CHANNEL,
   poolOf,
-  refreshEventListener,
+  REFRESH_EVENT_LISTENER_SQL,
   removeEventListener,
   type Db,
 } from '@sagaflow/db';
@@ -17,30 +17,43 @@ export interface RunEventsHubOptions {
   refreshMs?: number;
   /** the listener is closed and the row deleted once nobody has waited this long (default 30 s) */
   idleMs?: number;
+  /** after an opening, waits end by then at the latest, for the writers in flight at the opening (default 2 s) */
+  settleMs?: number;
+}
+
+/** One opening of the LISTEN connection, with its event_listeners row. */
+interface Listener {
+  row: string;
+  opening: Promise<Listener>;
+  client?: pg.PoolClient;
+  /** the connection went back to the pool (or was destroyed) and the row deleted */
+  released: boolean;
+  /** when its row was in (Date.now()): from then on every history commit notifies it */
+  readyAt?: number;
 }
 
 /**
  * Wakes the requests waiting for a run's next history event (long polls, streams). One dedicated connection of the
- * pool LISTENs on EVENTS_CHANNEL, opened at the first wait, and the instance keeps a row in event_listeners meanwhile:
- * statements that append history notify the run ids at commit only while such a row is fresh, so a wait ends on
- * whichever API instance it is, and with nobody waiting anywhere no commit pays for a NOTIFY
- * (docs/architecture.md#history-notifications-only-when-someone-waits). The wait that opens the listener returns at
- * once, once the row is in: what committed before it may not have been announced, so its caller reads again. A lost
- * connection wakes every waiter (they read again) and is reopened by the next wait; a waiter that was not woken still
- * reads again when its time is up. Once nobody has waited for idleMs the listener is closed and the row deleted.
+ * pool LISTENs on EVENTS_CHANNEL, opened at the first wait, and keeps a row in event_listeners meanwhile (refreshed on
+ * that connection): statements that append history notify the run ids at commit only while such a row is fresh, so a
+ * wait ends on whichever API instance it is, and with nobody waiting anywhere no commit pays for a NOTIFY
+ * (docs/architecture.md#history-notifications-only-when-someone-waits). What a statement begun before the row was in
+ * writes is not announced: a wait whose subscription came before the listener was ready returns at once, so its caller
+ * reads again, and for settleMs after an opening waits end by then at the latest (a statement in flight at the opening
+ * may commit after that read). A lost connection wakes every waiter (they read again) and is reopened by the next wait;
+ * a waiter that was not woken still reads again when its time is up. Once nobody has waited for idleMs the listener is
+ * closed and the row deleted.
  */
 export class RunEventsHub {
   private readonly waiters = new Map<string, Set<() => void>>();
-  private client: Promise<pg.PoolClient> | undefined;
-  /** the listener is open and its row in: history commits are announced to this instance */
-  private ready = false;
+  private listener: Listener | undefined;
   private closed = false;
-  /** the event_listeners row of the listener open now (a new one per opening) */
-  private row: string | undefined;
   private readonly ttlMs: number;
   private readonly refreshMs: number;
   private readonly idleMs: number;
+  private readonly settleMs: number;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private ticking = false;
   /** when the hub last had a wait, a waiter or a stream (Date.now()) */
   private lastBusy = 0;
   /** wait() calls not returned yet (each holds a timer until it returns) */
@@ -56,6 +69,7 @@ export class RunEventsHub {
     this.ttlMs = options.ttlMs ?? 10_000;
     this.refreshMs = options.refreshMs ?? 2_000;
     this.idleMs = options.idleMs ?? 30_000;
+    this.settleMs = options.settleMs ?? 2_000;
   }
 
   /**
@@ -68,6 +82,8 @@ export class RunEventsHub {
     let set = this.waiters.get(runId);
     if (!set) this.waiters.set(runId, (set = new Set()));
     set.add(wake);
+    // the listener that announces what commits after the caller's read, if one was ready before it
+    const announced = this.listener?.readyAt === undefined ? undefined : this.listener;
     const close = (): void => {
       const current = this.waiters.get(runId);
       current?.delete(wake);
@@ -75,27 +91,26 @@ export class RunEventsHub {
     };
     const wait = async (ms: number, signal?: AbortSignal): Promise<void> => {
       this.pendingWaits++;
+      const deadline = Date.now() + ms;
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
       try {
-        const opened = !this.ready;
-        const listening = await this.listen().then(
-          () => true,
-          (error: unknown) => {
-            this.log.warn({ err: error }, 'run events listener could not connect; waiting out the time');
-            return false;
-          },
-        );
-        // history committed before the row was in went unannounced: the caller reads again, then waits
-        if (opened && listening) return;
+        const listener = await this.listen().catch((error: unknown) => {
+          this.log.warn({ err: error }, 'run events listener could not connect; waiting out the time');
+          return undefined;
+        });
+        // the caller read before this listener was ready: what committed meanwhile was not announced
+        if (listener && listener !== announced) return;
         // a client gone before the wait (during a read) must not wait out the time: an abort listener added to an
         // aborted signal never fires
         if (signal?.aborted) return;
+        const settled = listener?.readyAt === undefined ? 0 : listener.readyAt + this.settleMs;
+        const until = settled > Date.now() ? Math.min(deadline, settled) : deadline;
         const aborted = new Promise<void>((resolve) => {
           onAbort = resolve;
           signal?.addEventListener('abort', onAbort, { once: true });
         });
-        const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+        const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, until - Date.now()))));
         await Promise.race([woken, timeout, aborted]);
       } finally {
         clearTimeout(timer);
@@ -124,61 +139,80 @@ export class RunEventsHub {
   stats(): { streams: number; waits: number; waiters: number; listening: boolean } {
     let waiters = 0;
     for (const set of this.waiters.values()) waiters += set.size;
-    return { streams: this.openStreams, waits: this.pendingWaits, waiters, listening: this.ready };
+    return {
+      streams: this.openStreams,
+      waits: this.pendingWaits,
+      waiters,
+      listening: this.listener?.readyAt !== undefined,
+    };
   }
 
   /** The id of the event_listeners row of the listener open now, if any. */
   get listenerRow(): string | undefined {
-    return this.ready ? this.row : undefined;
+    return this.listener?.readyAt === undefined ? undefined : this.listener.row;
   }
 
   private busy(): boolean {
     return this.pendingWaits > 0 || this.openStreams > 0 || this.waiters.size > 0;
   }
 
-  /** While listening: refreshes the row, or closes the listener once nobody has waited for idleMs. */
+  /** While listening: refreshes the row on the listening connection, or closes it once nobody has waited for idleMs. */
   private async tick(): Promise<void> {
-    const row = this.row;
-    if (!this.ready || !row) return;
+    const listener = this.listener;
+    if (this.ticking || !listener?.client || listener.readyAt === undefined) return;
     if (this.busy()) this.lastBusy = Date.now();
     else if (Date.now() - this.lastBusy >= this.idleMs) {
       await this.stopListening();
       return;
     }
-    await refreshEventListener(this.db, row, this.ttlMs).catch((error: unknown) =>
-      this.log.warn({ err: error }, 'run events listener row could not be refreshed'),
-    );
+    this.ticking = true;
+    try {
+      await listener.client.query(REFRESH_EVENT_LISTENER_SQL, [listener.row, this.ttlMs]);
+    } catch (error) {
+      // a connection that cannot refresh its row may not hear either: open another
+      this.drop(listener, error as Error);
+    } finally {
+      this.ticking = false;
+    }
   }
 
-  private startRefreshing(): void {
-    clearInterval(this.refreshTimer);
-    this.refreshTimer = setInterval(() => void this.tick(), this.refreshMs);
-    this.refreshTimer.unref();
-  }
-
-  /** Closes the listener and deletes the row (idle, or the hub is closing). */
+  /** Closes the listener and deletes its row (idle, or the hub is closing). */
   private async stopListening(): Promise<void> {
+    const listener = this.listener;
+    if (!listener) return;
+    this.listener = undefined;
     clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
-    this.ready = false;
-    const opening = this.client;
-    const row = this.row;
-    this.client = undefined;
-    this.row = undefined;
-    if (opening) {
-      const client = await opening.catch(() => undefined);
-      if (client) {
-        client.removeAllListeners('notification');
-        client.removeAllListeners('error');
-        client.on('error', () => undefined);
-        const ok = await client.query(`UNLISTEN ${EVENTS_CHANNEL}`).then(
-          () => true,
-          () => false,
-        );
-        client.release(ok ? undefined : true);
-      }
-    }
-    if (row) await this.deleteRow(row);
+    await listener.opening.catch(() => undefined);
+    const client = listener.client;
+    if (listener.released || !client) return;
+    listener.released = true;
+    client.removeAllListeners('notification');
+    client.removeAllListeners('error');
+    client.on('error', () => undefined);
+    // queued behind a refresh in flight on the same connection: the row is deleted after it, not brought back by it
+    const ok = await client.query(`UNLISTEN ${EVENTS_CHANNEL}`).then(
+      () => true,
+      () => false,
+    );
+    client.removeAllListeners('error');
+    client.release(ok ? undefined : true);
+    await this.deleteRow(listener.row);
+  }
+
+  /** The listener's connection failed: destroy it, delete its row, wake every waiter (they read again). */
+  private drop(listener: Listener, error?: Error): void {
+    if (listener.released) return;
+    listener.released = true;
+    listener.client?.removeAllListeners('notification');
+    listener.client?.release(error ?? true);
+    void this.deleteRow(listener.row);
+    if (this.listener !== listener) return;
+    this.listener = undefined;
+    clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+    this.log.warn({ err: error?.message }, 'run events listener lost its connection; waiters read again');
+    this.wakeRuns([...this.waiters.keys()]);
   }
 
   private async deleteRow(row: string): Promise<void> {
@@ -196,63 +230,53 @@ export class RunEventsHub {
     }
   }
 
-  private listen(): Promise<pg.PoolClient> {
+  /** The listener, once its row is in: opened by the first wait, shared by the others. */
+  private listen(): Promise<Listener> {
     if (this.closed) return Promise.reject(new Error('run events hub closed'));
-    if (this.client) return this.client;
+    if (this.listener) return this.listener.opening;
     const pool = poolOf(this.db);
     if (!pool) return Promise.reject(new Error('no pool behind the database handle'));
-    const row = randomUUID();
-    this.row = row;
-    const opening = (async () => {
+    const listener = { row: randomUUID(), released: false } as Listener;
+    listener.opening = (async () => {
       const client = await pool.connect();
-      const lost = (error?: Error): void => {
-        if (this.client !== opening) return;
-        this.client = undefined;
-        this.row = undefined;
-        this.ready = false;
-        clearInterval(this.refreshTimer);
-        this.refreshTimer = undefined;
-        void this.deleteRow(row);
-        client.removeAllListeners('notification');
-        client.release(error ?? true);
-        this.log.warn({ err: error?.message }, 'run events listener lost its connection; waiters read again');
-        this.wakeRuns([...this.waiters.keys()]);
-      };
+      listener.client = client;
       try {
         client.on('notification', (n) => {
           if (n.channel !== EVENTS_CHANNEL) return;
           const payload = n.payload ?? '';
           this.wakeRuns(payload === EVENTS_ALL_RUNS ? [...this.waiters.keys()] : payload.split(','));
         });
-        client.on('error', lost);
+        client.on('error', (error) => this.drop(listener, error));
         await client.query(`LISTEN ${EVENTS_CHANNEL}`);
         // listening before the row is in: every commit that sees the row notifies a connection already listening
-        await refreshEventListener(this.db, row, this.ttlMs);
+        await client.query(REFRESH_EVENT_LISTENER_SQL, [listener.row, this.ttlMs]);
       } catch (error) {
-        lost(error as Error);
+        this.drop(listener, error as Error);
         throw error;
       }
-      return client;
+      return listener;
     })();
-    this.client = opening;
-    // registered before any caller's: a caller resumes with `ready` already set
-    opening.then(
+    this.listener = listener;
+    // registered before any caller's: a caller resumes with readyAt already set
+    listener.opening.then(
       () => {
-        if (this.client !== opening) return;
-        this.ready = true;
-        this.lastBusy = Date.now();
-        this.startRefreshing();
+        if (this.listener !== listener) return;
+        listener.readyAt = Date.now();
+        this.lastBusy = listener.readyAt;
+        clearInterval(this.refreshTimer);
+        this.refreshTimer = setInterval(() => void this.tick(), this.refreshMs);
+        this.refreshTimer.unref();
       },
       () => {
-        if (this.client === opening) this.client = undefined;
+        if (this.listener === listener) this.listener = undefined;
       },
     );
-    return opening;
+    return listener.opening;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.wakeRuns([...this.waiters.keys()]);
-    if (this.client) await this.stopListening();
+    await this.stopListening();
   }
 }

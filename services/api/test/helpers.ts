@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Db } from '@sagaflow/db';
+import { sql } from 'kysely';
 import { buildApp, type AppDeps } from '../src/app.js';
 import { loadConfig } from '../src/env.js';
 
@@ -63,4 +64,21 @@ export async function startRun(
 
 export function json<T = Record<string, unknown>>(response: { body: string }): T {
   return JSON.parse(response.body) as T;
+}
+
+/**
+ * The database's connections listening for run history (RunEventsHub's listener): their last statement is the LISTEN
+ * or the refresh of their event_listeners row, which runs on the same connection (not the asking connection, whose
+ * own statement names both).
+ */
+export const HISTORY_LISTENER = sql<boolean>`(pid <> pg_backend_pid()
+  and (query ilike 'LISTEN sagaflow_run_events%' or query ilike '%insert into event_listeners%'))`;
+
+/** How many connections listen for run history now. */
+export async function historyListeners(db: Db): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from pg_stat_activity where datname = current_database() and ${HISTORY_LISTENER}`.execute(
+    db,
+  );
+  return rows[0]!.n;
 }

@@ -1,8 +1,18 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '@sagaflow/db/testing';
-import { buildTestApp, json, makeDefinition, registerDefinition, startRun } from './helpers.js';
+import { RunEventsHub } from '../src/run-events-hub.js';
+import {
+  buildTestApp,
+  HISTORY_LISTENER,
+  historyListeners,
+  json,
+  makeDefinition,
+  registerDefinition,
+  startRun,
+} from './helpers.js';
 
 /**
  * The history listener's row (docs/architecture.md#history-notifications-only-when-someone-waits): an API instance
@@ -31,12 +41,7 @@ async function listenerRows(): Promise<Array<{ id: string; fresh: boolean }>> {
   return rows;
 }
 
-async function listeningBackends(): Promise<number> {
-  const { rows: active } = await sql<{ n: number }>`
-    select count(*)::int as n from pg_stat_activity
-     where datname = current_database() and query ilike 'LISTEN sagaflow_run_events%'`.execute(testDb.db);
-  return active[0]!.n;
-}
+const listeningBackends = (): Promise<number> => historyListeners(testDb.db);
 
 describe('the API instance as a history listener', () => {
   it('keeps a fresh row while a long poll waits, woken at commit; drops the row and the LISTEN once idle', async () => {
@@ -71,15 +76,79 @@ describe('the API instance as a history listener', () => {
 
   it('a wait after the idle close listens again under a new row', async () => {
     const { runId } = json<{ runId: string }>(await startRun(app, definition.name));
-    const first = json<{ events: unknown[] }>(
-      await app.inject({ method: 'GET', url: `/v1/runs/${runId}/events?after=1&waitMs=300` }),
-    );
-    expect(first.events).toEqual([]);
+    const first = app.inject({ method: 'GET', url: `/v1/runs/${runId}/events?after=1&waitMs=300` });
+    await expect.poll(listenerRows).toEqual([{ id: expect.any(String), fresh: true }]);
+    const [before] = await listenerRows();
+    expect(json<{ events: unknown[] }>(await first).events).toEqual([]);
     await expect.poll(listenerRows, { timeout: 5_000 }).toEqual([]);
     const waiting = app.inject({ method: 'GET', url: `/v1/runs/${runId}/events?after=1&waitMs=20000` });
     await expect.poll(listenerRows).toEqual([{ id: expect.any(String), fresh: true }]);
+    expect((await listenerRows())[0]!.id).not.toBe(before!.id);
     await app.inject({ method: 'POST', url: `/v1/runs/${runId}/cancel` });
     const page = json<{ events: Array<{ type: string }> }>(await waiting);
     expect(page.events.map((e) => e.type)).toEqual(['CANCEL_REQUESTED', 'RUN_STATUS_CHANGED']);
+  });
+});
+
+describe('RunEventsHub: what a statement begun before the listener was ready writes', () => {
+  const silent = pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
+
+  it('a wait whose subscription came before the listener was ready returns at once, so its caller reads again', async () => {
+    const hub = new RunEventsHub(testDb.db, silent, { idleMs: 60_000 });
+    try {
+      // C subscribes (and would read) while nothing listens: what commits now is announced to nobody
+      const c = hub.subscribe('run-c');
+      // A's wait opens the listener: A's own subscription also came before it, so A returns at once too
+      let started = Date.now();
+      await hub.subscribe('run-a').wait(20_000);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(hub.stats().listening).toBe(true);
+      // C's wait finds a listener that is ready now but was not at C's read: C reads again instead of waiting
+      started = Date.now();
+      await c.wait(20_000);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('for settleMs after an opening a wait ends by then; later ones wait their whole time unless woken', async () => {
+    const hub = new RunEventsHub(testDb.db, silent, { idleMs: 60_000, settleMs: 1_500 });
+    try {
+      await hub.subscribe('run-a').wait(20_000);
+      expect(hub.stats().listening).toBe(true);
+      // subscribed with the listener ready, inside the settle window: a statement in flight at the opening may
+      // commit after this subscriber's read, unannounced, so the wait ends with the window
+      let started = Date.now();
+      await hub.subscribe('run-b').wait(20_000);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // after the window, a wait lasts its whole time (here 400 ms) when nothing is announced
+      started = Date.now();
+      await hub.subscribe('run-b').wait(400);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('a listener whose connection is killed wakes its waiters, deletes its row and is reopened under a new one', async () => {
+    const hub = new RunEventsHub(testDb.db, silent, { idleMs: 60_000, settleMs: 0 });
+    try {
+      await hub.subscribe('run-a').wait(20_000);
+      const row = hub.listenerRow;
+      expect(row).toBeDefined();
+      const waiting = hub.subscribe('run-b').wait(20_000);
+      const started = Date.now();
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity
+                 where datname = current_database() and ${HISTORY_LISTENER}`.execute(testDb.db);
+      await waiting;
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await expect.poll(async () => (await listenerRows()).map((r) => r.id)).not.toContain(row);
+      await hub.subscribe('run-c').wait(20_000);
+      expect(hub.listenerRow).toBeDefined();
+      expect(hub.listenerRow).not.toBe(row);
+    } finally {
+      await hub.close();
+    }
   });
 });

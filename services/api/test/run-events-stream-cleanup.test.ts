@@ -1,11 +1,10 @@
 import { getEventListeners } from 'node:events';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '@sagaflow/db/testing';
 import { waitFor } from '@sagaflow/testkit';
 import { RunEventsHub } from '../src/run-events-hub.js';
-import { buildTestApp, json, makeDefinition, registerDefinition, startRun } from './helpers.js';
+import { buildTestApp, historyListeners, json, makeDefinition, registerDefinition, startRun } from './helpers.js';
 
 /**
  * A history stream whose client goes away releases what it held on the API: its count in `run_event_streams_open`,
@@ -55,12 +54,7 @@ async function gauges(app: FastifyInstance): Promise<{ streams: number; waits: n
   return { streams: read('run_event_streams_open'), waits: read('run_event_waits') };
 }
 
-async function listenConnections(): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n from pg_stat_activity
-     where datname = current_database() and query ilike 'LISTEN sagaflow_run_events%'`.execute(testDb.db);
-  return rows[0]!.n;
-}
+const listenConnections = (): Promise<number> => historyListeners(testDb.db);
 
 /** Opens a stream and reads until `until` appears in it; the stream stays open. */
 async function openStream(app: FastifyInstance, runId: string, until: (text: string) => boolean) {

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, createPool, type Db } from '@sagaflow/db';
 import { createTestDatabase } from '@sagaflow/db/testing';
-import { buildTestApp, json, makeDefinition, registerDefinition, startRun } from './helpers.js';
+import { buildTestApp, historyListeners, json, makeDefinition, registerDefinition, startRun } from './helpers.js';
 
 /** GET /v1/runs/{runId}/events: pages of a run's history and the long poll, across two API instances. */
 
@@ -81,14 +80,7 @@ describe('GET /v1/runs/{runId}/events', () => {
     const started = Date.now();
     const waiting = events(other, runId, '?after=1&waitMs=25000');
     // the other instance LISTENs once a request waits (its waiter subscribed before it read)
-    await expect
-      .poll(async () => {
-        const { rows } = await sql<{ n: number }>`
-          select count(*)::int as n from pg_stat_activity
-           where datname = current_database() and query ilike 'LISTEN sagaflow_run_events%'`.execute(testDb.db);
-        return rows[0]!.n;
-      })
-      .toBeGreaterThan(0);
+    await expect.poll(() => historyListeners(testDb.db)).toBeGreaterThan(0);
     await app.inject({ method: 'POST', url: `/v1/runs/${runId}/cancel` });
     const page = json<Page>(await waiting);
     expect(page.events.map((e) => e.type)).toEqual(['CANCEL_REQUESTED', 'RUN_STATUS_CHANGED']);

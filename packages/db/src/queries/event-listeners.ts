@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Db } from '../pool.js';
 
 /**
@@ -7,12 +7,18 @@ import type { Db } from '../pool.js';
  * history NOTIFY the events channel only while some row is fresh (eventsAwaited in channels.ts).
  */
 
-/** Inserts or refreshes an instance's row; it counts for `ttlMs` from now unless refreshed again. */
+/**
+ * Inserts or refreshes a row ($1 id) fresh for $2 ms from now; rows of instances that died an hour ago go too (the
+ * table is read by every history commit). The API runs it on its LISTEN connection itself, so a connection that no
+ * longer works stops refreshing its row.
+ */
+export const REFRESH_EVENT_LISTENER_SQL = `with gone as (delete from event_listeners where expires_at < now() - interval '1 hour')
+insert into event_listeners (id, expires_at) values ($1, now() + $2 * interval '1 millisecond')
+on conflict (id) do update set expires_at = excluded.expires_at`;
+
+/** REFRESH_EVENT_LISTENER_SQL through a Kysely handle. */
 export async function refreshEventListener(db: Db, id: string, ttlMs: number): Promise<void> {
-  await sql`
-    insert into event_listeners (id, expires_at) values (${id}, now() + ${ttlMs} * interval '1 millisecond')
-    on conflict (id) do update set expires_at = excluded.expires_at
-  `.execute(db);
+  await db.executeQuery(CompiledQuery.raw(REFRESH_EVENT_LISTENER_SQL, [id, ttlMs]));
 }
 
 /** The instance has nobody waiting any more. Rows of instances that died long ago go too. */
