@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,20 @@ export interface ServiceBundles {
 function resolveEsbuild(): string {
   const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'));
   return join(dirname(fromTsx.resolve('esbuild/package.json')), 'bin/esbuild');
+}
+
+/**
+ * `--dist`: the entry points the image runs (docker/entrypoint.sh), compiled by `pnpm build`; their workspace imports
+ * resolve to the packages' dist through node_modules, as in the image. Throws when they have not been built.
+ */
+export async function distServices(): Promise<ServiceBundles> {
+  const api = join(REPO_ROOT, 'services/api/dist/server.js');
+  const engine = join(REPO_ROOT, 'services/engine/dist/main.js');
+  for (const entry of [api, engine])
+    await access(entry).catch(() => {
+      throw new Error(`--dist: ${entry} is missing (run pnpm build first)`);
+    });
+  return { api, engine };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { bundleServices } from './bundle-services.js';
+import { bundleServices, distServices } from './bundle-services.js';
 import { parseBenchOptions } from './options.js';
 import { sampleMachineBusy } from './proc-status.js';
 import { openPostgresServer, type PostgresServer } from './postgres-server.js';
@@ -91,7 +91,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     server = await openPostgresServer(options.postgres, process.env.DATABASE_URL || undefined, say);
     say(`results in ${runDir}; Postgres ${server.version} (${server.kind})`);
-    const bundles = options.compiled ? await bundleServices(join(runDir, 'bundles')) : undefined;
+    const bundles = options.dist
+      ? await distServices()
+      : options.compiled
+        ? await bundleServices(join(runDir, 'bundles'))
+        : undefined;
     for (let iteration = 1; iteration <= options.repeat; iteration++) {
       for (const name of options.scenarios) {
         if (interrupted) break;

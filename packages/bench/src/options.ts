@@ -25,6 +25,8 @@ export interface BenchOptions {
   idleWaitSeconds: number;
   /** run API and engine as esbuild bundles with plain node (the default, like the image) instead of the sources through tsx */
   compiled: boolean;
+  /** run API and engine from `pnpm build`'s dist with the workspace's node_modules: the image's very files */
+  dist: boolean;
 }
 
 export const USAGE = `pnpm bench [options]
@@ -51,6 +53,8 @@ export const USAGE = `pnpm bench [options]
                        embedded: a local Postgres with pg_stat_statements (default otherwise)
   --sources            run API and engine from the .ts sources through tsx (as pnpm dev does) instead of as
                        compiled bundles on plain node with the image's MALLOC_ARENA_MAX=2 and --max-semi-space-size=4 (the default)
+  --dist               run API and engine from \`pnpm build\`'s dist with node_modules, the files the image runs
+                       (docker/entrypoint.sh), instead of bundles; run \`pnpm build\` first
   --profile            write V8 CPU profiles of API and engines (node --cpu-prof) and summarise them
   --alloc-profile      saga scenarios: sample what API and engines allocate during the measured window (V8's sampling
                        heap profiler, freed objects included) and summarise it by function (alloc-sampler.mjs)
@@ -87,6 +91,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
       profile: { type: 'boolean', default: false },
       'alloc-profile': { type: 'boolean', default: false },
       sources: { type: 'boolean', default: false },
+      dist: { type: 'boolean', default: false },
       env: { type: 'string', multiple: true },
       out: { type: 'string' },
       label: { type: 'string' },
@@ -100,6 +105,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     allowPositionals: false,
   });
   if (values.help) throw new Error(USAGE);
+  if (values.sources && values.dist) throw new Error('--sources and --dist exclude each other');
   const scenarios = (values.scenario ?? [])
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
@@ -135,6 +141,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     history: positiveInt(values.history, 'history', 0, 0),
     sleeping: positiveInt(values.sleeping, 'sleeping', 0, 0),
     compiled: !values.sources,
+    dist: values.dist,
     idleWaitSeconds: positiveInt(values['idle-wait'], 'idle-wait', 60, 0),
   };
 }

@@ -60,3 +60,13 @@ describe('parseBenchOptions --scenario', () => {
     expect(USAGE).toMatch(/bulk-redrive .*COMPLETED/s);
   });
 });
+
+describe('parseBenchOptions --dist', () => {
+  it('runs compiled bundles by default, the image dist with --dist, never both --dist and --sources', () => {
+    expect(parseBenchOptions([], URL)).toMatchObject({ compiled: true, dist: false });
+    expect(parseBenchOptions(['--dist'], URL)).toMatchObject({ dist: true });
+    expect(parseBenchOptions(['--sources'], URL)).toMatchObject({ compiled: false, dist: false });
+    expect(() => parseBenchOptions(['--dist', '--sources'], URL)).toThrow(/exclude each other/);
+    expect(USAGE).toMatch(/--dist .*pnpm build/s);
+  });
+});
