@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '32' },
     out: { type: 'string', default: 'bench-results' },
+    // SagaFlow from `pnpm build`'s dist (the image's files) instead of the bench's bundles; run pnpm build first
+    dist: { type: 'boolean', default: false },
   },
 });
 const repeat = Number(args.repeat);
@@ -60,6 +62,7 @@ const log = (text: string): void => void process.stdout.write(`versus │ ${text
 async function benchScenario(scenario: 'burst' | 'latency', runs: number, outDir: string): Promise<BenchMedians> {
   const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
   const flags = ['--scenario', scenario, '--runs', String(runs), '--warmup', String(warmupRuns), '--idle-wait', '0'];
+  if (args.dist) flags.push('--dist');
   const bench = spawn(
     process.execPath,
     ['--conditions=development', '--import', 'tsx', cli, ...flags, '--out', outDir],
@@ -275,7 +278,7 @@ const floorRow = (label: string, t: { p50: number; p95: number; p99: number }): 
 const lines = [
   `# SagaFlow against graphile-worker (batched), ${repeat} interleaved trials, medians`,
   '',
-  `burst: ${burstRuns} runs started by 16 clients after ${warmupRuns} warm-up runs; latency: ${latencyRuns} runs offered at ${perSecond}/s; graphile-worker concurrency ${concurrency}, local queue ${concurrency + 1}, batched completion`,
+  `SagaFlow as ${args.dist ? "`pnpm build`'s dist with node_modules (the image's files)" : 'esbuild bundles'}; burst: ${burstRuns} runs started by 16 clients after ${warmupRuns} warm-up runs; latency: ${latencyRuns} runs offered at ${perSecond}/s; graphile-worker concurrency ${concurrency}, local queue ${concurrency + 1}, batched completion`,
   '',
   `| | burst steps/s | ${perSecond} runs/s: p50 / p95 / p99 ms | peak RSS MB, whole life (warm-up included) | peak RSS MB within the ${perSecond} runs/s window |`,
   '|---|---:|---:|---:|---:|',
