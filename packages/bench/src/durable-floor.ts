@@ -4,15 +4,11 @@
 // bench downstream and one autocommitted UPDATE (a durable commit: synchronous_commit stays on); the last one stamps
 // completed_at with its transaction's start, as SagaFlow's and graphile-worker's are. Its latency is what the machine's
 // round trips cost; what SagaFlow takes above it is SagaFlow's own work.
-import { join } from 'node:path';
 import pg from 'pg';
 import { Agent, request } from 'undici';
-import { findFreePort } from '@sagaflow/local-postgres';
-import { waitForHttp } from '@sagaflow/testkit';
 import { createBenchDatabase } from './bench-database.js';
-import { startBenchChild } from './child-process.js';
 import { describeDistribution, type Distribution } from './percentiles.js';
-import { DOWNSTREAM_ENTRY, inheritedEnv } from './service-stack.js';
+import { startDownstream } from './service-stack.js';
 
 const STEPS = ['/charge', '/reserve', '/notify'] as const;
 
@@ -29,21 +25,18 @@ export async function durableFloorTrial(options: FloorOptions): Promise<Distribu
   const database = await createBenchDatabase(options.adminUrl, 'floor');
   const pool = new pg.Pool({ connectionString: database.url, max: 16 });
   pool.on('error', () => {});
-  const downstreamPort = await findFreePort();
-  const downstream = startBenchChild({
-    name: 'downstream',
-    entry: DOWNSTREAM_ENTRY,
-    logFile: join(options.logDir, 'downstream.log'),
-    env: { ...inheritedEnv(), BENCH_DOWNSTREAM_PORT: String(downstreamPort) },
+  const downstream = await startDownstream(options.logDir).catch(async (error: unknown) => {
+    await pool.end();
+    await database.drop();
+    throw error;
   });
-  const downstreamUrl = `http://127.0.0.1:${downstreamPort}`;
+  const downstreamUrl = downstream.url;
   const agent = new Agent({ connections: 32, keepAliveTimeout: 60_000 });
   try {
     await pool.query(
       `create table bench_floor_runs (id int primary key, created_at timestamptz not null default now(),
                                       step int not null default 0, completed_at timestamptz)`,
     );
-    await waitForHttp(`${downstreamUrl}/health`, 30_000);
     const runOne = async (id: number): Promise<void> => {
       await pool.query('insert into bench_floor_runs (id) values ($1)', [id]);
       for (const [index, path] of STEPS.entries()) {
@@ -83,7 +76,7 @@ export async function durableFloorTrial(options: FloorOptions): Promise<Distribu
     return describeDistribution(rows.map((r) => r.ms));
   } finally {
     await agent.close();
-    await downstream.stop();
+    await downstream.child.stop();
     await pool.end();
     await database.drop();
   }

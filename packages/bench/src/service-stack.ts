@@ -78,6 +78,28 @@ export function inheritedEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * The bench downstream alone, with its answers' defaults, for the comparisons of `bench:versus` (graphile-worker, the
+ * durable floor); resolves once it answers /health.
+ */
+export async function startDownstream(logDir: string): Promise<{ child: BenchChild; url: string }> {
+  const port = await findFreePort();
+  const child = startBenchChild({
+    name: 'downstream',
+    entry: DOWNSTREAM_ENTRY,
+    logFile: join(logDir, 'downstream.log'),
+    env: { ...inheritedEnv(), BENCH_DOWNSTREAM_PORT: String(port) },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/health`, 30_000);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return { child, url };
+}
+
 const ALLOC_SAMPLER = fileURLToPath(new URL('../alloc-sampler.mjs', import.meta.url));
 
 function profileFlags(options: StackOptions, name: string): string[] {

@@ -10,14 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { makeWorkerUtils } from 'graphile-worker';
-import { findFreePort } from '@sagaflow/local-postgres';
-import { waitForHttp } from '@sagaflow/testkit';
 import { bundleEntry } from './bundle-services.js';
 import { startBenchChild, type BenchChild } from './child-process.js';
 import { createBenchDatabase } from './bench-database.js';
 import { durableFloorTrial } from './durable-floor.js';
 import { describeDistribution, median } from './percentiles.js';
-import { DOWNSTREAM_ENTRY, inheritedEnv } from './service-stack.js';
+import { inheritedEnv, startDownstream } from './service-stack.js';
 
 const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
 
@@ -119,18 +117,9 @@ async function graphileStack(workerBundle: string, logDir: string) {
   await utils.migrate();
   await utils.release();
   await mkdir(logDir, { recursive: true });
-  const downstreamPort = await findFreePort();
-  const children: BenchChild[] = [];
-  children.push(
-    startBenchChild({
-      name: 'downstream',
-      entry: DOWNSTREAM_ENTRY,
-      logFile: join(logDir, 'downstream.log'),
-      env: { ...inheritedEnv(), BENCH_DOWNSTREAM_PORT: String(downstreamPort) },
-    }),
-  );
-  const downstreamUrl = `http://127.0.0.1:${downstreamPort}`;
-  await waitForHttp(`${downstreamUrl}/health`, 30_000);
+  const downstream = await startDownstream(logDir);
+  const children: BenchChild[] = [downstream.child];
+  const downstreamUrl = downstream.url;
   const worker = startBenchChild({
     name: 'graphile-worker',
     entry: workerBundle,
