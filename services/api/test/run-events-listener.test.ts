@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '@sagaflow/db/testing';
-import { RunEventsHub } from '../src/run-events-hub.js';
+import { RunEventsHub, type RunEventsHubOptions } from '../src/run-events-hub.js';
 import {
   buildTestApp,
   HISTORY_LISTENER,
@@ -93,9 +93,18 @@ describe('the API instance as a history listener', () => {
 describe('RunEventsHub: what a statement begun before the listener was ready writes', () => {
   const silent = pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
 
-  it('a wait whose subscription came before the listener was ready returns at once, so its caller reads again', async () => {
-    const hub = new RunEventsHub(testDb.db, silent, { idleMs: 60_000 });
+  /** Runs `body` with a hub of its own on the test database, closed afterwards. */
+  async function withHub(options: RunEventsHubOptions, body: (hub: RunEventsHub) => Promise<void>): Promise<void> {
+    const hub = new RunEventsHub(testDb.db, silent, options);
     try {
+      await body(hub);
+    } finally {
+      await hub.close();
+    }
+  }
+
+  it('a wait whose subscription came before the listener was ready returns at once, so its caller reads again', () =>
+    withHub({ idleMs: 60_000 }, async (hub) => {
       // C subscribes (and would read) while nothing listens: what commits now is announced to nobody
       const c = hub.subscribe('run-c');
       // A's wait opens the listener: A's own subscription also came before it, so A returns at once too
@@ -107,14 +116,10 @@ describe('RunEventsHub: what a statement begun before the listener was ready wri
       started = Date.now();
       await c.wait(20_000);
       expect(Date.now() - started).toBeLessThan(5_000);
-    } finally {
-      await hub.close();
-    }
-  });
+    }));
 
-  it('for settleMs after an opening a wait ends by then; later ones wait their whole time unless woken', async () => {
-    const hub = new RunEventsHub(testDb.db, silent, { idleMs: 60_000, settleMs: 1_500 });
-    try {
+  it('for settleMs after an opening a wait ends by then; later ones wait their whole time unless woken', () =>
+    withHub({ idleMs: 60_000, settleMs: 1_500 }, async (hub) => {
       await hub.subscribe('run-a').wait(20_000);
       expect(hub.stats().listening).toBe(true);
       // subscribed with the listener ready, inside the settle window: a statement in flight at the opening may
@@ -126,14 +131,10 @@ describe('RunEventsHub: what a statement begun before the listener was ready wri
       started = Date.now();
       await hub.subscribe('run-b').wait(400);
       expect(Date.now() - started).toBeGreaterThanOrEqual(390);
-    } finally {
-      await hub.close();
-    }
-  });
+    }));
 
-  it('a listener whose connection is killed wakes its waiters, deletes its row and is reopened under a new one', async () => {
-    const hub = new RunEventsHub(testDb.db, silent, { idleMs: 60_000, settleMs: 0 });
-    try {
+  it('a listener whose connection is killed wakes its waiters, deletes its row and is reopened under a new one', () =>
+    withHub({ idleMs: 60_000, settleMs: 0 }, async (hub) => {
       await hub.subscribe('run-a').wait(20_000);
       const row = hub.listenerRow;
       expect(row).toBeDefined();
@@ -147,8 +148,5 @@ describe('RunEventsHub: what a statement begun before the listener was ready wri
       await hub.subscribe('run-c').wait(20_000);
       expect(hub.listenerRow).toBeDefined();
       expect(hub.listenerRow).not.toBe(row);
-    } finally {
-      await hub.close();
-    }
-  });
+    }));
 });
