@@ -13,6 +13,10 @@ export function describeBudget(b: BudgetFigures): string {
       return `SSE delivery p50 ${round(b.delayMs.p50, 2)} ms, p99 ${round(b.delayMs.p99, 2)} ms over ${b.liveEvents} live events`;
     case 'sse-memory':
       return `${b.streams} streams: API RSS +${b.rssMb.growth} MB, heap +${b.heapMb.growth} MB`;
+    case 'history-cost':
+      return `history costs ${b.costPercent} % of burst (steps/s stored ${b.onStepsPerSecond.join(', ')}; dropped ${b.offStepsPerSecond.join(', ')}), write transactions/step ${b.writeTransactionsPerStep.on} vs ${b.writeTransactionsPerStep.off}`;
+    case 'sleeping-burst':
+      return `burst with ${b.sleepingRuns} sleeping ${b.changePercent} % (steps/s alone ${b.aloneStepsPerSecond.join(', ')}; with ${b.withStepsPerSecond.join(', ')}), engine peak RSS MB alone ${b.engineRssMb.alone.join(', ')}; with ${b.engineRssMb.with.join(', ')}`;
     case 'bulk-redrive':
       return `redrive of ${b.failedRuns} at ${b.ratePerSecond}/s: ${round(b.operationMs / 1000, 2)} s; burst ${b.duringStepsPerSecond} steps/s with it vs ${b.aloneStepsPerSecond} alone (−${b.burstDropPercent} %)`;
   }
@@ -30,6 +34,23 @@ const med = <T>(rows: readonly T[], pick: (row: T) => number, digits = 1): numbe
 /** The run history budgets of SPEC §18 against the medians of the budget scenarios' successful iterations. */
 export function checkBudgets(results: readonly ScenarioResult[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
+  const costs = budgetsOf(results, 'history-cost');
+  if (costs.length) {
+    const cost = med(costs, (b) => b.costPercent);
+    const on = med(costs, (b) => b.writeTransactionsPerStep.on, 3);
+    const off = med(costs, (b) => b.writeTransactionsPerStep.off, 3);
+    checks.push({
+      target: 'history costs ≤ 10 % of burst throughput',
+      measured: `${cost} % (stored ${med(costs, (b) => median(b.onStepsPerSecond))} vs dropped ${med(costs, (b) => median(b.offStepsPerSecond))} steps/s, ${costs.length} iterations)`,
+      met: cost <= 10,
+    });
+    checks.push({
+      target: 'history adds no commit to a step (write transactions per step)',
+      // heartbeats and registry refreshes of the services also take transaction ids: a margin of 0.02 per step
+      measured: `${on} stored vs ${off} dropped`,
+      met: on <= off + 0.02,
+    });
+  }
   const reads = budgetsOf(results, 'events-read');
   if (reads.length) {
     const p99 = med(reads, (b) => b.responseMs.p99, 2);
@@ -55,6 +76,15 @@ export function checkBudgets(results: readonly ScenarioResult[]): TargetCheck[] 
       target: `${memory[0]!.streams} open SSE streams on one API ≤ 100 MB`,
       measured: `RSS +${growth} MB (heap +${med(memory, (b) => b.heapMb.growth)} MB, ${memory.length} iterations)`,
       met: growth <= 100,
+    });
+  }
+  const sleeping = budgetsOf(results, 'sleeping-burst');
+  if (sleeping.length) {
+    const change = med(sleeping, (b) => b.changePercent);
+    checks.push({
+      target: `${sleeping[0]!.sleepingRuns} sleeping runs leave burst throughput unchanged (± 10 %)`,
+      measured: `${change} % (${med(sleeping, (b) => median(b.withStepsPerSecond))} vs ${med(sleeping, (b) => median(b.aloneStepsPerSecond))} steps/s alone; engine peak RSS ${med(sleeping, (b) => median(b.engineRssMb.with))} vs ${med(sleeping, (b) => median(b.engineRssMb.alone))} MB; ${sleeping.length} iterations)`,
+      met: Math.abs(change) <= 10,
     });
   }
   const redrives = budgetsOf(results, 'bulk-redrive');

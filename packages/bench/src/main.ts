@@ -10,6 +10,7 @@ import { buildScenario } from './scenarios.js';
 import { stopAllServiceStacks } from './service-stack.js';
 import { runBulkRedrive } from './scenarios/run-bulk-redrive.js';
 import { runEventsRead } from './scenarios/run-events-read.js';
+import { runHistoryCost, runSleepingBurst } from './scenarios/run-paired-bursts.js';
 import { runSagaScenario } from './scenarios/run-saga-scenario.js';
 import { runSseDelay } from './scenarios/run-sse-delay.js';
 import { runSseMemory } from './scenarios/run-sse-memory.js';
@@ -53,6 +54,10 @@ function runScenario(ctx: ScenarioContext, scenario: Scenario): Promise<Scenario
       return runSseDelay(ctx, scenario);
     case 'sse-memory':
       return runSseMemory(ctx, scenario);
+    case 'history-cost':
+      return runHistoryCost(ctx, scenario);
+    case 'sleeping-burst':
+      return runSleepingBurst(ctx, scenario);
     case 'bulk-redrive':
       return runBulkRedrive(ctx, scenario);
   }

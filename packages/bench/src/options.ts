@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_SCENARIOS, HISTORY_BUDGET_SCENARIOS, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
+import {
+  BUDGET_SCENARIOS,
+  DEFAULT_SCENARIOS,
+  HISTORY_BUDGET_SCENARIOS,
+  SCENARIO_NAMES,
+  type ScenarioName,
+} from './scenarios.js';
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -31,21 +37,29 @@ export interface BenchOptions {
 
 export const USAGE = `pnpm bench [options]
   --scenario <names>   comma list of ${SCENARIO_NAMES.join(', ')}
-                       (default: ${DEFAULT_SCENARIOS.join(', ')}; \`history-budgets\` = ${HISTORY_BUDGET_SCENARIOS.join(', ')})
-                       Run history budgets (SPEC §18, docs/performance.md):
+                       (default: ${DEFAULT_SCENARIOS.join(', ')}; \`history-budgets\` = ${HISTORY_BUDGET_SCENARIOS.join(', ')};
+                       \`budgets\` = every budget of SPEC §18: ${BUDGET_SCENARIOS.join(', ')})
+                       Budgets of SPEC §18 (docs/performance.md), each printed with met / not met:
+                         history-cost 7 bursts of 2,000 runs on one stack, history stored and history rows dropped
+                                      by a trigger in turn: cost ≤ 10 % of the steps/s, write transactions/step not
+                                      above the dropped bursts'
                          events-read  GET /v1/runs/{id}/events p99 of random runs among 1,000,000 stored (filled
                                       first, with their history; --history N for another size), 4 in flight, 5,000
                                       requests, API only
                          sse-delay    300 runs at 20 runs/s (downstream answers in 50 ms), each watched by an SSE stream:
                                       event \`at\` → arrival at the client, p50/p99
                          sse-memory   500 SSE streams held open 20 s on one API (runs left PENDING): RSS and heap growth
+                         sleeping-burst 3 pairs of bursts (2,000 runs, fresh stacks, order alternating), one with no
+                                      sleeping run, one with 100,000 sleeping for a year: steps/s within ± 10 %, the
+                                      engine's peak RSS of each
                          bulk-redrive 10,000 FAILED runs (seeded through the API) redriven at 1,000/s by one bulk
                                       operation: time to COMPLETED, and a 3,000-run burst's steps/s alone vs with it
-                       History on vs off (burst steps/s, commits/step) is burst run on two commits: see docs/performance.md
+                       Run search p99 with 1 M runs: \`pnpm --filter @sagaflow/bench bench:search\`
   --repeat <n>         run each scenario n times; the table shows medians (default 1)
   --engines <n>        engine processes (default 1)
   --runs <n>           N of the saga scenarios instead of 2000 / 500 / 300 (smoke runs); requests of events-read,
-                       runs of sse-delay, streams of sse-memory, FAILED runs of bulk-redrive
+                       runs of sse-delay, streams of sse-memory, burst runs of history-cost, sleeping runs of
+                       sleeping-burst, FAILED runs of bulk-redrive
   --warmup <n>         runs started and finished before each measurement (default 1000: V8 has optimised the hot
                        paths by then; 0 = none)
   --start-seconds <s>  autocannon duration of start-rate (default 10)
@@ -110,7 +124,9 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter(Boolean)
-    .flatMap((s): string[] => (s === 'history-budgets' ? [...HISTORY_BUDGET_SCENARIOS] : [s]));
+    .flatMap((s): string[] =>
+      s === 'history-budgets' ? [...HISTORY_BUDGET_SCENARIOS] : s === 'budgets' ? [...BUDGET_SCENARIOS] : [s],
+    );
   for (const name of scenarios)
     if (!SCENARIO_NAMES.includes(name as ScenarioName))
       throw new Error(`unknown scenario "${name}" (use ${SCENARIO_NAMES.join(', ')})`);

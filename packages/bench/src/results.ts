@@ -124,6 +124,30 @@ export type BudgetFigures =
       cancelDelayMs: Distribution;
     }
   | {
+      kind: 'history-cost';
+      burstRuns: number;
+      /** the bursts with history stored (one before and after each without), steps/s */
+      onStepsPerSecond: number[];
+      /** the bursts with history rows dropped by a trigger */
+      offStepsPerSecond: number[];
+      /** 1 − the median over the dropped bursts of (mean of the stored bursts beside it) / it, % */
+      costPercent: number;
+      /** transaction ids assigned per step attempt (write transactions), with history (mean) and without */
+      writeTransactionsPerStep: { on: number; off: number };
+    }
+  | {
+      kind: 'sleeping-burst';
+      sleepingRuns: number;
+      burstRuns: number;
+      /** each pair's burst on a fresh database with no sleeping run, and with them */
+      aloneStepsPerSecond: number[];
+      withStepsPerSecond: number[];
+      /** the median over the pairs of with / alone − 1, % */
+      changePercent: number;
+      /** the engines' peak RSS (VmHWM) in each burst */
+      engineRssMb: { alone: number[]; with: number[] };
+    }
+  | {
       kind: 'bulk-redrive';
       failedRuns: number;
       ratePerSecond: number;

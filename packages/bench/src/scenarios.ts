@@ -3,11 +3,30 @@
  * bulk operations; run by name), with their default sizes.
  */
 export type ScenarioName =
-  'burst' | 'compensation' | 'latency' | 'start-rate' | 'events-read' | 'sse-delay' | 'sse-memory' | 'bulk-redrive';
+  | 'burst'
+  | 'compensation'
+  | 'latency'
+  | 'start-rate'
+  | 'events-read'
+  | 'sse-delay'
+  | 'sse-memory'
+  | 'history-cost'
+  | 'sleeping-burst'
+  | 'bulk-redrive';
 
 export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['burst', 'compensation', 'latency', 'start-rate'];
-export const HISTORY_BUDGET_SCENARIOS: readonly ScenarioName[] = ['events-read', 'sse-delay', 'sse-memory'];
-export const BUDGET_SCENARIOS: readonly ScenarioName[] = [...HISTORY_BUDGET_SCENARIOS, 'bulk-redrive'];
+export const HISTORY_BUDGET_SCENARIOS: readonly ScenarioName[] = [
+  'history-cost',
+  'events-read',
+  'sse-delay',
+  'sse-memory',
+];
+/** every budget scenario of SPEC §18 (`--scenario budgets`) */
+export const BUDGET_SCENARIOS: readonly ScenarioName[] = [
+  ...HISTORY_BUDGET_SCENARIOS,
+  'sleeping-burst',
+  'bulk-redrive',
+];
 export const SCENARIO_NAMES: readonly ScenarioName[] = [...DEFAULT_SCENARIOS, ...BUDGET_SCENARIOS];
 
 export interface SagaScenario {
@@ -74,7 +93,31 @@ export interface BulkRedriveScenario {
   timeoutMs: number;
 }
 
-export type BudgetScenario = EventsReadScenario | SseDelayScenario | SseMemoryScenario | BulkRedriveScenario;
+/** Three bursts on one stack: history stored, dropped (a trigger on run_events), stored again (SPEC §18). */
+export interface HistoryCostScenario {
+  kind: 'history-cost';
+  name: 'history-cost';
+  burstRuns: number;
+  timeoutMs: number;
+}
+
+/** `pairs` bursts on fresh stacks with none and with `sleepingRuns` runs sleeping for a year (SPEC §18). */
+export interface SleepingBurstScenario {
+  kind: 'sleeping-burst';
+  name: 'sleeping-burst';
+  sleepingRuns: number;
+  burstRuns: number;
+  pairs: number;
+  timeoutMs: number;
+}
+
+export type BudgetScenario =
+  | EventsReadScenario
+  | SseDelayScenario
+  | SseMemoryScenario
+  | HistoryCostScenario
+  | SleepingBurstScenario
+  | BulkRedriveScenario;
 
 export type Scenario = SagaScenario | StartRateScenario | BudgetScenario;
 
@@ -108,6 +151,10 @@ export function buildScenario(name: ScenarioName, runs?: number, startSeconds = 
       return { kind: name, name, runs: runs ?? 300, perSecond: 20, downstreamDelayMs: 50, timeoutMs: 120_000 };
     case 'sse-memory':
       return { kind: name, name, streams: runs ?? 500, holdMs: 20_000, timeoutMs: 180_000 };
+    case 'history-cost':
+      return { kind: name, name, burstRuns: runs ?? 2000, timeoutMs: 300_000 };
+    case 'sleeping-burst':
+      return { kind: name, name, sleepingRuns: runs ?? 100_000, burstRuns: 2000, pairs: 3, timeoutMs: 180_000 };
     case 'bulk-redrive':
       return { kind: name, name, failedRuns: runs ?? 10_000, ratePerSecond: 1000, burstRuns: 3000, timeoutMs: 300_000 };
   }

@@ -44,6 +44,7 @@ describe('parseBenchOptions --scenario', () => {
   it('runs the four "Performance" scenarios by default, the history budgets only by name', () => {
     expect(parseBenchOptions([], URL).scenarios).toEqual(['burst', 'compensation', 'latency', 'start-rate']);
     expect(parseBenchOptions(['--scenario', 'history-budgets'], URL).scenarios).toEqual([
+      'history-cost',
       'events-read',
       'sse-delay',
       'sse-memory',
@@ -58,6 +59,27 @@ describe('parseBenchOptions --scenario', () => {
     expect(buildScenario('bulk-redrive')).toMatchObject({ failedRuns: 10_000, ratePerSecond: 1000, burstRuns: 3000 });
     expect(buildScenario('bulk-redrive', 500)).toMatchObject({ failedRuns: 500 });
     expect(USAGE).toMatch(/bulk-redrive .*COMPLETED/s);
+  });
+
+  it('runs every budget of SPEC §18 with --scenario budgets, each also by name', () => {
+    expect(parseBenchOptions(['--scenario', 'budgets'], URL).scenarios).toEqual([
+      'history-cost',
+      'events-read',
+      'sse-delay',
+      'sse-memory',
+      'sleeping-burst',
+      'bulk-redrive',
+    ]);
+    expect(parseBenchOptions(['--scenario', 'sleeping-burst,history-cost'], URL).scenarios).toEqual([
+      'sleeping-burst',
+      'history-cost',
+    ]);
+    expect(buildScenario('history-cost')).toMatchObject({ kind: 'history-cost', burstRuns: 2000 });
+    expect(buildScenario('history-cost', 300)).toMatchObject({ burstRuns: 300 });
+    expect(buildScenario('sleeping-burst')).toMatchObject({ sleepingRuns: 100_000, burstRuns: 2000, pairs: 3 });
+    expect(buildScenario('sleeping-burst', 5000)).toMatchObject({ sleepingRuns: 5000, burstRuns: 2000 });
+    expect(USAGE).toMatch(/history-cost .*trigger/s);
+    expect(USAGE).toMatch(/sleeping-burst .*100,000/s);
   });
 });
 

@@ -4,16 +4,14 @@ import { createJsonClient, type JsonClient } from '../http-client.js';
 import type { ScenarioResult } from '../results.js';
 import type { BulkRedriveScenario } from '../scenarios.js';
 import { beforeDeadline, type ScenarioContext } from '../scenario-context.js';
-import { countAttempts, waitForTerminalRuns } from '../scenario-reads.js';
 import type { ServiceStack } from '../service-stack.js';
-import { submitClosedLoop, type SubmittedRun } from '../submit-runs.js';
 import { budgetResult, openBudgetWindow } from './budget-result.js';
 import { onFreshStack } from './fresh-stack.js';
+import { measureBurst, warmUp } from './measure-burst.js';
 
 /** The workflow of the runs to redrive: one step on a path the bench downstream answers 404 (a permanent failure). */
 const FAILING_WORKFLOW = 'bench-redrive';
 const SEED_IN_FLIGHT = 32;
-const BURST_IN_FLIGHT = 16;
 const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 async function registerFailingWorkflow(client: JsonClient, stack: ServiceStack): Promise<void> {
@@ -52,45 +50,6 @@ async function seedFailedRuns(client: JsonClient, monitor: BenchMonitor, count: 
     },
     { timeoutMs, intervalMs: 500, description: `${count} seeded runs to be FAILED` },
   );
-}
-
-interface BurstFigures {
-  runs: number;
-  attempts: number;
-  windowMs: number;
-  stepsPerSecond: number;
-  firstCreatedMs: number;
-  lastCompletedMs: number;
-}
-
-/** A closed-loop burst of the bench saga; steps/s = step attempts / (first created → last completed). */
-async function measureBurst(
-  client: JsonClient,
-  monitor: BenchMonitor,
-  runs: number,
-  timeoutMs: number,
-): Promise<BurstFigures> {
-  const submitted: SubmittedRun[] = await submitClosedLoop(client, 'measure', runs, BURST_IN_FLIGHT);
-  const ids = submitted.map((s) => s.runId);
-  await waitForTerminalRuns(monitor, 'measure', ids, timeoutMs);
-  const [row] = await monitor.query<{ first: string; last: string }>(
-    `select (extract(epoch from min(created_at)) * 1000)::float8 as first,
-            (extract(epoch from max(completed_at)) * 1000)::float8 as last
-       from workflow_runs where id = any($1::uuid[])`,
-    [ids],
-  );
-  const attempts = await countAttempts(monitor, ids);
-  const firstCreatedMs = Number(row?.first);
-  const lastCompletedMs = Number(row?.last);
-  const windowMs = lastCompletedMs - firstCreatedMs;
-  return {
-    runs,
-    attempts,
-    windowMs: round(windowMs),
-    stepsPerSecond: round((attempts / windowMs) * 1000),
-    firstCreatedMs,
-    lastCompletedMs,
-  };
 }
 
 interface OperationRow {
@@ -141,15 +100,7 @@ export async function runBulkRedrive(ctx: ScenarioContext, spec: BulkRedriveScen
       );
       const seedMs = performance.now() - seedStart;
       ctx.say(`${label}: seeded in ${round(seedMs / 1000)} s`);
-      if (ctx.warmup > 0) {
-        const warmup = await submitClosedLoop(client, 'warmup', ctx.warmup, BURST_IN_FLIGHT);
-        await waitForTerminalRuns(
-          monitor,
-          'warmup',
-          warmup.map((s) => s.runId),
-          60_000,
-        );
-      }
+      await warmUp(client, monitor, ctx.warmup);
       const window = await openBudgetWindow(stack);
       ctx.say(`${label}: burst of ${spec.burstRuns} runs alone`);
       const alone = await measureBurst(client, monitor, spec.burstRuns, spec.timeoutMs);
