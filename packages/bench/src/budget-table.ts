@@ -15,6 +15,10 @@ export function describeBudget(b: BudgetFigures): string {
       return `${b.streams} streams: API RSS +${b.rssMb.growth} MB, heap +${b.heapMb.growth} MB`;
     case 'history-cost':
       return `history costs ${b.costPercent} % of burst (steps/s stored ${b.onStepsPerSecond.join(', ')}; dropped ${b.offStepsPerSecond.join(', ')}), write transactions/step ${b.writeTransactionsPerStep.on} vs ${b.writeTransactionsPerStep.off}`;
+    case 'search': {
+      const worst = [...b.queries].sort((x, y) => y.p99 / y.budgetMs - x.p99 / x.budgetMs)[0];
+      return `${b.queries.length} queries, ${b.requests} requests each (${b.storedRuns} runs stored): worst p99 against its budget ${worst ? `${worst.query} ${worst.p99} ms (≤ ${worst.budgetMs})` : '–'}`;
+    }
     case 'sleeping-burst':
       return `burst with ${b.sleepingRuns} sleeping ${b.changePercent} % (steps/s alone ${b.aloneStepsPerSecond.join(', ')}; with ${b.withStepsPerSecond.join(', ')}), engine peak RSS MB alone ${b.engineRssMb.alone.join(', ')}; with ${b.engineRssMb.with.join(', ')}`;
     case 'bulk-redrive':
@@ -77,6 +81,19 @@ export function checkBudgets(results: readonly ScenarioResult[]): TargetCheck[] 
       measured: `RSS +${growth} MB (heap +${med(memory, (b) => b.heapMb.growth)} MB, ${memory.length} iterations)`,
       met: growth <= 100,
     });
+  }
+  const searches = budgetsOf(results, 'search');
+  if (searches.length) {
+    // one check per query: the median over the iterations of its p99
+    for (const { query, budgetMs } of searches[0]!.queries) {
+      const rows = searches.flatMap((b) => b.queries.filter((r) => r.query === query));
+      const p99 = med(rows, (r) => r.p99);
+      checks.push({
+        target: `${query === 'counts, one day' ? 'GET /v1/runs/counts, one day' : `GET /v1/runs, ${query}`}: p99 ≤ ${budgetMs} ms (${searches[0]!.storedRuns} runs stored)`,
+        measured: `${p99} ms (p50 ${med(rows, (r) => r.p50)}, ${rows.length} iterations)`,
+        met: p99 <= budgetMs,
+      });
+    }
   }
   const sleeping = budgetsOf(results, 'sleeping-burst');
   if (sleeping.length) {

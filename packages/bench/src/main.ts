@@ -11,6 +11,7 @@ import { stopAllServiceStacks } from './service-stack.js';
 import { runBulkRedrive } from './scenarios/run-bulk-redrive.js';
 import { runEventsRead } from './scenarios/run-events-read.js';
 import { runHistoryCost, runSleepingBurst } from './scenarios/run-paired-bursts.js';
+import { runSearch } from './scenarios/run-search.js';
 import { runSagaScenario } from './scenarios/run-saga-scenario.js';
 import { runSseDelay } from './scenarios/run-sse-delay.js';
 import { runSseMemory } from './scenarios/run-sse-memory.js';
@@ -56,6 +57,8 @@ function runScenario(ctx: ScenarioContext, scenario: Scenario): Promise<Scenario
       return runSseMemory(ctx, scenario);
     case 'history-cost':
       return runHistoryCost(ctx, scenario);
+    case 'search':
+      return runSearch(ctx, scenario);
     case 'sleeping-burst':
       return runSleepingBurst(ctx, scenario);
     case 'bulk-redrive':

@@ -49,17 +49,19 @@ export const USAGE = `pnpm bench [options]
                          sse-delay    300 runs at 20 runs/s (downstream answers in 50 ms), each watched by an SSE stream:
                                       event \`at\` → arrival at the client, p50/p99
                          sse-memory   500 SSE streams held open 20 s on one API (runs left PENDING): RSS and heap growth
+                         search       GET /v1/runs with each single filter (12 queries) and one-day counts, 200
+                                      sequential requests each, API only, 1,000,000 runs stored (--history N for
+                                      another size): p99 ≤ 50 ms (counts ≤ 200 ms)
                          sleeping-burst 3 pairs of bursts (2,000 runs, fresh stacks, order alternating), one with no
                                       sleeping run, one with 100,000 sleeping for a year: steps/s within ± 10 %, the
                                       engine's peak RSS of each
                          bulk-redrive 10,000 FAILED runs (seeded through the API) redriven at 1,000/s by one bulk
                                       operation: time to COMPLETED, and a 3,000-run burst's steps/s alone vs with it
-                       Run search p99 with 1 M runs: \`pnpm --filter @sagaflow/bench bench:search\`
   --repeat <n>         run each scenario n times; the table shows medians (default 1)
   --engines <n>        engine processes (default 1)
   --runs <n>           N of the saga scenarios instead of 2000 / 500 / 300 (smoke runs); requests of events-read,
-                       runs of sse-delay, streams of sse-memory, burst runs of history-cost, sleeping runs of
-                       sleeping-burst, FAILED runs of bulk-redrive
+                       runs of sse-delay, streams of sse-memory, burst runs of history-cost, requests per query of
+                       search, sleeping runs of sleeping-burst, FAILED runs of bulk-redrive
   --warmup <n>         runs started and finished before each measurement (default 1000: V8 has optimised the hot
                        paths by then; 0 = none)
   --start-seconds <s>  autocannon duration of start-rate (default 10)

@@ -136,6 +136,15 @@ export type BudgetFigures =
       writeTransactionsPerStep: { on: number; off: number };
     }
   | {
+      kind: 'search';
+      /** completed runs stored (2 % of them FAILED) */
+      storedRuns: number;
+      /** measured requests per query (after 20 of warm-up) */
+      requests: number;
+      /** client side: request sent → whole answer read, sequential */
+      queries: Array<{ query: string; budgetMs: number; p50: number; p99: number; max: number; meanResults: number }>;
+    }
+  | {
       kind: 'sleeping-burst';
       sleepingRuns: number;
       burstRuns: number;

@@ -11,6 +11,7 @@ export type ScenarioName =
   | 'sse-delay'
   | 'sse-memory'
   | 'history-cost'
+  | 'search'
   | 'sleeping-burst'
   | 'bulk-redrive';
 
@@ -24,6 +25,7 @@ export const HISTORY_BUDGET_SCENARIOS: readonly ScenarioName[] = [
 /** every budget scenario of SPEC §18 (`--scenario budgets`) */
 export const BUDGET_SCENARIOS: readonly ScenarioName[] = [
   ...HISTORY_BUDGET_SCENARIOS,
+  'search',
   'sleeping-burst',
   'bulk-redrive',
 ];
@@ -111,11 +113,21 @@ export interface SleepingBurstScenario {
   timeoutMs: number;
 }
 
+/** GET /v1/runs with each single filter and one-day counts, `requests` each, with `storedRuns` runs (SPEC §18). */
+export interface SearchScenario {
+  kind: 'search';
+  name: 'search';
+  storedRuns: number;
+  requests: number;
+  timeoutMs: number;
+}
+
 export type BudgetScenario =
   | EventsReadScenario
   | SseDelayScenario
   | SseMemoryScenario
   | HistoryCostScenario
+  | SearchScenario
   | SleepingBurstScenario
   | BulkRedriveScenario;
 
@@ -153,6 +165,8 @@ export function buildScenario(name: ScenarioName, runs?: number, startSeconds = 
       return { kind: name, name, streams: runs ?? 500, holdMs: 20_000, timeoutMs: 180_000 };
     case 'history-cost':
       return { kind: name, name, burstRuns: runs ?? 2000, timeoutMs: 300_000 };
+    case 'search':
+      return { kind: name, name, storedRuns: 1_000_000, requests: runs ?? 200, timeoutMs: 600_000 };
     case 'sleeping-burst':
       return { kind: name, name, sleepingRuns: runs ?? 100_000, burstRuns: 2000, pairs: 3, timeoutMs: 180_000 };
     case 'bulk-redrive':

@@ -66,3 +66,58 @@ describe('checkBudgets: 100,000 sleeping runs against a burst (SPEC §18)', () =
     expect(checkBudgets([])).toEqual([]);
   });
 });
+
+describe('checkBudgets: run search with 1 M runs (SPEC §18)', () => {
+  const search = (queries: Array<[string, number, number]>): BudgetFigures => ({
+    kind: 'search',
+    storedRuns: 1_000_000,
+    requests: 200,
+    queries: queries.map(([query, budgetMs, p99]) => ({
+      query,
+      budgetMs,
+      p50: p99 / 4,
+      p99,
+      max: p99 * 2,
+      meanResults: 50,
+    })),
+  });
+
+  it('checks each query against its own budget, on the median over the iterations', () => {
+    const checks = checkBudgets([
+      result(
+        search([
+          ['status=FAILED', 50, 12],
+          ['counts, one day', 200, 150],
+        ]),
+      ),
+      result(
+        search([
+          ['status=FAILED', 50, 60],
+          ['counts, one day', 200, 250],
+        ]),
+      ),
+      result(
+        search([
+          ['status=FAILED', 50, 14],
+          ['counts, one day', 200, 180],
+        ]),
+      ),
+    ]);
+    expect(checks).toEqual([
+      expect.objectContaining({
+        target: 'GET /v1/runs, status=FAILED: p99 ≤ 50 ms (1000000 runs stored)',
+        measured: expect.stringContaining('14 ms') as unknown,
+        met: true,
+      }),
+      expect.objectContaining({
+        target: 'GET /v1/runs/counts, one day: p99 ≤ 200 ms (1000000 runs stored)',
+        met: true,
+      }),
+    ]);
+  });
+
+  it('is not met when a query is over its budget', () => {
+    const checks = checkBudgets([result(search([['idempotencyKey', 50, 51]]))]);
+    expect(checks[0]!.met).toBe(false);
+  });
+});

@@ -67,6 +67,7 @@ describe('parseBenchOptions --scenario', () => {
       'events-read',
       'sse-delay',
       'sse-memory',
+      'search',
       'sleeping-burst',
       'bulk-redrive',
     ]);
@@ -78,7 +79,10 @@ describe('parseBenchOptions --scenario', () => {
     expect(buildScenario('history-cost', 300)).toMatchObject({ burstRuns: 300 });
     expect(buildScenario('sleeping-burst')).toMatchObject({ sleepingRuns: 100_000, burstRuns: 2000, pairs: 3 });
     expect(buildScenario('sleeping-burst', 5000)).toMatchObject({ sleepingRuns: 5000, burstRuns: 2000 });
+    expect(buildScenario('search')).toMatchObject({ storedRuns: 1_000_000, requests: 200 });
+    expect(buildScenario('search', 50)).toMatchObject({ requests: 50 });
     expect(USAGE).toMatch(/history-cost .*trigger/s);
+    expect(USAGE).toMatch(/search .*p99 ≤ 50 ms/s);
     expect(USAGE).toMatch(/sleeping-burst .*100,000/s);
   });
 });
