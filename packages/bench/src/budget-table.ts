@@ -4,6 +4,9 @@ import type { TargetCheck } from './targets.js';
 
 const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/** A change in percent with its sign: −31 %, +5 %. */
+const signedPercent = (n: number): string => `${n < 0 ? '−' : '+'}${Math.abs(n)} %`;
+
 /** One line for the progress log. */
 export function describeBudget(b: BudgetFigures): string {
   switch (b.kind) {
@@ -22,7 +25,7 @@ export function describeBudget(b: BudgetFigures): string {
     case 'sleeping-burst':
       return `burst with ${b.sleepingRuns} sleeping ${b.changePercent} % (steps/s alone ${b.aloneStepsPerSecond.join(', ')}; with ${b.withStepsPerSecond.join(', ')}), engine peak RSS MB alone ${b.engineRssMb.alone.join(', ')}; with ${b.engineRssMb.with.join(', ')}`;
     case 'bulk-redrive':
-      return `redrive of ${b.failedRuns} at ${b.ratePerSecond}/s: ${round(b.operationMs / 1000, 2)} s; burst ${b.duringStepsPerSecond} steps/s with it vs ${b.aloneStepsPerSecond} alone (−${b.burstDropPercent} %)`;
+      return `redrive of ${b.failedRuns} at ${b.ratePerSecond}/s: ${round(b.operationMs / 1000, 2)} s; burst ${b.duringStepsPerSecond} steps/s with it vs ${b.aloneStepsPerSecond} alone (${signedPercent(-b.burstDropPercent)})`;
   }
 }
 
@@ -116,7 +119,7 @@ export function checkBudgets(results: readonly ScenarioResult[]): TargetCheck[] 
     });
     checks.push({
       target: 'burst steps/s during that redrive ≥ 80 % of the burst alone',
-      measured: `${med(redrives, (b) => b.duringStepsPerSecond)} vs ${med(redrives, (b) => b.aloneStepsPerSecond)} steps/s (−${drop} %)`,
+      measured: `${med(redrives, (b) => b.duringStepsPerSecond)} vs ${med(redrives, (b) => b.aloneStepsPerSecond)} steps/s (${signedPercent(-drop)})`,
       met: drop <= 20,
     });
   }

@@ -121,3 +121,29 @@ describe('checkBudgets: run search with 1 M runs (SPEC §18)', () => {
     expect(checks[0]!.met).toBe(false);
   });
 });
+
+describe('checkBudgets: bulk redrive (SPEC §18, issue #13)', () => {
+  const redrive = (alone: number, during: number, operationMs: number): BudgetFigures => ({
+    kind: 'bulk-redrive',
+    failedRuns: 10_000,
+    ratePerSecond: 1000,
+    seedMs: 9000,
+    operationMs,
+    redriven: 10_000,
+    skipped: 0,
+    failed: 0,
+    burstRuns: 3000,
+    aloneStepsPerSecond: alone,
+    duringStepsPerSecond: during,
+    burstDropPercent: Math.round((1 - during / alone) * 1000) / 10,
+    overlapPercent: 100,
+  });
+
+  it('prints the burst change with its sign, and allows a drop of at most 20 %', () => {
+    const [time, lower] = checkBudgets([result(redrive(2000, 1400, 12_000))]);
+    expect(time).toMatchObject({ met: true, measured: '12 s (1 iterations)' });
+    expect(lower).toMatchObject({ met: false, measured: '1400 vs 2000 steps/s (−30 %)' });
+    const [, higher] = checkBudgets([result(redrive(1500, 1950, 16_000))]);
+    expect(higher).toMatchObject({ met: true, measured: '1950 vs 1500 steps/s (+30 %)' });
+  });
+});
