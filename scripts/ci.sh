@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one CI sequence, run by .ci/run here and by the GitHub workflow's test job on each Node × Postgres pair:
 # install, lint, typecheck, build, the packed SDK, the generated-files drift check, the README's test command, the
-# HA failover scenario (where Postgres 15 binaries and apt are present), the demos against a running stack, and a
-# benchmark smoke run. Needs Postgres and Redis listening at DATABASE_URL and REDIS_URL.
+# HA failover scenario (where Postgres 15 binaries and apt are present), the demos against a running stack, and
+# benchmark smoke runs (the default scenarios, then every SPEC §18 budget scenario). Needs Postgres and Redis listening
+# at DATABASE_URL and REDIS_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -41,7 +42,10 @@ fi
 step "demos (pnpm demo:success, pnpm demo:compensate) against a running stack"
 bash scripts/ci-demos.sh
 
-step "benchmark smoke run (every scenario, small N; the figures are not checked here)"
+step "benchmark smoke run (the four default scenarios, small N; the figures are not checked here)"
 pnpm bench --runs 60 --warmup 10 --start-seconds 2 --idle-wait 0 --out "${TMPDIR:-/tmp}/sagaflow-ci-bench"
+
+step "budget scenarios smoke run (every SPEC §18 budget, small N, 2,000 runs stored; runs must end right, budgets are not checked)"
+pnpm bench --scenario budgets --runs 60 --warmup 10 --history 2000 --idle-wait 0 --out "${TMPDIR:-/tmp}/sagaflow-ci-bench"
 
 step "done"
