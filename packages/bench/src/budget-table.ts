@@ -20,7 +20,7 @@ export function describeBudget(b: BudgetFigures): string {
       return `history costs ${b.costPercent} % of burst (steps/s stored ${b.onStepsPerSecond.join(', ')}; dropped ${b.offStepsPerSecond.join(', ')}), write transactions/step ${b.writeTransactionsPerStep.on} vs ${b.writeTransactionsPerStep.off}`;
     case 'search': {
       const worst = [...b.queries].sort((x, y) => y.p99 / y.budgetMs - x.p99 / x.budgetMs)[0];
-      return `${b.queries.length} queries, ${b.requests} requests each (${b.storedRuns} runs stored): worst p99 against its budget ${worst ? `${worst.query} ${worst.p99} ms (≤ ${worst.budgetMs})` : '–'}`;
+      return `${b.queries.length} queries, ${b.requests} requests each (${b.storedRuns} runs stored): worst p99 against its budget ${worst ? `${worst.endpoint} ${worst.query} ${worst.p99} ms (≤ ${worst.budgetMs})` : '–'}`;
     }
     case 'sleeping-burst':
       return `burst with ${b.sleepingRuns} sleeping ${b.changePercent} % (steps/s alone ${b.aloneStepsPerSecond.join(', ')}; with ${b.withStepsPerSecond.join(', ')}), engine peak RSS MB alone ${b.engineRssMb.alone.join(', ')}; with ${b.engineRssMb.with.join(', ')}`;
@@ -88,11 +88,11 @@ export function checkBudgets(results: readonly ScenarioResult[]): TargetCheck[] 
   const searches = budgetsOf(results, 'search');
   if (searches.length) {
     // one check per query: the median over the iterations of its p99
-    for (const { query, budgetMs } of searches[0]!.queries) {
-      const rows = searches.flatMap((b) => b.queries.filter((r) => r.query === query));
+    for (const { query, endpoint, budgetMs } of searches[0]!.queries) {
+      const rows = searches.flatMap((b) => b.queries.filter((r) => r.endpoint === endpoint && r.query === query));
       const p99 = med(rows, (r) => r.p99);
       checks.push({
-        target: `${query === 'counts, one day' ? 'GET /v1/runs/counts, one day' : `GET /v1/runs, ${query}`}: p99 ≤ ${budgetMs} ms (${searches[0]!.storedRuns} runs stored)`,
+        target: `GET ${endpoint}, ${query}: p99 ≤ ${budgetMs} ms (${searches[0]!.storedRuns} runs stored)`,
         measured: `${p99} ms (p50 ${med(rows, (r) => r.p50)}, ${rows.length} iterations)`,
         met: p99 <= budgetMs,
       });

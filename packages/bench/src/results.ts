@@ -142,7 +142,15 @@ export type BudgetFigures =
       /** measured requests per query (after 20 of warm-up) */
       requests: number;
       /** client side: request sent → whole answer read, sequential */
-      queries: Array<{ query: string; budgetMs: number; p50: number; p99: number; max: number; meanResults: number }>;
+      queries: Array<{
+        query: string;
+        endpoint: '/v1/runs' | '/v1/runs/counts';
+        budgetMs: number;
+        p50: number;
+        p99: number;
+        max: number;
+        meanResults: number;
+      }>;
     }
   | {
       kind: 'sleeping-burst';

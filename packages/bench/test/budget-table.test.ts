@@ -74,6 +74,7 @@ describe('checkBudgets: run search with 1 M runs (SPEC §18)', () => {
     requests: 200,
     queries: queries.map(([query, budgetMs, p99]) => ({
       query,
+      endpoint: budgetMs === 200 ? ('/v1/runs/counts' as const) : ('/v1/runs' as const),
       budgetMs,
       p50: p99 / 4,
       p99,
@@ -87,19 +88,19 @@ describe('checkBudgets: run search with 1 M runs (SPEC §18)', () => {
       result(
         search([
           ['status=FAILED', 50, 12],
-          ['counts, one day', 200, 150],
+          ['one day', 200, 150],
         ]),
       ),
       result(
         search([
           ['status=FAILED', 50, 60],
-          ['counts, one day', 200, 250],
+          ['one day', 200, 250],
         ]),
       ),
       result(
         search([
           ['status=FAILED', 50, 14],
-          ['counts, one day', 200, 180],
+          ['one day', 200, 180],
         ]),
       ),
     ]);
