@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { findFreePorts } from '@sagaflow/local-postgres';
 import { waitFor, waitForHttp } from '@sagaflow/testkit';
 import { createTestDatabase, type TestDatabase } from '../../packages/db/src/testing/index.js';
 
@@ -27,26 +27,11 @@ afterEach(async () => {
   await Promise.all(databases.splice(0).map((database) => database.drop()));
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 /** Starts the stack with its own database and ports; `command` runs in REPO_ROOT. */
 async function startStack(command: string, args: string[]): Promise<Stack> {
   const database = await createTestDatabase();
   databases.push(database);
-  const [api, engine, payments, inventory, notifications] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  const [api, engine, payments, inventory, notifications] = await findFreePorts(5);
   const child = spawn(command, args, {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],

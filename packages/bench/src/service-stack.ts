@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { findFreePort } from '@sagaflow/local-postgres';
+import { findFreePort, findFreePorts } from '@sagaflow/local-postgres';
 import { waitForHttp } from '@sagaflow/testkit';
 import type { ServiceBundles } from './bundle-services.js';
 import { startBenchChild, type BenchChild } from './child-process.js';
@@ -127,7 +127,10 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
   const stopAll = async (): Promise<void> => void (await Promise.all(started.map((child) => child.stop())));
   try {
     let downstream: BenchChild | undefined;
-    const downstreamPort = await findFreePort();
+    // Every port in one call, so no two children are given the same one (see findFreePorts).
+    const [downstreamPort, apiPort, ...enginePorts] = await findFreePorts(
+      2 + (options.withEngines ? options.engines : 0),
+    );
     if (options.withEngines) {
       downstream = startBenchChild({
         name: 'downstream',
@@ -143,7 +146,6 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
       });
       started.push(downstream);
     }
-    const apiPort = await findFreePort();
     const api = startBenchChild({
       name: 'api',
       entry: options.bundles?.api ?? API_ENTRY,
@@ -163,10 +165,7 @@ export async function startServiceStack(options: StackOptions): Promise<ServiceS
     });
     started.push(api);
     const engines: BenchChild[] = [];
-    const enginePorts: number[] = [];
-    for (let i = 0; options.withEngines && i < options.engines; i++) {
-      const port = await findFreePort();
-      enginePorts.push(port);
+    for (const [i, port] of enginePorts.entries()) {
       const engine = startBenchChild({
         name: `engine-${i + 1}`,
         entry: options.bundles?.engine ?? ENGINE_ENTRY,

@@ -2,7 +2,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFreePort } from '@sagaflow/local-postgres';
+import { findFreePorts } from '@sagaflow/local-postgres';
 import pg from 'pg';
 import { waitFor } from '@sagaflow/testkit';
 import { PG_BIN_DIR } from './install.js';
@@ -231,16 +231,19 @@ export async function startHaCluster(): Promise<HaCluster> {
   const watchdog = startWatchdog(dir);
   const children: ChildProcess[] = [];
 
-  const [etcdClient, etcdPeer, haproxyPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  // One call for every port, so no two of them are the same (see findFreePorts).
+  const ports = await findFreePorts(3 + 2 * NODE_NAMES.length);
+  const port = (index: number): number => ports[index]!;
+  const [etcdClient, etcdPeer, haproxyPort] = [port(0), port(1), port(2)];
   const nodes: PatroniNode[] = [];
-  for (const name of NODE_NAMES) {
+  for (const [index, name] of NODE_NAMES.entries()) {
     const nodeDir = join(dir, name);
     mkdirSync(nodeDir, { mode: 0o700 });
     chownSync(nodeDir, ids.uid, ids.gid);
     nodes.push({
       name,
-      pgPort: await findFreePort(),
-      restPort: await findFreePort(),
+      pgPort: port(3 + 2 * index),
+      restPort: port(4 + 2 * index),
       dataDir: join(nodeDir, 'data'),
       logFile: join(nodeDir, 'patroni.log'),
       patroni: undefined,

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { access, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLocalPostgres, findFreePort } from '../src/index.js';
+import { createLocalPostgres, findFreePort, findFreePorts } from '../src/index.js';
 import { isProcessAlive, waitForProcessExit } from '../src/process-status.js';
 import { findDeadPid, makeTempDir, query } from './helpers.js';
 
@@ -113,6 +114,22 @@ describe('findFreePort', () => {
   it('returns distinct usable ports', async () => {
     const ports = await Promise.all([findFreePort(), findFreePort(), findFreePort()]);
     for (const port of ports) expect(port).toBeGreaterThan(0);
+  });
+});
+
+describe('findFreePorts', () => {
+  it('returns the asked number of distinct ports, each free to listen on', async () => {
+    const ports = await findFreePorts(12);
+    expect(ports).toHaveLength(12);
+    expect(new Set(ports).size).toBe(12);
+    for (const port of ports) {
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', resolve);
+      });
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
