@@ -113,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
           engines: options.engines,
           warmup: options.warmup,
           serviceEnv: options.serviceEnv,
+          nodeFlags: options.nodeFlags,
           iteration,
           runDir,
           profile: options.profile,

@@ -20,6 +20,8 @@ export interface BenchOptions {
   /** write V8 sampling heap profiles (allocations, collected objects included) of API and engines over the window */
   allocProfile: boolean;
   serviceEnv: Record<string, string>;
+  /** extra node command-line flags for API and engines (V8 flags included, which NODE_OPTIONS refuses) */
+  nodeFlags: string[];
   outDir: string;
   label: string | undefined;
   keepDatabase: boolean;
@@ -75,6 +77,8 @@ export const USAGE = `pnpm bench [options]
   --alloc-profile      saga scenarios: sample what API and engines allocate during the measured window (V8's sampling
                        heap profiler, freed objects included) and summarise it by function (alloc-sampler.mjs)
   --env KEY=VALUE      extra environment for API and engines (repeatable), e.g. ENGINE_CONCURRENCY=64
+  --node-flag=FLAG     extra node flag for API and engines (repeatable; with "=", as the flag starts with a dash),
+                       e.g. --node-flag=--optimize-for-size: V8's own flags too, which NODE_OPTIONS refuses
   --out <dir>          results folder (default bench-results)
   --label <text>       a name for this invocation in the report
   --keep-db            keep the scenario databases instead of dropping them
@@ -109,6 +113,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
       sources: { type: 'boolean', default: false },
       dist: { type: 'boolean', default: false },
       env: { type: 'string', multiple: true },
+      'node-flag': { type: 'string', multiple: true },
       out: { type: 'string' },
       label: { type: 'string' },
       'keep-db': { type: 'boolean', default: false },
@@ -142,6 +147,10 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     if (at < 1) throw new Error(`--env needs KEY=VALUE, got "${pair}"`);
     serviceEnv[pair.slice(0, at)] = pair.slice(at + 1);
   }
+  const nodeFlags = values['node-flag'] ?? [];
+  for (const flag of nodeFlags)
+    if (!/^--[a-z0-9]/.test(flag))
+      throw new Error(`--node-flag needs a flag such as --max-semi-space-size=8, got "${flag}"`);
   return {
     scenarios: scenarios.length ? (scenarios as ScenarioName[]) : [...DEFAULT_SCENARIOS],
     repeat: positiveInt(values.repeat, 'repeat', 1),
@@ -153,6 +162,7 @@ export function parseBenchOptions(argv: string[], databaseUrl: string | undefine
     profile: values.profile,
     allocProfile: values['alloc-profile'],
     serviceEnv,
+    nodeFlags,
     outDir: values.out ?? 'bench-results',
     label: values.label,
     keepDatabase: values['keep-db'],

@@ -9,6 +9,8 @@ export interface ScenarioContext {
   warmup: number;
   /** extra variables for API and engines (--env) */
   serviceEnv: Record<string, string>;
+  /** extra node flags for API and engines (--node-flag) */
+  nodeFlags: string[];
   iteration: number;
   /** bench-results/<stamp>: logs, profiles, results */
   runDir: string;

@@ -30,6 +30,8 @@ export interface StackOptions {
   downstreamDelayMs?: number;
   /** extra variables for API and engines (--env), e.g. ENGINE_CONCURRENCY=64 or LOG_LEVEL=warn */
   serviceEnv: Record<string, string>;
+  /** extra node flags for API and engines, before the entry */
+  nodeFlags?: string[];
   logDir: string;
   /** write a V8 CPU profile of each service into this folder (node --cpu-prof) */
   profileDir?: string;
@@ -104,6 +106,7 @@ const ALLOC_SAMPLER = fileURLToPath(new URL('../alloc-sampler.mjs', import.meta.
 
 function profileFlags(options: StackOptions, name: string): string[] {
   return [
+    ...(options.nodeFlags ?? []),
     ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`] : []),
     ...(options.allocProfileDir ? ['--import', pathToFileURL(ALLOC_SAMPLER).href] : []),
   ];

@@ -104,7 +104,7 @@ export async function writeReport(dir: string, meta: BenchMeta, results: readonl
             .map(([k, v]) => `${k}=${v}`)
             .join(' ')}`
         : ''
-    }`,
+    }${meta.options.nodeFlags.length ? ` · node ${meta.options.nodeFlags.join(' ')}` : ''}`,
     '',
     formatSummaryTable(medians),
     '',

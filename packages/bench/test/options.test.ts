@@ -96,3 +96,20 @@ describe('parseBenchOptions --dist', () => {
     expect(USAGE).toMatch(/--dist .*pnpm build/s);
   });
 });
+
+describe('parseBenchOptions --node-flag', () => {
+  it('defaults to none and keeps each flag, in order, for API and engines', () => {
+    expect(parseBenchOptions([], URL).nodeFlags).toEqual([]);
+    expect(
+      parseBenchOptions(['--node-flag=--optimize-for-size', '--node-flag=--max-semi-space-size=8'], URL).nodeFlags,
+    ).toEqual(['--optimize-for-size', '--max-semi-space-size=8']);
+    expect(USAGE).toContain('--node-flag=FLAG');
+  });
+
+  it('refuses a value that is not a flag, naming the option', () => {
+    expect(() => parseBenchOptions(['--node-flag=optimize-for-size'], URL)).toThrow(
+      '--node-flag needs a flag such as --max-semi-space-size=8, got "optimize-for-size"',
+    );
+    expect(() => parseBenchOptions(['--node-flag=-x'], URL)).toThrow(/--node-flag needs a flag/);
+  });
+});

@@ -79,6 +79,7 @@ export async function onFreshStack(
       postmasterPid: ctx.server.postmasterPid,
       ...stackChoice,
       serviceEnv: ctx.serviceEnv,
+      nodeFlags: ctx.nodeFlags,
       logDir,
       ...(profileDir ? { profileDir } : {}),
       ...(allocProfileDir ? { allocProfileDir } : {}),
