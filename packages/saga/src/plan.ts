@@ -53,7 +53,12 @@ export type ItemChange =
   | { type: 'keep' }
   | { type: 'delete' }
   | { type: 'move'; next: NextItem }
-  | { type: 'park'; lastError: Record<string, unknown>; next?: NextItem };
+  /**
+   * The item is retired as DEAD, for an operator's redrive. `poison`: parked because the item itself cannot complete
+   * (SPEC §7: its deliveries ran out, or its definition has no such request), which history announces as
+   * DELIVERY_PARKED; a compensation that used up its attempts is parked without it (its ATTEMPT_FINISHED says why).
+   */
+  | { type: 'park'; lastError: Record<string, unknown>; poison: boolean; next?: NextItem };
 
 export interface Plan {
   steps: StepChange[];
@@ -161,7 +166,7 @@ function planUnwind(
 
 function parkInstead(plan: Pick<Plan, 'run' | 'item'>, error: AttemptError): Pick<Plan, 'run' | 'item'> {
   const next = plan.item.type === 'move' ? plan.item.next : undefined;
-  return { run: plan.run, item: { type: 'park', lastError: error, ...(next ? { next } : {}) } };
+  return { run: plan.run, item: { type: 'park', lastError: error, poison: true, ...(next ? { next } : {}) } };
 }
 
 /** What an attempt's result changes. */
@@ -292,7 +297,7 @@ export function planCompletion(
       status: move(run.status, 'FAILED'),
       error: { code: 'COMPENSATION_FAILED', message: result.error.message, stepId: step.stepId },
     },
-    item: { type: 'park', lastError: result.error },
+    item: { type: 'park', lastError: result.error, poison: result.outcome === 'FAILED' && result.park === true },
   };
 }
 

@@ -393,7 +393,7 @@ function eventsOf(run: RunState, plan: Plan, context: WriteContext, after: RunSt
       },
     });
   }
-  if (item && plan.item.type === 'park') {
+  if (item && plan.item.type === 'park' && plan.item.poison) {
     events.push({
       type: 'DELIVERY_PARKED',
       stepId: stepId(item.stepIndex),

@@ -239,7 +239,7 @@ describe('planCompletion: actions', () => {
       { outcome: 'FAILED', park: true, error },
     );
     expect(plan.run).toEqual({ status: 'FAILED', error: { ...error, stepId: 's0' } });
-    expect(plan.item).toEqual({ type: 'park', lastError: error });
+    expect(plan.item).toEqual({ type: 'park', lastError: error, poison: true });
   });
 
   it('a parked action with compensable steps parks the item and enqueues the compensation', () => {
@@ -257,6 +257,7 @@ describe('planCompletion: actions', () => {
     expect(plan.item).toEqual({
       type: 'park',
       lastError: error,
+      poison: true,
       next: { stepIndex: 0, kind: 'compensation', dueAt: null },
     });
   });
@@ -347,7 +348,12 @@ describe('planCompletion: compensations', () => {
         status: 'FAILED',
         error: { code: 'COMPENSATION_FAILED', message: 'answered 422', stepId: 's0' },
       });
-      expect(plan.item).toEqual({ type: 'park', lastError: { code: 'STEP_FAILED', message: 'answered 422' } });
+      // parked for redrive, not poison: no DELIVERY_PARKED (SPEC §12 keeps that event for §7's parking)
+      expect(plan.item).toEqual({
+        type: 'park',
+        lastError: { code: 'STEP_FAILED', message: 'answered 422' },
+        poison: false,
+      });
     },
   );
 });

@@ -123,6 +123,29 @@ describe('rowWrites', () => {
     expect(writes.wake).toBe(true);
   });
 
+  it.each([
+    ['used up its attempts', { outcome: 'FAILED', error: { code: 'STEP_FAILED', message: 'answered 500' } }, []],
+    [
+      'ran out of deliveries',
+      { outcome: 'FAILED', park: true, error: { code: 'DELIVERY_EXHAUSTED', message: 'parked' } },
+      ['DELIVERY_PARKED'],
+    ],
+  ] as const)(
+    'a compensation that %s is parked DEAD; only §7 parking is a DELIVERY_PARKED event',
+    (_, result, parked) => {
+      const run = runState('COMPENSATING', [
+        ['SUCCEEDED', 'RUNNING'],
+        ['FAILED', 'NONE'],
+      ]);
+      const held = { ...item, stepIndex: 0, kind: 'compensation' as const };
+      const plan = planCompletion(run, held, undefined, result);
+      const writes = rowWrites(run, plan, { item: held });
+      expect(writes.outbox).toEqual([expect.objectContaining({ op: 'update', id: '7', status: 'DEAD' })]);
+      expect(writes.events.map((e) => e.type)).toEqual([...parked, 'RUN_STATUS_CHANGED']);
+      expect(writes.run).toMatchObject({ status: 'FAILED', terminal: true });
+    },
+  );
+
   it('an operator retry: budget reset and un-skipping are plain column values, parked items resolved', () => {
     const run = {
       ...runState('FAILED', [
