@@ -38,6 +38,9 @@ export async function registerAdminRateLimit(scope: FastifyInstance, options: Ad
     hook: 'onRequest',
     max: options.policy.max,
     timeWindow: options.policy.windowMs,
+    // a Redis outage must not fail the admin endpoints (a 500): they are served uncounted while Redis is unreachable,
+    // as the failed-credential limiter does (access-control.ts); /ready answers 503 meanwhile
+    skipOnError: true,
     ...(options.redis
       ? { redis: options.redis, nameSpace: options.nameSpace ?? DEFAULT_ADMIN_RATE_LIMIT_NAMESPACE }
       : {}),
