@@ -15,22 +15,36 @@ export interface AllowedHost {
 /**
  * Link-local (IPv4 169.254.0.0/16, IPv6 fe80::/10) and the EC2 IPv6 metadata address: where cloud metadata lives.
  * IPv4 is checked by prefix (isIP accepts only canonical dotted quads): BlockList.check builds a SocketAddress per call,
- * 7 µs here, and the engine checks before every attempt.
+ * 7 µs here, and the engine checks before every attempt. An IPv6 address is checked against the block list, which
+ * also holds 169.254.0.0/16 as every IPv6 form that reaches it: IPv4-mapped in any spelling (`::ffff:169.254.1.1`,
+ * `::ffff:a9fe:101`; BlockList matches those against its IPv4 subnet), IPv4-translated (`::ffff:0:a9fe:101`),
+ * IPv4-compatible (`::a9fe:101`) and NAT64's well-known prefix (`64:ff9b::a9fe:101`).
  */
 const SPECIAL_IPV4_PREFIX = '169.254.';
 const SPECIAL_IPV6_ADDRESSES = new BlockList();
 SPECIAL_IPV6_ADDRESSES.addSubnet('fe80::', 10, 'ipv6');
 SPECIAL_IPV6_ADDRESSES.addAddress('fd00:ec2::254', 'ipv6');
+SPECIAL_IPV6_ADDRESSES.addSubnet('169.254.0.0', 16, 'ipv4');
+SPECIAL_IPV6_ADDRESSES.addSubnet('::ffff:0:a9fe:0', 112, 'ipv6');
+SPECIAL_IPV6_ADDRESSES.addSubnet('::a9fe:0', 112, 'ipv6');
+SPECIAL_IPV6_ADDRESSES.addSubnet('64:ff9b::a9fe:0', 112, 'ipv6');
 
 /** `[::1]` → `::1`, lower case. */
 function bareHost(host: string): string {
   return host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
 }
 
-/** `::ffff:169.254.169.254` (IPv4-mapped IPv6) → `169.254.169.254`; anything else unchanged. */
+/**
+ * An IPv4-mapped IPv6 address → its IPv4 address (`::ffff:169.254.169.254` and `::ffff:a9fe:a9fe`, the form URL
+ * parsing gives, → `169.254.169.254`); anything else unchanged.
+ */
 function unmapped(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped ? mapped[1]! : address;
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (dotted) return dotted[1]!;
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (!hex) return address;
+  const [high, low] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 /** True for a link-local or cloud-metadata IP address (IPv4, IPv6, IPv4-mapped IPv6); false for names. */

@@ -42,8 +42,29 @@ describe('isSpecialAddress: link-local and cloud metadata', () => {
       'febf::1',
       'fd00:ec2::254',
       '::ffff:169.254.169.254',
+      // the IPv4 link-local range in every IPv6 spelling: mapped as URL parsing writes it (hex), in full, translated,
+      // compatible, NAT64
+      '::ffff:a9fe:a9fe',
+      '[::ffff:a9fe:a9fe]',
+      '0:0:0:0:0:ffff:a9fe:a9fe',
+      '::FFFF:A9FE:0001',
+      '::ffff:0:a9fe:a9fe',
+      '::ffff:0:169.254.169.254',
+      '::a9fe:a9fe',
+      '64:ff9b::a9fe:a9fe',
+      '64:ff9b::169.254.0.1',
     ]) {
       expect(isSpecialAddress(ip), ip).toBe(true);
+    }
+  });
+
+  it('sees through the URL parser: a mapped metadata address written either way is refused', () => {
+    for (const url of [
+      'http://[::ffff:169.254.169.254]/',
+      'http://[::ffff:a9fe:a9fe]/',
+      'http://[64:ff9b::a9fe:a9fe]/',
+    ]) {
+      expect(describeDestinationProblem(new URL(url), undefined), url).toMatch(/link-local or cloud metadata/);
     }
   });
 
@@ -58,6 +79,10 @@ describe('isSpecialAddress: link-local and cloud metadata', () => {
       '::1',
       'fd00:ec2::253',
       'fec0::1',
+      '::ffff:7f00:1',
+      '::ffff:a9ff:1',
+      '64:ff9b::a9ff:1',
+      '2001:db8::a9fe:a9fe',
       'localhost',
     ]) {
       expect(isSpecialAddress(ip), ip).toBe(false);
