@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
+import { toErrorBody } from './errors.js';
 
 /**
  * The admin rate limit: @fastify/rate-limit, a fixed window per client address. With Redis every API process
@@ -31,15 +32,41 @@ function rateLimitedError(retryAfterSeconds: number): Error {
   return Object.assign(error, { statusCode: 429 });
 }
 
-/** Limits every route registered in `scope` after this call (register it in the admin routes' own scope). */
+/**
+ * Limits every route registered in `scope` after this call (register it in the admin routes' own scope). With Redis,
+ * while it is unreachable the admin endpoints answer 503 at once (they are never served uncounted; /ready is 503 too).
+ */
 export async function registerAdminRateLimit(scope: FastifyInstance, options: AdminRateLimitOptions): Promise<void> {
+  const { redis } = options;
+  if (redis) {
+    // lost from the first closed connection until one is ready again (ioredis' own `status` passes through
+    // `connecting` at every reconnection attempt), not while the first connection is being made
+    let lost = false;
+    redis.on('close', () => (lost = true));
+    redis.on('ready', () => (lost = false));
+    // before the limiter's own hook: it would wait for Redis, then fail the request with a 500
+    scope.addHook('onRequest', (_request, reply, done) => {
+      if (!lost) {
+        done();
+        return;
+      }
+      void reply
+        .code(503)
+        .header('retry-after', '5')
+        .send(
+          toErrorBody(
+            'SERVICE_UNAVAILABLE',
+            'the admin rate limit cannot be counted: Redis is unreachable; retry shortly',
+          ),
+        );
+    });
+  }
   await scope.register(fastifyRateLimit, {
     global: true,
     hook: 'onRequest',
     max: options.policy.max,
     timeWindow: options.policy.windowMs,
-    // a Redis outage must not fail the admin endpoints (a 500): they are served uncounted while Redis is unreachable,
-    // as the failed-credential limiter does (access-control.ts); /ready answers 503 meanwhile
+    // Redis lost between the check above and the count: that one request is served uncounted rather than failed (500)
     skipOnError: true,
     ...(options.redis
       ? { redis: options.redis, nameSpace: options.nameSpace ?? DEFAULT_ADMIN_RATE_LIMIT_NAMESPACE }
