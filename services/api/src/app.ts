@@ -18,7 +18,13 @@ import {
 import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_SEARCH_TIMEOUT_MS, type ApiConfig } from './env.js';
 import { registerConsole } from './console.js';
 import { registerDocsRoutes, rewriteDocsUrl } from './docs.js';
-import { allowEmptyJsonBodies, registerHttpErrorHandlers } from './http-errors.js';
+import {
+  allowEmptyJsonBodies,
+  answerClientError,
+  answerFrameworkError,
+  refuseNulInUrl,
+  registerHttpErrorHandlers,
+} from './http-errors.js';
 import { createLogger } from '@sagaflow/observability';
 import { createApiMetrics, registerMetricsRoute, registerRunEventsGauges } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -110,6 +116,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       resolveCorrelationId(req.headers['x-correlation-id']),
     logController: new OneLineRequestLog({ requestIdLogLabel: 'correlationId' }),
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   };
   const logger =
     deps.logger ??
@@ -169,6 +177,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     void reply.header('x-correlation-id', request.id);
     done();
   });
+  refuseNulInUrl(app);
   registerCrossSiteGuard(app, config.allowedOrigins ?? []);
   registerHttpErrorHandlers(app);
   allowEmptyJsonBodies(app);

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '@sagaflow/db';
 import { codeOfStatus, toErrorBody } from './errors.js';
 import { findUnstorableJson } from './schemas/json.js';
@@ -29,6 +31,21 @@ export function registerHttpErrorHandlers(app: FastifyInstance): void {
 }
 
 /**
+ * A URL holding the NUL character (`%00`, in the path or the query) is refused with a 400 before any route runs:
+ * Postgres text cannot hold it, so a filter such as `?correlationId=%00` would otherwise fail in the database (a 500).
+ */
+export function refuseNulInUrl(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    const url = request.raw.url ?? '';
+    if (url.includes('%00') || url.includes('\u0000')) {
+      void reply.code(400).send(toErrorBody('BAD_REQUEST', 'the URL must not contain the NUL character (%00)'));
+      return;
+    }
+    done();
+  });
+}
+
+/**
  * application/json parser that reads an empty body as "no body" (an empty POST to cancel or retry), and refuses
  * (400) what Postgres jsonb or recursive validation could not take: NUL, lone surrogates, absurd nesting.
  */
@@ -52,4 +69,34 @@ export function allowEmptyJsonBodies(app: FastifyInstance): void {
       done(error, parsed);
     });
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: a request its router refuses before any route runs (a path that is not valid
+ * percent-encoding, an over-long parameter), answered 400 with the API's error body instead of Fastify's own.
+ */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).send(toErrorBody('BAD_REQUEST', error.message));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses (malformed, headers too large, too slow),
+ * where no Fastify request exists. The same statuses as Fastify's default (408, 431, else 400), with the API's error
+ * body; the connection is closed, as after any parse error.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request was not received in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers exceed the maximum size']
+        : [400, 'malformed HTTP request'];
+  const body = JSON.stringify(toErrorBody(codeOfStatus(status), message));
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(error);
 }

@@ -25,6 +25,8 @@ interface AdapterRequest {
   failed: boolean;
   /** Set by `onError`: the body's `code` instead of the tRPC code (errors.ts publicCodeOf). */
   publicCode: string | undefined;
+  /** Set when the adapter asks for the context, i.e. it found a procedure for the path (not so for an unknown one). */
+  routed: boolean;
   context: () => Context;
 }
 
@@ -51,7 +53,9 @@ function toAdapterRequest(request: FastifyRequest, own: AdapterRequest): Adapter
     // an empty POST (cancel, retry) needs no content-type
     (METHODS_WITH_BODY.has(request.method) && request.body === undefined ? 'application/json' : undefined);
   const fields = {
-    method: request.method,
+    // HEAD is answered as GET without its body (Fastify's HEAD route drops the body): the same access check, the same
+    // status; trpc-to-openapi itself has no HEAD procedures
+    method: request.method === 'HEAD' ? 'GET' : request.method,
     url: request.url,
     headers: { get: (name: string) => (name.toLowerCase() === 'content-type' ? (contentType ?? null) : null) },
     body: request.body,
@@ -96,7 +100,11 @@ export function createOpenApiHandler(opts: { router: AppRouter; services: ApiSer
   const handler = createOpenApiNodeHttpHandler({
     router: opts.router,
     // The context comes from the Fastify request below; this is only reached through `handle`.
-    createContext: ({ req }) => (req as unknown as AdapterRequest).context(),
+    createContext: ({ req }) => {
+      const adapterRequest = req as unknown as AdapterRequest;
+      adapterRequest.routed = true;
+      return adapterRequest.context();
+    },
     responseMeta: ({ ctx, errors }) => (errors.length > 0 || !ctx?.status ? {} : { status: ctx.status }),
     onError: ({ error, req }) => {
       const adapterRequest = req as unknown as AdapterRequest;
@@ -117,9 +125,19 @@ export function createOpenApiHandler(opts: { router: AppRouter; services: ApiSer
       log: request.log,
       failed: false,
       publicCode: undefined,
+      routed: false,
       context: () => createRequestContext(opts.services, request, reply),
     });
     await handler(req as never, createCapturingResponse(captured) as never);
+    if (!req.routed && captured.statusCode === 404) {
+      // an unknown path: with API keys, every /v1 request needs a valid one first (SPEC §14), so a caller without
+      // one learns nothing about which routes exist (401); any valid credential then gets the 404
+      const access = await createRequestContext(opts.services, request, reply).authorize('client');
+      if (!access.ok) {
+        await reply.code(access.status).send(toErrorBody(access.code, access.message));
+        return;
+      }
+    }
     const { 'content-type': _contentType, ...headers } = captured.headers;
     await reply
       .code(captured.statusCode)
