@@ -4,7 +4,7 @@ export interface CliEnv {
   url: string;
   /** SAGAFLOW_API_KEY: sent as `authorization: Bearer <key>` (SPEC §14). */
   apiKey: string | undefined;
-  /** SAGAFLOW_ADMIN_TOKEN: sent as `x-admin-token` on admin calls. */
+  /** SAGAFLOW_ADMIN_TOKEN: sent as `x-admin-token` on every request (an admin credential, SPEC §14). */
   adminToken: string | undefined;
   /** Colours: off with NO_COLOR or when stdout is not a terminal (or TERM=dumb); FORCE_COLOR turns them on. */
   color: boolean;

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import type { CommandSpec, Group } from './command.js';
 import { COMMANDS } from './commands/index.js';
-import { createContext, type CommonOptions } from './context.js';
+import { createContext, type CliContext, type CommonOptions } from './context.js';
 import { DEFAULT_URL, readEnv, type CliEnv } from './env.js';
 import { describeError, EXIT } from './errors.js';
 import { createOutput } from './output.js';
@@ -20,11 +20,12 @@ const ENVIRONMENT_HELP = `
 Environment:
   SAGAFLOW_URL          the API (default ${DEFAULT_URL}); --url overrides it
   SAGAFLOW_API_KEY      sent as "authorization: Bearer <key>"; --api-key overrides it
-  SAGAFLOW_ADMIN_TOKEN  sent as x-admin-token on admin calls; --admin-token overrides it
+  SAGAFLOW_ADMIN_TOKEN  sent as x-admin-token on every request; --admin-token overrides it
   NO_COLOR              no colours (they are off anyway when stdout is not a terminal)
 
 Exit codes: 0 success, 1 the API refused (its code and message are printed) or could not be reached,
-2 usage error (unknown command or flag, bad JSON in --input, ops create without --yes and no answer on stdin).`;
+2 usage error (unknown command or flag, bad JSON in --input, a --url or SAGAFLOW_URL that is not an http(s) URL,
+ops create without --yes and no answer on stdin).`;
 
 function addCommonOptions(command: Command): void {
   command
@@ -32,7 +33,7 @@ function addCommonOptions(command: Command): void {
     .option('--json', 'print JSON for scripts (one document; NDJSON with --follow)')
     .option('--url <url>', `the SagaFlow API (env SAGAFLOW_URL, default ${DEFAULT_URL})`)
     .option('--api-key <key>', 'API key (env SAGAFLOW_API_KEY)')
-    .option('--admin-token <token>', 'admin token for admin calls (env SAGAFLOW_ADMIN_TOKEN)');
+    .option('--admin-token <token>', 'admin token, sent on every request (env SAGAFLOW_ADMIN_TOKEN)');
 }
 
 /**
@@ -40,8 +41,12 @@ function addCommonOptions(command: Command): void {
  * everywhere. Commander's own exits are turned into exceptions (exitOverride) so main() chooses the exit code.
  */
 function buildProgram(env: CliEnv, signal: AbortSignal, setExitCode: (code: number) => void, json: boolean): Command {
+  // enablePositionalOptions: the program's own options (-V, --version) count only before the command, so
+  // `start <wf> --version 1.0.0` reaches start's --version instead of printing the CLI's version; it is set before
+  // any subcommand is created (they copy it)
   const program = new Command('sagaflow')
     .description('Operate SagaFlow from a terminal and from scripts')
+    .enablePositionalOptions()
     .version(version, '-V, --version')
     .exitOverride()
     .addHelpText('after', ENVIRONMENT_HELP);
@@ -74,15 +79,18 @@ function buildProgram(env: CliEnv, signal: AbortSignal, setExitCode: (code: numb
       const self = params[params.length - 1] as Command;
       const options = self.opts<CommonOptions & Record<string, unknown>>();
       const args = self.args;
-      const ctx = createContext(env, options, signal);
+      const json = options.json === true;
+      let ctx: CliContext | undefined;
       try {
+        ctx = createContext(env, options, signal); // a bad --url / SAGAFLOW_URL is a UsageError here
         setExitCode((await spec.run(ctx, args, options)) ?? EXIT.ok);
       } catch (error) {
-        const report = describeError(error, ctx.url);
-        if (ctx.json) ctx.out.error(JSON.stringify({ error: report.body }));
+        const out = ctx?.out ?? createOutput(env.color && !json, env.columns);
+        const report = describeError(error, ctx?.url ?? options.url ?? env.url);
+        if (json) out.error(JSON.stringify({ error: report.body }));
         else {
           const status = report.body.status !== undefined ? ` (HTTP ${report.body.status})` : '';
-          ctx.out.error(`${ctx.out.colors.red('error')}: ${report.body.code}${status}: ${report.body.message}`);
+          out.error(`${out.colors.red('error')}: ${report.body.code}${status}: ${report.body.message}`);
         }
         setExitCode(report.exitCode);
       }

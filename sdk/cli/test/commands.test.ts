@@ -3,7 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunEvent, RunView, WorkflowDefinition } from '@sagaflow/client';
+import type { RunEvent, RunPage, RunView, WorkflowDefinition } from '@sagaflow/client';
 import { waitFor } from '@sagaflow/testkit';
 import { runCli, startCli } from './support/run-cli.js';
 import { ADMIN_TOKEN, API_KEYS, startStack, type Stack } from './support/stack.js';
@@ -246,6 +246,33 @@ describe('start, runs get, runs events', () => {
     expect(page).toMatchObject({ runId: run.runId, terminal: true });
     expect(page.events.map((e) => e.seq)).toEqual([4, 5]);
   });
+  it('start <workflow> --version <v> after the workflow starts that version (not the CLI version, not the highest)', async () => {
+    const v1: WorkflowDefinition = { name: 'cli-versions', version: '1.0.0', steps: [step('versions', 'only')] };
+    await stack.client.admin.workflows.register(v1);
+    await stack.client.admin.workflows.register({ ...v1, version: '2.0.0' });
+    const [human, json, waited, latest] = await Promise.all([
+      runCli(['start', 'cli-versions', '--version', '1.0.0'], env),
+      runCli(['start', 'cli-versions', '--json', '--version', '1.0.0'], env),
+      runCli(['start', 'cli-versions', '--wait', '--version', '1.0.0', '--json'], env),
+      runCli(['start', 'cli-versions', '--json'], env),
+    ]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^started run \S+ of cli-versions /);
+    const humanRunId = /^started run (\S+)/.exec(human.stdout)?.[1] ?? '';
+    expect(json.code).toBe(0);
+    expect(waited.code).toBe(0);
+    const waitedView = JSON.parse(waited.stdout) as RunView;
+    expect(waitedView.run).toMatchObject({
+      status: 'COMPLETED',
+      workflowName: 'cli-versions',
+      workflowVersion: '1.0.0',
+    });
+    const versionOf = async (runId: string): Promise<string> =>
+      (await stack.client.runs.get(runId)).run.workflowVersion;
+    expect(await versionOf(humanRunId)).toBe('1.0.0');
+    expect(await versionOf((JSON.parse(json.stdout) as { runId: string }).runId)).toBe('1.0.0');
+    expect(await versionOf((JSON.parse(latest.stdout) as { runId: string }).runId)).toBe('2.0.0');
+  });
 });
 
 describe('runs cancel and runs retry', () => {
@@ -333,6 +360,32 @@ describe('API keys (SPEC §14)', () => {
     });
     expect(applied.code).toBe(0);
     expect(JSON.parse(applied.stdout)).toMatchObject({ results: [{ name: 'cli-ok', result: 'unchanged' }] });
+  });
+
+  it('SAGAFLOW_ADMIN_TOKEN alone is an admin credential on every call, not only the admin ones: runs list, start, the event stream', async () => {
+    const adminOnly = { SAGAFLOW_URL: stack.keyedApi.url, SAGAFLOW_ADMIN_TOKEN: ADMIN_TOKEN };
+    const started = await runCli(['start', 'cli-ok', '--wait', '--json'], adminOnly);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    const { run } = JSON.parse(started.stdout) as RunView;
+    expect(run.status).toBe('COMPLETED');
+    const [listed, follow, flag] = await Promise.all([
+      runCli(['runs', 'list', '--workflow', 'cli-ok', '--json'], adminOnly),
+      runCli(['runs', 'events', run.runId, '--follow', '--json'], adminOnly),
+      runCli(['runs', 'list', '--json', '--admin-token', ADMIN_TOKEN], { SAGAFLOW_URL: stack.keyedApi.url }),
+    ]);
+    expect(listed.stderr).toBe('');
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as RunPage).items.map((r) => r.runId)).toContain(run.runId);
+    expect(follow.code).toBe(0);
+    expect(follow.stdout.trim().split('\n')).toHaveLength(5);
+    expect(flag.code).toBe(0);
+    expect((JSON.parse(flag.stdout) as RunPage).items.map((r) => r.runId)).toContain(run.runId);
+
+    // a wrong token is refused (401), not ignored
+    const wrong = await runCli(['runs', 'list', '--json'], { ...adminOnly, SAGAFLOW_ADMIN_TOKEN: 'not-the-token' });
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.stderr)).toMatchObject({ error: { status: 401, code: 'UNAUTHORIZED' } });
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Operation, RunCounts, RunPage, RunSummary, Schedule } from '@sagaflow/client';
+import type { Operation, RunCounts, RunPage, Schedule } from '@sagaflow/client';
 import { waitFor } from '@sagaflow/testkit';
 import { runCli, startCli } from './support/run-cli.js';
 import { ADMIN_TOKEN, startStack, type Stack } from './support/stack.js';
@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('runs list and counts', () => {
-  it('lists one page (json and table), every page with --all as NDJSON, and counts per status', async () => {
+  it('lists one page (json and table), every page with --all (one JSON document), and counts per status', async () => {
     const [page, table, all, counts, none] = await Promise.all([
       runCli(['runs', 'list', '--workflow', 'op-fail', '--status', 'failed,COMPENSATED', '--json'], env),
       runCli(['runs', 'list', '-w', 'op-fail', '--limit', '2', '--input', '{"i":1}'], env),
@@ -68,9 +68,25 @@ describe('runs list and counts', () => {
     expect(table.stdout).toMatch(/STEP_FAILED at charge/);
     expect(table.stdout.trim().split('\n')).toHaveLength(2); // the head and the one run with input {"i":1}
 
+    // --all --json: one document shaped like a page, every run of every page (2 requests here), nextCursor null
     expect(all.code).toBe(0);
-    const lines = all.stdout.trim().split('\n');
-    expect(lines.map((line) => (JSON.parse(line) as RunSummary).runId)).toEqual(failedRuns);
+    const everything = JSON.parse(all.stdout) as RunPage;
+    expect(Object.keys(everything).sort()).toEqual(['items', 'nextCursor']);
+    expect(everything.items.map((run) => run.runId)).toEqual(failedRuns);
+    expect(everything.nextCursor).toBeNull();
+    expect(everything.items[0]).toEqual(parsed.items[0]);
+
+    // --all as a table: every run, the count on stderr
+    const allTable = await runCli(['runs', 'list', '-w', 'op-fail', '--all', '--limit', '2'], env);
+    expect(allTable.code).toBe(0);
+    expect(
+      allTable.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(/\s+/)[0]),
+    ).toEqual(failedRuns);
+    expect(allTable.stderr).toBe('3 runs\n');
 
     expect(counts.code).toBe(0);
     const parsedCounts = JSON.parse(counts.stdout) as RunCounts;

@@ -1,8 +1,9 @@
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/run-cli.js';
 
-/** Help, usage errors (exit 2) and an unreachable API (exit 1): no stack needed. */
+/** Help, usage errors (exit 2), an unreachable API (exit 1), the headers sent: no stack needed. */
 
 /** A loopback URL where nothing listens (a port that was just free). */
 async function deadUrl(): Promise<string> {
@@ -99,9 +100,23 @@ describe('--help', () => {
     );
   });
 
-  it('--version prints the package version', async () => {
-    const result = await runCli(['--version']);
-    expect(result).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  it("--version and -V print the package version; after a command they are its options, not the program's", async () => {
+    const env = { SAGAFLOW_URL: await deadUrl() };
+    const [long, short, start, list] = await Promise.all([
+      runCli(['--version']),
+      runCli(['-V']),
+      runCli(['start', 'wf', '--json', '--version'], env),
+      runCli(['runs', 'list', '--version'], env),
+    ]);
+    expect(long).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+    expect(short).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+    // start's --version wants a value; runs list has none: usage errors, not the CLI's version
+    expect(start).toMatchObject({ code: 2, stdout: '' });
+    expect(JSON.parse(start.stderr)).toEqual({
+      error: { code: 'USAGE', message: "option '--version <semver>' argument missing" },
+    });
+    expect(list).toMatchObject({ code: 2, stdout: '' });
+    expect(list.stderr).toMatch(/unknown option '--version'/);
   });
 });
 
@@ -168,6 +183,70 @@ describe('exit codes', () => {
     });
     expect(option.code).toBe(2);
     expect(JSON.parse(option.stderr)).toEqual({ error: { code: 'USAGE', message: "unknown option '--bogus'" } });
+  });
+
+  it('2 when --url or SAGAFLOW_URL is not an http(s) URL: one line naming it and where it came from', async () => {
+    const dead = await deadUrl();
+    const [flag, fromEnv, scheme, json, flagWins] = await Promise.all([
+      runCli(['runs', 'list', '--url', 'notaurl'], { SAGAFLOW_URL: dead }),
+      runCli(['runs', 'get', 'x'], { SAGAFLOW_URL: 'notaurl' }),
+      runCli(['workflows', 'list'], { SAGAFLOW_URL: 'ftp://127.0.0.1/' }),
+      runCli(['start', 'wf', '--json'], { SAGAFLOW_URL: 'localhost:3000' }),
+      runCli(['runs', 'get', 'x', '--url', dead], { SAGAFLOW_URL: 'notaurl' }),
+    ]);
+    expect(flag).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: USAGE: --url: not an http:// or https:// URL: "notaurl"\n',
+    });
+    expect(fromEnv).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: USAGE: SAGAFLOW_URL: not an http:// or https:// URL: "notaurl"\n',
+    });
+    expect(scheme).toMatchObject({ code: 2, stdout: '' });
+    expect(scheme.stderr).toBe('error: USAGE: SAGAFLOW_URL: not an http:// or https:// URL: "ftp://127.0.0.1/"\n');
+    expect(json).toMatchObject({ code: 2, stdout: '' });
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: { code: 'USAGE', message: 'SAGAFLOW_URL: not an http:// or https:// URL: "localhost:3000"' },
+    });
+    // the flag overrides the variable: a bad SAGAFLOW_URL does not matter then
+    expect(flagWins).toMatchObject({ code: 1, stdout: '' });
+    expect(flagWins.stderr).toMatch(/UNREACHABLE/);
+  });
+
+  it('sends the admin token on every request (SPEC §14: a credential on every /v1 endpoint), the API key too', async () => {
+    const seen: Array<{ url: string | undefined; headers: IncomingHttpHeaders }> = [];
+    const server = createHttpServer((request, response) => {
+      seen.push({ url: request.url, headers: request.headers });
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ items: [], nextCursor: null }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const env = { SAGAFLOW_URL: `http://127.0.0.1:${port}` };
+      const both = await runCli(['runs', 'list', '--json'], {
+        ...env,
+        SAGAFLOW_API_KEY: 'key-1',
+        SAGAFLOW_ADMIN_TOKEN: 'token-1',
+      });
+      const tokenOnly = await runCli(['runs', 'list', '--json', '--admin-token', 'token-2'], env);
+      const keyOnly = await runCli(['runs', 'list', '--json', '--api-key', 'key-3'], env);
+      for (const result of [both, tokenOnly, keyOnly]) expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(seen.map((request) => request.url)).toEqual([
+        '/v1/runs?limit=50',
+        '/v1/runs?limit=50',
+        '/v1/runs?limit=50',
+      ]);
+      expect(seen[0]!.headers).toMatchObject({ authorization: 'Bearer key-1', 'x-admin-token': 'token-1' });
+      expect(seen[1]!.headers).toMatchObject({ 'x-admin-token': 'token-2' });
+      expect(seen[1]!.headers).not.toHaveProperty('authorization');
+      expect(seen[2]!.headers).toMatchObject({ authorization: 'Bearer key-3' });
+      expect(seen[2]!.headers).not.toHaveProperty('x-admin-token');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('1 when the API cannot be reached, naming the URL', async () => {

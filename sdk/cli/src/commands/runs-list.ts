@@ -1,4 +1,4 @@
-import type { RunSummary } from '@sagaflow/client';
+import type { RunPage, RunSummary } from '@sagaflow/client';
 import { defineCommand } from '../command.js';
 import { FILTER_OPTIONS, parseCount, parseFilters, type FilterFlags } from '../filters.js';
 import { colorStatus, formatRelative, renderTable, type Colors } from '../output.js';
@@ -35,30 +35,44 @@ export const runsList = defineCommand<RunsListFlags>({
       default: '50',
     },
     { flags: '--cursor <cursor>', description: 'the page after this one (a previous page’s nextCursor)' },
-    { flags: '-a, --all', description: 'every matching run, page after page (--json: NDJSON, one run a line)' },
+    {
+      flags: '-a, --all',
+      description: 'every matching run, page after page (--json: one document { items, nextCursor: null })',
+    },
   ],
   examples: [
     'sagaflow runs list --status FAILED,COMPENSATED --workflow order-processing',
     'sagaflow runs list --context \'{"tenantId":"acme"}\' --created-after 2026-12-01',
-    'sagaflow runs list --status FAILED --all --json | jq -r .runId',
+    "sagaflow runs list --status FAILED --all --json | jq -r '.items[].runId'",
   ],
   async run(ctx, _args, flags) {
     const filters = parseFilters(flags);
     const limit = parseCount(flags.limit, '--limit');
     const { colors } = ctx.out;
     if (flags.all) {
-      // NDJSON with --json: streams page after page without holding every run in memory
-      const now = Date.now();
-      const rows: string[][] = [];
+      // every page, then one output: with --json one document shaped like a single page's (SPEC §16: NDJSON is
+      // for --follow only), so `jq '.items[]'` reads both; Ctrl-C prints nothing
+      const items: RunSummary[] = [];
       for await (const run of ctx.client.runs.listAll({ ...filters, pageSize: limit })) {
         if (ctx.signal.aborted) return;
-        if (ctx.json) ctx.out.ndjson(run);
-        else rows.push(row(colors, run, now));
+        items.push(run);
       }
-      if (!ctx.json) {
-        ctx.out.line(renderTable(colors, HEAD, rows, { width: ctx.out.width, keep: [0, 2] }));
-        ctx.out.error(colors.dim(`${rows.length} run${rows.length === 1 ? '' : 's'}`));
+      if (ctx.signal.aborted) return;
+      if (ctx.json) {
+        const all: RunPage = { items, nextCursor: null };
+        ctx.out.json(all);
+        return;
       }
+      const now = Date.now();
+      ctx.out.line(
+        renderTable(
+          colors,
+          HEAD,
+          items.map((run) => row(colors, run, now)),
+          { width: ctx.out.width, keep: [0, 2] },
+        ),
+      );
+      ctx.out.error(colors.dim(`${items.length} run${items.length === 1 ? '' : 's'}`));
       return;
     }
     const page = await ctx.client.runs.list({ ...filters, limit, ...(flags.cursor ? { cursor: flags.cursor } : {}) });

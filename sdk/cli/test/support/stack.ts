@@ -5,13 +5,13 @@ import { createLogger, startEngine, type RunningEngine } from '@sagaflow/engine'
 import { startFakeDownstream, type FakeDownstream } from '@sagaflow/testkit';
 
 export const ADMIN_TOKEN = 'cli-test-admin-token-0123456789';
-/** The keys of the second API (`keyedApi`), which has SAGAFLOW_API_KEYS set (SPEC §14). */
+/** The keys of the second API (`keyedApi`), which has SAGAFLOW_API_KEYS set (SPEC §14) and ADMIN_TOKEN too. */
 export const API_KEYS = { client: 'cli-test-client-key-0123456789', admin: 'cli-test-admin-key-0123456789' };
 
 /** API + engine in this process on a fresh database, the fake downstream on loopback, and an SDK client. */
 export interface Stack {
   api: RunningApi;
-  /** Another API on the same database that requires an API key on every /v1 call. */
+  /** Another API on the same database that requires an API key (or the admin token) on every /v1 call. */
   keyedApi: RunningApi;
   engine: RunningEngine;
   downstream: FakeDownstream;
@@ -45,6 +45,7 @@ export async function startStack(): Promise<Stack> {
       PORT: '0',
       HOST: '127.0.0.1',
       SAGAFLOW_API_KEYS: `client:${API_KEYS.client},admin:${API_KEYS.admin}`,
+      ADMIN_TOKEN,
       LOG_LEVEL: 'silent',
       NODE_ENV: 'test',
     }),
