@@ -1,7 +1,7 @@
 /**
  * What Postgres can store in a jsonb (or text) column. jsonb refuses the NUL character (`\u0000`) and lone UTF-16
  * surrogates; deep nesting is refused here because recursive code (JSON.stringify, Postgres' parser) must not blow
- * the stack. Pure.
+ * the stack; a number JavaScript cannot hold (1e400, parsed as Infinity) would be written as null. Pure.
  */
 
 /** Deeper JSON is refused: real payloads never need it, and recursive code must not blow the stack. */
@@ -27,6 +27,9 @@ export function findUnstorableJson(value: unknown): string | undefined {
     if (typeof item === 'string') {
       const problem = badString(item);
       if (problem) return problem;
+    } else if (typeof item === 'number' && !Number.isFinite(item)) {
+      // JSON.parse reads 1e400 as Infinity, which JSON.stringify would store as null
+      return 'must not hold a number beyond the range of a double (such as 1e400)';
     } else if (item !== null && typeof item === 'object') {
       if (depth >= MAX_JSON_DEPTH) return `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
       for (const [key, child] of Array.isArray(item) ? item.entries() : Object.entries(item)) {

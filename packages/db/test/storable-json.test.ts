@@ -33,6 +33,12 @@ describe('findUnstorableJson', () => {
     expect(findUnstorableJson(deep)).toMatch(/deeper than 100/);
   });
 
+  it('names a number JavaScript cannot hold (JSON.parse reads 1e400 as Infinity, stored as null)', () => {
+    expect(findUnstorableJson(JSON.parse('{"x":[1e400]}'))).toMatch(/beyond the range of a double/);
+    expect(findUnstorableJson(JSON.parse('{"x":-1e400}'))).toMatch(/beyond the range of a double/);
+    expect(findUnstorableJson({ x: Number.MAX_VALUE, y: 5e-324 })).toBeUndefined();
+  });
+
   it('accepts what jsonb stores', () => {
     expect(findUnstorableJson({ a: [1, 'é😀', null, { b: true }] })).toBeUndefined();
     expect(findUnstorableJson(JSON.parse('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH)))).toBeUndefined();

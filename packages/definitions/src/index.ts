@@ -35,7 +35,7 @@ export {
 } from './template-path.js';
 export { NAME_PATTERN, RESERVED_HEADER_NAMES, describeHeaderValueProblem } from './request-rules.js';
 export type { JsonValue } from './json-value.js';
-export { compareVersions, latestVersion } from './semver.js';
+export { compareVersions, isSemver, latestVersion } from './semver.js';
 export { canonicalJson, definitionChecksum } from './canonical-json.js';
 export { DEMO_DEFINITIONS_DIR, loadDemoDefinitions } from './demo-definitions.js';
 export {

@@ -40,7 +40,10 @@ export interface ClientOptions {
    * stream too). Its role (client, operator, admin) decides what the client may do: a lower one → SagaFlowError 403.
    */
   apiKey?: string;
-  /** Sent as `x-admin-token` on admin calls only. */
+  /**
+   * Sent as `x-admin-token`: on admin calls when `apiKey` is set too (the key stays the identity of the other calls:
+   * its role, its idempotency keys); on every call (the event stream too) when it is the only credential.
+   */
   adminToken?: string;
   /** A custom fetch (default: the global fetch). npm-undici's fetch works too. */
   fetch?: typeof globalThis.fetch;
@@ -118,7 +121,13 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** A typed client for the SagaFlow REST API. Every non-2xx answer rejects with `SagaFlowError`. */
 export function createClient(options: ClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const authHeaders: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+  // the API key on every call; without one, the admin token is the credential of every call (the server takes
+  // `x-admin-token` as an admin credential on any /v1 endpoint, SAGAFLOW_API_KEYS set or not)
+  const authHeaders: Record<string, string> = options.apiKey
+    ? { authorization: `Bearer ${options.apiKey}` }
+    : options.adminToken
+      ? { 'x-admin-token': options.adminToken }
+      : {};
   const http = createFetchClient<paths>({
     baseUrl,
     headers: authHeaders,
@@ -166,14 +175,26 @@ export function createClient(options: ClientOptions) {
       return unwrap(await http.GET('/v1/runs/{runId}', { params: { path: { runId } } }));
     },
 
-    /** `POST /v1/runs/{runId}/cancel`: PENDING/RUNNING runs only (terminal → 409). */
-    async cancel(runId: string): Promise<{ runId: string; status: RunStatus }> {
-      return unwrap(await http.POST('/v1/runs/{runId}/cancel', { params: { path: { runId } } }));
+    /**
+     * `POST /v1/runs/{runId}/cancel`: PENDING/RUNNING runs only (terminal → 409); `reason` is kept in the run's
+     * CANCEL_REQUESTED event.
+     */
+    async cancel(runId: string, action: OperatorActionOptions = {}): Promise<{ runId: string; status: RunStatus }> {
+      return unwrap(await http.POST('/v1/runs/{runId}/cancel', { params: { path: { runId } }, body: action }));
     },
 
-    /** `POST /v1/runs/{runId}/steps/{stepId}/retry`: re-run a FAILED action or a FAILED compensation (else 409). */
-    async retryStep(runId: string, stepId: string): Promise<{ runId: string; stepId: string; status: RunStatus }> {
-      return unwrap(await http.POST('/v1/runs/{runId}/steps/{stepId}/retry', { params: { path: { runId, stepId } } }));
+    /**
+     * `POST /v1/runs/{runId}/steps/{stepId}/retry`: re-run a FAILED action or a FAILED compensation (else 409);
+     * `reason` is kept in the run's OPERATOR_ACTION event.
+     */
+    async retryStep(
+      runId: string,
+      stepId: string,
+      action: OperatorActionOptions = {},
+    ): Promise<{ runId: string; stepId: string; status: RunStatus }> {
+      return unwrap(
+        await http.POST('/v1/runs/{runId}/steps/{stepId}/retry', { params: { path: { runId, stepId } }, body: action }),
+      );
     },
 
     /**

@@ -1845,7 +1845,17 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as CANCEL_REQUESTED `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
         responses: {
             /** @description Cancellation accepted */
             202: {
@@ -2118,7 +2128,17 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why (kept in the run's history as OPERATOR_ACTION `reason`)
+                     * @example payments API fixed
+                     */
+                    reason?: string;
+                };
+            };
+        };
         responses: {
             /** @description Retry accepted */
             202: {

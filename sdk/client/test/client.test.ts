@@ -109,6 +109,17 @@ describe('createClient', () => {
     expect(JSON.parse(request.body)).toEqual({ input: { orderId: 'o-1' } });
   });
 
+  it('sends the admin token on every call when it is the only credential, on admin calls only beside a key', async () => {
+    await createClient({ baseUrl, adminToken: 'secret-token' }).runs.get(RUN_ID);
+    const alone = seen.filter((s) => s.url === `/v1/runs/${RUN_ID}`).at(-1)!;
+    expect(alone.headers['x-admin-token']).toBe('secret-token');
+    expect(alone.headers.authorization).toBeUndefined();
+    await createClient({ baseUrl, adminToken: 'secret-token', apiKey: 'client-key' }).runs.get(RUN_ID);
+    const beside = seen.filter((s) => s.url === `/v1/runs/${RUN_ID}`).at(-1)!;
+    expect(beside.headers['x-admin-token']).toBeUndefined();
+    expect(beside.headers.authorization).toBe('Bearer client-key');
+  });
+
   it('throws SagaFlowError with status, code, message and issues on a 400', async () => {
     const client = createClient({ baseUrl });
     const error = await client.workflows.start('bad', { input: {} }).catch((e: unknown) => e);

@@ -45,6 +45,15 @@ export function refuseNulInUrl(app: FastifyInstance): void {
   });
 }
 
+function isPlainJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * application/json parser that reads an empty body as "no body" (an empty POST to cancel or retry), and refuses
  * (400) what Postgres jsonb or recursive validation could not take: NUL, lone surrogates, absurd nesting.
@@ -61,6 +70,12 @@ export function allowEmptyJsonBodies(app: FastifyInstance): void {
     // Fastify's default JSON parser is synchronous and answers through the callback; its type also admits a
     // Promise-returning parser, which this one is not, so there is nothing to await.
     void parseJson(request, text, (error, parsed) => {
+      if (error && isPlainJson(text)) {
+        // valid JSON that Fastify's parser refuses: a prototype-poisoning key, not "not valid JSON"
+        const message = 'request body must not use the keys __proto__ or constructor.prototype';
+        done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
+        return;
+      }
       const problem = error ? undefined : findUnstorableJson(parsed);
       if (problem) {
         done(Object.assign(new Error(`request body ${problem}`), { statusCode: 400 }), undefined);

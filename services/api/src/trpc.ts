@@ -64,6 +64,11 @@ export interface Context extends ApiServices {
   authorize(access: Access): Promise<AccessResult>;
   /** The caller, set by the access middleware before the procedure runs (anonymous until then). */
   principal: Principal;
+  /**
+   * The request has a JSON body that is not an object (an array, a string, a number, a boolean, null). Every body of
+   * this API is an object; the adapter would spread such a body into the input, where it would pass unseen.
+   */
+  readonly bodyNotAnObject: boolean;
 }
 
 /** The request's correlation id: a valid `x-correlation-id` header, otherwise a fresh UUID. */
@@ -144,6 +149,11 @@ class RequestContext implements Context {
     return this.access.authorize(this.request, this.reply, access);
   }
 
+  get bodyNotAnObject(): boolean {
+    const { body } = this.request;
+    return body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body));
+  }
+
   get signal(): AbortSignal {
     if (!this.abort) {
       const abort = new AbortController();
@@ -202,6 +212,8 @@ const guard = t.middleware(async ({ ctx, meta, next }) => {
     throw mapDomainError(cause instanceof TRPCError ? cause : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause }));
   }
   if (!access.ok) throw new TRPCError({ code: access.code, message: access.message });
+  // after the access check, as every other 400
+  if (ctx.bodyNotAnObject) throw new TRPCError({ code: 'BAD_REQUEST', message: 'request body must be a JSON object' });
   // set in place, not through next({ ctx }): that would copy the context, and `status` is read from this object
   ctx.principal = access.principal;
   const result = await next();

@@ -60,7 +60,17 @@ describe('POST /v1/workflows/{name}/start', () => {
     expect(Number(count.n)).toBe(1);
   });
 
-  it('a replay echoes the run own x-correlation-id, not a new one', async () => {
+  it('a replay answers what the first call did, 202 PENDING, whatever the run is now', async () => {
+    const headers = { 'idempotency-key': 'idem-status' };
+    const first = await startRun(app, definition.name, { input: { orderId: 's' } }, headers);
+    const runId = json(first).runId as string;
+    expect((await app.inject({ method: 'POST', url: `/v1/runs/${runId}/cancel` })).statusCode).toBe(202);
+    const replayed = await startRun(app, definition.name, { input: { orderId: 's' } }, headers);
+    expect(replayed.statusCode).toBe(202);
+    expect(json(replayed)).toEqual({ runId, status: 'PENDING' });
+  });
+
+  it('a replay without x-correlation-id answers the run own id; with one, echoes it', async () => {
     const headers = { 'idempotency-key': 'idem-corr' };
     const first = await startRun(app, definition.name, { input: { orderId: 'c' } }, headers);
     const runCorrelationId = first.headers['x-correlation-id'];
@@ -77,7 +87,9 @@ describe('POST /v1/workflows/{name}/start', () => {
         'x-correlation-id': 'a-different-request',
       },
     );
-    expect(otherId.headers['x-correlation-id']).toBe(runCorrelationId);
+    expect(otherId.headers['x-correlation-id']).toBe('a-different-request');
+    const run = await app.inject({ method: 'GET', url: `/v1/runs/${json(first).runId as string}` });
+    expect(json<{ run: { correlationId: string } }>(run).run.correlationId).toBe(runCorrelationId);
   });
 
   it('409 when an idempotency key is reused with a different body', async () => {

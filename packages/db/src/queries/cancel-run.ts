@@ -21,6 +21,7 @@ export async function cancelRun(db: Db, runId: string): Promise<{ runId: string;
 export async function cancelRunWithTransition(
   db: Db,
   runId: string,
+  reason: string | null = null,
 ): Promise<{ runId: string; status: RunStatus; transition: RunTransition }> {
   return db.transaction().execute(async (trx) => {
     const run = await lockRunState(trx, runId);
@@ -32,7 +33,7 @@ export async function cancelRunWithTransition(
     // a leased item is its holder's: the plan keeps it; an unleased one is withdrawn or moved on by the writes
     const item =
       live && !live.leased ? { id: live.id, stepIndex: live.stepIndex, kind: live.kind, leaseToken: null } : undefined;
-    await applyRowWrites(trx, [rowWrites(run, decision.plan, { item })]);
+    await applyRowWrites(trx, [rowWrites(run, decision.plan, { item, cancelReason: reason })]);
     const transition = describeTransition(run, decision.plan.run?.status);
     return { runId, status: transition.to, transition };
   });

@@ -24,6 +24,7 @@ export async function retryStepWithTransition(
   db: Db,
   runId: string,
   stepId: string,
+  reason: string | null = null,
 ): Promise<{ runId: string; stepId: string; status: RunStatus; transition: RunTransition }> {
   return db.transaction().execute(async (trx) => {
     const run = await lockRunState(trx, runId);
@@ -34,7 +35,7 @@ export async function retryStepWithTransition(
     const decision = planRetry(run, step.index);
     if (!decision.ok) throw new ConflictError(`cannot retry step ${stepId}: ${decision.reason}`);
     // the plan resolves (deletes) the run's parked items and enqueues the retried work
-    const operator = { action: 'retry-step', reason: null, operationId: null };
+    const operator = { action: 'retry-step', reason, operationId: null };
     await applyRowWrites(trx, [rowWrites(run, decision.plan, { operator })]);
     const transition = describeTransition(run, decision.plan.run?.status);
     return { runId, stepId, status: transition.to, transition };

@@ -19,6 +19,7 @@ import {
 import { isTerminal } from '@sagaflow/saga';
 import { createRouter, publicProcedure, type Context } from '../trpc.js';
 import {
+  cancelRunInputSchema,
   operatorActionInputSchema,
   redriveOutputSchema,
   runPauseStateSchema,
@@ -203,10 +204,10 @@ export const runsRouter = createRouter({
         successDescription: 'Cancellation accepted',
       },
     })
-    .input(runIdInputSchema)
+    .input(cancelRunInputSchema)
     .output(startRunOutputSchema)
     .mutation(async ({ ctx, input }) => {
-      const result = await cancelRunWithTransition(ctx.db, input.runId);
+      const result = await cancelRunWithTransition(ctx.db, input.runId, input.reason ?? null);
       recordTransition(ctx, result.transition, { reason: 'cancel requested', by: ctx.principal });
       ctx.status = 202;
       return { runId: result.runId, status: result.status };
@@ -232,7 +233,7 @@ export const runsRouter = createRouter({
     .input(retryStepInputSchema)
     .output(retryStepOutputSchema)
     .mutation(async ({ ctx, input }) => {
-      const result = await retryStepWithTransition(ctx.db, input.runId, input.stepId);
+      const result = await retryStepWithTransition(ctx.db, input.runId, input.stepId, input.reason ?? null);
       recordTransition(ctx, result.transition, {
         stepId: result.stepId,
         reason: 'step retry requested',

@@ -133,8 +133,10 @@ export const workflowsRouter = createRouter({
         idempotencyScope: ctx.principal.idempotencyScope,
         ...trace,
       });
-      // a replay answers with the run's own correlation id, not this request's
-      if (result.correlationId !== ctx.correlationId) ctx.setHeader('x-correlation-id', result.correlationId);
+      // x-correlation-id echoes the header sent; without one, a replay answers with the run's own (the id generated
+      // for it when it started), not a fresh one
+      if (ctx.headers.correlationId === undefined && result.correlationId !== ctx.correlationId)
+        ctx.setHeader('x-correlation-id', result.correlationId);
       const log = ctx.runLog({ runId: result.runId, workflowName: input.name, correlationId: result.correlationId });
       if (result.created) {
         ctx.metrics.runsStarted.inc();
@@ -153,6 +155,8 @@ export const workflowsRouter = createRouter({
         log.info({ status: result.status }, 'run start replayed');
       }
       ctx.status = 202;
-      return { runId: result.runId, status: result.status };
+      // a replay answers what the first call answered (SPEC §5: 202 { runId, status: "PENDING" }), whatever the run's
+      // status is now (GET /v1/runs/{runId} tells that)
+      return { runId: result.runId, status: 'PENDING' as const };
     }),
 });

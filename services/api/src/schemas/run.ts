@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSemver } from '@sagaflow/definitions';
 import { jsonObjectSchema } from './json.js';
 
 /** Run, step and start/cancel/retry shapes: each defined once, used for `.input()`, `.output()` and OpenAPI. */
@@ -73,12 +74,22 @@ export const runViewSchema = z
   .object({ run: runSchema, steps: z.array(stepSchema).meta({ description: 'In definition order' }) })
   .meta({ id: 'RunView' });
 
-export const startRunInputSchema = z.object({
+/** An operator's reason, written into the run's OPERATOR_ACTION event and the log line. */
+const reasonSchema = z
+  .string()
+  .min(1)
+  .max(1000)
+  .optional()
+  .meta({ description: "Why (kept in the run's history as OPERATOR_ACTION `reason`)", example: 'payments API fixed' });
+
+/** A body's keys are exactly the documented ones: a misspelt `contxt` or `paylod` is a 400, not silently dropped. */
+export const startRunInputSchema = z.strictObject({
   name: slugSchema.meta({ description: 'Workflow name', example: 'order-processing' }),
   version: z
     .string()
     .min(1)
     .max(64)
+    .refine(isSemver, { error: (issue) => `version ${JSON.stringify(issue.input)} is not semver (MAJOR.MINOR.PATCH)` })
     .optional()
     .meta({ description: 'Workflow version; the highest semver version when omitted', example: '1.0.0' }),
   input: jsonObjectSchema.meta({ description: 'Run input, available to templates as `input`' }),
@@ -89,9 +100,10 @@ export const startRunOutputSchema = z.object({ runId: z.uuid(), status: runStatu
 
 export const runIdInputSchema = z.object({ runId: runIdSchema });
 
-export const retryStepInputSchema = z.object({
+export const retryStepInputSchema = z.strictObject({
   runId: runIdSchema,
   stepId: slugSchema.meta({ description: 'Step id', example: 'charge-payment' }),
+  reason: reasonSchema,
 });
 
 export const retryStepOutputSchema = z
@@ -103,7 +115,7 @@ export type RunViewOutput = z.infer<typeof runViewSchema>;
 /** docs/contract.md#durable-waits: a signal's payload is any JSON up to 256 KiB (413 above). */
 export const SIGNAL_PAYLOAD_MAX_BYTES = 256 * 1024;
 
-export const sendSignalInputSchema = z.object({
+export const sendSignalInputSchema = z.strictObject({
   runId: runIdSchema,
   name: slugSchema.meta({ description: 'Signal name (the id charset)', example: 'approval' }),
   payload: z
@@ -121,15 +133,13 @@ export const sendSignalOutputSchema = z
   })
   .meta({ id: 'SignalAccepted' });
 
-/** An operator's reason, written into the run's OPERATOR_ACTION event and the log line. */
-const reasonSchema = z
-  .string()
-  .min(1)
-  .max(1000)
-  .optional()
-  .meta({ description: "Why (kept in the run's history as OPERATOR_ACTION `reason`)", example: 'payments API fixed' });
+export const operatorActionInputSchema = z.strictObject({ runId: runIdSchema, reason: reasonSchema });
 
-export const operatorActionInputSchema = z.object({ runId: runIdSchema, reason: reasonSchema });
+/** Cancel's body: `{ reason? }`, kept in the run's CANCEL_REQUESTED event. */
+export const cancelRunInputSchema = z.strictObject({
+  runId: runIdSchema,
+  reason: reasonSchema.meta({ description: "Why (kept in the run's history as CANCEL_REQUESTED `reason`)" }),
+});
 
 export const redriveOutputSchema = z
   .object({
@@ -144,7 +154,7 @@ export const runPauseStateSchema = z
   .object({ runId: z.uuid(), status: runStatusSchema, paused: z.boolean() })
   .meta({ id: 'RunPauseState' });
 
-export const workflowPauseInputSchema = z.object({
+export const workflowPauseInputSchema = z.strictObject({
   name: slugSchema.meta({ description: 'Workflow name', example: 'order-processing' }),
   reason: reasonSchema,
 });

@@ -41,7 +41,7 @@ const scheduleFields = {
   paused: z.boolean(),
 };
 
-export const putScheduleInputSchema = z.object({
+export const putScheduleInputSchema = z.strictObject({
   id: scheduleIdSchema,
   workflowName: scheduleFields.workflowName,
   version: scheduleFields.version,

@@ -100,4 +100,9 @@ describe('storableOutput: a downstream body as a step output that always commits
     const asText = storableOutput(surrogates, json);
     expect(asText).toBe(surrogates.toString('utf8'));
   });
+
+  it('a number JavaScript cannot hold keeps the body as text (it was stored as null inside the JSON)', () => {
+    const body = utf8('{"total":1e400}');
+    expect(storableOutput(body, json)).toBe('{"total":1e400}');
+  });
 });
