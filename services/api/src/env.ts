@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseAllowedHosts, readServiceUrls, type AllowedHost } from '@sagaflow/definitions';
 import { DEFAULT_LOG_BUFFER_BYTES, MAX_LOG_BUFFER_BYTES, parseRedactKeys } from '@sagaflow/observability';
@@ -110,24 +111,54 @@ export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
   connectionMs: 90_000,
 };
 
-/** TRUST_PROXY → Fastify's trustProxy: true/false, a hop count, or a comma list of addresses and CIDRs. */
+/** An IP address, or an address/prefix CIDR (IPv4 up to /32, IPv6 up to /128). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY → Fastify's trustProxy: true/false, a hop count, or a comma list of addresses and CIDRs.
+ * @throws Error naming the variable and the entry that is none of these
+ */
 export function parseTrustProxy(value: string | undefined): boolean | number | string[] {
   const text = (value ?? '').trim();
   if (text === '' || text === 'false') return false;
   if (text === 'true') return true;
   if (/^\d+$/.test(text)) return Number(text);
-  return text
+  const entries = text
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
+  for (const entry of entries)
+    if (!isAddressOrCidr(entry))
+      throw new Error(`TRUST_PROXY: "${entry}" is not true, false, a hop count, an IP address or a CIDR`);
+  return entries;
 }
 
-/** SAGAFLOW_ALLOWED_ORIGINS → origins (scheme://host[:port]), lower-cased, without a trailing slash. */
+/**
+ * SAGAFLOW_ALLOWED_ORIGINS → origins (scheme://host[:port]), lower-cased, without a trailing slash.
+ * @throws Error naming the variable and an entry that is not an http(s) origin (it could never match)
+ */
 export function parseAllowedOrigins(value: string | undefined): string[] {
-  return (value ?? '')
+  const origins = (value ?? '')
     .split(',')
     .map((entry) => entry.trim().toLowerCase().replace(/\/+$/, ''))
     .filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin)
+      throw new Error(`SAGAFLOW_ALLOWED_ORIGINS: "${origin}" is not an origin such as https://console.example.com`);
+  }
+  return origins;
 }
 
 /** Thrown by `loadConfig`; the message names every offending variable. */
@@ -170,6 +201,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   } catch (error) {
     problems.push((error as Error).message);
   }
+  let trustProxy: boolean | number | string[] = false;
+  let allowedOrigins: string[] = [];
+  try {
+    trustProxy = parseTrustProxy(values.TRUST_PROXY);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  try {
+    allowedOrigins = parseAllowedOrigins(values.SAGAFLOW_ALLOWED_ORIGINS);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   try {
     allowedHosts = parseAllowedHosts(values.SAGAFLOW_ALLOWED_HOSTS);
     serviceUrls = readServiceUrls(values, { production: values.NODE_ENV === 'production' });
@@ -190,14 +233,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     adminRateLimit: { max: env.ADMIN_RATE_LIMIT_MAX, windowMs: env.ADMIN_RATE_LIMIT_WINDOW_MS },
     bodyLimit: env.BODY_LIMIT,
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    trustProxy,
     httpTimeouts: {
       headersMs: env.HTTP_HEADERS_TIMEOUT_MS ?? DEFAULT_HTTP_TIMEOUTS.headersMs,
       requestMs: env.HTTP_REQUEST_TIMEOUT_MS ?? DEFAULT_HTTP_TIMEOUTS.requestMs,
       keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? DEFAULT_HTTP_TIMEOUTS.keepAliveMs,
       connectionMs: env.HTTP_CONNECTION_TIMEOUT_MS ?? DEFAULT_HTTP_TIMEOUTS.connectionMs,
     },
-    allowedOrigins: parseAllowedOrigins(env.SAGAFLOW_ALLOWED_ORIGINS),
+    allowedOrigins,
     logSensitive: env.LOG_SENSITIVE === 'true',
     logBufferBytes: env.LOG_BUFFER_BYTES,
     logRedactKeys: parseRedactKeys(env.LOG_REDACT_KEYS, env.LOG_REDACT_FIELDS),

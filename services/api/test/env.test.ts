@@ -138,6 +138,21 @@ describe('loadConfig', () => {
     ).toEqual(['https://console.example.com', 'http://localhost:5173']);
   });
 
+  it('refuses a TRUST_PROXY entry or an allowed origin that could never match, naming the variable', () => {
+    expect(loadConfig({ ...base, TRUST_PROXY: 'fd00::/8,::1' }).trustProxy).toEqual(['fd00::/8', '::1']);
+    for (const bad of ['banana', '10.0.0.0/33', '10.0.0.1/8/2', '127.0.0.1, proxy.internal'])
+      expect(() => loadConfig({ ...base, TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY: ".*" is not true, false/);
+    for (const bad of [
+      'notanorigin',
+      'https://console.example.com/path',
+      'ftp://files.example.com',
+      'console.example.com',
+    ])
+      expect(() => loadConfig({ ...base, SAGAFLOW_ALLOWED_ORIGINS: bad }), bad).toThrow(
+        /SAGAFLOW_ALLOWED_ORIGINS: ".*" is not an origin/,
+      );
+  });
+
   it('parses SAGAFLOW_API_KEYS into roles and non-secret ids, never echoing a key in its errors', () => {
     const keys = loadConfig({
       ...base,

@@ -7,7 +7,8 @@ import { ENGINE_DEFAULTS } from './defaults.js';
 const envSchema = z.object({
   /** production: no demo-mock defaults for SAGAFLOW_SERVICE_<NAME>_URL */
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  DATABASE_URL: z.string().min(1, 'DATABASE_URL is required'),
+  // as the API's: a postgres:// or postgresql:// URL (anything else would only fail later, in a reconnect loop)
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
   ENGINE_HOST: z.string().default(ENGINE_DEFAULTS.host),
   ENGINE_PORT: z.coerce.number().int().min(0).max(65535).default(ENGINE_DEFAULTS.port),
   ENGINE_ID: z.string().min(1).max(100).optional(),

@@ -34,27 +34,35 @@ const tracing = await startTracing({
 });
 const { startEngine } = await import('./start-engine.js');
 
-const running = await startEngine({
-  databaseUrl: env.DATABASE_URL,
-  serviceUrls: env.serviceUrls,
-  allowedHosts: env.allowedHosts,
-  port: env.ENGINE_PORT,
-  host: env.ENGINE_HOST,
-  concurrency: env.ENGINE_CONCURRENCY,
-  batchSize: env.ENGINE_BATCH_SIZE,
-  maxInflightBytes: env.ENGINE_MAX_INFLIGHT_BYTES,
-  leaseMs: env.ENGINE_LEASE_MS,
-  pollIntervalMs: env.ENGINE_POLL_INTERVAL_MS,
-  maxDeliveries: env.ENGINE_MAX_DELIVERIES,
-  shutdownGraceMs: env.ENGINE_SHUTDOWN_GRACE_MS,
-  poolSize: env.ENGINE_DB_POOL_SIZE,
-  operationSlots: env.ENGINE_OPERATION_SLOTS,
-  scheduleCatchUpMs: env.ENGINE_SCHEDULE_CATCH_UP_MS,
-  schedulePollMs: env.ENGINE_SCHEDULE_POLL_MS,
-  handoff: env.ENGINE_HANDOFF === 'true',
-  ...(env.ENGINE_ID ? { id: env.ENGINE_ID } : {}),
-  logger,
-});
+let running: Awaited<ReturnType<typeof startEngine>>;
+try {
+  running = await startEngine({
+    databaseUrl: env.DATABASE_URL,
+    serviceUrls: env.serviceUrls,
+    allowedHosts: env.allowedHosts,
+    port: env.ENGINE_PORT,
+    host: env.ENGINE_HOST,
+    concurrency: env.ENGINE_CONCURRENCY,
+    batchSize: env.ENGINE_BATCH_SIZE,
+    maxInflightBytes: env.ENGINE_MAX_INFLIGHT_BYTES,
+    leaseMs: env.ENGINE_LEASE_MS,
+    pollIntervalMs: env.ENGINE_POLL_INTERVAL_MS,
+    maxDeliveries: env.ENGINE_MAX_DELIVERIES,
+    shutdownGraceMs: env.ENGINE_SHUTDOWN_GRACE_MS,
+    poolSize: env.ENGINE_DB_POOL_SIZE,
+    operationSlots: env.ENGINE_OPERATION_SLOTS,
+    scheduleCatchUpMs: env.ENGINE_SCHEDULE_CATCH_UP_MS,
+    schedulePollMs: env.ENGINE_SCHEDULE_POLL_MS,
+    handoff: env.ENGINE_HANDOFF === 'true',
+    ...(env.ENGINE_ID ? { id: env.ENGINE_ID } : {}),
+    logger,
+  });
+} catch (error) {
+  // one line, as the API's (a port in use, Postgres refusing at start), not an unhandled rejection's stack
+  logger.flush();
+  process.stderr.write(`sagaflow-engine: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
 if (tracing.enabled)
   logger.info({ otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on: spans exported over OTLP');
 

@@ -27,6 +27,13 @@ describe('engine env', () => {
     expect(() => parseEnv({ ...base, LOG_BUFFER_BYTES: '16384' })).toThrow(/LOG_BUFFER_BYTES/);
   });
 
+  it('needs a postgres:// or postgresql:// DATABASE_URL, naming the variable', () => {
+    expect(parseEnv({ DATABASE_URL: 'postgresql://u@db:5432/x' }).DATABASE_URL).toBe('postgresql://u@db:5432/x');
+    for (const bad of ['notaurl', 'mysql://x/y', 'redis://x', ''])
+      expect(() => parseEnv({ DATABASE_URL: bad }), bad).toThrow(/DATABASE_URL/);
+    expect(() => parseEnv({})).toThrow(/DATABASE_URL/);
+  });
+
   it('listens on loopback unless ENGINE_HOST says otherwise (containers set 0.0.0.0)', () => {
     expect(parseEnv(base).ENGINE_HOST).toBe('127.0.0.1');
     expect(parseEnv({ ...base, ENGINE_HOST: '0.0.0.0' }).ENGINE_HOST).toBe('0.0.0.0');
