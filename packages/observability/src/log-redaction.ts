@@ -77,3 +77,29 @@ export function parseRedactKeys(...values: Array<string | undefined>): string[] 
     .filter(Boolean);
   return [...new Set(keys)];
 }
+
+/**
+ * A request URL as it may be logged: the value of each query parameter whose name matches is `[redacted]`, and a
+ * value that is a JSON object or array (the run search's `input` and `context` filters) is redacted inside like any
+ * record. The path is kept as it is. A URL with nothing to hide is returned unchanged.
+ */
+export function redactUrlQuery(url: string, matches: RedactionMatcher): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const shown = new URLSearchParams();
+  let changed = false;
+  for (const [key, value] of new URLSearchParams(url.slice(at + 1))) {
+    let kept = value;
+    if (matches(key)) kept = REDACTED;
+    else if (value.startsWith('{') || value.startsWith('[')) {
+      try {
+        kept = JSON.stringify(redactValue(JSON.parse(value), matches, 0));
+      } catch {
+        // not JSON: kept as it is
+      }
+    }
+    if (kept !== value) changed = true;
+    shown.append(key, kept);
+  }
+  return changed ? `${url.slice(0, at)}?${shown.toString()}` : url;
+}

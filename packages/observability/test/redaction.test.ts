@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { parseRedactKeys, REDACTED, redactionMatcher, redactLogRecord } from '../src/log-redaction.js';
+import { parseRedactKeys, REDACTED, redactionMatcher, redactLogRecord, redactUrlQuery } from '../src/log-redaction.js';
 
 const matches = redactionMatcher();
 
@@ -135,5 +135,25 @@ describe('createLogger', () => {
       expect(record.error.response.password).toBe(sensitive ? 'p' : REDACTED);
       expect(record.body).toMatch(/…\[\d+ more chars\]$/);
     }
+  });
+});
+
+describe('redactUrlQuery', () => {
+  const matches = redactionMatcher(['iban']);
+
+  it('hides the values of matching query parameters and inside JSON filters, keeping the rest', () => {
+    const url =
+      '/v1/runs?status=FAILED&token=tok-1&input=' + encodeURIComponent('{"customer":{"email":"a@b.c"},"n":1}');
+    const shown = new URL(redactUrlQuery(url, matches), 'http://x');
+    expect(shown.pathname).toBe('/v1/runs');
+    expect(shown.searchParams.get('status')).toBe('FAILED');
+    expect(shown.searchParams.get('token')).toBe(REDACTED);
+    expect(JSON.parse(shown.searchParams.get('input')!)).toEqual({ customer: { email: REDACTED }, n: 1 });
+    expect(redactUrlQuery('/v1/runs?myIBAN=DE00', matches)).not.toContain('DE00');
+  });
+
+  it('returns a URL with nothing to hide unchanged', () => {
+    for (const url of ['/v1/runs', '/v1/runs?status=FAILED&limit=5', '/v1/runs?context=%7Bbroken'])
+      expect(redactUrlQuery(url, matches)).toBe(url);
   });
 });

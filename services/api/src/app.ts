@@ -25,7 +25,7 @@ import {
   refuseNulInUrl,
   registerHttpErrorHandlers,
 } from './http-errors.js';
-import { createLogger } from '@sagaflow/observability';
+import { createLogger, redactionMatcher, redactUrlQuery } from '@sagaflow/observability';
 import { createApiMetrics, registerMetricsRoute, registerRunEventsGauges } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createOpenApiHandler, registerOpenApiRoutes } from './openapi-adapter.js';
@@ -82,11 +82,29 @@ export interface AppDeps {
  * and "request completed"): each line is a synchronous write, and the start endpoint is the hot path.
  */
 class OneLineRequestLog extends LogController {
+  /** `shownUrl`: the URL as logged (query values redacted unless LOG_SENSITIVE=true) */
+  constructor(
+    options: ConstructorParameters<typeof LogController>[0],
+    private readonly shownUrl: (url: string) => string,
+  ) {
+    super(options);
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return;
-    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    // what Fastify's `req` serializer reads, with the URL as it may be logged (a search by `input={"email":…}` or a
+    // `?token=` would otherwise be written as sent)
+    const req = {
+      method: request.method,
+      url: this.shownUrl(request.url),
+      headers: request.headers,
+      host: request.host,
+      ip: request.ip,
+      socket: request.socket,
+    };
+    const line = { req, res: reply, responseTime: reply.elapsedTime };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
   }
@@ -103,6 +121,8 @@ function toFastifyTrustProxy(
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { config } = deps;
   const timeouts = config.httpTimeouts ?? DEFAULT_HTTP_TIMEOUTS;
+  const urlMatcher = redactionMatcher(config.logRedactKeys ?? []);
+  const shownUrl = config.logSensitive ? (url: string) => url : (url: string) => redactUrlQuery(url, urlMatcher);
   const common = {
     bodyLimit: config.bodyLimit,
     trustProxy: toFastifyTrustProxy(config.trustProxy ?? false),
@@ -115,7 +135,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     rewriteUrl: (req: { url?: string }) => rewriteDocsUrl(req.url ?? '/'),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       resolveCorrelationId(req.headers['x-correlation-id']),
-    logController: new OneLineRequestLog({ requestIdLogLabel: 'correlationId' }),
+    logController: new OneLineRequestLog({ requestIdLogLabel: 'correlationId' }, shownUrl),
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   };
