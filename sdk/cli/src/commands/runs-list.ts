@@ -49,6 +49,7 @@ export const runsList = defineCommand<RunsListFlags>({
     const filters = parseFilters(flags);
     const limit = parseCount(flags.limit, '--limit');
     const { colors } = ctx.out;
+    let page: RunPage;
     if (flags.all) {
       // every page, then one output: with --json one document shaped like a single page's (SPEC §16: NDJSON is
       // for --follow only), so `jq '.items[]'` reads both; Ctrl-C prints nothing
@@ -58,24 +59,10 @@ export const runsList = defineCommand<RunsListFlags>({
         items.push(run);
       }
       if (ctx.signal.aborted) return;
-      if (ctx.json) {
-        const all: RunPage = { items, nextCursor: null };
-        ctx.out.json(all);
-        return;
-      }
-      const now = Date.now();
-      ctx.out.line(
-        renderTable(
-          colors,
-          HEAD,
-          items.map((run) => row(colors, run, now)),
-          { width: ctx.out.width, keep: [0, 2] },
-        ),
-      );
-      ctx.out.error(colors.dim(`${items.length} run${items.length === 1 ? '' : 's'}`));
-      return;
+      page = { items, nextCursor: null };
+    } else {
+      page = await ctx.client.runs.list({ ...filters, limit, ...(flags.cursor ? { cursor: flags.cursor } : {}) });
     }
-    const page = await ctx.client.runs.list({ ...filters, limit, ...(flags.cursor ? { cursor: flags.cursor } : {}) });
     if (ctx.json) {
       ctx.out.json(page);
       return;
@@ -89,7 +76,8 @@ export const runsList = defineCommand<RunsListFlags>({
         { width: ctx.out.width, keep: [0, 2] },
       ),
     );
-    if (page.nextCursor)
+    if (flags.all) ctx.out.error(colors.dim(`${page.items.length} run${page.items.length === 1 ? '' : 's'}`));
+    else if (page.nextCursor)
       ctx.out.error(colors.dim(`more: add --cursor ${page.nextCursor} for the next page, or --all for every page`));
   },
 });
