@@ -38,19 +38,6 @@ export function checkApiUrl(url: string, source: string): string {
   return url;
 }
 
-/**
- * A fetch that adds `x-admin-token` to every request. The SDK sends the admin token on admin calls only, but the API
- * takes it as an admin credential on every /v1 endpoint (SPEC §14): with SAGAFLOW_API_KEYS set on the API and only
- * SAGAFLOW_ADMIN_TOKEN configured here, `runs list` (or the event stream) would otherwise be a 401.
- */
-function fetchWithAdminToken(adminToken: string): typeof globalThis.fetch {
-  return (input, init) => {
-    const request = new Request(input, init);
-    request.headers.set('x-admin-token', adminToken);
-    return globalThis.fetch(request);
-  };
-}
-
 export function createContext(env: CliEnv, options: CommonOptions, signal: AbortSignal): CliContext {
   const url = checkApiUrl(options.url ?? env.url, options.url !== undefined ? '--url' : 'SAGAFLOW_URL');
   const apiKey = options.apiKey ?? env.apiKey;
@@ -59,7 +46,9 @@ export function createContext(env: CliEnv, options: CommonOptions, signal: Abort
   const client = createClient({
     baseUrl: url,
     ...(apiKey ? { apiKey } : {}),
-    ...(adminToken ? { adminToken, fetch: fetchWithAdminToken(adminToken) } : {}),
+    // the SDK sends a lone admin token on every call (an admin credential on every /v1 endpoint, SPEC §14), and
+    // beside a key only on admin calls (the key stays the identity of the rest)
+    ...(adminToken ? { adminToken } : {}),
   });
   return { client, out: createOutput(env.color && !json, env.columns), json, url, signal };
 }

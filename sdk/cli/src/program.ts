@@ -20,7 +20,8 @@ const ENVIRONMENT_HELP = `
 Environment:
   SAGAFLOW_URL          the API (default ${DEFAULT_URL}); --url overrides it
   SAGAFLOW_API_KEY      sent as "authorization: Bearer <key>"; --api-key overrides it
-  SAGAFLOW_ADMIN_TOKEN  sent as x-admin-token on every request; --admin-token overrides it
+  SAGAFLOW_ADMIN_TOKEN  sent as x-admin-token (on every request alone, on admin calls beside a key); --admin-token
+                        overrides it
   NO_COLOR              no colours (they are off anyway when stdout is not a terminal)
 
 Exit codes: 0 success, 1 the API refused (its code and message are printed) or could not be reached,
@@ -33,7 +34,7 @@ function addCommonOptions(command: Command): void {
     .option('--json', 'print JSON for scripts (one document; NDJSON with --follow)')
     .option('--url <url>', `the SagaFlow API (env SAGAFLOW_URL, default ${DEFAULT_URL})`)
     .option('--api-key <key>', 'API key (env SAGAFLOW_API_KEY)')
-    .option('--admin-token <token>', 'admin token, sent on every request (env SAGAFLOW_ADMIN_TOKEN)');
+    .option('--admin-token <token>', 'admin token (env SAGAFLOW_ADMIN_TOKEN)');
 }
 
 /**

@@ -239,7 +239,9 @@ describe('exit codes', () => {
         '/v1/runs?limit=50',
         '/v1/runs?limit=50',
       ]);
-      expect(seen[0]!.headers).toMatchObject({ authorization: 'Bearer key-1', 'x-admin-token': 'token-1' });
+      // beside a key, the admin token goes on admin calls only (runs list is not one): the key stays the identity
+      expect(seen[0]!.headers).toMatchObject({ authorization: 'Bearer key-1' });
+      expect(seen[0]!.headers).not.toHaveProperty('x-admin-token');
       expect(seen[1]!.headers).toMatchObject({ 'x-admin-token': 'token-2' });
       expect(seen[1]!.headers).not.toHaveProperty('authorization');
       expect(seen[2]!.headers).toMatchObject({ authorization: 'Bearer key-3' });
