@@ -34,7 +34,8 @@ function rateLimitedError(retryAfterSeconds: number): Error {
 
 /**
  * Limits every route registered in `scope` after this call (register it in the admin routes' own scope). With Redis,
- * while it is unreachable the admin endpoints answer 503 at once (they are never served uncounted; /ready is 503 too).
+ * once its connection is lost the admin endpoints answer 503 at once until it is back (/ready is 503 too); only a
+ * request caught between the loss and its notice is served uncounted (skipOnError below).
  */
 export async function registerAdminRateLimit(scope: FastifyInstance, options: AdminRateLimitOptions): Promise<void> {
   const { redis } = options;

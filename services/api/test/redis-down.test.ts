@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDefinition } from '@sagaflow/db';
 import { createTestDatabase } from '@sagaflow/db/testing';
+import { findFreePort } from '@sagaflow/local-postgres';
 import { waitFor } from '@sagaflow/testkit';
 import type { WorkflowDefinition } from '@sagaflow/definitions';
 import { loadConfig } from '../src/env.js';
@@ -19,15 +19,6 @@ let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
 let api: RunningApi;
 const definition = makeDefinition();
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 beforeAll(async () => {
   testDb = await createTestDatabase();
   // straight into the database: the admin endpoint is refused while Redis is down
@@ -35,7 +26,8 @@ beforeAll(async () => {
   api = await startServer(
     loadConfig({
       DATABASE_URL: testDb.url,
-      REDIS_URL: `redis://127.0.0.1:${await closedPort()}`,
+      // a port that was free a moment ago: nothing listens there
+      REDIS_URL: `redis://127.0.0.1:${await findFreePort()}`,
       PORT: '0',
       HOST: '127.0.0.1',
       ADMIN_TOKEN,
