@@ -121,13 +121,18 @@ describe('RunEventsHub: what a statement begun before the listener was ready wri
   it('for settleMs after an opening a wait ends by then; later ones wait their whole time unless woken', () =>
     withHub({ idleMs: 60_000, settleMs: 1_500 }, async (hub) => {
       await hub.subscribe('run-a').wait(20_000);
+      // the listener was ready by now: its window ends at the latest 1,500 ms from here
+      const windowOverBy = Date.now() + 1_500;
       expect(hub.stats().listening).toBe(true);
       // subscribed with the listener ready, inside the settle window: a statement in flight at the opening may
       // commit after this subscriber's read, unannounced, so the wait ends with the window
       let started = Date.now();
       await hub.subscribe('run-b').wait(20_000);
       expect(Date.now() - started).toBeLessThan(5_000);
-      // after the window, a wait lasts its whole time (here 400 ms) when nothing is announced
+      // after the window, a wait lasts its whole time (here 400 ms) when nothing is announced. The wait above ends
+      // with the window by its timer, which may fire a millisecond before Date.now() reaches the window's end: a wait
+      // begun then is still inside it and ends at once, as it should, so this one begins once the window is surely over
+      await expect.poll(() => Date.now() >= windowOverBy, { timeout: 5_000, interval: 5 }).toBe(true);
       started = Date.now();
       await hub.subscribe('run-b').wait(400);
       expect(Date.now() - started).toBeGreaterThanOrEqual(390);
