@@ -37,6 +37,17 @@ function addCommonOptions(command: Command): void {
     .option('--admin-token <token>', 'admin token (env SAGAFLOW_ADMIN_TOKEN)');
 }
 
+/** A command's options merged with its parents': the value given nearest the command wins (commander's own
+ * optsWithGlobals lets the program's win). */
+function nearestOptions<T>(command: Command): T {
+  const chain: Command[] = [];
+  for (let c: Command | null = command; c; c = c.parent) chain.unshift(c);
+  const merged: Record<string, unknown> = {};
+  for (const c of chain)
+    for (const [key, value] of Object.entries(c.opts())) if (value !== undefined) merged[key] = value;
+  return merged as T;
+}
+
 /**
  * The commander program: groups, every command of COMMANDS with its options and the common ones, --help
  * everywhere. Commander's own exits are turned into exceptions (exitOverride) so main() chooses the exit code.
@@ -51,6 +62,9 @@ function buildProgram(env: CliEnv, signal: AbortSignal, setExitCode: (code: numb
     .version(version, '-V, --version')
     .exitOverride()
     .addHelpText('after', ENVIRONMENT_HELP);
+  // the common options are accepted before the command and between a group and its command too
+  // (`sagaflow --url … runs list`, `sagaflow runs --url … list`); the one nearest the command wins (nearestOptions)
+  addCommonOptions(program);
   // commander's own usage errors (unknown command or option, missing argument): with --json, the same one-line
   // JSON error on stderr as every other error; else its message and a hint
   if (json) {
@@ -66,6 +80,7 @@ function buildProgram(env: CliEnv, signal: AbortSignal, setExitCode: (code: numb
     let parent = groups.get(group);
     if (!parent) {
       parent = program.command(group).description(GROUPS[group]);
+      addCommonOptions(parent);
       groups.set(group, parent);
     }
     return parent;
@@ -78,7 +93,7 @@ function buildProgram(env: CliEnv, signal: AbortSignal, setExitCode: (code: numb
       command.addHelpText('after', `\nExamples:\n${spec.examples.map((line) => `  ${line}`).join('\n')}`);
     command.action(async (...params: unknown[]) => {
       const self = params[params.length - 1] as Command;
-      const options = self.opts<CommonOptions & Record<string, unknown>>();
+      const options = nearestOptions<CommonOptions & Record<string, unknown>>(self);
       const args = self.args;
       const json = options.json === true;
       let ctx: CliContext | undefined;

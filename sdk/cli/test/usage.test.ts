@@ -215,6 +215,28 @@ describe('exit codes', () => {
     expect(flagWins.stderr).toMatch(/UNREACHABLE/);
   });
 
+  it('the common options also work before the command and between a group and its command; the nearest wins', async () => {
+    const dead = await deadUrl();
+    const [beforeCommand, beforeSubcommand, nearestWins, jsonFirst] = await Promise.all([
+      runCli(['--url', 'notaurl', 'runs', 'list']),
+      runCli(['runs', '--url', 'notaurl', 'list']),
+      runCli(['--url', 'notaurl', 'runs', 'list', '--url', dead]),
+      runCli(['--json', '--url', 'notaurl', 'workflows', 'list']),
+    ]);
+    for (const result of [beforeCommand, beforeSubcommand])
+      expect(result).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: 'error: USAGE: --url: not an http:// or https:// URL: "notaurl"\n',
+      });
+    expect(nearestWins).toMatchObject({ code: 1, stdout: '' });
+    expect(nearestWins.stderr).toBe(`error: UNREACHABLE: cannot reach the SagaFlow API at ${dead} (ECONNREFUSED)\n`);
+    expect(jsonFirst).toMatchObject({ code: 2, stdout: '' });
+    expect(JSON.parse(jsonFirst.stderr)).toEqual({
+      error: { code: 'USAGE', message: '--url: not an http:// or https:// URL: "notaurl"' },
+    });
+  });
+
   it('sends the admin token on every request (SPEC §14: a credential on every /v1 endpoint), the API key too', async () => {
     const seen: Array<{ url: string | undefined; headers: IncomingHttpHeaders }> = [];
     const server = createHttpServer((request, response) => {
@@ -233,12 +255,16 @@ describe('exit codes', () => {
       });
       const tokenOnly = await runCli(['runs', 'list', '--json', '--admin-token', 'token-2'], env);
       const keyOnly = await runCli(['runs', 'list', '--json', '--api-key', 'key-3'], env);
-      for (const result of [both, tokenOnly, keyOnly]) expect(result).toMatchObject({ code: 0, stderr: '' });
+      const tokenFirst = await runCli(['--admin-token', 'token-4', 'runs', 'list', '--json'], env);
+      for (const result of [both, tokenOnly, keyOnly, tokenFirst])
+        expect(result).toMatchObject({ code: 0, stderr: '' });
       expect(seen.map((request) => request.url)).toEqual([
         '/v1/runs?limit=50',
         '/v1/runs?limit=50',
         '/v1/runs?limit=50',
+        '/v1/runs?limit=50',
       ]);
+      expect(seen[3]!.headers).toMatchObject({ 'x-admin-token': 'token-4' });
       // beside a key, the admin token goes on admin calls only (runs list is not one): the key stays the identity
       expect(seen[0]!.headers).toMatchObject({ authorization: 'Bearer key-1' });
       expect(seen[0]!.headers).not.toHaveProperty('x-admin-token');
