@@ -122,5 +122,3 @@ export function relativeTime(iso: string | null | undefined, now = Date.now()): 
           : [Math.round(abs / 86_400_000), 'd'];
   return diff < 0 ? `${value} ${unit} ago` : `in ${value} ${unit}`;
 }
-
-export const shortId = (id: string): string => id.slice(0, 8);

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
-import { ConfirmButton, ErrorNotice, relativeTime, shortId } from '../components.js';
+import { ConfirmButton, ErrorNotice, relativeTime } from '../components.js';
 import { can, useSession } from '../session.js';
 
 /** Operations and schedules: both are admin data (SPEC §14). */
@@ -38,7 +38,7 @@ export function OperationsPage() {
             <tr key={op.operationId}>
               <td>
                 <Link to="/operations/$operationId" params={{ operationId: op.operationId }} className="mono">
-                  {shortId(op.operationId)}
+                  {op.operationId}
                 </Link>
               </td>
               <td>{op.action}</td>
@@ -113,7 +113,7 @@ export function OperationPage() {
               <tr key={e.runId}>
                 <td>
                   <Link to="/runs/$runId" params={{ runId: e.runId }} className="mono">
-                    {shortId(e.runId)}
+                    {e.runId}
                   </Link>
                 </td>
                 <td>{e.reason}</td>

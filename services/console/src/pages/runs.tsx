@@ -2,7 +2,7 @@ import type { OperationAction, RunFilters, RunStatus, RunSummary } from '@sagafl
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
-import { ConfirmButton, ErrorNotice, relativeTime, shortId, StatusBadge } from '../components.js';
+import { ConfirmButton, ErrorNotice, relativeTime, StatusBadge } from '../components.js';
 import { can, canRead, useSession } from '../session.js';
 
 export const RUN_STATUSES: RunStatus[] = [
@@ -249,7 +249,7 @@ export function RunsPage() {
                 <td>
                   <input
                     type="checkbox"
-                    aria-label={`Select run ${shortId(run.runId)}`}
+                    aria-label={`Select run ${run.runId}`}
                     checked={allMatching || selected.has(run.runId)}
                     disabled={allMatching}
                     onChange={() => toggle(run.runId)}
@@ -258,7 +258,7 @@ export function RunsPage() {
               )}
               <td>
                 <Link to="/runs/$runId" params={{ runId: run.runId }} className="mono">
-                  {shortId(run.runId)}
+                  {run.runId}
                 </Link>
               </td>
               <td>

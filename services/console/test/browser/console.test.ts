@@ -153,7 +153,8 @@ describe('the console in a browser', () => {
     await screenshot('runs-failed');
     await expectAccessible('runs list');
 
-    await row.getByRole('link', { name: runId.slice(0, 8) }).click();
+    // the full id: ids (UUIDv7) started in the same minute share their first 8 characters
+    await row.getByRole('link', { name: runId, exact: true }).click();
     await expect.poll(() => page.getByTestId('run-status').textContent(), UI).toBe('FAILED');
     await expect.poll(() => page.locator('[data-testid=attempt][data-outcome=FAILED]').count(), UI).toBe(1);
     await page.getByRole('button', { name: 'Redrive' }).click();
