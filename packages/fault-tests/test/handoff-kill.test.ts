@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatViolations } from '../src/invariants/check-invariants.js';
 import { killAll } from '../src/processes/engine-process.js';
+import { countLogMessages } from '../src/processes/log-records.js';
 import { waitForTerminalRun } from '../src/runs/outbox-rows.js';
 import { createScenario, type Scenario } from '../src/scenario.js';
 import { buildWorkflow } from '../src/workflows.js';
@@ -109,6 +110,53 @@ describe('starts right after an engine is killed', () => {
       expect(Number(attempts.rows[0]!.n)).toBe(10);
     } finally {
       process.kill(stalled.process.pid, 'SIGCONT');
+    }
+  });
+  it('handed to an engine that then stalls past their lease: another engine runs them, the thawed one sends nothing', async () => {
+    scenario.downstream.setScript(() => ({ status: 200, body: { ok: true } }));
+    const env = { ENGINE_LEASE_MS: '2000' };
+    const late = await scenario.startEngine('handoff-late', env);
+    await waitForRegistration(scenario, 'handoff-late');
+    process.kill(late.process.pid, 'SIGSTOP');
+    let thawed = false;
+    try {
+      // its row is fresh and its listening backend alive: the starts hand it their runs, and the NOTIFYs wait unread
+      const runIds: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { runId } = await startRun(scenario.db, {
+          workflowName: 'handed',
+          input: { i },
+          correlationId: `l-${i}`,
+        });
+        runIds.push(runId);
+      }
+      const leased = await sql<{ n: string }>`
+        select count(*) as n from outbox where lease_owner = 'handoff-late'`.execute(scenario.db);
+      expect(Number(leased.rows[0]!.n)).toBe(5);
+      // their leases run out; another engine claims and finishes them
+      await scenario.startEngine('handoff-after', env);
+      for (const runId of runIds)
+        expect((await waitForTerminalRun(scenario.db, runId, 15_000)).run.status).toBe('COMPLETED');
+
+      // thawed, the stalled engine reads the five handoffs of runs that have ended: it must send none of them
+      process.kill(late.process.pid, 'SIGCONT');
+      thawed = true;
+      const sent = (): number => scenario.downstream.requests().filter((r) => runIds.includes(r.runId ?? '')).length;
+      // until it has dropped all five, or sent one of them (what it did before leases were checked before sending)
+      await waitFor(
+        () => countLogMessages(late.process, 'handed item arrived as its lease ran out') === 5 || sent() > 10,
+        {
+          timeoutMs: 10_000,
+          description: 'the thawed engine to deal with the five late handoffs',
+        },
+      );
+      // two steps each, each sent once, none after its run ended
+      expect(sent()).toBe(10);
+      expect(countLogMessages(late.process, 'handed item arrived as its lease ran out')).toBe(5);
+      const report = await scenario.check({ maxRedeliveries: 0 });
+      expect(report.violations, formatViolations(report)).toEqual([]);
+    } finally {
+      if (!thawed) process.kill(late.process.pid, 'SIGCONT');
     }
   });
 });

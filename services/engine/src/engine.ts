@@ -24,7 +24,7 @@ import { recordAttemptCrash, recordAttemptOutcome, startAttemptSpan, type Attemp
 import type { DefinitionCache } from './definition-cache.js';
 import type { EngineMetrics } from './metrics.js';
 import { recordCompletion } from './record-completion.js';
-import { runAttempt, type AttemptOutcome, type AttemptSettings } from './run-attempt.js';
+import { LeaseRunOutError, runAttempt, type AttemptOutcome, type AttemptSettings } from './run-attempt.js';
 import { WakeSignal } from './wake-signal.js';
 import { Cancel } from './cancel.js';
 import { Registration } from './registration.js';
@@ -103,6 +103,15 @@ export class Engine {
   private listenedBefore = false;
   /** notifications that came while unheld leases were being handed back, taken once that is done */
   private sweepHolds: string[] | undefined;
+  /**
+   * Until when (performance.now()) each held item's lease surely runs: counted from before the statement that set it
+   * was sent (claim, carried completion, heartbeat), or from the start's own time for a handed item. No request is
+   * sent for an item past it: an engine that stalled (SIGSTOP, a VM pause) longer than its lease may read claims and
+   * handed items late, when another engine may already have run them and the run ended (SPEC §11).
+   */
+  private readonly leaseDeadlines = new WeakMap<ClaimedItem, number>();
+  /** a request is not sent with less than this left of its lease */
+  private readonly sendMarginMs: number;
 
   constructor(
     private readonly db: Db,
@@ -112,6 +121,7 @@ export class Engine {
     private readonly logger: Logger,
     private readonly metrics?: EngineMetrics,
   ) {
+    this.sendMarginMs = Math.min(1_000, options.leaseMs / 10);
     const handoff = options.handoff;
     this.registration = handoff
       ? new Registration(
@@ -185,13 +195,25 @@ export class Engine {
     const slotFree =
       this.inFlight.size + this.claimingSlots < this.options.concurrency &&
       this.inFlightBytes < this.options.maxInflightBytes;
-    if (!isCompleteHandoff(p) || !definition || this.stopping || !slotFree) {
-      // too large to hand over in a payload, we are stopping, or our slots are full: back to the outbox for a claim
+    // the start leased it for leaseMs from its own time (the database's clock, as this engine estimates it)
+    const leaseLeft = isCompleteHandoff(p)
+      ? this.options.leaseMs - Math.max(0, (this.registration?.databaseNow() ?? Date.now()) - Date.parse(p.at))
+      : 0;
+    if (!isCompleteHandoff(p) || !definition || this.stopping || !slotFree || leaseLeft < this.sendMarginMs) {
+      // too large to hand over in a payload, we are stopping, our slots are full, or it reached us too late (this
+      // engine stalled): back to the outbox for a claim (a no-op when another engine took it meanwhile)
+      if (isCompleteHandoff(p) && leaseLeft < this.sendMarginMs)
+        this.logger.warn(
+          { runId: p.r, outboxId: p.i },
+          'handed item arrived as its lease ran out; not sent, handed back',
+        );
       this.handBackLater({ id: p.i, leaseToken: p.t });
       return;
     }
     this.metrics?.runsTaken.inc({ via: 'handoff' });
-    this.launch(handedItem(p, definition.steps, payload.length));
+    const item = handedItem(p, definition.steps, payload.length);
+    this.leaseDeadlines.set(item, performance.now() + leaseLeft);
+    this.launch(item);
     this.registration?.noteLoad();
   }
 
@@ -279,6 +301,7 @@ export class Engine {
     // the slots asked for are kept from handed items until the claim's items are in them
     this.claimingSlots = want;
     let claimed;
+    const claimSentAt = performance.now();
     try {
       claimed = await claimOutboxBatchWithin(this.db, this.options.id, want, this.options.leaseMs, room);
     } finally {
@@ -287,6 +310,7 @@ export class Engine {
     const { items, leftOut } = claimed;
     this.maybeMoreDue = items.length === want || leftOut > 0;
     for (const item of items) {
+      this.leaseDeadlines.set(item, claimSentAt + this.options.leaseMs);
       if (item.started) this.metrics?.runsTaken.inc({ via: 'claim' });
       this.launch(item);
     }
@@ -374,11 +398,23 @@ export class Engine {
     // a waitForSignal step takes the oldest unconsumed signal of its name; the commit consumes it under the lease
     const waitsFor = item.kind === 'action' ? step?.waitForSignal?.name : undefined;
     const mailbox = waitsFor === undefined ? undefined : await oldestSignal(this.db, item.runId, waitsFor);
-    const outcome = await runAttempt(item, step, this.agent, this.options, {
-      signal,
-      traceHeaders: attemptTrace.headers,
-      mailbox,
-    });
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await runAttempt(item, step, this.agent, this.options, {
+        signal,
+        traceHeaders: attemptTrace.headers,
+        mailbox,
+        leaseHeld: () => this.leaseHeld(item),
+      });
+    } catch (error) {
+      if (!(error instanceof LeaseRunOutError)) throw error;
+      attemptTrace.span.addEvent('lease ran out before the request was sent; not sent');
+      log.warn(
+        { outboxId: item.id },
+        'lease ran out before the request was sent (the engine stalled); not sent, another engine redoes the attempt',
+      );
+      return undefined;
+    }
     recordAttemptOutcome(attemptTrace.span, outcome);
     if (this.released.has(item.id)) return undefined; // handed back at shutdown: the next owner redoes it
     let completion: CompletionOutcome;
@@ -408,7 +444,15 @@ export class Engine {
     if (outcome.result.outcome === 'RETRYABLE') this.noteRetry(outcome.result.retryAt.getTime());
     // a wait of ours ends then (or a signal wakes it earlier through NOTIFY)
     if (outcome.result.outcome === 'WAITING') this.noteRetry(outcome.result.wait.until.getTime());
-    return continueWith(item, outcome.result, completion);
+    const next = continueWith(item, outcome.result, completion);
+    // the completion statement leased it on for leaseMs, and was sent after commitStartedAt
+    if (next) this.leaseDeadlines.set(next, commitStartedAt + this.options.leaseMs);
+    return next;
+  }
+
+  /** The item's lease runs long enough to send its request (see leaseDeadlines). */
+  private leaseHeld(item: ClaimedItem): boolean {
+    return (this.leaseDeadlines.get(item) ?? Infinity) - performance.now() >= this.sendMarginMs;
   }
 
   /** Commits an outcome, retrying transient database errors while the lease can still be ours. */
@@ -439,11 +483,15 @@ export class Engine {
     const flights = [...this.inFlight.values()];
     const held = flights.map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }));
     if (held.length === 0) return;
+    const sentAt = performance.now();
     try {
       const kept = new Set(await extendLeases(this.db, held, this.options.leaseMs));
       for (const f of flights) {
-        if (!kept.has(f.item.id))
+        if (kept.has(f.item.id)) this.leaseDeadlines.set(f.item, sentAt + this.options.leaseMs);
+        else {
+          this.leaseDeadlines.set(f.item, -Infinity);
           f.log.warn({ outboxId: f.item.id }, 'lease no longer held; its result will not commit');
+        }
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'lease heartbeat failed');

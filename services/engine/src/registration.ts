@@ -25,6 +25,8 @@ export class Registration {
   /** the row says this engine has no free slot (noteLoad) */
   private full = false;
   private stopped = false;
+  /** the database's clock minus this process's (ms), from the last refresh; 0 until one succeeded */
+  private clockOffsetMs = 0;
 
   constructor(
     private readonly db: Db,
@@ -54,6 +56,11 @@ export class Registration {
       this.full = false;
       void this.refresh();
     }
+  }
+
+  /** The database's clock now (epoch ms), as estimated at the last refresh: times the starts wrote can be compared to it. */
+  databaseNow(): number {
+    return Date.now() + this.clockOffsetMs;
   }
 
   /** Starts hand this engine nothing more. */
@@ -86,7 +93,8 @@ export class Registration {
     if (this.stopped) return;
     const pid = this.options.listenPid();
     try {
-      await refreshEngine(this.db, {
+      const sentAt = Date.now();
+      const databaseNow = await refreshEngine(this.db, {
         id: this.options.id,
         channel: this.options.channel,
         listenPid: pid ?? 0,
@@ -94,6 +102,8 @@ export class Registration {
         freeSlots: pid === undefined || this.full ? 0 : this.options.concurrency - this.load(),
         ttlMs: 3 * REGISTRY_REFRESH_MS,
       });
+      // the statement read the clock between sending and answering: the midpoint is within half a round trip
+      this.clockOffsetMs = databaseNow - (sentAt + Date.now()) / 2;
     } catch (error) {
       this.logger.debug({ err: error }, 'engine registry refresh failed');
     }

@@ -33,6 +33,16 @@ export interface RunAttemptOptions {
   random?: () => number;
   /** a waitForSignal step: the oldest unconsumed signal of its name, read by the caller */
   mailbox?: MailboxSignal | undefined;
+  /** false when the item's lease may have run out: the request is then not sent (LeaseRunOutError) */
+  leaseHeld?: () => boolean;
+}
+
+/** The item's lease ran out before its request was sent (the engine stalled): nothing was sent, nothing to commit. */
+export class LeaseRunOutError extends Error {
+  constructor() {
+    super('the lease ran out before the request was sent');
+    this.name = 'LeaseRunOutError';
+  }
 }
 
 /** What happened to one claimed item, ready to be committed by completeItem. */
@@ -167,6 +177,8 @@ export async function runAttempt(
     return { attempt: record('FAILED', null, failure), result: { outcome: 'FAILED', error: failure } };
   }
 
+  // the last moment before anything leaves: an engine that stalled past its lease sends nothing (SPEC §11)
+  if (options.leaseHeld && !options.leaseHeld()) throw new LeaseRunOutError();
   const response = await sendAttempt(agent, request, timeoutMs, signal);
   const durationMs = Date.now() - startedAt.getTime();
   const httpStatus = recordableStatus(response.end);

@@ -26,16 +26,18 @@ export function handoffChannel(random: string): string {
   return `sagaflow_handoff_${random.toLowerCase().replace(/[^a-z0-9]/g, '')}`;
 }
 
-/** Inserts or refreshes the engine's row. */
-export async function refreshEngine(db: Db, e: EngineRegistration): Promise<void> {
-  await sql`
+/** Inserts or refreshes the engine's row. Returns the database's clock when it did (epoch ms). */
+export async function refreshEngine(db: Db, e: EngineRegistration): Promise<number> {
+  const { rows } = await sql<{ now_ms: number }>`
     insert into engines (id, channel, listen_pid, lease_ms, free_slots, expires_at)
     values (${e.id}, ${e.channel}, ${e.listenPid}, ${e.leaseMs}, ${Math.max(0, e.freeSlots)},
             now() + ${e.ttlMs} * interval '1 millisecond')
     on conflict (id) do update
       set channel = excluded.channel, listen_pid = excluded.listen_pid, lease_ms = excluded.lease_ms,
           free_slots = excluded.free_slots, expires_at = excluded.expires_at
+    returning (extract(epoch from clock_timestamp()) * 1000)::float8 as now_ms
   `.execute(db);
+  return Number(rows[0]!.now_ms);
 }
 
 /** The engine is stopping: starts hand it nothing more. Expired rows of engines that died go too. */
@@ -63,7 +65,7 @@ export interface HandoffPayload {
   co?: string;
   tp?: string | null;
   ts?: string | null;
-  /** the run's created_at */
+  /** the run's created_at: when the start leased the item, for `lease_ms` (database clock) */
   at?: string;
 }
 
