@@ -116,7 +116,8 @@ export async function runAttempt(
     };
   }
   if (item.deliveries > settings.maxDeliveries) {
-    const message = `item delivered ${item.deliveries} times without completing; parked`;
+    // this delivery is the one that parks it: the ones before it never completed
+    const message = `item delivered ${item.deliveries - 1} times without completing; parked`;
     return {
       attempt: undefined,
       result: { outcome: 'FAILED', park: true, error: { code: 'DELIVERY_EXHAUSTED', message } },
