@@ -481,16 +481,20 @@ export class Engine {
 
   private async extendHeldLeases(): Promise<void> {
     const flights = [...this.inFlight.values()];
-    const held = flights.map((f) => ({ id: f.item.id, leaseToken: f.item.leaseToken }));
+    // the items as they are now: by the time the statement answers, a slot may have gone on to its run's next item
+    // (the same outbox id under a new lease token, which this statement did not extend)
+    const items = flights.map((f) => f.item);
+    const held = items.map((item) => ({ id: item.id, leaseToken: item.leaseToken }));
     if (held.length === 0) return;
     const sentAt = performance.now();
     try {
       const kept = new Set(await extendLeases(this.db, held, this.options.leaseMs));
-      for (const f of flights) {
-        if (kept.has(f.item.id)) this.leaseDeadlines.set(f.item, sentAt + this.options.leaseMs);
+      for (const [i, item] of items.entries()) {
+        if (kept.has(item.id)) this.leaseDeadlines.set(item, sentAt + this.options.leaseMs);
         else {
-          this.leaseDeadlines.set(f.item, -Infinity);
-          f.log.warn({ outboxId: f.item.id }, 'lease no longer held; its result will not commit');
+          this.leaseDeadlines.set(item, -Infinity);
+          const f = flights[i]!;
+          if (f.item === item) f.log.warn({ outboxId: item.id }, 'lease no longer held; its result will not commit');
         }
       }
     } catch (error) {

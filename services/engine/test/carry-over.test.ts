@@ -139,4 +139,51 @@ describe('lease carry-over', () => {
       await agent.close();
     }
   });
+  it('a heartbeat that answers after a slot went on to its next item does not stop that item from being sent', async () => {
+    // Heartbeats every 2 ms while ten slots carry their runs on step after step, each attempt first waiting 30 ms for
+    // its definition (a window in which a heartbeat may answer about the item the slot just left: same outbox id, old
+    // lease token). Whatever a heartbeat answers, a carried item is sent at once and once. (The interleaving that
+    // marked a carried item as lost depends on statement timing; this guards the property, it does not force the race.)
+    class SlowDefinitions extends DefinitionCache {
+      override async get(name: string, version: string) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return super.get(name, version);
+      }
+    }
+    const saga = await h.defineSaga('carry-heartbeat', [{ id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'd' }]);
+    const runIds: string[] = [];
+    for (let i = 0; i < 10; i++) runIds.push(await saga.start({ i }));
+    const agent = createDownstreamAgent({ connectionsPerOrigin: 10 });
+    const lines: Array<Record<string, unknown>> = [];
+    const engine = new Engine(
+      h.db,
+      new SlowDefinitions(h.db),
+      agent,
+      {
+        id: 'carry-heartbeat',
+        concurrency: 10,
+        batchSize: 10,
+        leaseMs: 30_000,
+        heartbeatIntervalMs: 2,
+        pollIntervalMs: 60_000,
+        shutdownGraceMs: 1_000,
+        maxInflightBytes: 64 * 1024 * 1024,
+        maxDeliveries: 5,
+        serviceUrls: {},
+      },
+      pino(
+        { level: 'warn' },
+        { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+      ),
+    );
+    try {
+      engine.start();
+      for (const runId of runIds) expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
+      for (const runId of runIds) expect(h.downstream.requests({ runId })).toHaveLength(4);
+      expect(lines.filter((l) => String(l['msg']).startsWith('lease ran out before the request was sent'))).toEqual([]);
+    } finally {
+      await engine.stop();
+      await agent.close();
+    }
+  });
 });
