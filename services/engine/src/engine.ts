@@ -196,9 +196,11 @@ export class Engine {
       this.inFlight.size + this.claimingSlots < this.options.concurrency &&
       this.inFlightBytes < this.options.maxInflightBytes;
     // the start leased it for leaseMs from its own time (the database's clock, as this engine estimates it)
-    const leaseLeft = isCompleteHandoff(p)
-      ? this.options.leaseMs - Math.max(0, (this.registration?.databaseNow() ?? Date.now()) - Date.parse(p.at))
+    const handedAt = isCompleteHandoff(p) ? Date.parse(p.at) : NaN;
+    const sinceHanded = Number.isFinite(handedAt)
+      ? Math.max(0, (this.registration?.databaseNow() ?? Date.now()) - handedAt)
       : 0;
+    const leaseLeft = this.options.leaseMs - sinceHanded;
     if (!isCompleteHandoff(p) || !definition || this.stopping || !slotFree || leaseLeft < this.sendMarginMs) {
       // too large to hand over in a payload, we are stopping, our slots are full, or it reached us too late (this
       // engine stalled): back to the outbox for a claim (a no-op when another engine took it meanwhile)
