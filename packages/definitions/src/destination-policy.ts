@@ -18,9 +18,11 @@ export interface AllowedHost {
  * 7 µs here, and the engine checks before every attempt. An IPv6 address is checked against the block list, which
  * also holds 169.254.0.0/16 as every IPv6 form that reaches it: IPv4-mapped in any spelling (`::ffff:169.254.1.1`,
  * `::ffff:a9fe:101`; BlockList matches those against its IPv4 subnet), IPv4-translated (`::ffff:0:a9fe:101`),
- * IPv4-compatible (`::a9fe:101`) and NAT64's well-known prefix (`64:ff9b::a9fe:101`).
+ * IPv4-compatible (`::a9fe:101`), NAT64's well-known prefix (`64:ff9b::a9fe:101`) and 6to4 (`2002:a9fe:101::`). Two
+ * other clouds' metadata addresses are refused the same way: Alibaba's 100.100.100.200 and Oracle's legacy 192.0.0.192.
  */
 const SPECIAL_IPV4_PREFIX = '169.254.';
+const SPECIAL_IPV4_ADDRESSES = new Set(['100.100.100.200', '192.0.0.192']);
 const SPECIAL_IPV6_ADDRESSES = new BlockList();
 SPECIAL_IPV6_ADDRESSES.addSubnet('fe80::', 10, 'ipv6');
 SPECIAL_IPV6_ADDRESSES.addAddress('fd00:ec2::254', 'ipv6');
@@ -28,6 +30,17 @@ SPECIAL_IPV6_ADDRESSES.addSubnet('169.254.0.0', 16, 'ipv4');
 SPECIAL_IPV6_ADDRESSES.addSubnet('::ffff:0:a9fe:0', 112, 'ipv6');
 SPECIAL_IPV6_ADDRESSES.addSubnet('::a9fe:0', 112, 'ipv6');
 SPECIAL_IPV6_ADDRESSES.addSubnet('64:ff9b::a9fe:0', 112, 'ipv6');
+SPECIAL_IPV6_ADDRESSES.addSubnet('2002:a9fe::', 32, 'ipv6');
+// 100.100.100.200 = 6464:64c8, 192.0.0.192 = c000:c0, in the same IPv6 forms
+for (const [v4, high, low] of [
+  ['100.100.100.200', '6464', '64c8'],
+  ['192.0.0.192', 'c000', 'c0'],
+] as const) {
+  SPECIAL_IPV6_ADDRESSES.addAddress(v4, 'ipv4');
+  for (const prefix of ['::ffff:0:', '::', '64:ff9b::'])
+    SPECIAL_IPV6_ADDRESSES.addAddress(`${prefix}${high}:${low}`, 'ipv6');
+  SPECIAL_IPV6_ADDRESSES.addSubnet(`2002:${high}:${low}::`, 48, 'ipv6');
+}
 
 /** `[::1]` → `::1`, lower case. */
 function bareHost(host: string): string {
@@ -51,7 +64,7 @@ function unmapped(address: string): string {
 export function isSpecialAddress(address: string): boolean {
   const ip = unmapped(bareHost(address));
   const family = isIP(ip);
-  if (family === 4) return ip.startsWith(SPECIAL_IPV4_PREFIX);
+  if (family === 4) return ip.startsWith(SPECIAL_IPV4_PREFIX) || SPECIAL_IPV4_ADDRESSES.has(ip);
   return family === 6 && SPECIAL_IPV6_ADDRESSES.check(ip, 'ipv6');
 }
 

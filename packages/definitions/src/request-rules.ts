@@ -22,13 +22,18 @@ export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
   'content-length',
   'transfer-encoding',
   'connection',
+  // undici refuses these on a request (expect: "not supported"; keep-alive, upgrade: "invalid … header"): every
+  // attempt of the step would fail
+  'keep-alive',
+  'upgrade',
+  'expect',
 ]);
 
 /** A reason the header name is not allowed, or undefined. */
 export function describeHeaderNameProblem(name: string): string | undefined {
   if (!HEADER_NAME_PATTERN.test(name)) return `invalid header name "${name}"`;
   if (RESERVED_HEADER_NAMES.has(name.toLowerCase()))
-    return `header "${name}" is set by the engine and cannot be overridden`;
+    return `header "${name}" is set by the engine or its HTTP client and cannot be overridden`;
   return undefined;
 }
 

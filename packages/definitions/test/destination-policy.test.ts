@@ -53,6 +53,17 @@ describe('isSpecialAddress: link-local and cloud metadata', () => {
       '::a9fe:a9fe',
       '64:ff9b::a9fe:a9fe',
       '64:ff9b::169.254.0.1',
+      // 6to4
+      '2002:a9fe:a9fe::1',
+      // other clouds' metadata: Alibaba, Oracle (legacy), and their IPv6 forms
+      '100.100.100.200',
+      '192.0.0.192',
+      '::ffff:100.100.100.200',
+      '::ffff:6464:64c8',
+      '::ffff:0:6464:64c8',
+      '64:ff9b::c000:c0',
+      '2002:6464:64c8::1',
+      '2002:c000:c0::1',
     ]) {
       expect(isSpecialAddress(ip), ip).toBe(true);
     }
@@ -83,6 +94,10 @@ describe('isSpecialAddress: link-local and cloud metadata', () => {
       '::ffff:a9ff:1',
       '64:ff9b::a9ff:1',
       '2001:db8::a9fe:a9fe',
+      '100.100.100.201',
+      '192.0.0.193',
+      '2002:a9ff::1',
+      '2002:7f00:1::1',
       'localhost',
     ]) {
       expect(isSpecialAddress(ip), ip).toBe(false);

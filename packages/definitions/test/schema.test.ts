@@ -251,6 +251,9 @@ describe('workflow definition: request target', () => {
       'X-Idempotency-Key',
     ]);
     expectRejected(withRequest({ ...base, headers: { traceparent: 't' } }), 'set by the engine');
+    // headers the HTTP client refuses to send: registered, every attempt would fail
+    for (const name of ['Expect', 'upgrade', 'keep-alive'])
+      expectRejected(withRequest({ ...base, headers: { [name]: '100-continue' } }), 'set by the engine');
     expectRejected(withRequest({ ...base, headers: { 'x-a': 'one\r\nx-b: two' } }), 'must not contain CR, LF or NUL');
     expectRejected(withRequest({ ...base, headers: { 'x-a': 2 } }), 'header values must be strings');
   });

@@ -60,7 +60,7 @@ export function startAttemptSpan(item: ClaimedItem): AttemptTrace {
 /** Records what the attempt did on its span: HTTP status, outcome, and an error status when it did not succeed. */
 export function recordAttemptOutcome(span: Span, outcome: AttemptOutcome): void {
   const { attempt, result, request } = outcome;
-  if (request) span.setAttributes({ 'http.request.method': request.method, 'url.full': request.url });
+  if (request) span.setAttributes({ 'http.request.method': request.method, 'url.full': request.displayUrl });
   if (attempt?.httpStatus != null)
     span.setAttributes({ 'http.status': attempt.httpStatus, 'http.response.status_code': attempt.httpStatus });
   span.setAttribute('outcome', result.outcome);

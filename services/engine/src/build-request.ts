@@ -16,6 +16,11 @@ import { childTraceParent, parseTraceParent, type TraceHeaders } from '@sagaflow
 export interface AttemptRequest {
   method: string;
   url: string;
+  /**
+   * The URL as the definition writes it — templates not rendered — for error messages, logs and spans: a value
+   * rendered into the path or query (an input's token, card or email) is never written there (SPEC §8 redaction).
+   */
+  displayUrl: string;
   headers: Record<string, string>;
   body: string | undefined;
 }
@@ -100,6 +105,13 @@ function resolveUrl(request: StepRequest, scope: TemplateScope, serviceUrls: Rec
   return new URL(base.replace(/\/+$/, '') + path);
 }
 
+/** The request's URL with its templates as written (see AttemptRequest.displayUrl). */
+function displayUrl(request: StepRequest, url: URL, serviceUrls: Record<string, string>): string {
+  const template =
+    request.url ?? `${(serviceUrls[request.service ?? ''] ?? '').replace(/\/+$/, '')}${request.path ?? '/'}`;
+  return template.includes('{{') ? template : url.toString();
+}
+
 /** Renders the step's request (templates, envelope, headers). Throws TemplateError or RequestConfigError. */
 export function buildAttemptRequest(
   request: StepRequest,
@@ -134,5 +146,11 @@ export function buildAttemptRequest(
     'x-sagaflow-attempt': String(attempt.attemptNo),
     ...traceHeadersOf(attempt),
   });
-  return { method: request.method, url: url.toString(), headers, body };
+  return {
+    method: request.method,
+    url: url.toString(),
+    displayUrl: displayUrl(request, url, options.serviceUrls),
+    headers,
+    body,
+  };
 }

@@ -89,7 +89,7 @@ function failureDetail(request: AttemptRequest, response: AttemptResponse): Atte
     what = httpStatus === null ? `answered ${end.status} (a status outside 200–599)` : `answered ${end.status}`;
   return {
     code: ERROR_CODES[end.type],
-    message: `${request.method} ${request.url} ${what}`,
+    message: `${request.method} ${request.displayUrl} ${what}`,
     ...(end.type === 'response'
       ? { ...(httpStatus === null ? { status: end.status } : { httpStatus }), response: summarize(response.body) }
       : {}),

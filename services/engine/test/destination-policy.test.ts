@@ -31,6 +31,7 @@ describe('connect time: the addresses a name resolves to', () => {
   const get = (url: string) => ({
     method: 'GET',
     url,
+    displayUrl: url,
     headers: { 'x-sagaflow-run-id': 'connect-test' },
     body: undefined,
   });

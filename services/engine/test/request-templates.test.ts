@@ -26,6 +26,28 @@ describe('templates rendered into a request', () => {
     expect(h.downstream.requests({ path: '/admin/reset' })).toEqual([]);
   });
 
+  it('a failure names the URL as defined, templates unrendered: values of the input never reach the error or the logs', async () => {
+    const url = `${h.downstream.url}/secret-query/a/{{input.email}}?token={{input.token}}&page=1`;
+    const saga = await h.defineSaga('secret-query', [{ id: 'a', request: { method: 'GET', url } }]);
+    // (a body of its own: the fake downstream's default one echoes the path, as any downstream may)
+    h.downstream.script('/secret-query/a/ana%40example.com', [{ status: 422, body: { reason: 'rejected' } }]);
+
+    const runId = await saga.start({ email: 'ana@example.com', token: 'SECRETQUERYTOKEN1' });
+    const view = await h.waitTerminal(runId);
+
+    expect(view.run.status).toBe('FAILED');
+    // the request itself carried the values
+    expect(h.downstream.requests({ runId })[0]!.target).toBe(
+      '/secret-query/a/ana%40example.com?token=SECRETQUERYTOKEN1&page=1',
+    );
+    expect(view.run.error).toMatchObject({ code: 'STEP_FAILED', message: `GET ${url} answered 422` });
+    const logged = JSON.stringify(h.logs().filter((l) => l['runId'] === runId));
+    expect(logged).toContain('answered 422');
+    expect(logged).not.toContain('SECRETQUERYTOKEN1');
+    expect(logged).not.toContain('ana@example.com');
+    expect(logged).not.toContain('ana%40example.com');
+  });
+
   it('a ".." value for a whole path segment fails the step with TEMPLATE_ERROR and sends nothing', async () => {
     const saga = await h.defineSaga('dot-segment', [
       { id: 'a', request: { method: 'GET', url: `${h.downstream.url}/dot-segment/{{input.id}}/admin` } },
