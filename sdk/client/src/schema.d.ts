@@ -675,12 +675,12 @@ export interface components {
             correlationId?: string;
             /**
              * Format: date-time
-             * @description Created at or after (ISO 8601)
+             * @description Created at or after (ISO 8601). Years 0001–9999 (UTC), offsets up to ±14:00
              */
             createdAfter?: string;
             /**
              * Format: date-time
-             * @description Created before (ISO 8601)
+             * @description Created before (ISO 8601). Years 0001–9999 (UTC), offsets up to ±14:00
              */
             createdBefore?: string;
             /** @description The run error's code */

@@ -98,6 +98,28 @@ describe('POST /v1/admin/operations', () => {
     expect(JSON.stringify(empty.issues)).toMatch(/filter is empty/);
   });
 
+  it('400 naming the field for a date Postgres cannot store (year 0000, an offset past ±14:00), dry run or not', async () => {
+    for (const field of ['createdAfter', 'createdBefore']) {
+      for (const value of ['0000-01-01T00:00:00Z', '2030-01-01T00:00:00+16:00', '9999-12-31T23:00:00-02:00']) {
+        for (const dryRun of [true, false]) {
+          const body = { action: 'cancel', filter: { [field]: value }, dryRun };
+          const error = await refusal(client.admin.operations.create(body as never));
+          expect({ body, status: error.status, code: error.code }).toEqual({ body, status: 400, code: 'BAD_REQUEST' });
+          expect(error.issues).toEqual([
+            expect.objectContaining({ path: ['filter', field], message: expect.stringMatching(`^${field} must be`) }),
+          ]);
+        }
+      }
+    }
+    expect((await client.admin.operations.list()).items).toEqual([]);
+    const widest = await client.admin.operations.create({
+      action: 'cancel',
+      filter: { createdAfter: '0001-01-01T00:00:00Z', createdBefore: '9999-12-31T23:59:59Z' },
+      dryRun: true,
+    });
+    expect(widest).toMatchObject({ dryRun: true, matched: 4 });
+  });
+
   it('401 without the admin token, on every operations endpoint', async () => {
     const id = '0190a0a0-0000-7000-8000-000000000000';
     for (const call of [

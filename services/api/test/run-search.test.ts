@@ -259,6 +259,43 @@ describe('GET /v1/runs filters', () => {
     const counts = await fetch(`${base}/v1/runs/counts?input=%7B`);
     expect(counts.status).toBe(400);
   });
+
+  it('a date filter Postgres cannot store (year 0000, an offset past ±14:00) is a 400 naming the field, never a 500', async () => {
+    type Body = { code: string; message: string; issues?: Array<{ path: string[]; message: string }> };
+    const raw = async (path: string, query: Record<string, string>): Promise<{ status: number; body: Body }> => {
+      const response = await fetch(`${base}${path}?${new URLSearchParams(query)}`);
+      return { status: response.status, body: (await response.json()) as Body };
+    };
+    for (const path of ['/v1/runs', '/v1/runs/counts']) {
+      for (const field of ['createdAfter', 'createdBefore']) {
+        for (const value of [
+          '0000-01-01T00:00:00Z',
+          '0000-12-31T23:00:00-10:00',
+          '0001-01-01T00:00:00+01:00', // the year 1 as written, 1 BC in UTC
+          '9999-12-31T23:00:00-02:00', // the year 10000 in UTC
+          '2030-01-01T00:00:00+16:00',
+          '2030-01-01T00:00:00-23:59',
+        ]) {
+          const { status, body } = await raw(path, { [field]: value });
+          expect({ path, field, value, status, code: body.code }).toEqual({
+            path,
+            field,
+            value,
+            status: 400,
+            code: 'BAD_REQUEST',
+          });
+          expect(body.message).toEqual(expect.any(String));
+          expect(body.issues).toEqual([
+            expect.objectContaining({ path: [field], message: expect.stringMatching(new RegExp(`^${field} must be`)) }),
+          ]);
+        }
+        for (const value of ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999999Z', '2030-01-01T00:00:00+14:00']) {
+          const { status } = await raw(path, { [field]: value });
+          expect({ path, field, value, status }).toEqual({ path, field, value, status: 200 });
+        }
+      }
+    }
+  });
 });
 
 describe('GET /v1/runs pages', () => {

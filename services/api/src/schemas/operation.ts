@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateFilterSchema } from './date-filter.js';
 import { jsonObjectSchema } from './json.js';
 import { runStatusSchema, slugSchema } from './run.js';
 
@@ -23,8 +24,8 @@ export const operationFilterSchema = z
     idempotencyKey: z.string().min(1).max(200).optional(),
     errorCode: z.string().min(1).max(64).optional().meta({ description: "The run error's code" }),
     stepId: slugSchema.optional().meta({ description: "The run error's stepId (the step that failed)" }),
-    createdAfter: timestampSchema.optional().meta({ description: 'Created at or after (ISO 8601)' }),
-    createdBefore: timestampSchema.optional().meta({ description: 'Created before (ISO 8601)' }),
+    createdAfter: dateFilterSchema('createdAfter', 'Created at or after (ISO 8601)').optional(),
+    createdBefore: dateFilterSchema('createdBefore', 'Created before (ISO 8601)').optional(),
     input: containsSchema.optional().meta({ description: 'Runs whose input contains this object' }),
     context: containsSchema.optional().meta({ description: 'Runs whose context contains this object' }),
   })

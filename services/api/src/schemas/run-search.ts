@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateFilterSchema } from './date-filter.js';
 import { jsonObjectSchema } from './json.js';
 import { runErrorSchema, runStatusSchema, slugSchema } from './run.js';
 
@@ -57,8 +58,8 @@ export const runFilterQueryShape = {
   idempotencyKey: z.string().min(1).max(200).optional().meta({ description: "The start's idempotency key" }),
   errorCode: runErrorSchema.shape.code.optional().meta({ description: '`error.code` of the run' }),
   stepId: slugSchema.optional().meta({ description: '`error.stepId`: the step the run failed at' }),
-  createdAfter: timestampSchema.optional().meta({ description: 'Created at or after (ISO 8601, inclusive)' }),
-  createdBefore: timestampSchema.optional().meta({ description: 'Created before (ISO 8601, exclusive)' }),
+  createdAfter: dateFilterSchema('createdAfter', 'Created at or after (ISO 8601, inclusive)').optional(),
+  createdBefore: dateFilterSchema('createdBefore', 'Created before (ISO 8601, exclusive)').optional(),
   input: containmentSchema('input').optional(),
   context: containmentSchema('context').optional(),
   retrying: z.enum(['true']).optional().meta({
