@@ -51,19 +51,34 @@ function header(request: FastifyRequest, name: string): string | undefined {
 }
 
 /**
- * The credentials a request presents, checked: any wrong one makes the caller `invalid`; otherwise the highest role
- * presented. The bearer header is only read when API keys are configured (without them, it is someone else's).
+ * Whether the header `name` (lower case) was sent more than once. Node keeps only the first `authorization` in
+ * `request.headers` (it joins repeated `x-admin-token`s with ", "), so a right key followed by a wrong one would pass:
+ * only the raw headers show every occurrence.
+ */
+function isRepeated(request: FastifyRequest, name: string): boolean {
+  const raw = request.raw.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name && ++seen > 1) return true;
+  return false;
+}
+
+/**
+ * The credentials a request presents, checked: any wrong one makes the caller `invalid`, and so does a credential
+ * header sent twice (even with the same value); otherwise the highest role presented. The bearer header is only read
+ * when API keys are configured (without them, it is someone else's).
  */
 function resolveCaller(settings: AccessSettings, adminTokenId: string | undefined, request: FastifyRequest): Caller {
   const authorization = settings.keys.length > 0 ? header(request, 'authorization') : undefined;
   const adminToken = header(request, 'x-admin-token');
   let caller: Caller = { kind: 'anonymous' };
   if (authorization !== undefined) {
+    if (isRepeated(request, 'authorization')) return { kind: 'invalid' };
     const key = findApiKey(settings.keys, BEARER.exec(authorization)?.[1] ?? '');
     if (!key) return { kind: 'invalid' };
     caller = { kind: 'key', role: key.role, keyId: key.id };
   }
   if (adminToken !== undefined) {
+    if (isRepeated(request, 'x-admin-token')) return { kind: 'invalid' };
     if (!isAdminTokenValid(settings.adminToken, adminToken)) return { kind: 'invalid' };
     caller = { kind: 'admin-token', role: 'admin', keyId: adminTokenId! };
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +167,78 @@ describe('API keys through the SDK', () => {
       .where('id', '=', first.runId)
       .executeTakeFirstOrThrow();
     expect(row.idempotency_scope).toBeNull();
+  });
+});
+
+/**
+ * A GET over real HTTP with `headers` as raw name/value pairs, so a header can be sent twice (Node's server keeps only
+ * the first `authorization` in `request.headers`).
+ */
+function rawGet(url: string, headers: string[]): Promise<{ status: number; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    // raw pairs get no default Host header
+    const req = httpRequest(url, { method: 'GET', headers: ['host', new URL(url).host, ...headers] }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('a credential header sent twice', () => {
+  const bearer = (key: string) => ['authorization', `Bearer ${key}`];
+
+  it('two authorization headers are a 401, whatever their order and even if both are right (API keys on)', async () => {
+    const url = `${baseUrl}/v1/whoami`;
+    expect((await rawGet(url, bearer(KEY_A))).status).toBe(200);
+    for (const headers of [
+      [...bearer(KEY_A), ...bearer('wrong-key-0123456789abcdef')],
+      [...bearer('wrong-key-0123456789abcdef'), ...bearer(KEY_A)],
+      [...bearer(KEY_A), ...bearer(KEY_A)],
+      [...bearer(KEY_OPERATOR), 'Authorization', `Bearer ${KEY_A}`],
+      [...bearer(KEY_A), 'x-admin-token', ADMIN_TOKEN, ...bearer('wrong')],
+    ]) {
+      const answer = await rawGet(url, headers);
+      expect({ headers, status: answer.status }).toEqual({ headers, status: 401 });
+      expect(answer.headers['www-authenticate']).toMatch(/^Bearer/);
+    }
+    // the event stream checks the same way
+    const stream = await rawGet(`${baseUrl}/v1/runs/${randomUUID()}/events/stream`, [
+      ...bearer(KEY_A),
+      ...bearer('wrong'),
+    ]);
+    expect(stream.status).toBe(401);
+  });
+
+  it('without API keys an authorization header is not read, however many; x-admin-token twice is still a 401', async () => {
+    const open = buildTestApp(testDb.db);
+    others.push(open);
+    const url = await open.listen({ host: '127.0.0.1', port: 0 });
+    const twice = [...bearer('one'), ...bearer('two')];
+    expect((await rawGet(`${url}/v1/runs/${randomUUID()}`, twice)).status).toBe(404);
+    expect((await rawGet(`${url}/v1/admin/operations`, [...twice, 'x-admin-token', ADMIN_TOKEN])).status).toBe(200);
+    const tokens = ['x-admin-token', ADMIN_TOKEN, 'x-admin-token', ADMIN_TOKEN];
+    expect((await rawGet(`${url}/v1/admin/operations`, tokens)).status).toBe(401);
+  });
+
+  it('counts against the failed-credential budget like a wrong key', async () => {
+    const limited = buildTestApp(
+      testDb.db,
+      {},
+      {
+        SAGAFLOW_API_KEYS: API_KEYS,
+        ADMIN_RATE_LIMIT_MAX: '3',
+        ADMIN_RATE_LIMIT_WINDOW_MS: '60000',
+      },
+    );
+    others.push(limited);
+    const url = `${await limited.listen({ host: '127.0.0.1', port: 0 })}/v1/runs/${randomUUID()}`;
+    for (let i = 0; i < 3; i++)
+      expect((await rawGet(url, [...bearer(KEY_A), ...bearer(`guess-${i}`)])).status).toBe(401);
+    const refused = await rawGet(url, bearer(KEY_A));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 });
 
