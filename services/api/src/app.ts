@@ -34,6 +34,7 @@ import { registerCrossSiteGuard } from './cross-site-guard.js';
 import { createAccessControl } from './access-control.js';
 import { createReadinessCheck } from './readiness.js';
 import { registerRequestTracing } from './request-tracing.js';
+import { setResponseHeaders } from './response-headers.js';
 import { RunEventsHub, type RunEventsHubOptions } from './run-events-hub.js';
 import { registerRunEventsStream } from './run-events-stream.js';
 import { appRouter } from './router.js';
@@ -195,6 +196,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-correlation-id', request.id);
+    setResponseHeaders(reply, request.url);
     done();
   });
   refuseNulInUrl(app);

@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from '@sagaflow/db';
 import { codeOfStatus, toErrorBody } from './errors.js';
 import { findUnstorableJson } from './schemas/json.js';
 import { discardRefusedBody } from './refused-body.js';
+import { setResponseHeaders } from './response-headers.js';
 
 /**
  * Errors raised by Fastify itself, before any procedure runs (body too large, unsupported media type,
@@ -90,7 +91,9 @@ export function allowEmptyJsonBodies(app: FastifyInstance): void {
  * Fastify's `frameworkErrors`: a request its router refuses before any route runs (a path that is not valid
  * percent-encoding, an over-long parameter), answered 400 with the API's error body instead of Fastify's own.
  */
-export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // before any onRequest hook: the headers they set for every answer are set here
+  setResponseHeaders(reply, request.url);
   void reply.code(400).send(toErrorBody('BAD_REQUEST', error.message));
 }
 
@@ -111,7 +114,8 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   if (socket.writable)
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n` +
+        `Connection: close\r\n\r\n${body}`,
     );
   socket.destroy(error);
 }

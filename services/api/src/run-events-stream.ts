@@ -52,7 +52,9 @@ export function registerRunEventsStream(
     reply.hijack();
     out.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
+      // as every /v1 answer (response-headers.ts), which this head, written by hand, does not get from the reply
+      'cache-control': 'no-store, no-transform',
+      'x-content-type-options': 'nosniff',
       connection: 'keep-alive',
       'x-correlation-id': request.id,
       // proxies (nginx) must not buffer the stream
