@@ -49,7 +49,9 @@ const UNUSED_SIGNAL = new AbortController().signal;
  */
 function toAdapterRequest(request: FastifyRequest, own: AdapterRequest): AdapterRequest {
   const contentType =
-    request.headers['content-type'] ??
+    // media types are case-insensitive (RFC 9110 §8.3.1): `APPLICATION/JSON` passed the cross-site guard and Fastify's
+    // parser, but trpc-to-openapi compares it as written (startsWith('application/json')) and would answer 415
+    request.headers['content-type']?.toLowerCase() ??
     // an empty POST (cancel, retry) needs no content-type
     (METHODS_WITH_BODY.has(request.method) && request.body === undefined ? 'application/json' : undefined);
   const fields = {

@@ -32,6 +32,9 @@ describe('content types of mutating requests', () => {
     ['text/plain;charset=UTF-8', '{"input":{}}'],
     ['application/x-www-form-urlencoded', 'input=1'],
     ['multipart/form-data; boundary=x', '--x--'],
+    ['TEXT/PLAIN', '{"input":{}}'],
+    ['Application/X-WWW-Form-Urlencoded', 'input=1'],
+    ['application/jsonp', '{"input":{}}'],
   ] as const;
 
   it.each(refused)('%s is refused with 415 on start, cancel, retry and register', async (type, payload) => {
@@ -61,6 +64,39 @@ describe('content types of mutating requests', () => {
       payload: JSON.stringify({ input: { orderId: 'o-1' } }),
     });
     expect(response.statusCode).toBe(202);
+  });
+
+  it('the media type is case-insensitive: APPLICATION/JSON works on start, register and a bodiless cancel', async () => {
+    const definition = makeDefinition();
+    for (const type of ['APPLICATION/JSON', 'Application/Json; Charset=UTF-8']) {
+      const started = await app.inject({
+        method: 'POST',
+        url: `/v1/workflows/${workflow}/start`,
+        headers: { 'content-type': type },
+        payload: JSON.stringify({ input: { orderId: 'o-1' } }),
+      });
+      expect({ type, status: started.statusCode }, started.body).toEqual({ type, status: 202 });
+      const registered = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/workflows',
+        headers: { 'content-type': type, 'x-admin-token': ADMIN_TOKEN },
+        payload: JSON.stringify(definition),
+      });
+      expect({ type, status: registered.statusCode }, registered.body).toEqual({
+        type,
+        status: type === 'APPLICATION/JSON' ? 201 : 200,
+      });
+      const cancelled = await app.inject({ method: 'POST', url: cancelUrl(), headers: { 'content-type': type } });
+      expect({ type, code: json(cancelled).code }).toEqual({ type, code: 'NOT_FOUND' });
+    }
+    // the cross-site rules still apply to it
+    const crossSite = await app.inject({
+      method: 'POST',
+      url: `/v1/workflows/${workflow}/start`,
+      headers: { 'content-type': 'APPLICATION/JSON', origin: 'https://evil.example' },
+      payload: JSON.stringify({ input: { orderId: 'o-1' } }),
+    });
+    expect(crossSite.statusCode).toBe(403);
   });
 });
 
