@@ -37,9 +37,13 @@ export function hasRole(role: Role, needed: Role): boolean {
 
 /**
  * SAGAFLOW_API_KEYS → keys. Throws an Error naming the bad entry by position and role, never by its key.
- * With `production`, every key must have at least 16 characters.
+ * With `production`, every key must have at least 16 characters. A key equal to `adminToken` (ADMIN_TOKEN) is refused:
+ * one secret would be two credentials, and rotating one would leave the other.
  */
-export function parseApiKeys(value: string | undefined, options: { production: boolean }): ApiKey[] {
+export function parseApiKeys(
+  value: string | undefined,
+  options: { production: boolean; adminToken?: string | undefined },
+): ApiKey[] {
   const entries = (value ?? '')
     .split(',')
     .map((entry) => entry.trim())
@@ -47,6 +51,7 @@ export function parseApiKeys(value: string | undefined, options: { production: b
   const problems: string[] = [];
   const keys: ApiKey[] = [];
   const seen = new Set<string>();
+  const adminTokenHex = options.adminToken ? sha256(options.adminToken).toString('hex') : undefined;
   entries.forEach((entry, index) => {
     const where = `entry ${index + 1}`;
     const colon = entry.indexOf(':');
@@ -70,6 +75,10 @@ export function parseApiKeys(value: string | undefined, options: { production: b
     const hex = digest.toString('hex');
     if (seen.has(hex)) {
       problems.push(`${where} (${role}): the same key is listed twice`);
+      return;
+    }
+    if (hex === adminTokenHex) {
+      problems.push(`${where} (${role}): the key is ADMIN_TOKEN; give API keys values of their own`);
       return;
     }
     seen.add(hex);

@@ -16,6 +16,9 @@ export const PUBLIC_DEFAULT_ADMIN_TOKENS: readonly string[] = ['sagaflow-local-a
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** What ADMIN_TOKEN may hold (API keys: api-keys.ts, the same without the comma). */
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+
 /** SEARCH_STATEMENT_TIMEOUT_MS unset: how long one search or count query may run. */
 export const DEFAULT_SEARCH_TIMEOUT_MS = 5_000;
 
@@ -27,7 +30,11 @@ const envSchema = z.object({
   TRUST_PROXY: z.string().optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
-  ADMIN_TOKEN: z.string().min(1).optional(),
+  // sent as a header value: a space, tab, line break or non-ASCII character could never be sent as configured
+  ADMIN_TOKEN: z
+    .string()
+    .regex(VISIBLE_ASCII, 'must be visible ASCII characters (0x21–0x7E): no spaces, tabs or line breaks')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ADMIN_RATE_LIMIT_MAX: positiveInt.default(60),
   ADMIN_RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
@@ -197,7 +204,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   let serviceUrls: Record<string, string> = {};
   let apiKeys: ApiKey[] = [];
   try {
-    apiKeys = parseApiKeys(values.SAGAFLOW_API_KEYS, { production: values.NODE_ENV === 'production' });
+    apiKeys = parseApiKeys(values.SAGAFLOW_API_KEYS, {
+      production: values.NODE_ENV === 'production',
+      adminToken: values.ADMIN_TOKEN,
+    });
   } catch (error) {
     problems.push((error as Error).message);
   }

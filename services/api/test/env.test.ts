@@ -113,6 +113,32 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses an ADMIN_TOKEN that is not visible ASCII (spaces, tabs, line breaks, non-ASCII), in every environment', () => {
+    for (const NODE_ENV of ['production', 'development', 'test']) {
+      for (const bad of [
+        ' '.repeat(16),
+        '\t'.repeat(16),
+        'sixteen-chars-xx\n',
+        'sixteen-chars\nxx',
+        'sixteen chars xx',
+        'sixteen-chars-xx\r',
+        'sixteen-chars-xé',
+        '\u00a0'.repeat(16),
+      ]) {
+        let message = '';
+        try {
+          loadConfig({ ...base, NODE_ENV, ADMIN_TOKEN: bad });
+        } catch (error) {
+          message = (error as Error).message;
+        }
+        expect(message, JSON.stringify({ NODE_ENV, bad })).toMatch(/ADMIN_TOKEN: must be visible ASCII/);
+        expect(message).not.toContain('sixteen');
+      }
+    }
+    const visible = '!~"#$%&()*+,-./0123456789:;<=>?@[\\]^_`{|}';
+    expect(loadConfig({ ...base, NODE_ENV: 'production', ADMIN_TOKEN: visible }).adminToken).toBe(visible);
+  });
+
   it('refuses the public default token of docker-compose.yml in production only', () => {
     const compose = { ...base, ADMIN_TOKEN: 'sagaflow-local-admin-token' };
     expect(() => loadConfig({ ...compose, NODE_ENV: 'production' })).toThrow(/public default token/);
@@ -181,6 +207,30 @@ describe('loadConfig', () => {
     const production = { ...base, NODE_ENV: 'production', ADMIN_TOKEN: 'sixteen-chars-xx' };
     expect(() => loadConfig({ ...production, SAGAFLOW_API_KEYS: 'client:short' })).toThrow(/at least 16 characters/);
     expect(loadConfig({ ...production, SAGAFLOW_API_KEYS: 'client:0123456789abcdef' }).apiKeys).toHaveLength(1);
+  });
+
+  it('refuses API keys that are not visible ASCII, and a key equal to ADMIN_TOKEN, naming the entry, never the key', () => {
+    for (const NODE_ENV of ['production', 'development']) {
+      const env = { ...base, NODE_ENV, ADMIN_TOKEN: 'the-admin-token-0123' };
+      for (const [keys, problem] of [
+        ['client:secret-value\t0123456789', /entry 1 \(client\): the key must be visible ASCII/],
+        ['client:secret-value\n0123456789', /entry 1 \(client\): the key must be visible ASCII/],
+        ['operator:secret-valué-0123456789', /entry 1 \(operator\): the key must be visible ASCII/],
+        ['client:secret-value-0123456789,admin:the-admin-token-0123', /entry 2 \(admin\): the key is ADMIN_TOKEN/],
+        ['client:the-admin-token-0123', /entry 1 \(client\): the key is ADMIN_TOKEN/],
+      ] as const) {
+        let message = '';
+        try {
+          loadConfig({ ...env, SAGAFLOW_API_KEYS: keys });
+        } catch (error) {
+          message = (error as Error).message;
+        }
+        expect(message, JSON.stringify({ NODE_ENV, keys })).toMatch(/SAGAFLOW_API_KEYS: entry \d/);
+        expect(message, keys).toMatch(problem);
+        expect(message).not.toMatch(/secret-val|the-admin-token/);
+      }
+      expect(loadConfig({ ...env, SAGAFLOW_API_KEYS: 'admin:another-token-0123' }).apiKeys).toHaveLength(1);
+    }
   });
 
   it('treats empty values as unset', () => {
