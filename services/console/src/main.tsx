@@ -15,7 +15,7 @@ import { OperationPage, OperationsPage, SchedulesPage } from './pages/admin.js';
 import { RunPage } from './pages/run.js';
 import { RunsPage, validateRunsSearch } from './pages/runs.js';
 import { WorkflowPage, WorkflowsPage } from './pages/workflows.js';
-import { SessionProvider, useSessionState } from './session.js';
+import { can, SessionProvider, useSessionState } from './session.js';
 import './styles.css';
 
 function CredentialsDialog() {
@@ -70,8 +70,13 @@ function Layout() {
         <nav aria-label="Main">
           <Link to="/runs">Runs</Link>
           <Link to="/workflows">Workflows</Link>
-          <Link to="/operations">Operations</Link>
-          <Link to="/schedules">Schedules</Link>
+          {/* admin pages: hidden from the roles that cannot use them (SPEC §17) */}
+          {session && can(session, 'admin') && (
+            <>
+              <Link to="/operations">Operations</Link>
+              <Link to="/schedules">Schedules</Link>
+            </>
+          )}
         </nav>
         <CredentialsDialog />
       </header>

@@ -85,12 +85,18 @@ export function RunPage() {
     const timer = setInterval(() => setNow(Date.now()), 500);
     return () => clearInterval(timer);
   }, [live]);
+  // a terminal run's timeline ends when the run ended: a wait it was in (cancelled while waiting) does not grow after
+  const endedAt = run?.completedAt ? Date.parse(run.completedAt) : undefined;
   const timeline = useMemo(
-    () => (view.data ? buildTimeline(runId, history.events, view.data.steps, live ? now : Date.now()) : undefined),
-    [runId, history.events, view.data, live, now],
+    () =>
+      view.data
+        ? buildTimeline(runId, history.events, view.data.steps, live ? now : (endedAt ?? Date.now()))
+        : undefined,
+    [runId, history.events, view.data, live, now, endedAt],
   );
 
-  if (view.error) return <ErrorNotice error={view.error} />;
+  // a failed refresh (the API went away) keeps what was shown, under a notice; only a first read that failed is an error page
+  if (view.error && !view.data) return <ErrorNotice error={view.error} />;
   if (!view.data || !run) return <p>Loading run…</p>;
   return (
     <section>
@@ -118,6 +124,12 @@ export function RunPage() {
         <p className="error" data-testid="run-error">
           {run.error.code}
           {run.error.stepId ? ` at ${run.error.stepId}` : ''}: {run.error.message}
+        </p>
+      )}
+      {view.error && (
+        <p className="error" role="status" data-testid="refresh-error">
+          Could not refresh this run ({view.error instanceof Error ? view.error.message : String(view.error)}); showing
+          what was read last.
         </p>
       )}
       <RunActions view={view.data} onChanged={changed} />
@@ -256,7 +268,11 @@ function LaneRow({
     <div className={`lane lane-${lane.kind}`} data-testid="lane" data-step-id={lane.stepId} data-kind={lane.kind}>
       <div className="lane-label">
         <strong>{lane.stepId}</strong> <span className="dim">{lane.kind}</span>
-        <div className="mono small" data-testid="idempotency-key" title="X-Idempotency-Key">
+        <div
+          className="mono small idempotency-key"
+          data-testid="idempotency-key"
+          title={`X-Idempotency-Key: ${lane.idempotencyKey}`}
+        >
           {lane.idempotencyKey}
         </div>
         {retryable && (
@@ -300,6 +316,41 @@ function LaneRow({
           </div>
         ))}
       </div>
+      <LaneLog lane={lane} />
     </div>
+  );
+}
+
+/**
+ * The lane as text, in time order: each attempt with its outcome, HTTP status and duration, each gap with its cause
+ * and length. The bars above are too narrow for their labels whenever short attempts sit among long waits; this line
+ * is what a reader (and a screen reader, and a keyboard user) can always read.
+ */
+function LaneLog({ lane }: { lane: Lane }) {
+  const items = [
+    ...lane.bars.map((bar) => ({
+      at: bar.start,
+      key: `a${bar.attempt}-${bar.start}`,
+      kind: 'attempt' as const,
+      text: `#${bar.attempt} ${bar.outcome === 'RUNNING' ? 'running' : (bar.httpStatus ?? bar.outcome)} ${formatDuration(bar.durationMs)}`,
+      outcome: bar.outcome,
+    })),
+    ...lane.gaps.map((gap, i) => ({
+      at: gap.start,
+      key: `g${i}`,
+      kind: 'gap' as const,
+      text: `${GAP_LABEL[gap.cause]} ${formatDuration(gap.end - gap.start)}${gap.open ? ' (so far)' : ''}`,
+      outcome: gap.cause,
+    })),
+  ].sort((a, b) => a.at - b.at || (a.kind === 'gap' ? 1 : -1));
+  if (items.length === 0) return null;
+  return (
+    <ol className="lane-log" data-testid="lane-log">
+      {items.map((item) => (
+        <li key={item.key} className={item.kind === 'gap' ? 'dim' : `log-${item.outcome.toLowerCase()}`}>
+          {item.text}
+        </li>
+      ))}
+    </ol>
   );
 }

@@ -104,6 +104,13 @@ export function RunsPage() {
     enabled: readable && !filterError,
     refetchInterval: 5_000,
   });
+  // what "all matching" covers: the filters as they are, status and retrying included (the chips count without them)
+  const matchingCount = useQuery({
+    queryKey: ['counts', session.role, filters, 'matching'],
+    queryFn: () => session.client.runs.counts(filters),
+    enabled: readable && !filterError && allMatching,
+    refetchInterval: 5_000,
+  });
   const retryingCount = useQuery({
     queryKey: ['counts', session.role, withoutStatus, 'retrying'],
     queryFn: () => session.client.runs.counts({ ...withoutStatus, retrying: true }),
@@ -211,18 +218,22 @@ export function RunsPage() {
       <ErrorNotice error={page.error ?? counts.error} />
       {can(session, 'operator') && (
         <div className="bulk">
-          <label>
-            <input
-              type="checkbox"
-              checked={allMatching}
-              onChange={(event) => {
-                setAllMatching(event.target.checked);
-                setSelected(new Set());
-              }}
-            />
-            Select all matching
-          </label>
-          <span>{allMatching ? `all ${counts.data?.total ?? ''} matching` : `${selected.size} selected`}</span>
+          {can(session, 'admin') && (
+            <label>
+              <input
+                type="checkbox"
+                checked={allMatching}
+                onChange={(event) => {
+                  setAllMatching(event.target.checked);
+                  setSelected(new Set());
+                }}
+              />
+              Select all matching
+            </label>
+          )}
+          <span data-testid="selection">
+            {allMatching ? `all ${matchingCount.data?.total ?? '…'} matching` : `${selected.size} selected`}
+          </span>
           <BulkAction
             filters={filters}
             allMatching={allMatching}

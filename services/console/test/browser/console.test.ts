@@ -129,6 +129,10 @@ describe('the console in a browser', () => {
     ]);
     expect(await timeline.getByTestId('idempotency-key').first().textContent()).toBe(`${runId}:reserve`);
     expect(await timeline.locator('[data-testid=attempt]').first().getAttribute('data-http-status')).toBe('200');
+    // every attempt's status and duration as text, however narrow its bar (SPEC §17)
+    const logs = await timeline.getByTestId('lane-log').allTextContents();
+    expect(logs).toHaveLength(2);
+    for (const log of logs) expect(log).toMatch(/^#1 200 \d+(\.\d+)? (ms|s)$/);
     await screenshot('run-completed');
     await page.screenshot({
       path: fileURLToPath(new URL('../../../../docs/images/console-run.png', import.meta.url)),
@@ -229,10 +233,14 @@ describe('the console in a browser', () => {
     for (const runId of runIds)
       expect((await stack.client.runs.waitForCompletion(runId, WAIT)).run.status).toBe('FAILED');
     stack.downstream.script('/bulk/charge', [{ status: 200 }]);
+    // one more run of the workflow that is not FAILED: "all matching" must count the status filter too
+    const completed = (await stack.client.workflows.start('ui-bulk', { input: { i: 3 } })).runId;
+    expect((await stack.client.runs.waitForCompletion(completed, WAIT)).run.status).toBe('COMPLETED');
 
     await page.goto(`${stack.api.url}/ui/runs?workflowName=ui-bulk&status=FAILED`);
     await expect.poll(() => page.getByTestId('run-row').count(), UI).toBe(3);
     await page.getByLabel('Select all matching').check();
+    await expect.poll(() => page.getByTestId('selection').textContent(), UI).toBe('all 3 matching');
     await page.getByRole('button', { name: 'Bulk action…' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Action').selectOption('redrive');
@@ -282,6 +290,14 @@ describe('the console in a browser', () => {
   it('an operator key sees no admin action; a client key cannot list runs', async () => {
     page = await signIn(KEYS.operator);
     await expect.poll(() => page.getByTestId('role').textContent(), UI).toBe('operator');
+    // admin pages and "all matching" bulk actions are not offered (SPEC §17: hidden from roles that cannot use them)
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual([
+      'Runs',
+      'Workflows',
+    ]);
+    await page.goto(`${stack.api.url}/ui/runs?workflowName=ui-live`);
+    await expect.poll(() => page.getByRole('button', { name: 'Bulk action…' }).count(), UI).toBe(1);
+    expect(await page.getByLabel('Select all matching').count()).toBe(0);
     await page.goto(`${stack.api.url}/ui/workflows/ui-live`);
     await expect.poll(() => page.getByTestId('workflow-diagram').isVisible(), UI).toBe(true);
     expect(await page.getByRole('button', { name: 'Pause workflow' }).count()).toBe(0);
