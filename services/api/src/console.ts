@@ -31,9 +31,9 @@ function setConsoleHeaders(reply: FastifyReply, path: string): void {
 }
 
 /**
- * The web console at /ui (docs/console.md): the static files `pnpm build` leaves in services/console/dist, and
- * index.html for any other path under /ui/ (the console's own routes: /ui/runs/…, shareable links). Not built →
- * 503 with how to build it.
+ * The web console at /ui (docs/console.md): the static files `pnpm build` leaves in services/console/dist (their
+ * precompressed .br/.gz when the client accepts one), and index.html for any other path under /ui/ (the console's own
+ * routes: /ui/runs/…, shareable links). Not built → 503 with how to build it.
  */
 export function registerConsole(app: FastifyInstance, dir: string = DEFAULT_CONSOLE_DIR): void {
   app.get('/ui', (_request, reply) => reply.redirect('/ui/', 301));
@@ -52,6 +52,11 @@ export function registerConsole(app: FastifyInstance, dir: string = DEFAULT_CONS
     // a route per file found now (the build does not change under a running API); other paths fall back below
     wildcard: false,
     index: ['index.html'],
+    // the build writes a .br and a .gz beside each text file (services/console/vite.config.ts): sent as they are,
+    // with content-encoding and `vary: accept-encoding`, to a client that accepts them; the plain file otherwise.
+    // They are not routes of their own (a request for …/index-abc.js.gz is an unknown path, answered below)
+    preCompressed: true,
+    globIgnore: ['**/*.br', '**/*.gz'],
     cacheControl: false,
     setHeaders: (res, path) => setConsoleHeaders(res, path),
   });
