@@ -78,11 +78,16 @@ function retryCause(error: unknown): GapCause {
   return error !== null && typeof error === 'object' && 'retryAfterMs' in error ? 'retry-after' : 'backoff';
 }
 
+/**
+ * `now`: the time the open bars and waits run to. `endedAt`: the run is terminal since then — nothing it was waiting
+ * for (a retry due later, a signal, a sleep) goes on after it, so every gap is cut there.
+ */
 export function buildTimeline(
   runId: string,
   events: readonly TimelineEvent[],
   steps: readonly TimelineStep[],
   now: number,
+  endedAt?: number,
 ): Timeline {
   const lanes = new Map<string, Lane>();
   const laneOf = (stepId: string, kind: LaneKind): Lane => {
@@ -219,6 +224,14 @@ export function buildTimeline(
     .filter((lane) => lane.kind === 'compensation')
     .sort((a, b) => (a.bars[0]?.start ?? Infinity) - (b.bars[0]?.start ?? Infinity));
   if (!Number.isFinite(start)) start = end = now;
+  if (endedAt !== undefined) {
+    // the gaps only: an attempt's bar keeps its recorded duration (the engine's clock may run a little ahead)
+    for (const gap of ordered.flatMap((lane) => lane.gaps)) {
+      if (gap.end > endedAt) gap.end = Math.max(gap.start, endedAt);
+      gap.open = false;
+    }
+    end = Math.max(start, Math.min(end, Math.max(endedAt, ...ordered.flatMap((l) => l.bars.map((b) => b.end)))));
+  }
   return { lanes: [...actions, ...compensations], start, end: Math.max(end, start + 1) };
 }
 

@@ -120,6 +120,27 @@ describe('buildTimeline', () => {
     expect(timeline.end).toBe(now);
   });
 
+  it('a run that ended while it waited (cancelled during a backoff or a wait): the gaps stop when it ended', () => {
+    const events = [
+      attempt('a', 'action', 1, 0, 10, 'RETRYABLE', {
+        httpStatus: 503,
+        nextAttemptAt: iso(600_000),
+        error: { code: 'HTTP_ERROR' },
+      }),
+      event('STEP_WAITING', 20, { stepId: 'wait', data: { waitFor: 'signal', until: iso(86_400_000) } }),
+    ];
+    const steps = [step('a', 'FAILED'), step('wait', 'FAILED')];
+    const endedAt = T0 + 3_000;
+    // read an hour later: nothing grows past the end of the run, nothing waits for the retry due in 10 min
+    const timeline = buildTimeline(RUN, events, steps, endedAt, endedAt);
+    const [a, wait] = timeline.lanes;
+    expect(a!.gaps).toEqual([{ cause: 'backoff', start: T0 + 10, end: endedAt, open: false }]);
+    expect(wait!.gaps).toEqual([{ cause: 'signal', start: T0 + 20, end: endedAt, open: false }]);
+    expect(timeline.end).toBe(endedAt);
+    // without the end, the backoff runs to its retry's due time
+    expect(buildTimeline(RUN, events, steps, endedAt).end).toBe(T0 + 600_000);
+  });
+
   it('50 steps of 10 attempts: 500 bars and 450 gaps, in one pass', () => {
     const events: TimelineEvent[] = [];
     const steps: TimelineStep[] = [];

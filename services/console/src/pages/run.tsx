@@ -90,7 +90,7 @@ export function RunPage() {
   const timeline = useMemo(
     () =>
       view.data
-        ? buildTimeline(runId, history.events, view.data.steps, live ? now : (endedAt ?? Date.now()))
+        ? buildTimeline(runId, history.events, view.data.steps, live ? now : (endedAt ?? Date.now()), endedAt)
         : undefined,
     [runId, history.events, view.data, live, now, endedAt],
   );
