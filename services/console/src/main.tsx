@@ -39,7 +39,16 @@ function CredentialsDialog() {
         API key
       </button>
       {open && (
-        <form role="dialog" aria-label="API key" className="popover" onSubmit={save}>
+        <form
+          role="dialog"
+          aria-label="API key"
+          className="popover"
+          onSubmit={save}
+          // Escape closes it, as it does the confirmation dialogs
+          onKeyDown={(event) => {
+            if (event.key === 'Escape') setOpen(false);
+          }}
+        >
           <label>
             API key
             <input name="apiKey" type="password" autoComplete="off" autoFocus />

@@ -1,5 +1,5 @@
 import type { OperationAction, RunFilters, RunStatus, RunSummary } from '@sagaflow/client';
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { ConfirmButton, ErrorNotice, relativeTime, StatusBadge } from '../components.js';
@@ -329,6 +329,7 @@ function BulkAction({
 }) {
   const session = useSession();
   const navigate = useNavigate();
+  const queries = useQueryClient();
   const [action, setAction] = useState<OperationAction>('redrive');
   const [preview, setPreview] = useState<{ matched: number; eligible: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -357,10 +358,25 @@ function BulkAction({
       await navigate({ to: '/operations/$operationId', params: { operationId: created.operationId } });
       return;
     }
-    for (const run of selected.filter((r) => eligible(action, r))) {
-      if (action === 'cancel') await session.client.runs.cancel(run.runId);
-      else await session.client.runs[action](run.runId, { reason: 'console bulk action' });
+    // each run on its own: one refused (it changed since the preview) does not stop the others, and all are reported
+    const targets = selected.filter((r) => eligible(action, r));
+    const refused: string[] = [];
+    for (const run of targets) {
+      try {
+        if (action === 'cancel') await session.client.runs.cancel(run.runId);
+        else await session.client.runs[action](run.runId, { reason: 'console bulk action' });
+      } catch (caught) {
+        refused.push(`${run.runId}: ${caught instanceof Error ? caught.message : String(caught)}`);
+      }
     }
+    await Promise.all([
+      queries.invalidateQueries({ queryKey: ['runs'] }),
+      queries.invalidateQueries({ queryKey: ['counts'] }),
+    ]);
+    if (refused.length > 0)
+      throw new Error(
+        `${action}: done for ${targets.length - refused.length} of ${targets.length} runs; refused: ${refused.join('; ')}`,
+      );
     onDone();
   };
   return (

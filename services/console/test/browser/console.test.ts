@@ -101,6 +101,11 @@ describe('the console in a browser', () => {
     await page.reload();
     await expect.poll(() => page.getByTestId('role').textContent(), UI).toBe('admin');
     await expect.poll(() => page.getByRole('heading', { name: 'Runs' }).isVisible(), UI).toBe(true);
+    // the key's popover closes with Escape, like the confirmation dialogs
+    await page.getByRole('button', { name: 'API key' }).click();
+    await expect.poll(() => page.getByRole('dialog', { name: 'API key' }).count(), UI).toBe(1);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog', { name: 'API key' }).count(), UI).toBe(0);
   });
 
   it('shows a run going live from RUNNING to COMPLETED on the timeline without a reload', async () => {
@@ -253,6 +258,35 @@ describe('the console in a browser', () => {
       expect((await stack.client.runs.waitForCompletion(runId, WAIT)).run.status).toBe('COMPLETED');
     await screenshot('operation');
     await expectAccessible('operation page');
+  });
+
+  it('bulk on ticked runs: one refused meanwhile does not stop the others, and the dialog says which', async () => {
+    await register({ name: 'ui-ticked', version: '1.0.0', steps: [httpStep('ticked', 'charge')] });
+    stack.downstream.holdPath('/ticked/charge');
+    const runIds: string[] = [];
+    for (let i = 0; i < 2; i++) runIds.push((await stack.client.workflows.start('ui-ticked', { input: { i } })).runId);
+    for (const runId of runIds) await stack.downstream.waitForRequest((r) => r.runId === runId);
+    try {
+      await page.goto(`${stack.api.url}/ui/runs?workflowName=ui-ticked`);
+      await expect.poll(() => page.getByTestId('run-row').count(), UI).toBe(2);
+      for (const runId of runIds) await page.getByLabel(`Select run ${runId}`).check();
+      await page.getByRole('button', { name: 'Bulk action…' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Action').selectOption('pause');
+      await dialog.getByRole('button', { name: 'Preview' }).click();
+      await expect.poll(() => dialog.getByTestId('dry-run').textContent(), UI).toBe('matched 2, eligible 2');
+      // the second run is cancelled after the preview: pausing it is refused (409), the first is paused anyway
+      await stack.client.runs.cancel(runIds[1]!);
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await expect
+        .poll(() => dialog.textContent(), UI)
+        .toMatch(new RegExp(`pause: done for 1 of 2 runs; refused: ${runIds[1]}: `));
+      expect((await stack.client.runs.get(runIds[0]!)).run.paused).toBe(true);
+    } finally {
+      stack.downstream.releasePath('/ticked/charge');
+    }
+    await stack.client.runs.resume(runIds[0]!);
+    for (const runId of runIds) await stack.client.runs.waitForCompletion(runId, WAIT);
   });
 
   it('workflows: the diagram of steps and compensations; pause and resume with confirmation', async () => {
