@@ -114,6 +114,18 @@ export function RunPage() {
           {run.workflowName}@{run.workflowVersion}
         </span>
         <span title={run.createdAt}>created {relativeTime(run.createdAt)}</span>
+        {run.completedAt && (
+          <span title={run.completedAt} data-testid="run-took">
+            ended {relativeTime(run.completedAt)}, took{' '}
+            {formatDuration(Date.parse(run.completedAt) - Date.parse(run.createdAt))}
+          </span>
+        )}
+        <span>
+          correlation{' '}
+          <span className="mono" data-testid="correlation-id">
+            {run.correlationId}
+          </span>
+        </span>
         {live && (
           <span className="live" aria-label="live">
             ● live

@@ -125,6 +125,9 @@ describe('the console in a browser', () => {
     await expect.poll(() => timeline.locator('[data-testid=attempt][data-outcome=SUCCEEDED]').count(), UI).toBe(2);
     expect(await timeline.locator('[data-testid=attempt][data-outcome=RUNNING]').count()).toBe(0);
     expect(navigations).toEqual([]); // no reload: the SSE stream brought it
+    const read = await stack.client.runs.get(runId);
+    await expect.poll(() => page.getByTestId('run-took').textContent(), UI).toMatch(/^ended .+, took \d/);
+    expect(await page.getByTestId('correlation-id').textContent()).toBe(read.run.correlationId);
     const lanes = await timeline
       .getByTestId('lane')
       .evaluateAll((els) => els.map((el) => [el.getAttribute('data-step-id'), el.getAttribute('data-kind')]));
