@@ -1,7 +1,7 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefinitionCache } from '../src/definition-cache.js';
-import { Engine } from '../src/engine.js';
+import { Engine, type EngineOptions } from '../src/engine.js';
 import { createDownstreamAgent } from '../src/downstream-agent.js';
 import { waitFor } from '@sagaflow/testkit';
 import { createEngineHarness, type EngineHarness } from './helpers/harness.js';
@@ -20,15 +20,24 @@ afterAll(async () => {
   await h?.close();
 });
 
-function engineWithoutLoop(id: string): { engine: Engine; close: () => Promise<void> } {
-  const agent = createDownstreamAgent({ connectionsPerOrigin: 1 });
+/** An engine whose loop is not started (tick by hand), with one slot unless `options` says otherwise. */
+function engineWithoutLoop(
+  id: string,
+  setup: {
+    options?: Partial<EngineOptions>;
+    definitions?: DefinitionCache;
+    logger?: Logger;
+  } = {},
+): { engine: Engine; close: () => Promise<void> } {
+  const concurrency = setup.options?.concurrency ?? 1;
+  const agent = createDownstreamAgent({ connectionsPerOrigin: concurrency });
   const engine = new Engine(
     h.db,
-    new DefinitionCache(h.db),
+    setup.definitions ?? new DefinitionCache(h.db),
     agent,
     {
       id,
-      concurrency: 1,
+      concurrency,
       batchSize: 1,
       leaseMs: 30_000,
       pollIntervalMs: 60_000,
@@ -36,8 +45,9 @@ function engineWithoutLoop(id: string): { engine: Engine; close: () => Promise<v
       maxInflightBytes: 64 * 1024 * 1024,
       maxDeliveries: 5,
       serviceUrls: {},
+      ...setup.options,
     },
-    pino({ level: 'silent' }),
+    setup.logger ?? pino({ level: 'silent' }),
   );
   return { engine, close: () => agent.close() };
 }
@@ -93,24 +103,7 @@ describe('lease carry-over', () => {
     const saga = await h.defineSaga('reclaim-own', [{ id: 'a' }]);
     h.downstream.holdPath(saga.path('a'));
     const runId = await saga.start({});
-    const agent = createDownstreamAgent({ connectionsPerOrigin: 2 });
-    const engine = new Engine(
-      h.db,
-      new DefinitionCache(h.db),
-      agent,
-      {
-        id: 'reclaim-1',
-        concurrency: 2,
-        batchSize: 1,
-        leaseMs: 30_000,
-        pollIntervalMs: 60_000,
-        shutdownGraceMs: 1_000,
-        maxInflightBytes: 64 * 1024 * 1024,
-        maxDeliveries: 5,
-        serviceUrls: {},
-      },
-      pino({ level: 'silent' }),
-    );
+    const { engine, close } = engineWithoutLoop('reclaim-1', { options: { concurrency: 2 } });
     try {
       await engine.tick();
       await waitFor(() => h.downstream.requests({ runId }).length === 1, {
@@ -136,7 +129,7 @@ describe('lease carry-over', () => {
       expect(await h.attempts(runId)).toHaveLength(1); // the first holder's result was fenced out
     } finally {
       await engine.stop();
-      await agent.close();
+      await close();
     }
   });
   it('a heartbeat that answers after a slot went on to its next item does not stop that item from being sent', async () => {
@@ -153,29 +146,15 @@ describe('lease carry-over', () => {
     const saga = await h.defineSaga('carry-heartbeat', [{ id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'd' }]);
     const runIds: string[] = [];
     for (let i = 0; i < 10; i++) runIds.push(await saga.start({ i }));
-    const agent = createDownstreamAgent({ connectionsPerOrigin: 10 });
     const lines: Array<Record<string, unknown>> = [];
-    const engine = new Engine(
-      h.db,
-      new SlowDefinitions(h.db),
-      agent,
-      {
-        id: 'carry-heartbeat',
-        concurrency: 10,
-        batchSize: 10,
-        leaseMs: 30_000,
-        heartbeatIntervalMs: 2,
-        pollIntervalMs: 60_000,
-        shutdownGraceMs: 1_000,
-        maxInflightBytes: 64 * 1024 * 1024,
-        maxDeliveries: 5,
-        serviceUrls: {},
-      },
-      pino(
+    const { engine, close } = engineWithoutLoop('carry-heartbeat', {
+      options: { concurrency: 10, batchSize: 10, heartbeatIntervalMs: 2 },
+      definitions: new SlowDefinitions(h.db),
+      logger: pino(
         { level: 'warn' },
         { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
       ),
-    );
+    });
     try {
       engine.start();
       for (const runId of runIds) expect((await h.waitTerminal(runId)).run.status).toBe('COMPLETED');
@@ -183,7 +162,7 @@ describe('lease carry-over', () => {
       expect(lines.filter((l) => String(l['msg']).startsWith('lease ran out before the request was sent'))).toEqual([]);
     } finally {
       await engine.stop();
-      await agent.close();
+      await close();
     }
   });
 });
