@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -14,11 +14,6 @@ const COMPRESSIBLE = /\.(?:m?js|css|html|svg|json)$/;
  */
 function precompress(): Plugin {
   let outDir = '';
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
   return {
     name: 'sagaflow:precompress',
     apply: 'build',
@@ -27,7 +22,8 @@ function precompress(): Plugin {
     },
     closeBundle() {
       if (!existsSync(outDir)) return; // the build failed before writing anything
-      for (const file of walk(outDir).filter((path) => COMPRESSIBLE.test(path))) {
+      const files = readdirSync(outDir, { recursive: true, encoding: 'utf8' }).map((name) => join(outDir, name));
+      for (const file of files.filter((path) => COMPRESSIBLE.test(path))) {
         const plain = readFileSync(file);
         const gzip = gzipSync(plain, { level: 9 });
         const brotli = brotliCompressSync(plain, {

@@ -1,5 +1,10 @@
 import type { FastifyReply } from 'fastify';
 
+/** Whether `url` (path and query) is under /v1. */
+function isV1(url: string): boolean {
+  return url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
+}
+
 /**
  * Headers every answer of the API carries (docs/security.md):
  * - `x-content-type-options: nosniff`, so a browser never reads a JSON answer (which may echo input) as HTML or script;
@@ -10,11 +15,6 @@ import type { FastifyReply } from 'fastify';
  * too; the router's own refusals (`answerFrameworkError`) call `setResponseHeaders` themselves, and the event stream,
  * which writes its head itself, names them in it.
  */
-/** Whether `url` (path and query) is under /v1. */
-function isV1(url: string): boolean {
-  return url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
-}
-
 export function setResponseHeaders(reply: FastifyReply, url: string): void {
   void reply.header('x-content-type-options', 'nosniff');
   if (isV1(url)) void reply.header('cache-control', 'no-store');
